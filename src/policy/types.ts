@@ -1,0 +1,123 @@
+/**
+ * The decision contract between the gateway and the Rego policy (entry points
+ * `maa/decision` and `maa/authorize`). docs/policy.md documents it for policy authors.
+ * A result that does not match these shapes is an error, and an error denies.
+ */
+
+export type Operation = 'create' | 'modify' | 'delete' | 'assign';
+
+/** Who is calling, as established by identity/. */
+export interface Caller {
+  userId: string;
+  groups: string[];
+}
+
+/** The call as the upstream will act on it, after path normalisation. */
+export interface CallInput {
+  /** Upper case, after method-override headers were applied. */
+  method: string;
+  /** Normalised path: decoded, dot segments resolved, single slashes, no trailing slash, lower case where the upstream ignores case. */
+  path: string;
+  query: Record<string, string | string[]>;
+  /** Selected headers, lower-case names (content-type, if-match, …). Never authorization or cookie. */
+  headers: Record<string, string>;
+  /** Parsed JSON body when the body is JSON; absent otherwise. */
+  body?: unknown;
+}
+
+export interface DecisionInput {
+  call: CallInput;
+  caller: Caller;
+}
+
+export interface ProtectedDecision {
+  protected: true;
+  profileType: string;
+  /** One key per protected object, e.g. `apps:/deviceappmanagement/mobileapps/42`; at most one open request per key. */
+  objectKey: string;
+  operation: Operation;
+  /** Names of the matching access policies. */
+  policies: string[];
+  approverGroups: string[];
+  requiredApprovals: number;
+}
+
+export type Decision = { protected: false } | ProtectedDecision;
+
+export type Action = 'view' | 'approve' | 'reject' | 'cancel' | 'complete';
+
+/** What the authorize entry point is told about a stored request. */
+export interface AuthorizeRequestView {
+  id: string;
+  status: string;
+  requestor: Caller;
+  profileType: string;
+  operation: Operation;
+  policies: string[];
+  approverGroups: string[];
+  requiredApprovals: number;
+  /** User ids that already approved. */
+  approvedBy: string[];
+}
+
+export interface AuthorizeInput {
+  request: AuthorizeRequestView;
+  actor: Caller;
+  action: Action;
+}
+
+export interface AuthorizeResult {
+  allow: boolean;
+  reasons: string[];
+}
+
+export interface PolicyStatus {
+  ready: boolean;
+  /** Content hash of the loaded bundle and data. */
+  revision?: string;
+  loadedAt?: string;
+  /** The last reload failure, kept while the last good policy serves. */
+  lastError?: string;
+}
+
+/** An access policy as loaded from config/access-policies/*.yaml (after defaults). */
+export interface AccessPolicy {
+  name: string;
+  description: string;
+  profileType: string;
+  approverGroups: string[];
+  requiredApprovals: number;
+  enabled: boolean;
+  /** The file it came from, relative to the config root. */
+  source: string;
+}
+
+/** A protected route of a profile type, from config/profile-types/*.yaml. */
+export interface ProfileRoute {
+  /** Path template such as `/deviceAppManagement/mobileApps/{id}/assign`. */
+  path: string;
+  method: string;
+  operation: Operation;
+}
+
+export interface ProfileType {
+  name: string;
+  description: string;
+  /** Whether the upstream treats paths without regard to case (Microsoft Graph does). */
+  caseInsensitive: boolean;
+  routes: ProfileRoute[];
+  source: string;
+}
+
+/**
+ * The engine the gateway and the CLI use. Evaluation is synchronous and in-process;
+ * every method throws PolicyUnavailableError rather than answer when no good policy is loaded.
+ */
+export interface PolicyEngine {
+  decide(input: DecisionInput): Decision;
+  authorize(input: AuthorizeInput): AuthorizeResult;
+  status(): PolicyStatus;
+  accessPolicies(): AccessPolicy[];
+  profileTypes(): ProfileType[];
+  close(): Promise<void>;
+}

@@ -1,0 +1,163 @@
+/**
+ * The approval request domain. Knows nothing of HTTP: the gateway hands it a parked
+ * call, the API drives its transitions. Every transition is one Lua script in Redis
+ * (src/requests/scripts/*.lua) that checks the "from" state, changes it and appends
+ * the audit event in the same atomic step.
+ */
+import type { Caller, Operation } from '../policy/types';
+
+export type RequestStatus =
+  | 'needsApproval'
+  | 'approved'
+  | 'rejected'
+  | 'canceled'
+  | 'completed'
+  | 'failed'
+  | 'expired';
+
+export const OPEN_STATUSES: readonly RequestStatus[] = ['needsApproval', 'approved'];
+
+/** The intercepted call, exactly as it will be replayed. */
+export interface ParkedCall {
+  method: string;
+  /** The path as the client sent it (not normalised), so the upstream sees the same bytes. */
+  path: string;
+  /** Raw query string without the leading '?', '' when none. */
+  query: string;
+  /** Headers worth replaying, lower-case names; never authorization, cookie or hop-by-hop headers. */
+  headers: Record<string, string>;
+  /** SHA-256 of the body bytes, lower-case hex. */
+  bodySha256: string;
+  bodySize: number;
+}
+
+export interface RequestDecision {
+  profileType: string;
+  objectKey: string;
+  operation: Operation;
+  policies: string[];
+  approverGroups: string[];
+  requiredApprovals: number;
+}
+
+export interface Verdict {
+  userId: string;
+  at: string;
+  notes: string;
+}
+
+export interface CompletionRecord {
+  userId: string;
+  at: string;
+  upstreamStatus: number;
+  /** Up to 4 KiB of the upstream's answer, as text. */
+  upstreamBodyPreview: string;
+  /** Why a failed request failed (upstream 4xx), or why an attempt left it approved. */
+  reason?: string;
+}
+
+export interface HistoryEntry {
+  at: string;
+  actor: string;
+  action: 'create' | 'approve' | 'reject' | 'cancel' | 'begin-complete' | 'finish-complete' | 'expire';
+  from: RequestStatus | null;
+  to: RequestStatus;
+  notesSha256?: string;
+}
+
+export interface ApprovalRequest {
+  id: string;
+  status: RequestStatus;
+  /** ISO-8601 times. */
+  createdAt: string;
+  updatedAt: string;
+  requestor: Caller;
+  justification: string;
+  call: ParkedCall;
+  decision: RequestDecision;
+  approvals: Verdict[];
+  rejection?: Verdict;
+  cancellation?: { userId: string; at: string };
+  /** Last completion attempt (the final one once completed or failed). */
+  completion?: CompletionRecord;
+  /** Set while a complete is in flight; an expired claim means the outcome is unknown. */
+  claim?: { userId: string; at: string; leaseUntil: string };
+  history: HistoryEntry[];
+}
+
+export interface NewRequest {
+  requestor: Caller;
+  justification: string;
+  call: ParkedCall;
+  body: Buffer;
+  decision: RequestDecision;
+}
+
+export type ListView = 'mine' | 'received' | 'all';
+
+export interface ListQuery {
+  view: ListView;
+  /** The viewer; `mine` lists their requests, `received` those their groups may approve. */
+  viewer: Caller;
+  status?: RequestStatus;
+  /** 1..100, default 25. */
+  limit?: number;
+  cursor?: string;
+}
+
+export interface ListPage {
+  items: ApprovalRequest[];
+  /** Absent on the last page. */
+  nextCursor?: string;
+}
+
+export interface AuditEvent {
+  /** Stream entry id. */
+  id: string;
+  at: string;
+  requestId: string;
+  actor: string;
+  action: HistoryEntry['action'];
+  from: RequestStatus | null;
+  to: RequestStatus;
+  notesSha256?: string;
+}
+
+/** How an upstream answered a replay, as the store records it. */
+export type ReplayOutcome =
+  | { kind: 'completed'; upstreamStatus: number; upstreamBodyPreview: string }
+  | { kind: 'failed'; upstreamStatus: number; upstreamBodyPreview: string; reason: string }
+  /** 5xx, timeout or refused connection: stays approved so the requestor can try again. */
+  | { kind: 'retryable'; upstreamStatus: number; upstreamBodyPreview: string; reason: string };
+
+/** Codes of refused transitions; src/requests/errors.ts maps script return codes to these. */
+export type TransitionErrorCode =
+  | 'REQUEST_NOT_FOUND'
+  | 'INVALID_STATE'
+  | 'OBJECT_LOCKED'
+  | 'SELF_APPROVAL'
+  | 'ALREADY_APPROVED'
+  | 'NOT_REQUESTOR'
+  | 'COMPLETE_IN_PROGRESS'
+  | 'OUTCOME_UNKNOWN'
+  | 'CLAIM_LOST';
+
+export interface RequestStore {
+  /** Refuses with OBJECT_LOCKED (and the open request's id) when the object has an open request. */
+  create(request: NewRequest, now?: Date): Promise<ApprovalRequest>;
+  get(id: string): Promise<ApprovalRequest | null>;
+  getBody(id: string): Promise<Buffer | null>;
+  /** Becomes approved when requiredApprovals distinct approvers have approved. */
+  approve(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest>;
+  reject(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest>;
+  cancel(id: string, actor: string, now?: Date): Promise<ApprovalRequest>;
+  /** Claims the replay with a lease; returns the claim token. One claim at a time, ever-approved only. */
+  beginComplete(id: string, actor: string, leaseMs: number, now?: Date): Promise<{ request: ApprovalRequest; claimToken: string }>;
+  finishComplete(id: string, claimToken: string, outcome: ReplayOutcome, now?: Date): Promise<ApprovalRequest>;
+  /** Expires open requests past their retention and removes ended ones past theirs; returns how many of each. */
+  sweep(now?: Date): Promise<{ expired: number; removed: number }>;
+  list(query: ListQuery): Promise<ListPage>;
+  audit(query: { requestId?: string; since?: string; limit?: number }): Promise<AuditEvent[]>;
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
