@@ -1,0 +1,39 @@
+/**
+ * `countersign <command>`: one dispatch table. Each command lives in its own module and is
+ * loaded only when used, so `explain` starts without the HTTP client and vice versa.
+ * Exit codes are documented in the README: 0 ok, 1 refused/failed, 2 usage error, 3 unreachable.
+ */
+
+type CommandModule = { run(args: string[]): Promise<number> };
+
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  explain: { summary: 'would this call need approval, and from whom?', load: () => import('./explain') },
+  policy: { summary: 'policy test | policy build: the OPA steps', load: () => import('./policy-commands') },
+  requests: { summary: 'requests list [--mine|--received] [--status S] | requests show ID', load: () => import('./approval-commands') },
+  approve: { summary: 'approve ID --notes TEXT', load: () => import('./approval-commands') },
+  reject: { summary: 'reject ID --notes TEXT', load: () => import('./approval-commands') },
+  cancel: { summary: 'cancel ID', load: () => import('./approval-commands') },
+  complete: { summary: 'complete ID', load: () => import('./approval-commands') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
+  return `usage: countersign <command> [options]\n\n${lines.join('\n')}\n`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage());
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    process.stderr.write(`countersign: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  const module = await command.load();
+  // approval-commands serves several top-level names; it gets the name back as its first argument.
+  return module.run(name === 'explain' || name === 'policy' ? rest : [name, ...rest]);
+}
