@@ -1,0 +1,67 @@
+/**
+ * The gateway's configuration after loading and validation (src/config/gateway-config.ts):
+ * defaults applied, environment overrides applied, every value checked once at start.
+ * The README's configuration reference lists every key, its default and its environment variable.
+ */
+
+export interface JwtConfig {
+  /** Exactly one key source. */
+  hs256Secret?: string;
+  /** PEM file of an RS or ES public key. */
+  publicKeyFile?: string;
+  jwksUrl?: string;
+  issuer?: string;
+  audience?: string;
+  clockToleranceSec: number;
+  /** Claim that carries the user id (default `preferred_username`, falling back to `sub`). */
+  userClaim: string;
+  /** Claim that carries the groups (default `groups`). */
+  groupsClaim: string;
+}
+
+export interface IdentityConfig {
+  /** Verified JWTs; absent when only static tokens are used. */
+  jwt?: JwtConfig;
+  /** YAML file mapping static bearer tokens to a user and groups (local use and the demo). */
+  staticTokensFile?: string;
+  /** YAML directory file: user id → extra groups, merged with the token's groups. */
+  directoryFile?: string;
+}
+
+export interface GatewayConfig {
+  listen: { host: string; port: number };
+  upstream: {
+    url: string;
+    /** Replay and proxy timeout. */
+    timeoutMs: number;
+    /** Whether the upstream treats paths without regard to case (Microsoft Graph does). */
+    caseInsensitivePaths: boolean;
+  };
+  api: { prefix: string };
+  redis: { url: string; /** Hash tag of every key: `maa:{<deployment>}:…` */ deployment: string };
+  policy: {
+    policiesDir: string;
+    configDir: string;
+    /** A prebuilt bundle (.tar.gz from `opa build -t wasm`); then no OPA is needed at run time. */
+    bundlePath?: string;
+    watch: boolean;
+  };
+  identity: IdentityConfig;
+  requests: {
+    bodyLimitBytes: number;
+    /** Open requests whose status has not changed for this long expire. */
+    retentionMs: number;
+    /** Same, for approved requests never completed. */
+    approvedRetentionMs: number;
+    /** Ended requests stay visible this long after their last change. */
+    endedRetentionMs: number;
+    completeLeaseMs: number;
+    sweepIntervalMs: number;
+  };
+  console: {
+    enabled: boolean;
+    /** Lists the static tokens on the sign-in page: for the demo only. */
+    showDemoIdentities: boolean;
+  };
+  log: { level: string };
+}
