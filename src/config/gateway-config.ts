@@ -1,0 +1,349 @@
+/**
+ * Loads the gateway's configuration once, at start: the YAML file, then defaults, then one
+ * environment variable per key, then programmatic overrides (tests, the demo), then one
+ * validation pass. A bad value throws ConfigError with a fixed code, where the value came from
+ * (file:line:column or the environment variable) and an example of the right form.
+ *
+ * SETTINGS below is the single table of keys: defaults, environment names, checks and the
+ * documentation in docs/configuration.md all come from it (a test keeps the docs in step).
+ */
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError } from './config-error';
+import { readYamlFile, displayPath, type YamlFile } from './yaml-file';
+import type { GatewayConfig } from './types';
+
+export { ConfigError } from './config-error';
+
+/** The repository root: relative paths in the configuration resolve against it. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The file read when neither `options.file` nor COUNTERSIGN_CONFIG names one. */
+export const DEFAULT_CONFIG_FILE = resolve(PROJECT_ROOT, 'config/gateway.yaml');
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+type Kind =
+  | { type: 'string'; pattern?: RegExp; min?: number; max?: number }
+  | { type: 'secret'; min: number; max: number }
+  | { type: 'int'; min: number; max: number }
+  | { type: 'bool' }
+  | { type: 'duration'; min: number; max: number }
+  | { type: 'size'; min: number; max: number }
+  | { type: 'url'; protocols: string[]; loopbackHttp?: boolean }
+  | { type: 'path' }
+  | { type: 'enum'; values: string[] };
+
+/** One configuration key. */
+export interface Setting {
+  /** Dotted key path in GatewayConfig and in the YAML file. */
+  key: string;
+  /** The one environment variable that overrides it. */
+  env: string;
+  kind: Kind;
+  /** Absent: the key is optional (or required, see `required`). */
+  default?: string | number | boolean;
+  required?: boolean;
+  /** An example of the right form, shown in errors and docs. */
+  example: string;
+  doc: string;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const MIB = 1024 * 1024;
+
+export const SETTINGS: readonly Setting[] = [
+  { key: 'listen.host', env: 'COUNTERSIGN_HOST', kind: { type: 'string', pattern: /^[A-Za-z0-9.:[\]-]+$/, max: 253 }, default: '0.0.0.0', example: '127.0.0.1', doc: 'Address the gateway listens on.' },
+  { key: 'listen.port', env: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, default: 8080, example: '8080', doc: 'TCP port; 0 picks a free port (tests).' },
+  { key: 'upstream.url', env: 'COUNTERSIGN_UPSTREAM_URL', kind: { type: 'url', protocols: ['http:', 'https:'] }, required: true, example: 'https://graph.microsoft.com', doc: 'The management API every call is forwarded to. Required.' },
+  { key: 'upstream.timeoutMs', env: 'COUNTERSIGN_UPSTREAM_TIMEOUT', kind: { type: 'duration', min: 100, max: 10 * 60 * 1000 }, default: 30_000, example: '30s', doc: 'Timeout of proxied calls and of the replay at complete.' },
+  { key: 'upstream.caseInsensitivePaths', env: 'COUNTERSIGN_UPSTREAM_CASE_INSENSITIVE_PATHS', kind: { type: 'bool' }, default: true, example: 'true', doc: 'Whether the upstream ignores the case of paths (Microsoft Graph does); then policies see lower-case paths, so `/DeviceAppManagement/…` cannot dodge a rule.' },
+  { key: 'api.prefix', env: 'COUNTERSIGN_API_PREFIX', kind: { type: 'string', pattern: /^(\/[A-Za-z0-9._~-]+)+$/, max: 100 }, default: '/maa/v1', example: '/maa/v1', doc: 'Path prefix of the approval API and the console. Must not collide with an upstream path.' },
+  { key: 'redis.url', env: 'REDIS_URL', kind: { type: 'url', protocols: ['redis:', 'rediss:'] }, default: 'redis://127.0.0.1:6379', example: 'redis://127.0.0.1:6379', doc: 'Redis (single, or a cluster node) holding the requests. `rediss://` for TLS; credentials go in the URL.' },
+  { key: 'redis.deployment', env: 'COUNTERSIGN_DEPLOYMENT', kind: { type: 'string', pattern: /^[A-Za-z0-9_-]+$/, max: 64 }, default: 'default', example: 'prod-eu', doc: 'Hash tag of every Redis key (`maa:{<deployment>}:…`): several gateways of one deployment share it; separate deployments may share one Redis.' },
+  { key: 'policy.policiesDir', env: 'COUNTERSIGN_POLICIES_DIR', kind: { type: 'path' }, default: 'policies', example: 'policies', doc: 'Folder of Rego sources, built with the OPA CLI at start.' },
+  { key: 'policy.configDir', env: 'COUNTERSIGN_POLICY_CONFIG_DIR', kind: { type: 'path' }, default: 'config', example: 'config', doc: 'Folder holding `access-policies/*.yaml` and `profile-types/*.yaml`.' },
+  { key: 'policy.bundlePath', env: 'COUNTERSIGN_POLICY_BUNDLE', kind: { type: 'path' }, example: '.build/policy.tar.gz', doc: 'A prebuilt bundle (`opa build -t wasm`); when set, no OPA binary is needed at run time.' },
+  { key: 'policy.watch', env: 'COUNTERSIGN_POLICY_WATCH', kind: { type: 'bool' }, default: false, example: 'true', doc: 'Rebuild and reload when the policy files change; the last good policy keeps serving when a reload fails.' },
+  { key: 'identity.jwt.hs256Secret', env: 'COUNTERSIGN_JWT_SECRET', kind: { type: 'secret', min: 32, max: 4096 }, example: '<at least 32 characters>', doc: 'Shared HS256 secret. One of the three JWT key sources.' },
+  { key: 'identity.jwt.publicKeyFile', env: 'COUNTERSIGN_JWT_PUBLIC_KEY_FILE', kind: { type: 'path' }, example: '/etc/countersign/idp.pem', doc: 'PEM file of the issuer\'s RSA or EC public key (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA, pinned to the key\'s type). One of the three JWT key sources.' },
+  { key: 'identity.jwt.jwksUrl', env: 'COUNTERSIGN_JWKS_URL', kind: { type: 'url', protocols: ['https:'], loopbackHttp: true }, example: 'https://login.example.com/.well-known/jwks.json', doc: 'JWKS endpoint of the issuer (https; http only on loopback). One of the three JWT key sources.' },
+  { key: 'identity.jwt.issuer', env: 'COUNTERSIGN_JWT_ISSUER', kind: { type: 'string', min: 1, max: 1024 }, example: 'https://login.example.com/', doc: 'Required `iss` of tokens. Strongly recommended with a JWKS or public key.' },
+  { key: 'identity.jwt.audience', env: 'COUNTERSIGN_JWT_AUDIENCE', kind: { type: 'string', min: 1, max: 1024 }, example: 'api://countersign', doc: 'Required `aud` of tokens.' },
+  { key: 'identity.jwt.clockToleranceSec', env: 'COUNTERSIGN_JWT_CLOCK_TOLERANCE', kind: { type: 'int', min: 0, max: 300 }, default: 30, example: '30', doc: 'Allowed clock skew, in seconds, for `exp` and `nbf`.' },
+  { key: 'identity.jwt.userClaim', env: 'COUNTERSIGN_JWT_USER_CLAIM', kind: { type: 'string', min: 1, max: 256 }, default: 'preferred_username', example: 'upn', doc: 'Claim holding the user id; `sub` is used when the token lacks it.' },
+  { key: 'identity.jwt.groupsClaim', env: 'COUNTERSIGN_JWT_GROUPS_CLAIM', kind: { type: 'string', min: 1, max: 256 }, default: 'groups', example: 'roles', doc: 'Claim holding the groups (an array of strings).' },
+  { key: 'identity.staticTokensFile', env: 'COUNTERSIGN_STATIC_TOKENS', kind: { type: 'path' }, example: 'config/static-tokens.yaml', doc: 'YAML file of trusted static bearer tokens (`tokens: [{ token, userId, groups, description }]`). For local use and the demo.' },
+  { key: 'identity.directoryFile', env: 'COUNTERSIGN_DIRECTORY', kind: { type: 'path' }, example: 'config/directory.yaml', doc: 'YAML directory (`users: { alice: { groups: [...] } }`); its groups are added to the token\'s.' },
+  { key: 'requests.bodyLimitBytes', env: 'COUNTERSIGN_BODY_LIMIT', kind: { type: 'size', min: 1024, max: 1024 * MIB }, default: 10 * MIB, example: '10MiB', doc: 'Largest body of a protected call that is parked; a larger one gets 413.' },
+  { key: 'requests.retentionMs', env: 'COUNTERSIGN_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '30d', doc: 'A request awaiting approval whose status has not changed for this long expires and frees its object.' },
+  { key: 'requests.approvedRetentionMs', env: 'COUNTERSIGN_APPROVED_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '7d', doc: 'Same, for approved requests never completed.' },
+  { key: 'requests.endedRetentionMs', env: 'COUNTERSIGN_ENDED_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '30d', doc: 'Ended requests (completed, failed, rejected, canceled, expired) stay visible this long after their last change, then are removed.' },
+  { key: 'requests.completeLeaseMs', env: 'COUNTERSIGN_COMPLETE_LEASE', kind: { type: 'duration', min: 1000, max: 60 * 60 * 1000 }, default: 30_000, example: '30s', doc: 'Lease of a complete\'s claim; a claim older than this means "outcome unknown" and is never resent silently. At least upstream.timeoutMs.' },
+  { key: 'requests.sweepIntervalMs', env: 'COUNTERSIGN_SWEEP_INTERVAL', kind: { type: 'duration', min: 1000, max: DAY_MS }, default: 60_000, example: '1m', doc: 'How often expiry runs.' },
+  { key: 'console.enabled', env: 'COUNTERSIGN_CONSOLE', kind: { type: 'bool' }, default: true, example: 'false', doc: 'Serve the approvers\' web console under the API prefix.' },
+  { key: 'console.showDemoIdentities', env: 'COUNTERSIGN_SHOW_DEMO_IDENTITIES', kind: { type: 'bool' }, default: false, example: 'true', doc: 'List the static tokens on the console\'s sign-in page. For the demo only.' },
+  { key: 'log.level', env: 'COUNTERSIGN_LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', example: 'info', doc: 'pino log level. Logs never contain tokens or bodies.' },
+];
+
+const BY_KEY = new Map(SETTINGS.map((s) => [s.key, s]));
+/** Object keys that group settings (`listen`, `identity.jwt`, …). */
+const GROUPS = new Set(SETTINGS.flatMap((s) => s.key.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))));
+
+export interface LoadGatewayConfigOptions {
+  /** YAML file; default COUNTERSIGN_CONFIG, else config/gateway.yaml (which may be absent). */
+  file?: string;
+  /** Environment to read overrides from; default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Applied after the environment (tests, the demo). */
+  overrides?: DeepPartial<GatewayConfig>;
+}
+
+interface Raw {
+  value: unknown;
+  /** Where it came from, for messages. */
+  from: string;
+}
+
+/**
+ * Loads, merges and validates the gateway configuration. Throws ConfigError.
+ * @example
+ * const config = loadGatewayConfig({ overrides: { upstream: { url: 'http://127.0.0.1:9000' } } });
+ * config.listen.port; // 8080 unless PORT or the file says otherwise
+ */
+export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): GatewayConfig {
+  const env = options.env ?? process.env;
+  const issues: string[] = [];
+  const raw = new Map<string, Raw>();
+
+  const named = options.file ?? nonEmpty(env.COUNTERSIGN_CONFIG);
+  const file = named ? resolve(named) : DEFAULT_CONFIG_FILE;
+  if (named || existsSync(file)) {
+    const yaml = readYamlFile(file);
+    collect(yaml.value, [], raw, issues, (path) => yaml.where(path), yaml);
+  }
+
+  for (const setting of SETTINGS) {
+    const value = nonEmpty(env[setting.env]);
+    if (value !== undefined) raw.set(setting.key, { value, from: `environment ${setting.env}` });
+  }
+
+  if (options.overrides) collect(options.overrides, [], raw, issues, (path) => `overrides.${path.join('.')}`);
+
+  const values = new Map<string, unknown>();
+  for (const setting of SETTINGS) {
+    const given = raw.get(setting.key);
+    if (given === undefined) {
+      if (setting.default !== undefined) {
+        const parsed = parse(setting, setting.default, 'default');
+        if ('value' in parsed) values.set(setting.key, parsed.value);
+      }
+      else if (setting.required) issues.push(`${setting.key} is required: set ${setting.env}=${setting.example} or \`${setting.key}\` in ${displayPath(file)}`);
+      continue;
+    }
+    const parsed = parse(setting, given.value, given.from);
+    if ('error' in parsed) issues.push(`${given.from}: ${setting.key} ${parsed.error}; for example ${setting.example}`);
+    else values.set(setting.key, parsed.value);
+  }
+
+  crossCheck(raw, values, issues);
+  if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
+  return build(values);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** Flattens a nested object into dotted keys, reporting unknown keys and misplaced scalars. */
+function collect(
+  value: unknown,
+  path: string[],
+  out: Map<string, Raw>,
+  issues: string[],
+  where: (path: string[]) => string,
+  yaml?: YamlFile,
+): void {
+  const key = path.join('.');
+  if (path.length === 0 || GROUPS.has(key)) {
+    if (value === undefined || value === null) return;
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      issues.push(`${where(path)}: ${key || 'the configuration'} must be a mapping of keys${key ? ` (${childKeys(key).join(', ')})` : ''}`);
+      return;
+    }
+    for (const [child, childValue] of Object.entries(value as Record<string, unknown>)) {
+      collect(childValue, [...path, child], out, issues, where, yaml);
+    }
+    return;
+  }
+  if (!BY_KEY.has(key)) {
+    const parent = path.slice(0, -1).join('.');
+    issues.push(`${where(path)}: unknown key ${key}; known keys${parent ? ` of ${parent}` : ''}: ${childKeys(parent).join(', ')}`);
+    return;
+  }
+  // An explicit null (or an undefined override) means "not set": the default applies.
+  if (value === undefined || value === null) return;
+  out.set(key, { value, from: where(path) });
+}
+
+function childKeys(parent: string): string[] {
+  const prefix = parent ? `${parent}.` : '';
+  const names = new Set<string>();
+  for (const s of SETTINGS) if (s.key.startsWith(prefix)) names.add(s.key.slice(prefix.length).split('.')[0]!);
+  return [...names];
+}
+
+type Parsed = { value: unknown } | { error: string };
+
+const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
+const DURATION_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS };
+const SIZE = /^(\d+)\s*(B|KiB|MiB|GiB)?$/;
+const SIZE_UNIT: Record<string, number> = { B: 1, KiB: 1024, MiB: MIB, GiB: 1024 * MIB };
+const TRUE = new Set(['true', '1', 'yes', 'on']);
+const FALSE = new Set(['false', '0', 'no', 'off']);
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** Parses one value; strings are accepted for every kind because the environment only has strings. */
+function parse(setting: Setting, value: unknown, from: string): Parsed {
+  const kind = setting.kind;
+  const fromEnv = from.startsWith('environment ');
+  switch (kind.type) {
+    case 'string':
+    case 'secret':
+    case 'enum': {
+      if (typeof value !== 'string') return { error: 'must be a string' };
+      if (kind.type === 'enum') return kind.values.includes(value) ? { value } : { error: `must be one of ${kind.values.join(', ')}` };
+      const min = kind.min ?? 1;
+      const max = kind.max ?? 4096;
+      // A secret's value never appears in a message.
+      if (value.length < min) return { error: `must be at least ${min} characters` };
+      if (value.length > max) return { error: `must be at most ${max} characters` };
+      if (kind.type === 'string' && kind.pattern && !kind.pattern.test(value)) return { error: `has the wrong form (${JSON.stringify(value)})` };
+      return { value };
+    }
+    case 'int': {
+      const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : NaN;
+      if (!Number.isInteger(n)) return { error: 'must be a whole number' };
+      if (n < kind.min || n > kind.max) return { error: `must be between ${kind.min} and ${kind.max}` };
+      return { value: n };
+    }
+    case 'bool': {
+      if (typeof value === 'boolean') return { value };
+      if (fromEnv && typeof value === 'string') {
+        const lower = value.toLowerCase();
+        if (TRUE.has(lower)) return { value: true };
+        if (FALSE.has(lower)) return { value: false };
+      }
+      return { error: fromEnv ? 'must be true or false (or 1/0, yes/no, on/off)' : 'must be true or false' };
+    }
+    case 'duration':
+    case 'size': {
+      const [pattern, units] = kind.type === 'duration' ? [DURATION, DURATION_UNIT] : [SIZE, SIZE_UNIT];
+      let n = NaN;
+      if (typeof value === 'number') n = value;
+      else if (typeof value === 'string') {
+        const match = pattern.exec(value.trim());
+        if (match) n = Number(match[1]) * (match[2] ? units[match[2]]! : 1);
+      }
+      const unit = kind.type === 'duration' ? 'ms' : 'bytes';
+      if (!Number.isSafeInteger(n)) {
+        return { error: kind.type === 'duration' ? 'must be milliseconds or a number with ms, s, m, h or d' : 'must be bytes or a number with B, KiB, MiB or GiB' };
+      }
+      if (n < kind.min || n > kind.max) return { error: `must be between ${kind.min} and ${kind.max} ${unit}` };
+      return { value: n };
+    }
+    case 'url': {
+      if (typeof value !== 'string' || value.length > 2048) return { error: 'must be a URL of at most 2048 characters' };
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        return { error: 'is not a URL' };
+      }
+      const loopbackHttp = kind.loopbackHttp && url.protocol === 'http:' && LOOPBACK.has(url.hostname);
+      if (!kind.protocols.includes(url.protocol) && !loopbackHttp) return { error: `must use ${kind.protocols.join(' or ')}` };
+      if (url.hash) return { error: 'must not have a #fragment' };
+      return { value: value };
+    }
+    case 'path': {
+      if (typeof value !== 'string' || value.length === 0 || value.length > 4096 || value.includes('\0')) return { error: 'must be a file or folder path' };
+      return { value: isAbsolute(value) ? value : resolve(PROJECT_ROOT, value) };
+    }
+  }
+}
+
+const JWT_SOURCES = ['identity.jwt.hs256Secret', 'identity.jwt.publicKeyFile', 'identity.jwt.jwksUrl'];
+
+/** Rules that involve more than one key. */
+function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[]): void {
+  const sources = JWT_SOURCES.filter((k) => values.has(k));
+  if (sources.length > 1) {
+    issues.push(`identity.jwt needs exactly one key source, got ${sources.join(' and ')} (${sources.map((k) => raw.get(k)?.from).join('; ')}); for example COUNTERSIGN_JWKS_URL=https://login.example.com/.well-known/jwks.json alone`);
+  }
+  const jwtExtras = [...raw.keys()].filter((k) => k.startsWith('identity.jwt.') && !JWT_SOURCES.includes(k));
+  if (sources.length === 0 && jwtExtras.length > 0) {
+    issues.push(`${raw.get(jwtExtras[0]!)!.from}: identity.jwt settings without a key source; set one of hs256Secret, publicKeyFile or jwksUrl (COUNTERSIGN_JWT_SECRET, COUNTERSIGN_JWT_PUBLIC_KEY_FILE, COUNTERSIGN_JWKS_URL)`);
+  }
+  if (sources.length === 0 && !values.has('identity.staticTokensFile')) {
+    // Without any identity source every caller would get 401: refuse rather than start half-working.
+    issues.push('identity has no source: set a JWT key (COUNTERSIGN_JWKS_URL, COUNTERSIGN_JWT_PUBLIC_KEY_FILE or COUNTERSIGN_JWT_SECRET) or a static token file (COUNTERSIGN_STATIC_TOKENS=config/static-tokens.yaml)');
+  }
+  for (const key of ['identity.jwt.publicKeyFile', 'identity.staticTokensFile', 'identity.directoryFile', 'policy.bundlePath']) {
+    const path = values.get(key);
+    if (typeof path === 'string' && !existsSync(path)) issues.push(`${raw.get(key)?.from}: ${key} ${displayPath(path)} does not exist`);
+  }
+  const lease = values.get('requests.completeLeaseMs');
+  const timeout = values.get('upstream.timeoutMs');
+  if (typeof lease === 'number' && typeof timeout === 'number' && lease < timeout) {
+    // A lease that ends while the replay is still in flight turns a slow success into "outcome unknown".
+    issues.push(`requests.completeLeaseMs (${lease}) must not be shorter than upstream.timeoutMs (${timeout}); for example completeLeaseMs: 30s with timeoutMs: 30s`);
+  }
+}
+
+function build(values: Map<string, unknown>): GatewayConfig {
+  const get = <T>(key: string): T => values.get(key) as T;
+  const jwt = JWT_SOURCES.some((k) => values.has(k))
+    ? {
+        hs256Secret: get<string | undefined>('identity.jwt.hs256Secret'),
+        publicKeyFile: get<string | undefined>('identity.jwt.publicKeyFile'),
+        jwksUrl: get<string | undefined>('identity.jwt.jwksUrl'),
+        issuer: get<string | undefined>('identity.jwt.issuer'),
+        audience: get<string | undefined>('identity.jwt.audience'),
+        clockToleranceSec: get<number>('identity.jwt.clockToleranceSec'),
+        userClaim: get<string>('identity.jwt.userClaim'),
+        groupsClaim: get<string>('identity.jwt.groupsClaim'),
+      }
+    : undefined;
+  return {
+    listen: { host: get('listen.host'), port: get('listen.port') },
+    upstream: { url: get('upstream.url'), timeoutMs: get('upstream.timeoutMs'), caseInsensitivePaths: get('upstream.caseInsensitivePaths') },
+    api: { prefix: get('api.prefix') },
+    redis: { url: get('redis.url'), deployment: get('redis.deployment') },
+    policy: {
+      policiesDir: get('policy.policiesDir'),
+      configDir: get('policy.configDir'),
+      bundlePath: get('policy.bundlePath'),
+      watch: get('policy.watch'),
+    },
+    identity: {
+      jwt: jwt && dropUndefined(jwt),
+      staticTokensFile: get('identity.staticTokensFile'),
+      directoryFile: get('identity.directoryFile'),
+    },
+    requests: {
+      bodyLimitBytes: get('requests.bodyLimitBytes'),
+      retentionMs: get('requests.retentionMs'),
+      approvedRetentionMs: get('requests.approvedRetentionMs'),
+      endedRetentionMs: get('requests.endedRetentionMs'),
+      completeLeaseMs: get('requests.completeLeaseMs'),
+      sweepIntervalMs: get('requests.sweepIntervalMs'),
+    },
+    console: { enabled: get('console.enabled'), showDemoIdentities: get('console.showDemoIdentities') },
+    log: { level: get('log.level') },
+  };
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
