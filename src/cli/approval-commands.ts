@@ -1,0 +1,333 @@
+/**
+ * `countersign requests list|show`, `approve`, `reject`, `cancel`, `complete`: the requestor's and
+ * the approver's side of the approval API (docs/api.md), for people (tables) and scripts (--json
+ * and exit codes, docs/cli.md). The first argument is the command name main.ts dispatched on.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ApprovalRequest, RequestStatus } from '../requests/types';
+import { callApi, CliError, ExitCode, refusal, type ClientOptions, type GatewayAnswer } from './gateway-client';
+import { clean, fields, table, truncate } from './format';
+
+/** What the API adds to a stored request (docs/api.md, "The request resource"). */
+type RequestView = ApprovalRequest & {
+  allowedActions?: Record<string, { allow: boolean; reasons: string[] }>;
+  bodyPreview?: { encoding: 'utf8' | 'base64'; text: string; truncated: boolean };
+};
+
+/** Where output goes; tests pass their own. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+const defaultIo: CliIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  env: process.env,
+};
+
+const STATUSES: readonly RequestStatus[] = ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired'];
+/** docs/api.md: notes are at most 1,000 characters. */
+const NOTES_MAX = 1000;
+/** Request ids are opaque to the CLI, but a sane one is short and has no path characters. */
+const ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
+
+const common = {
+  token: { type: 'string' },
+  url: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsConfig['options'];
+
+const USAGE = `usage:
+  countersign requests list [--mine|--received|--all] [--status S] [--limit N] [--cursor C]
+  countersign requests show ID
+  countersign approve ID [--notes TEXT]
+  countersign reject ID --notes TEXT
+  countersign cancel ID
+  countersign complete ID [--confirm-resend]
+
+options for every command:
+  --token T   bearer token (default: $COUNTERSIGN_TOKEN)
+  --url U     gateway URL (default: $COUNTERSIGN_URL, else http://localhost:8080)
+  --json      machine-readable output on stdout
+exit codes: 0 ok, 1 refused by the gateway, 2 usage, 3 gateway unreachable or 5xx,
+            4 complete reached the upstream and it refused the change
+`;
+
+function usageError(message: string): CliError {
+  return new CliError(ExitCode.usage, `${message}\n\n${USAGE}`);
+}
+
+function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O, positionals: number) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...common, ...options }, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw usageError(error instanceof Error ? error.message : String(error));
+  }
+  if (!(parsed.values as { help?: boolean }).help && parsed.positionals.length !== positionals) {
+    throw usageError(positionals === 0 ? `unexpected argument "${parsed.positionals[0]}"` : 'expected one request ID');
+  }
+  return parsed;
+}
+
+function client(values: { token?: string; url?: string }, env: CliIo['env']): ClientOptions {
+  const token = values.token ?? env.COUNTERSIGN_TOKEN;
+  if (!token) throw usageError('no token: pass --token or set COUNTERSIGN_TOKEN');
+  const url = values.url ?? env.COUNTERSIGN_URL ?? 'http://localhost:8080';
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error('not http');
+  } catch {
+    throw usageError(`--url must be an http(s) URL, got "${url}"`);
+  }
+  return { url, token, prefix: env.COUNTERSIGN_API_PREFIX };
+}
+
+function requestId(value: string | undefined): string {
+  if (!value || !ID_PATTERN.test(value)) throw usageError(`"${value ?? ''}" is not a request ID`);
+  return value;
+}
+
+function approvalsCell(request: RequestView): string {
+  return `${request.approvals?.length ?? 0}/${request.decision?.requiredApprovals ?? '?'}`;
+}
+
+function listTable(items: RequestView[]): string {
+  if (items.length === 0) return 'no requests\n';
+  return table(
+    ['ID', 'STATUS', 'PROFILE', 'OPERATION', 'REQUESTOR', 'APPROVALS', 'UPDATED', 'CALL'],
+    items.map((r) => [
+      r.id,
+      r.status,
+      r.decision?.profileType ?? '',
+      r.decision?.operation ?? '',
+      r.requestor?.userId ?? '',
+      approvalsCell(r),
+      r.updatedAt ?? '',
+      truncate(`${r.call?.method ?? ''} ${r.call?.path ?? ''}`, 60),
+    ]),
+  );
+}
+
+function showText(r: RequestView): string {
+  let out = fields([
+    ['id', r.id],
+    ['status', r.status],
+    ['requestor', `${r.requestor?.userId} (${(r.requestor?.groups ?? []).join(', ')})`],
+    ['justification', r.justification],
+    ['call', `${r.call?.method} ${r.call?.path}${r.call?.query ? `?${r.call.query}` : ''}`],
+    ['body', r.call ? `${r.call.bodySize} bytes, sha256 ${r.call.bodySha256}` : undefined],
+    ['profile type', r.decision?.profileType],
+    ['operation', r.decision?.operation],
+    ['object', r.decision?.objectKey],
+    ['policies', r.decision?.policies?.join(', ')],
+    ['approvers', `${r.decision?.approverGroups?.join(', ')} (${approvalsCell(r)} approvals)`],
+    ['created', r.createdAt],
+    ['updated', r.updatedAt],
+    ['rejected', r.rejection ? `by ${r.rejection.userId} at ${r.rejection.at}: ${r.rejection.notes}` : undefined],
+    ['canceled', r.cancellation ? `by ${r.cancellation.userId} at ${r.cancellation.at}` : undefined],
+    [
+      'completion',
+      r.completion
+        ? `by ${r.completion.userId} at ${r.completion.at}: upstream ${r.completion.upstreamStatus}${r.completion.reason ? ` (${r.completion.reason})` : ''}`
+        : undefined,
+    ],
+  ]);
+  if (r.approvals?.length) {
+    out += '\napprovals:\n' + table(['BY', 'AT', 'NOTES'], r.approvals.map((a) => [a.userId, a.at, a.notes]));
+  }
+  if (r.allowedActions) {
+    out +=
+      '\nwhat you may do now:\n' +
+      table(
+        ['ACTION', 'ALLOWED', 'WHY NOT'],
+        Object.entries(r.allowedActions).map(([action, verdict]) => [action, verdict.allow ? 'yes' : 'no', verdict.reasons.join('; ')]),
+      );
+  }
+  if (r.bodyPreview) {
+    const note = r.bodyPreview.encoding === 'base64' ? ' (base64)' : '';
+    const cut = r.bodyPreview.truncated ? '\n… (truncated)' : '';
+    // Keep newlines and tabs of the body readable; every other control character is cleaned.
+    const text = r.bodyPreview.text.split('\n').map((line) => clean(line.replace(/\t/g, '  '))).join('\n');
+    out += `\nbody${note}:\n${text}${cut}\n`;
+  }
+  if (r.history?.length) {
+    out += '\nhistory:\n' + table(['AT', 'ACTOR', 'ACTION', 'FROM', 'TO'], r.history.map((h) => [h.at, h.actor, h.action, h.from ?? '-', h.to]));
+  }
+  return out;
+}
+
+function writeJson(io: CliIo, value: unknown): void {
+  io.stdout(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+async function expectOk(answer: GatewayAnswer): Promise<unknown> {
+  if (answer.status < 200 || answer.status >= 300) throw refusal(answer);
+  if (answer.json === undefined) throw new CliError(ExitCode.unavailable, `the gateway answered ${answer.status} without JSON`);
+  return answer.json;
+}
+
+async function requestsCommand(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === undefined || sub === '--help' || sub === '-h') {
+    io.stdout(USAGE);
+    return sub === undefined ? ExitCode.usage : ExitCode.ok;
+  }
+  if (sub === 'list') {
+    const { values } = parse(
+      rest,
+      {
+        mine: { type: 'boolean', default: false },
+        received: { type: 'boolean', default: false },
+        all: { type: 'boolean', default: false },
+        status: { type: 'string' },
+        limit: { type: 'string' },
+        cursor: { type: 'string' },
+      },
+      0,
+    );
+    if (values.help) return help(io);
+    const views = (['mine', 'received', 'all'] as const).filter((v) => values[v]);
+    if (views.length > 1) throw usageError('choose one of --mine, --received and --all');
+    const query = new URLSearchParams({ view: views[0] ?? 'mine' });
+    if (values.status !== undefined) {
+      if (!STATUSES.includes(values.status as RequestStatus)) throw usageError(`--status must be one of ${STATUSES.join(', ')}`);
+      query.set('status', values.status);
+    }
+    if (values.limit !== undefined) {
+      const limit = Number(values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usageError('--limit must be a whole number from 1 to 100');
+      query.set('limit', String(limit));
+    }
+    if (values.cursor !== undefined) {
+      if (values.cursor.length > 512) throw usageError('--cursor is too long');
+      query.set('cursor', values.cursor);
+    }
+    const page = (await expectOk(await callApi(client(values, io.env), 'GET', `/requests?${query}`))) as { items: RequestView[]; nextCursor?: string };
+    if (values.json) writeJson(io, page);
+    else {
+      io.stdout(listTable(page.items ?? []));
+      if (page.nextCursor) io.stdout(`more: --cursor ${clean(page.nextCursor)}\n`);
+    }
+    return ExitCode.ok;
+  }
+  if (sub === 'show') {
+    const { values, positionals } = parse(rest, {}, 1);
+    if (values.help) return help(io);
+    const id = requestId(positionals[0]);
+    const request = (await expectOk(await callApi(client(values, io.env), 'GET', `/requests/${encodeURIComponent(id)}`))) as RequestView;
+    if (values.json) writeJson(io, request);
+    else io.stdout(showText(request));
+    return ExitCode.ok;
+  }
+  throw usageError(`unknown subcommand "requests ${sub}"`);
+}
+
+async function verdictCommand(action: 'approve' | 'reject', args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { notes: { type: 'string' } }, 1);
+  if (values.help) return help(io);
+  const id = requestId(positionals[0]);
+  if (action === 'reject' && !values.notes) throw usageError('reject needs --notes TEXT: the requestor sees why');
+  if (values.notes !== undefined && values.notes.length > NOTES_MAX) throw usageError(`--notes is at most ${NOTES_MAX} characters`);
+  const body = { notes: values.notes ?? '' };
+  const request = (await expectOk(
+    await callApi(client(values, io.env), 'POST', `/requests/${encodeURIComponent(id)}/${action}`, body),
+  )) as RequestView;
+  if (values.json) writeJson(io, request);
+  else if (action === 'approve') {
+    const waiting = request.status === 'needsApproval' ? ` (${approvalsCell(request)} approvals; more are needed)` : '; the requestor can complete it now';
+    io.stdout(`approved request ${clean(request.id)}: it is ${request.status}${waiting}\n`);
+  } else io.stdout(`rejected request ${clean(request.id)}\n`);
+  return ExitCode.ok;
+}
+
+async function cancelCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {}, 1);
+  if (values.help) return help(io);
+  const id = requestId(positionals[0]);
+  const request = (await expectOk(await callApi(client(values, io.env), 'POST', `/requests/${encodeURIComponent(id)}/cancel`))) as RequestView;
+  if (values.json) writeJson(io, request);
+  else io.stdout(`canceled request ${clean(request.id)}\n`);
+  return ExitCode.ok;
+}
+
+/**
+ * complete relays the upstream's answer; X-MAA-Request-Status says what became of the request.
+ * Without that header the answer is the gateway's own (a refusal, or an error before the replay).
+ */
+async function completeCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { 'confirm-resend': { type: 'boolean', default: false } }, 1);
+  if (values.help) return help(io);
+  const id = requestId(positionals[0]);
+  const query = values['confirm-resend'] ? '?resend=confirm' : '';
+  const answer = await callApi(client(values, io.env), 'POST', `/requests/${encodeURIComponent(id)}/complete${query}`);
+  const requestStatus = answer.headers.get('x-maa-request-status');
+  if (!requestStatus) {
+    const error = refusal(answer);
+    if ((answer.json as { error?: { code?: string } } | undefined)?.error?.code === 'OUTCOME_UNKNOWN') {
+      throw new CliError(
+        error.exitCode,
+        `${error.message}\nan earlier replay may have reached the upstream; check it, then send it again on purpose with: countersign complete ${id} --confirm-resend`,
+        error.details,
+      );
+    }
+    throw error;
+  }
+  const contentType = answer.headers.get('content-type') ?? undefined;
+  if (values.json) {
+    writeJson(io, { requestId: id, requestStatus, upstream: { status: answer.status, contentType, body: answer.json ?? answer.text } });
+  } else {
+    const preview = answer.text ? `\n${truncate(clean(answer.text), 2000)}` : '';
+    if (requestStatus === 'completed') io.stdout(`completed request ${id}: the upstream answered ${answer.status}${preview}\n`);
+    else if (requestStatus === 'failed') io.stderr(`request ${id} failed: the upstream refused the change with ${answer.status}${preview}\n`);
+    else io.stderr(`request ${id} is still ${clean(requestStatus)}: the upstream answered ${answer.status}; try complete again later${preview}\n`);
+  }
+  if (requestStatus === 'completed') return ExitCode.ok;
+  if (requestStatus === 'failed') return ExitCode.upstreamRefused;
+  return ExitCode.unavailable;
+}
+
+function help(io: CliIo): number {
+  io.stdout(USAGE);
+  return ExitCode.ok;
+}
+
+/**
+ * Runs one approval command; never throws, returns the exit code.
+ *
+ * @example
+ * await run(['approve', '3f0c…', '--notes', 'Looks right', '--token', 'demo-bob']); // 0
+ */
+export async function run(args: string[], io: CliIo = defaultIo): Promise<number> {
+  const [name, ...rest] = args;
+  const wantsJson = rest.includes('--json');
+  try {
+    switch (name) {
+      case 'requests':
+        return await requestsCommand(rest, io);
+      case 'approve':
+      case 'reject':
+        return await verdictCommand(name, rest, io);
+      case 'cancel':
+        return await cancelCommand(rest, io);
+      case 'complete':
+        return await completeCommand(rest, io);
+      default:
+        throw usageError(`unknown command "${name ?? ''}"`);
+    }
+  } catch (error) {
+    if (error instanceof CliError) {
+      // Scripts asked for JSON get the gateway's refusal on stdout too, so they can read its code.
+      if (wantsJson && error.exitCode !== ExitCode.usage && typeof error.details === 'object' && error.details !== null) {
+        writeJson(io, error.details);
+      }
+      io.stderr(`countersign: ${error.message}\n`);
+      return error.exitCode;
+    }
+    io.stderr(`countersign: ${error instanceof Error ? error.message : String(error)}\n`);
+    return ExitCode.unavailable;
+  }
+}
