@@ -63,6 +63,8 @@ export interface HistoryEntry {
   from: RequestStatus | null;
   to: RequestStatus;
   notesSha256?: string;
+  /** begin-complete only: this claim knowingly replaced one whose outcome was unknown. */
+  resend?: boolean;
 }
 
 export interface ApprovalRequest {
@@ -121,6 +123,8 @@ export interface AuditEvent {
   from: RequestStatus | null;
   to: RequestStatus;
   notesSha256?: string;
+  /** begin-complete only: this claim knowingly replaced one whose outcome was unknown. */
+  resend?: boolean;
 }
 
 /** How an upstream answered a replay, as the store records it. */
@@ -151,8 +155,18 @@ export interface RequestStore {
   approve(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest>;
   reject(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest>;
   cancel(id: string, actor: string, now?: Date): Promise<ApprovalRequest>;
-  /** Claims the replay with a lease; returns the claim token. One claim at a time, ever-approved only. */
-  beginComplete(id: string, actor: string, leaseMs: number, now?: Date): Promise<{ request: ApprovalRequest; claimToken: string }>;
+  /**
+   * Claims the replay with a lease; returns the claim token. One claim at a time, approved only.
+   * A claim whose lease ran out without finishComplete means the outcome is unknown: refused with
+   * OUTCOME_UNKNOWN unless `options.resendAfterUnknownOutcome` says the requestor checked and wants it sent again.
+   */
+  beginComplete(
+    id: string,
+    actor: string,
+    leaseMs: number,
+    now?: Date,
+    options?: { resendAfterUnknownOutcome?: boolean },
+  ): Promise<{ request: ApprovalRequest; claimToken: string }>;
   finishComplete(id: string, claimToken: string, outcome: ReplayOutcome, now?: Date): Promise<ApprovalRequest>;
   /** Expires open requests past their retention and removes ended ones past theirs; returns how many of each. */
   sweep(now?: Date): Promise<{ expired: number; removed: number }>;

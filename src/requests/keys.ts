@@ -1,0 +1,68 @@
+/**
+ * Every Redis key of the approval request store, in one place.
+ *
+ * All keys of one deployment share the hash tag `{<deployment>}`, so every Lua script
+ * touches a single cluster slot and the same code runs on one Redis, Sentinel or Cluster.
+ * The Lua scripts derive per-request and per-index keys from `prefix` (passed as their
+ * last KEYS entry) with the same layout; src/requests/scripts/includes/keys.lua mirrors
+ * the builders below and test/requests/keys.test.ts holds the two together.
+ */
+import type { RequestStatus } from './types';
+
+/** Deployment names end up inside the hash tag: braces or odd bytes would break the slot. */
+const DEPLOYMENT_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface RequestKeys {
+  /** `maa:{<deployment>}:`: the hash-tagged prefix every key starts with. */
+  prefix: string;
+  /** Hash: the request's fields (status, times, JSON parts, approvals and history as JSON lines). */
+  request(id: string): string;
+  /** String: the parked body, raw bytes. */
+  body(id: string): string;
+  /** Hash: objectKey → id of the open request that holds the object (invariant 4). */
+  locks: string;
+  /** Stream: one entry per transition. */
+  audit: string;
+  /** Sorted set of every request, scored by updatedAt (ms). */
+  all: string;
+  /** Sorted set by status, scored by updatedAt. */
+  byStatus(status: RequestStatus): string;
+  /** Sorted set of one requestor's requests ("mine"), scored by updatedAt. */
+  byRequestor(userId: string): string;
+  /** Same, one status only, so filtered lists need no scan. */
+  byRequestorStatus(userId: string, status: RequestStatus): string;
+  /** Sorted set of the requests one approver group may decide ("received"), scored by updatedAt. */
+  byGroup(group: string): string;
+  byGroupStatus(group: string, status: RequestStatus): string;
+  /** Sorted set by status, scored by the time the status last changed: what the sweep reads. */
+  statusSince(status: RequestStatus): string;
+}
+
+/**
+ * Builds the key names of one deployment.
+ * @example
+ * requestKeys('default').request('3f0c…') // 'maa:{default}:req:3f0c…'
+ */
+export function requestKeys(deployment: string): RequestKeys {
+  if (!DEPLOYMENT_PATTERN.test(deployment)) {
+    throw new TypeError(`redis deployment name must match ${DEPLOYMENT_PATTERN} (e.g. "default"), got ${JSON.stringify(deployment)}`);
+  }
+  const prefix = `maa:{${deployment}}:`;
+  const idx = `${prefix}idx:`;
+  // The variable part (user id, group name) always comes last and each index kind has its
+  // own fixed word, so `requestor:<u>` can never equal `requestor-status:<s>:<u2>`.
+  return {
+    prefix,
+    request: (id) => `${prefix}req:${id}`,
+    body: (id) => `${prefix}body:${id}`,
+    locks: `${prefix}locks`,
+    audit: `${prefix}audit`,
+    all: `${idx}all`,
+    byStatus: (status) => `${idx}status:${status}`,
+    byRequestor: (userId) => `${idx}requestor:${userId}`,
+    byRequestorStatus: (userId, status) => `${idx}requestor-status:${status}:${userId}`,
+    byGroup: (group) => `${idx}group:${group}`,
+    byGroupStatus: (group, status) => `${idx}group-status:${status}:${group}`,
+    statusSince: (status) => `${prefix}since:${status}`,
+  };
+}
