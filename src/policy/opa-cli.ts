@@ -1,0 +1,154 @@
+/**
+ * Runs the real OPA CLI: finds the binary, derives the Wasm capabilities file and builds the
+ * policy bundle into a content-addressed cache under `.build/policy/<hash>/`.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { PolicyBuildError } from './errors';
+
+const run = promisify(execFile);
+
+/** The repository root (this file is src/policy/opa-cli.ts). */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** The two entry points every bundle must export, in this order. */
+export const ENTRYPOINTS = ['maa/decision', 'maa/authorize'] as const;
+
+/** The OPA binary: an explicit path, else $OPA_BIN, else the one scripts/install-opa.sh builds. */
+export function resolveOpaBin(opaBin?: string): string {
+  return opaBin ?? process.env.OPA_BIN ?? join(PROJECT_ROOT, '.tools/bin/opa');
+}
+
+async function opa(bin: string, args: string[], cwd?: string): Promise<string> {
+  try {
+    const { stdout } = await run(bin, args, { cwd, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 });
+    return stdout;
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { stderr?: string; stdout?: string };
+    if (e.code === 'ENOENT') {
+      throw new PolicyBuildError(`OPA is not at ${bin}: run scripts/install-opa.sh, set OPA_BIN, or give a prebuilt bundle`);
+    }
+    const output = `${e.stderr ?? ''}${e.stdout ?? ''}`.trim() || e.message;
+    throw new PolicyBuildError(`opa ${args[0]} failed:\n${output}`, { cause: error });
+  }
+}
+
+/**
+ * The capabilities file for `opa build -t wasm`: the builtins that @open-policy-agent/opa-wasm's
+ * runtime implements (its shipped capabilities.json), with the ABI versions, features and future
+ * keywords of the OPA doing the build. That file predates OPA 1.x, so it lacks `rego_v1`; taking
+ * features from OPA keeps v1 syntax legal while a builtin the runtime lacks still fails the build.
+ */
+export async function deriveCapabilities(opaBin: string): Promise<object> {
+  const shipped = JSON.parse(readFileSync(opaWasmCapabilitiesFile(), 'utf8')) as {
+    builtins: unknown[];
+    wasm_abi_versions?: unknown[];
+  };
+  const current = JSON.parse(await opa(opaBin, ['capabilities', '--current'])) as Record<string, unknown>;
+  let abi = current.wasm_abi_versions as unknown[] | undefined;
+  if (!abi) {
+    // An OPA built with CGO_ENABLED=0 has no Wasm engine, and `--current` then lists no ABI
+    // versions; the same release's own capabilities file has them.
+    const version = /^Version: (\S+)/m.exec(await opa(opaBin, ['version']))?.[1];
+    if (version) {
+      const released = JSON.parse(await opa(opaBin, ['capabilities', '--version', `v${version}`])) as Record<string, unknown>;
+      abi = released.wasm_abi_versions as unknown[] | undefined;
+    }
+  }
+  return {
+    builtins: shipped.builtins,
+    wasm_abi_versions: abi ?? shipped.wasm_abi_versions,
+    features: current.features ?? [],
+    future_keywords: current.future_keywords ?? [],
+  };
+}
+
+/** The capabilities.json shipped beside @open-policy-agent/opa-wasm (not in its package exports). */
+function opaWasmCapabilitiesFile(): string {
+  let dir = dirname(createRequire(import.meta.url).resolve('@open-policy-agent/opa-wasm'));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'capabilities.json');
+}
+
+/** Rego sources of a policies folder (tests excluded), sorted: what a bundle is built from. */
+export function regoSources(policiesDir: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (entry.name.startsWith('.')) continue;
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.rego') && !entry.name.endsWith('_test.rego')) out.push(full);
+    }
+  };
+  walk(policiesDir);
+  return out;
+}
+
+export interface BuiltBundle {
+  /** The bundle .tar.gz. */
+  path: string;
+  /** Content hash of the sources, capabilities and OPA that produced it. */
+  hash: string;
+  /** Whether it came from the cache. */
+  cached: boolean;
+}
+
+/**
+ * Builds `policiesDir` with `opa build -t wasm` into `<cacheDir>/<hash>/bundle.tar.gz`, or returns
+ * the cached bundle when the same sources, capabilities and OPA built it before.
+ * @example
+ * const { path } = await buildBundle({ policiesDir: 'policies' });
+ */
+export async function buildBundle(options: { policiesDir: string; opaBin?: string; cacheDir?: string }): Promise<BuiltBundle> {
+  const opaBin = resolveOpaBin(options.opaBin);
+  const policiesDir = resolve(options.policiesDir);
+  const cacheDir = options.cacheDir ?? join(PROJECT_ROOT, '.build/policy');
+  const sources = regoSources(policiesDir);
+  if (sources.length === 0) throw new PolicyBuildError(`no .rego files in ${policiesDir}`);
+  const capabilities = await deriveCapabilities(opaBin);
+  const binStat = statSync(opaBin);
+  const hash = createHash('sha256');
+  hash.update(`opa ${binStat.size} ${binStat.mtimeMs}\n`);
+  hash.update(JSON.stringify(capabilities));
+  hash.update(ENTRYPOINTS.join(','));
+  for (const file of sources) {
+    hash.update(`\0${relative(policiesDir, file)}\0`);
+    hash.update(readFileSync(file));
+  }
+  const digest = hash.digest('hex').slice(0, 32);
+  const target = join(cacheDir, digest);
+  const bundle = join(target, 'bundle.tar.gz');
+  if (existsSync(bundle)) return { path: bundle, hash: digest, cached: true };
+
+  // Build beside the cache entry and rename it into place, so a concurrent build (another test
+  // file, another process) never sees a half-written bundle.
+  const work = join(cacheDir, `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(work, { recursive: true });
+  try {
+    writeFileSync(join(work, 'capabilities.json'), JSON.stringify(capabilities, null, 1));
+    const args = ['build', '-t', 'wasm', '--capabilities', join(work, 'capabilities.json'), '--ignore', '*_test.rego', '-o', join(work, 'bundle.tar.gz')];
+    for (const e of ENTRYPOINTS) args.push('-e', e);
+    await opa(opaBin, [...args, policiesDir]);
+    try {
+      renameSync(work, target);
+    } catch (error) {
+      if (!existsSync(bundle)) throw error;
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return { path: bundle, hash: digest, cached: false };
+}
+
+/** `opa check` then `opa test -v` on the policies folder; returns OPA's output. */
+export async function testPolicies(options: { policiesDir: string; opaBin?: string; verbose?: boolean }): Promise<string> {
+  const opaBin = resolveOpaBin(options.opaBin);
+  await opa(opaBin, ['check', options.policiesDir]);
+  return opa(opaBin, ['test', ...(options.verbose === false ? [] : ['-v']), options.policiesDir]);
+}
