@@ -1,0 +1,486 @@
+/**
+ * The OpenAPI 3.1 description of the approval API (docs/api.md), served at `${prefix}/openapi.json`.
+ * Schemas are JSON Schema 2020-12, as OpenAPI 3.1 uses it. test/api/openapi.test.ts checks the
+ * document's structure and that it names every route the gateway's app serves, and no other.
+ *
+ * Paths are relative to the server URL `/maa/v1` (the default `api.prefix`); `openApiDocumentFor`
+ * gives the same document for another prefix.
+ */
+
+import { errorRegistry } from './errors';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ref('Error') } },
+});
+const requestResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ref('Request') } },
+});
+const standardErrors = {
+  '401': { $ref: '#/components/responses/Unauthenticated' },
+  '503': { $ref: '#/components/responses/Unavailable' },
+};
+const idParameter = { $ref: '#/components/parameters/RequestId' };
+const isoTime = { type: 'string', format: 'date-time' };
+const statusSchema = ref('RequestStatus');
+const verdict = {
+  type: 'object',
+  required: ['userId', 'at', 'notes'],
+  properties: { userId: { type: 'string' }, at: isoTime, notes: { type: 'string' } },
+};
+
+const schemas = {
+  Error: {
+    type: 'object',
+    description: 'Every refusal has this one shape.',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', enum: Object.keys(errorRegistry), description: 'A documented, stable code (src/api/errors.ts).' },
+          message: { type: 'string' },
+          reasons: { type: 'array', items: { type: 'string' }, description: 'Policy reasons, when a policy refused.' },
+          requestId: { type: 'string', description: 'The open request that holds the object (OBJECT_LOCKED).' },
+          status: { ...statusSchema, description: "The request's current status (409)." },
+          fields: { type: 'array', items: { type: 'string' }, description: 'Which fields failed validation (422).' },
+        },
+      },
+    },
+  },
+  RequestStatus: {
+    type: 'string',
+    enum: ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired'],
+  },
+  Operation: { type: 'string', enum: ['create', 'modify', 'delete', 'assign'] },
+  Caller: {
+    type: 'object',
+    required: ['userId', 'groups'],
+    properties: { userId: { type: 'string' }, groups: { type: 'array', items: { type: 'string' } } },
+  },
+  ParkedCall: {
+    type: 'object',
+    description: 'The intercepted call, exactly as it will be replayed.',
+    required: ['method', 'path', 'query', 'headers', 'bodySha256', 'bodySize'],
+    properties: {
+      method: { type: 'string' },
+      path: { type: 'string', description: 'As the client sent it (not normalised).' },
+      query: { type: 'string', description: "Raw query string without '?', '' when none." },
+      headers: { type: 'object', additionalProperties: { type: 'string' } },
+      bodySha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      bodySize: { type: 'integer', minimum: 0 },
+    },
+  },
+  Decision: {
+    type: 'object',
+    required: ['profileType', 'objectKey', 'operation', 'policies', 'approverGroups', 'requiredApprovals'],
+    properties: {
+      profileType: { type: 'string', examples: ['apps'] },
+      objectKey: { type: 'string', examples: ['apps:/deviceappmanagement/mobileapps/42'] },
+      operation: ref('Operation'),
+      policies: { type: 'array', items: { type: 'string' } },
+      approverGroups: { type: 'array', items: { type: 'string' } },
+      requiredApprovals: { type: 'integer', minimum: 1 },
+    },
+  },
+  Verdict: verdict,
+  Completion: {
+    type: 'object',
+    required: ['userId', 'at', 'upstreamStatus', 'upstreamBodyPreview'],
+    properties: {
+      userId: { type: 'string' },
+      at: isoTime,
+      upstreamStatus: { type: 'integer' },
+      upstreamBodyPreview: { type: 'string', description: "Up to 4 KiB of the upstream's answer." },
+      reason: { type: 'string' },
+    },
+  },
+  HistoryEntry: {
+    type: 'object',
+    required: ['at', 'actor', 'action', 'from', 'to'],
+    properties: {
+      at: isoTime,
+      actor: { type: 'string' },
+      action: ref('AuditAction'),
+      from: { oneOf: [statusSchema, { type: 'null' }] },
+      to: statusSchema,
+      notesSha256: { type: 'string' },
+    },
+  },
+  AuditAction: {
+    type: 'string',
+    enum: ['create', 'approve', 'reject', 'cancel', 'begin-complete', 'finish-complete', 'expire'],
+  },
+  ActionVerdict: {
+    type: 'object',
+    required: ['allow', 'reasons'],
+    properties: { allow: { type: 'boolean' }, reasons: { type: 'array', items: { type: 'string' } } },
+  },
+  Request: {
+    type: 'object',
+    description: 'An approval request. Optional fields are absent when they do not apply.',
+    required: ['id', 'status', 'createdAt', 'updatedAt', 'requestor', 'justification', 'call', 'decision', 'approvals', 'history'],
+    properties: {
+      id: { type: 'string' },
+      status: statusSchema,
+      createdAt: isoTime,
+      updatedAt: isoTime,
+      requestor: ref('Caller'),
+      justification: { type: 'string', maxLength: 1000 },
+      call: ref('ParkedCall'),
+      decision: ref('Decision'),
+      approvals: { type: 'array', items: ref('Verdict') },
+      rejection: ref('Verdict'),
+      cancellation: { type: 'object', required: ['userId', 'at'], properties: { userId: { type: 'string' }, at: isoTime } },
+      completion: ref('Completion'),
+      claim: {
+        type: 'object',
+        description: 'Set while a complete is in flight.',
+        required: ['userId', 'at', 'leaseUntil'],
+        properties: { userId: { type: 'string' }, at: isoTime, leaseUntil: isoTime },
+      },
+      history: { type: 'array', items: ref('HistoryEntry') },
+      bodyPreview: {
+        type: 'object',
+        description: 'The first 64 KiB of the parked body.',
+        required: ['encoding', 'text', 'truncated'],
+        properties: { encoding: { type: 'string', enum: ['utf8', 'base64'] }, text: { type: 'string' }, truncated: { type: 'boolean' } },
+      },
+      allowedActions: {
+        type: 'object',
+        description: 'What the caller may do now (policy and status together).',
+        required: ['approve', 'reject', 'cancel', 'complete'],
+        properties: {
+          approve: ref('ActionVerdict'),
+          reject: ref('ActionVerdict'),
+          cancel: ref('ActionVerdict'),
+          complete: ref('ActionVerdict'),
+        },
+      },
+    },
+  },
+  RequestPage: {
+    type: 'object',
+    required: ['items'],
+    properties: {
+      items: { type: 'array', items: ref('Request') },
+      nextCursor: { type: 'string', description: 'Absent on the last page.' },
+    },
+  },
+  Notes: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { notes: { type: 'string', maxLength: 1000, description: 'Approver notes, shown to the requestor.' } },
+  },
+  AuditEvent: {
+    type: 'object',
+    required: ['id', 'at', 'requestId', 'actor', 'action', 'from', 'to'],
+    properties: {
+      id: { type: 'string' },
+      at: isoTime,
+      requestId: { type: 'string' },
+      actor: { type: 'string' },
+      action: ref('AuditAction'),
+      from: { oneOf: [statusSchema, { type: 'null' }] },
+      to: statusSchema,
+      notesSha256: { type: 'string' },
+    },
+  },
+  AccessPolicy: {
+    type: 'object',
+    required: ['name', 'description', 'profileType', 'approverGroups', 'requiredApprovals', 'enabled', 'routes'],
+    properties: {
+      name: { type: 'string' },
+      description: { type: 'string' },
+      profileType: { type: 'string' },
+      approverGroups: { type: 'array', items: { type: 'string' } },
+      requiredApprovals: { type: 'integer', minimum: 1 },
+      enabled: { type: 'boolean' },
+      routes: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['method', 'path', 'operation'],
+          properties: { method: { type: 'string' }, path: { type: 'string' }, operation: ref('Operation') },
+        },
+      },
+    },
+  },
+  Me: {
+    type: 'object',
+    required: ['userId', 'groups', 'auditor'],
+    properties: { userId: { type: 'string' }, groups: { type: 'array', items: { type: 'string' } }, auditor: { type: 'boolean' } },
+  },
+  ParkedAnswer: {
+    type: 'object',
+    description: 'The 202 answer of the proxy side when a protected mutation is parked (outside this prefix).',
+    required: ['id', 'status', 'profileType', 'operation', 'objectKey', 'requiredApprovals', 'approverGroups', 'bodySha256', 'location'],
+    properties: {
+      id: { type: 'string' },
+      status: statusSchema,
+      profileType: { type: 'string' },
+      operation: ref('Operation'),
+      objectKey: { type: 'string' },
+      requiredApprovals: { type: 'integer' },
+      approverGroups: { type: 'array', items: { type: 'string' } },
+      bodySha256: { type: 'string' },
+      location: { type: 'string' },
+    },
+  },
+} as const;
+
+function buildDocument(prefix: string) {
+  const verdictOperation = (action: 'approve' | 'reject') => ({
+    operationId: `${action}Request`,
+    summary: action === 'approve' ? 'Approve a request' : 'Reject a request',
+    description:
+      action === 'approve'
+        ? 'By an approver who is not the requestor. The request becomes `approved` when `requiredApprovals` distinct approvers approved.'
+        : 'By an approver who is not the requestor. The request becomes `rejected`.',
+    tags: ['requests'],
+    parameters: [idParameter],
+    requestBody: { required: false, content: { 'application/json': { schema: ref('Notes') } } },
+    responses: {
+      '200': requestResponse('The request after the change.'),
+      '403': errorResponse('Not allowed (SELF_APPROVAL, not an approver, …).'),
+      '404': errorResponse('No such request.'),
+      '409': errorResponse('The request is not in a state that allows this (INVALID_STATE, ALREADY_APPROVED).'),
+      '422': errorResponse('The body has unknown fields or notes longer than 1,000 characters.'),
+      ...standardErrors,
+    },
+  });
+
+  return {
+    openapi: '3.1.0',
+    jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
+    info: {
+      title: 'Countersign approval API',
+      version: '1.0.0',
+      summary: 'Multiple administrative approval for any management REST API.',
+      description:
+        'Protected mutations sent through the gateway are parked (202 with a request id) until a different administrator ' +
+        'from an approver group approves them; the requestor then completes the request and the gateway replays the parked call. ' +
+        'This API lists, shows, approves, rejects, cancels and completes those requests.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: prefix, description: 'The gateway, under `api.prefix`.' }],
+    security: [{ bearerAuth: [] }],
+    tags: [
+      { name: 'requests', description: 'Approval requests and their transitions.' },
+      { name: 'audit', description: 'The audit trail.' },
+      { name: 'policies', description: 'The access policies in force.' },
+      { name: 'meta', description: 'Who am I, and this description.' },
+    ],
+    paths: {
+      '/requests': {
+        get: {
+          operationId: 'listRequests',
+          summary: 'List requests, most recently changed first',
+          tags: ['requests'],
+          parameters: [
+            {
+              name: 'view',
+              in: 'query',
+              description: '`mine`: my requests; `received`: those my groups may approve; `all`: every request (auditors only).',
+              schema: { type: 'string', enum: ['mine', 'received', 'all'], default: 'mine' },
+            },
+            { name: 'status', in: 'query', schema: statusSchema },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 25 } },
+            { name: 'cursor', in: 'query', description: 'The `nextCursor` of the previous page.', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': { description: 'One page of requests.', content: { 'application/json': { schema: ref('RequestPage') } } },
+            '400': errorResponse('A query parameter is not valid.'),
+            '403': errorResponse('`view=all` by a caller who is not an auditor.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/requests/{id}': {
+        get: {
+          operationId: 'getRequest',
+          summary: 'Show a request',
+          description: 'For the requestor, members of its approver groups, and auditors.',
+          tags: ['requests'],
+          parameters: [idParameter],
+          responses: {
+            '200': requestResponse('The request, with `allowedActions` for the caller.'),
+            '403': errorResponse('The caller may not see this request.'),
+            '404': errorResponse('No such request.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/requests/{id}/body': {
+        get: {
+          operationId: 'getRequestBody',
+          summary: 'The parked body bytes',
+          description: 'Exactly the bytes that will be replayed, with the stored content type.',
+          tags: ['requests'],
+          parameters: [idParameter],
+          responses: {
+            '200': {
+              description: 'The parked body.',
+              content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
+            },
+            '403': errorResponse('The caller may not see this request.'),
+            '404': errorResponse('No such request, or it has no body.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/requests/{id}/approve': { post: verdictOperation('approve') },
+      '/requests/{id}/reject': { post: verdictOperation('reject') },
+      '/requests/{id}/cancel': {
+        post: {
+          operationId: 'cancelRequest',
+          summary: 'Cancel a request',
+          description: 'By the requestor, before approval.',
+          tags: ['requests'],
+          parameters: [idParameter],
+          responses: {
+            '200': requestResponse('The request, `canceled`.'),
+            '403': errorResponse('Only the requestor may cancel.'),
+            '404': errorResponse('No such request.'),
+            '409': errorResponse('The request is no longer awaiting approval.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/requests/{id}/complete': {
+        post: {
+          operationId: 'completeRequest',
+          summary: 'Complete an approved request: replay the parked call upstream',
+          description:
+            "By the requestor, once approved. The answer is the upstream's status, headers and body, relayed; the header " +
+            "`X-MAA-Request-Status` tells the request's new status: upstream 2xx/3xx → `completed`, 4xx → `failed`, " +
+            '5xx, timeout or refused connection → stays `approved`. Without that header the answer is the gateway\'s own refusal.',
+          tags: ['requests'],
+          parameters: [
+            idParameter,
+            {
+              name: 'resend',
+              in: 'query',
+              description: 'After `409 OUTCOME_UNKNOWN`, and having checked the upstream, send the call again on purpose.',
+              schema: { type: 'string', enum: ['confirm'] },
+            },
+          ],
+          responses: {
+            default: {
+              description: "The upstream's answer, relayed.",
+              headers: { 'X-MAA-Request-Status': { $ref: '#/components/headers/RequestStatus' } },
+              content: { '*/*': { schema: {} } },
+            },
+            '403': errorResponse('Only the requestor may complete.'),
+            '404': errorResponse('No such request.'),
+            '409': errorResponse('Not approved, a complete is in progress (COMPLETE_IN_PROGRESS), or OUTCOME_UNKNOWN.'),
+            '502': errorResponse('UPSTREAM_UNAVAILABLE: the upstream refused the connection; the request stays approved.'),
+            '504': errorResponse('UPSTREAM_UNAVAILABLE: the upstream timed out; the request stays approved.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/audit': {
+        get: {
+          operationId: 'listAuditEvents',
+          summary: 'The audit trail',
+          description: "Auditors see every event; a request's viewers may ask for that request's events.",
+          tags: ['audit'],
+          parameters: [
+            { name: 'requestId', in: 'query', schema: { type: 'string' } },
+            { name: 'since', in: 'query', schema: isoTime },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+          ],
+          responses: {
+            '200': {
+              description: 'Audit events.',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('AuditEvent') } } },
+                },
+              },
+            },
+            '400': errorResponse('A query parameter is not valid.'),
+            '403': errorResponse('Not an auditor, and not a viewer of the named request.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/access-policies': {
+        get: {
+          operationId: 'listAccessPolicies',
+          summary: 'The access policies in force',
+          tags: ['policies'],
+          responses: {
+            '200': {
+              description: 'Access policies with the routes of their profile type.',
+              content: {
+                'application/json': {
+                  schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('AccessPolicy') } } },
+                },
+              },
+            },
+            ...standardErrors,
+          },
+        },
+      },
+      '/me': {
+        get: {
+          operationId: 'getMe',
+          summary: 'Who the caller is',
+          tags: ['meta'],
+          responses: {
+            '200': { description: 'The caller.', content: { 'application/json': { schema: ref('Me') } } },
+            ...standardErrors,
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApi',
+          summary: 'This description',
+          tags: ['meta'],
+          security: [],
+          responses: {
+            '200': { description: 'The OpenAPI 3.1 description.', content: { 'application/json': { schema: { type: 'object' } } } },
+          },
+        },
+      },
+    },
+    components: {
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A JWT from the configured issuer, or a static token (local use and the demo: `demo-alice`, …).',
+        },
+      },
+      parameters: {
+        RequestId: { name: 'id', in: 'path', required: true, description: 'The request id.', schema: { type: 'string', minLength: 1, maxLength: 128 } },
+      },
+      headers: {
+        RequestStatus: { description: "The request's status after this call.", schema: statusSchema },
+      },
+      responses: {
+        Unauthenticated: errorResponse('UNAUTHENTICATED: no bearer token, or one that is not valid.'),
+        Unavailable: errorResponse('Redis or the policy is not ready; the call was not acted on.'),
+      },
+      schemas,
+    },
+  };
+}
+
+/**
+ * The description for another API prefix (the paths are the same; only the server URL differs).
+ * @example
+ * openApiDocumentFor('/approvals/v1').servers[0].url; // '/approvals/v1'
+ */
+export function openApiDocumentFor(prefix: string) {
+  return buildDocument(prefix);
+}
+
+/** The description for the default prefix `/maa/v1`. */
+export const openApiDocument = buildDocument('/maa/v1');
