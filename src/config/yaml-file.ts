@@ -50,14 +50,16 @@ export function readYamlFile(path: string): YamlFile {
 /** Same as readYamlFile, for text already in memory (`path` is only used in messages). */
 export function parseYamlText(text: string, path: string): YamlFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   const shown = displayPath(path);
   if (doc.errors.length > 0) {
     throw new ConfigError(
       'CONFIG_YAML_INVALID',
       doc.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return `${shown}:${pos ? `${pos.line}:${pos.col}` : '1:1'}: ${firstLine(e.message)}`;
+        // Only the first line of the message: the rest quotes the file, which may hold secrets.
+        const message = firstLine(e.message).replace(/ at line \d+, column \d+:?$/, '');
+        return `${shown}:${pos ? `${pos.line}:${pos.col}` : '1:1'}: ${message}`;
       }),
     );
   }

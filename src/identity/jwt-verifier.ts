@@ -1,0 +1,153 @@
+/**
+ * Verifies JWTs with jose against exactly one key source, with the accepted algorithms pinned
+ * to that source: HS256 only for a shared secret, the key's own family for a PEM public key,
+ * asymmetric families only for a JWKS. So `alg: none` and the HS-with-a-public-key confusion are
+ * refused before any signature check, and tokens without `exp` are refused too.
+ */
+import { readFileSync } from 'node:fs';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, jwtVerify, errors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { ConfigError } from '../config/config-error';
+import { displayPath } from '../config/yaml-file';
+import type { JwtConfig } from '../config/types';
+import type { Caller } from '../policy/types';
+import { IdentityError } from './types';
+import { isValidName, validGroups } from './caller-claims';
+
+const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
+const EC_BY_CURVE: Record<string, string> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
+const ASYMMETRIC = [...RSA, 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/** How long a JWKS fetch may take; afterwards the token is refused (and retried on the next call). */
+const JWKS_TIMEOUT_MS = 5000;
+
+export interface JwtVerifier {
+  /** Algorithms this verifier accepts (for logs and tests). */
+  readonly algorithms: readonly string[];
+  verify(token: string): Promise<Caller>;
+}
+
+type Key = Uint8Array | KeyObject | JWTVerifyGetKey;
+
+function keyFromConfig(config: JwtConfig): { key: Key; algorithms: string[] } {
+  if (config.hs256Secret !== undefined) {
+    return { key: new TextEncoder().encode(config.hs256Secret), algorithms: ['HS256'] };
+  }
+  if (config.publicKeyFile !== undefined) return publicKey(config.publicKeyFile);
+  if (config.jwksUrl !== undefined) {
+    return {
+      key: createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: JWKS_TIMEOUT_MS }),
+      algorithms: ASYMMETRIC,
+    };
+  }
+  throw new ConfigError('CONFIG_INVALID', ['identity.jwt needs one key source: hs256Secret, publicKeyFile or jwksUrl']);
+}
+
+function publicKey(path: string): { key: KeyObject; algorithms: string[] } {
+  const shown = displayPath(path);
+  let pem: string;
+  try {
+    pem = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', [`${shown}: ${(error as NodeJS.ErrnoException).code ?? 'cannot be read'}`]);
+  }
+  // A private key would work (Node derives the public half), but it must not sit in the gateway's config.
+  if (/PRIVATE KEY-----/.test(pem)) {
+    throw new ConfigError('CONFIG_INVALID', [`${shown}: holds a private key; give the public key (-----BEGIN PUBLIC KEY-----)`]);
+  }
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: pem, format: 'pem' });
+  } catch {
+    throw new ConfigError('CONFIG_INVALID', [`${shown}: not a PEM public key; expected -----BEGIN PUBLIC KEY----- (SPKI)`]);
+  }
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return { key, algorithms: RSA };
+    case 'rsa-pss':
+      return { key, algorithms: ['PS256', 'PS384', 'PS512'] };
+    case 'ec': {
+      const alg = EC_BY_CURVE[key.asymmetricKeyDetails?.namedCurve ?? ''];
+      if (alg) return { key, algorithms: [alg] };
+      break;
+    }
+    case 'ed25519':
+      return { key, algorithms: ['EdDSA'] };
+  }
+  throw new ConfigError('CONFIG_INVALID', [`${shown}: unsupported key type ${key.asymmetricKeyType}; use RSA, EC P-256/P-384/P-521 or Ed25519`]);
+}
+
+/** jose's failures, in words a caller may see; none of them contains the token. */
+function reasonOf(error: unknown, remote: boolean): string {
+  if (error instanceof errors.JWTExpired) return 'token expired';
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === 'missing') return `token has no ${error.claim} claim`;
+    switch (error.claim) {
+      case 'iss':
+        return 'token issuer not accepted';
+      case 'aud':
+        return 'token audience not accepted';
+      case 'nbf':
+        return 'token not yet valid';
+      case 'iat':
+        return 'token issued in the future';
+      default:
+        return `token ${error.claim} claim not accepted`;
+    }
+  }
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'token algorithm not allowed';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'token signature invalid';
+  if (error instanceof errors.JWKSNoMatchingKey) return 'no key of the key set matches the token';
+  if (error instanceof errors.JWKSMultipleMatchingKeys) return 'several keys of the key set match the token';
+  if (error instanceof errors.JWKSTimeout || error instanceof errors.JWKSInvalid) return 'key set unavailable';
+  if (error instanceof errors.JWSInvalid || error instanceof errors.JWTInvalid || error instanceof errors.JOSENotSupported) return 'token malformed';
+  // What remains with a JWKS is its fetch failing: refused connection, DNS, a non-200 answer.
+  if (remote) return 'key set unavailable';
+  return 'token not accepted';
+}
+
+/**
+ * Builds a verifier from the configuration. Throws ConfigError for a bad key file.
+ * @example
+ * const verifier = createJwtVerifier({ jwksUrl: 'https://login.example.com/jwks', issuer: 'https://login.example.com/',
+ *   clockToleranceSec: 30, userClaim: 'preferred_username', groupsClaim: 'groups' });
+ * const caller = await verifier.verify(token); // { userId, groups }
+ */
+export function createJwtVerifier(config: JwtConfig): JwtVerifier {
+  const { key, algorithms } = keyFromConfig(config);
+  const options = {
+    algorithms,
+    issuer: config.issuer,
+    audience: config.audience,
+    clockTolerance: config.clockToleranceSec,
+    // A token that never expires is refused: a leaked one would work forever.
+    requiredClaims: ['exp'],
+  };
+  return {
+    algorithms,
+    async verify(token) {
+      let payload: JWTPayload;
+      try {
+        // The overloads differ only by key type; each branch narrows it for the compiler.
+        payload =
+          typeof key === 'function'
+            ? (await jwtVerify(token, key, options)).payload
+            : (await jwtVerify(token, key, options)).payload;
+      } catch (error) {
+        throw new IdentityError(reasonOf(error, typeof key === 'function'));
+      }
+      return callerFromClaims(payload, config);
+    },
+  };
+}
+
+/** The user and groups of a verified payload, per the configured claims. */
+export function callerFromClaims(payload: JWTPayload, config: Pick<JwtConfig, 'userClaim' | 'groupsClaim'>): Caller {
+  const named = payload[config.userClaim];
+  const userId = named !== undefined ? named : payload.sub;
+  if (!isValidName(userId)) throw new IdentityError(`token has no valid ${config.userClaim} or sub claim`);
+  const rawGroups = payload[config.groupsClaim];
+  const groups = rawGroups === undefined ? [] : validGroups(rawGroups);
+  if (!groups) throw new IdentityError(`token ${config.groupsClaim} claim is not a list of names`);
+  return { userId, groups: [...groups] };
+}
