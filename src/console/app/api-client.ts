@@ -1,0 +1,134 @@
+/**
+ * A small client of the /maa/v1 API: the only way the console talks to the gateway.
+ * Refusals arrive as `{ error: { code, message, reasons? } }` and become ApiError.
+ */
+import type {
+  AccessPolicyResource,
+  CompleteOutcome,
+  DemoIdentity,
+  Me,
+  RequestPage,
+  RequestResource,
+  RequestStatus,
+} from './api-types';
+
+/** A refusal or failure of an API call, with the API's code and message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly reasons: string[] = [],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Longest upstream answer the console keeps in memory to show after a complete. */
+const MAX_OUTCOME_CHARS = 16 * 1024;
+
+export class ApiClient {
+  constructor(
+    private readonly prefix: string,
+    private readonly token: string,
+  ) {}
+
+  me(): Promise<Me> {
+    return this.json<Me>('GET', '/me');
+  }
+
+  listRequests(query: { view: 'mine' | 'received'; status?: RequestStatus | ''; limit: number; cursor?: string }): Promise<RequestPage> {
+    const params = new URLSearchParams({ view: query.view, limit: String(query.limit) });
+    if (query.status) params.set('status', query.status);
+    if (query.cursor) params.set('cursor', query.cursor);
+    return this.json<RequestPage>('GET', `/requests?${params.toString()}`);
+  }
+
+  getRequest(id: string): Promise<RequestResource> {
+    return this.json<RequestResource>('GET', `/requests/${encodeURIComponent(id)}`);
+  }
+
+  approve(id: string, notes: string): Promise<RequestResource> {
+    return this.json<RequestResource>('POST', `/requests/${encodeURIComponent(id)}/approve`, { notes });
+  }
+
+  reject(id: string, notes: string): Promise<RequestResource> {
+    return this.json<RequestResource>('POST', `/requests/${encodeURIComponent(id)}/reject`, { notes });
+  }
+
+  cancel(id: string): Promise<RequestResource> {
+    return this.json<RequestResource>('POST', `/requests/${encodeURIComponent(id)}/cancel`);
+  }
+
+  accessPolicies(): Promise<{ items: AccessPolicyResource[] }> {
+    return this.json<{ items: AccessPolicyResource[] }>('GET', '/access-policies');
+  }
+
+  /**
+   * Replays the parked call. The answer is the upstream's own (any status), told apart from a
+   * gateway refusal by the X-MAA-Request-Status header, which only a replay carries.
+   */
+  async complete(id: string, resend = false): Promise<CompleteOutcome> {
+    const path = `/requests/${encodeURIComponent(id)}/complete${resend ? '?resend=confirm' : ''}`;
+    const response = await this.send('POST', path);
+    const requestStatus = response.headers.get('x-maa-request-status');
+    if (!requestStatus) throw await toApiError(response);
+    const body = await response.text();
+    return {
+      upstreamStatus: response.status,
+      upstreamStatusText: response.statusText,
+      requestStatus,
+      contentType: response.headers.get('content-type') ?? '',
+      body: body.length > MAX_OUTCOME_CHARS ? body.slice(0, MAX_OUTCOME_CHARS) : body,
+    };
+  }
+
+  private async json<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const response = await this.send(method, path, body);
+    if (!response.ok) throw await toApiError(response);
+    return (await response.json()) as T;
+  }
+
+  private async send(method: string, path: string, body?: unknown): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      return await fetch(this.prefix + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ApiError(0, 'NETWORK', 'The gateway could not be reached.');
+    }
+  }
+}
+
+/** The demo's identities, or an empty list when the gateway does not offer them. */
+export async function fetchDemoIdentities(): Promise<DemoIdentity[]> {
+  try {
+    const response = await fetch('demo-identities.json', { credentials: 'omit', cache: 'no-store' });
+    if (!response.ok) return [];
+    const data = (await response.json()) as { items?: DemoIdentity[] };
+    return Array.isArray(data.items) ? data.items : [];
+  } catch {
+    return [];
+  }
+}
+
+async function toApiError(response: Response): Promise<ApiError> {
+  try {
+    const data = (await response.json()) as { error?: { code?: unknown; message?: unknown; reasons?: unknown } };
+    const error = data.error;
+    if (error && typeof error.code === 'string' && typeof error.message === 'string') {
+      const reasons = Array.isArray(error.reasons) ? error.reasons.filter((r): r is string => typeof r === 'string') : [];
+      return new ApiError(response.status, error.code, error.message, reasons);
+    }
+  } catch {
+    // Not the API's error shape (a proxy's HTML page, say): fall through to the status line.
+  }
+  return new ApiError(response.status, 'HTTP_' + response.status, `The gateway answered ${response.status} ${response.statusText}.`);
+}

@@ -1,0 +1,64 @@
+/**
+ * The /maa/v1 resources as the console receives them (docs/api.md). The request model is the
+ * domain's own type plus what the API adds to it.
+ */
+import type { ApprovalRequest, RequestStatus } from '../../requests/types';
+import type { Operation } from '../../policy/types';
+
+export type { RequestStatus, Operation };
+
+export interface ActionPermission {
+  allow: boolean;
+  reasons: string[];
+}
+
+export type ActionName = 'approve' | 'reject' | 'cancel' | 'complete';
+
+export interface BodyPreview {
+  encoding: 'utf8' | 'base64';
+  text: string;
+  truncated: boolean;
+}
+
+export interface RequestResource extends ApprovalRequest {
+  allowedActions: Record<ActionName, ActionPermission>;
+  bodyPreview?: BodyPreview;
+}
+
+export interface RequestPage {
+  items: RequestResource[];
+  nextCursor?: string;
+}
+
+export interface Me {
+  userId: string;
+  groups: string[];
+  auditor: boolean;
+}
+
+export interface AccessPolicyResource {
+  name: string;
+  description: string;
+  profileType: string;
+  approverGroups: string[];
+  requiredApprovals: number;
+  enabled: boolean;
+  routes: { method: string; path: string; operation: Operation }[];
+}
+
+export interface DemoIdentity {
+  token: string;
+  userId: string;
+  groups: string[];
+  description?: string;
+}
+
+/** The upstream's answer to a complete, relayed by the gateway. */
+export interface CompleteOutcome {
+  upstreamStatus: number;
+  upstreamStatusText: string;
+  /** The request's new status (header X-MAA-Request-Status). */
+  requestStatus: string;
+  contentType: string;
+  body: string;
+}

@@ -1,0 +1,94 @@
+/** How the console words and formats API values. Pure functions, no DOM. */
+import type { Operation, RequestStatus } from './api-types';
+
+const OPERATION_LABELS: Record<Operation, string> = {
+  create: 'Create',
+  modify: 'Modify',
+  delete: 'Delete',
+  assign: 'Assign',
+};
+
+export function operationLabel(operation: string): string {
+  return OPERATION_LABELS[operation as Operation] ?? operation;
+}
+
+const STATUS_LABELS: Record<RequestStatus, string> = {
+  needsApproval: 'Needs approval',
+  approved: 'Approved',
+  rejected: 'Rejected',
+  canceled: 'Canceled',
+  completed: 'Completed',
+  failed: 'Failed',
+  expired: 'Expired',
+};
+
+export const STATUSES = Object.keys(STATUS_LABELS) as RequestStatus[];
+
+export function statusLabel(status: string): string {
+  return STATUS_LABELS[status as RequestStatus] ?? status;
+}
+
+const HISTORY_LABELS: Record<string, string> = {
+  create: 'Requested',
+  approve: 'Approved',
+  reject: 'Rejected',
+  cancel: 'Canceled',
+  'begin-complete': 'Completion started',
+  'finish-complete': 'Completion finished',
+  expire: 'Expired',
+};
+
+export function historyLabel(action: string): string {
+  return HISTORY_LABELS[action] ?? action;
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+
+/** A readable local time; the ISO value is kept for a title/datetime attribute. */
+export function formatTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : dateTime.format(date);
+}
+
+/** "3 min ago" style, for list rows. */
+export function relativeTime(iso: string, now = Date.now()): string {
+  const then = new Date(iso).getTime();
+  if (Number.isNaN(then)) return iso;
+  const seconds = Math.round((now - then) / 1000);
+  if (seconds < 45) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  return formatTime(iso);
+}
+
+/** Pretty-prints JSON text; returns null when the text is not JSON. */
+export function prettyJson(text: string): string | null {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith('{') && !trimmed.startsWith('[')) return null;
+  try {
+    return JSON.stringify(JSON.parse(trimmed), null, 2);
+  } catch {
+    return null;
+  }
+}
+
+export function formatBytes(size: number): string {
+  if (size < 1024) return `${size} B`;
+  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KiB`;
+  return `${(size / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/** The call as one line: `PATCH /deviceAppManagement/mobileApps/42?x=1`. */
+export function callLine(call: { method: string; path: string; query: string }): string {
+  return `${call.method} ${call.path}${call.query ? '?' + call.query : ''}`;
+}
