@@ -1,0 +1,175 @@
+/**
+ * Path and method normalisation, before the decision, so that the policy sees what the upstream
+ * will act on. Anything that two servers could read two ways (an encoded slash, a NUL, a method
+ * override on a GET) is refused rather than guessed: the gateway answers 400 and passes nothing on.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { CallInput } from './types';
+
+/** Methods a call may use; anything else (MERGE, PROPFIND, TRACE…) is refused, not passed through unjudged. */
+const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** Headers that tunnel another method through POST (Microsoft, Google and Rails conventions). */
+const OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'] as const;
+
+/** Headers the policy may look at. Credentials (authorization, cookie) are never among them. */
+const SELECTED_HEADERS = ['content-type', 'if-match', 'if-none-match', 'prefer'] as const;
+
+/** Longer request targets are refused: no management API needs them, and they cost to parse. */
+export const MAX_URL_LENGTH = 8192;
+const MAX_HEADER_VALUE = 1024;
+const MAX_QUERY_PARAMS = 100;
+
+/**
+ * Whether a method changes something (anything but GET, HEAD and OPTIONS).
+ * @example
+ * isMutation('PATCH'); // true
+ */
+export function isMutation(method: string): boolean {
+  return !SAFE_METHODS.has(method.toUpperCase());
+}
+
+export type NormalizeResult = { ok: true; call: Omit<CallInput, 'body'> } | { ok: false; reason: string };
+
+/**
+ * Normalises an incoming call for the policy: effective method, canonical path, parsed query and
+ * selected headers. `url` is the request target as received (`req.url`: path and query).
+ * @example
+ * normalizeCall({ method: 'post', url: '/deviceAppManagement//mobileApps/42/?x=1', headers: { 'x-http-method-override': 'PATCH' } }, { caseInsensitive: true });
+ * // { ok: true, call: { method: 'PATCH', path: '/deviceappmanagement/mobileapps/42', query: { x: '1' }, headers: {} } }
+ */
+export function normalizeCall(
+  input: { method: string; url: string; headers: IncomingHttpHeaders },
+  options: { caseInsensitive: boolean },
+): NormalizeResult {
+  const method = effectiveMethod(input.method, input.headers);
+  if (method instanceof Refusal) return { ok: false, reason: method.reason };
+
+  const url = input.url;
+  if (typeof url !== 'string' || url.length === 0) return { ok: false, reason: 'empty request target' };
+  if (url.length > MAX_URL_LENGTH) return { ok: false, reason: `request target longer than ${MAX_URL_LENGTH} characters` };
+  // Only origin-form ("/path?query"); absolute-form and "*" name the target some other way.
+  if (url.charCodeAt(0) !== 0x2f) return { ok: false, reason: 'request target must start with "/"' };
+  if (url.includes('#')) return { ok: false, reason: 'request target must not contain a fragment' };
+
+  const q = url.indexOf('?');
+  const rawPath = q < 0 ? url : url.slice(0, q);
+  const rawQuery = q < 0 ? '' : url.slice(q + 1);
+
+  const path = normalizePath(rawPath, options.caseInsensitive);
+  if (path instanceof Refusal) return { ok: false, reason: path.reason };
+  const query = parseQuery(rawQuery);
+  if (query instanceof Refusal) return { ok: false, reason: query.reason };
+  const headers = selectHeaders(input.headers);
+  if (headers instanceof Refusal) return { ok: false, reason: headers.reason };
+  return { ok: true, call: { method, path, query, headers } };
+}
+
+/** A refusal from a helper; a class, so that a query parameter named "ok" cannot pass for one. */
+class Refusal {
+  readonly ok = false;
+  constructor(readonly reason: string) {}
+}
+
+function refuse(reason: string): Refusal {
+  return new Refusal(reason);
+}
+
+function effectiveMethod(raw: string, headers: IncomingHttpHeaders): string | Refusal {
+  const method = typeof raw === 'string' ? raw.toUpperCase() : '';
+  if (!KNOWN_METHODS.has(method)) return refuse(`method ${JSON.stringify(String(raw).slice(0, 20))} is not supported`);
+  let override: string | undefined;
+  for (const name of OVERRIDE_HEADERS) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    // Node joins repeated custom headers with ", "; two values are two answers, so refuse.
+    const values = (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(','));
+    for (const v of values) {
+      const candidate = v.trim().toUpperCase();
+      if (override !== undefined && override !== candidate) return refuse('method override headers disagree');
+      override = candidate;
+    }
+  }
+  if (override === undefined) return method;
+  if (method !== 'POST') return refuse(`a method override is only honoured on POST, not ${method}`);
+  if (!KNOWN_METHODS.has(override)) return refuse(`method override to ${JSON.stringify(override.slice(0, 20))} is not supported`);
+  return override;
+}
+
+/** Bytes that, once decoded, would change how the path splits or compares: refused when encoded. */
+function forbiddenDecoded(byte: number): string | undefined {
+  if (byte === 0x2f) return 'encoded slash (%2F)';
+  if (byte === 0x5c) return 'encoded backslash (%5C)';
+  if (byte === 0x25) return 'encoded percent sign (%25): double encoding';
+  if (byte === 0x00) return 'encoded NUL (%00)';
+  if (byte < 0x20 || byte === 0x7f) return 'encoded control character';
+  return undefined;
+}
+
+function normalizePath(raw: string, caseInsensitive: boolean): string | Refusal {
+  // Raw characters some servers read as separators or strip: refuse rather than guess which.
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i);
+    if (c <= 0x20 || c === 0x7f) return refuse('control character or space in path');
+    if (c === 0x5c) return refuse('backslash in path');
+    if (c === 0x3b) return refuse('";" (path parameter) in path');
+    if (c > 0x7e) return refuse('non-ASCII character in path (percent-encode it)');
+  }
+  const out: string[] = [];
+  for (const segment of raw.split('/')) {
+    if (segment === '') continue; // repeated and trailing slashes
+    let decoded = segment;
+    if (segment.includes('%')) {
+      for (let i = segment.indexOf('%'); i >= 0; i = segment.indexOf('%', i + 1)) {
+        const hex = segment.slice(i + 1, i + 3);
+        if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return refuse('malformed percent-encoding in path');
+        const bad = forbiddenDecoded(parseInt(hex, 16));
+        if (bad) return refuse(`${bad} in path`);
+      }
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        return refuse('percent-encoding in path is not valid UTF-8');
+      }
+    }
+    // Dot segments are resolved after decoding: %2E%2E is ".." to an RFC 3986 server.
+    if (decoded === '.') continue;
+    if (decoded === '..') {
+      if (out.length === 0) return refuse('".." above the root of the path');
+      out.pop();
+      continue;
+    }
+    out.push(caseInsensitive ? decoded.toLowerCase() : decoded);
+  }
+  return `/${out.join('/')}`;
+}
+
+function parseQuery(raw: string): Record<string, string | string[]> | Refusal {
+  const query: Record<string, string | string[]> = {};
+  if (raw === '') return query;
+  const params = new URLSearchParams(raw);
+  let n = 0;
+  for (const [key, value] of params) {
+    if (++n > MAX_QUERY_PARAMS) return refuse(`more than ${MAX_QUERY_PARAMS} query parameters`);
+    const existing = Object.hasOwn(query, key) ? query[key] : undefined;
+    // defineProperty, so that a parameter named __proto__ is data, not the object's prototype.
+    if (existing === undefined) Object.defineProperty(query, key, { value, enumerable: true, writable: true, configurable: true });
+    else if (Array.isArray(existing)) existing.push(value);
+    else query[key] = [existing, value];
+  }
+  return query;
+}
+
+function selectHeaders(headers: IncomingHttpHeaders): Record<string, string> | Refusal {
+  const out: Record<string, string> = {};
+  for (const name of SELECTED_HEADERS) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    if (text.length > MAX_HEADER_VALUE) return refuse(`${name} header longer than ${MAX_HEADER_VALUE} characters`);
+    out[name] = text;
+  }
+  return out;
+}
