@@ -1,0 +1,155 @@
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { loadGatewayConfig, SETTINGS, PROJECT_ROOT, ConfigError } from '../../src/config/gateway-config';
+
+const dir = mkdtempSync(join(tmpdir(), 'countersign-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeFile(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const SECRET = 's'.repeat(40);
+/** The least a valid configuration needs: an upstream and an identity source. */
+const MINIMAL = { COUNTERSIGN_UPSTREAM_URL: 'http://127.0.0.1:9000', COUNTERSIGN_JWT_SECRET: SECRET };
+const empty = writeFile('empty.yaml', '');
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, String(error));
+    return error;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('loadGatewayConfig', () => {
+  test('defaults', () => {
+    const config = loadGatewayConfig({ file: empty, env: MINIMAL });
+    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(config.upstream, { url: 'http://127.0.0.1:9000', timeoutMs: 30_000, caseInsensitivePaths: true });
+    assert.deepEqual(config.api, { prefix: '/maa/v1' });
+    assert.deepEqual(config.redis, { url: 'redis://127.0.0.1:6379', deployment: 'default' });
+    assert.equal(config.policy.policiesDir, resolve(PROJECT_ROOT, 'policies'));
+    assert.equal(config.policy.configDir, resolve(PROJECT_ROOT, 'config'));
+    assert.equal(config.policy.bundlePath, undefined);
+    assert.equal(config.policy.watch, false);
+    assert.deepEqual(config.identity.jwt, { hs256Secret: SECRET, clockToleranceSec: 30, userClaim: 'preferred_username', groupsClaim: 'groups' });
+    const day = 24 * 60 * 60 * 1000;
+    assert.deepEqual(config.requests, {
+      bodyLimitBytes: 10 * 1024 * 1024,
+      retentionMs: 30 * day,
+      approvedRetentionMs: 30 * day,
+      endedRetentionMs: 30 * day,
+      completeLeaseMs: 30_000,
+      sweepIntervalMs: 60_000,
+    });
+    assert.deepEqual(config.console, { enabled: true, showDemoIdentities: false });
+    assert.deepEqual(config.log, { level: 'info' });
+  });
+
+  test('the shipped config/gateway.yaml agrees with the built-in defaults', () => {
+    assert.deepEqual(loadGatewayConfig({ env: MINIMAL }), loadGatewayConfig({ file: empty, env: MINIMAL }));
+  });
+
+  test('file, then environment, then overrides; units and relative paths', () => {
+    const tokens = writeFile('tokens.yaml', 'tokens: []\n');
+    const file = writeFile(
+      'gateway.yaml',
+      `listen: { host: 127.0.0.1, port: 9090 }
+upstream: { url: "https://graph.example.test", timeoutMs: 2s }
+redis: { deployment: from-file }
+identity:
+  staticTokensFile: ${tokens}
+requests:
+  bodyLimitBytes: 512KiB
+  approvedRetentionMs: 7d
+  sweepIntervalMs: 1500
+policy: { policiesDir: my/policies }
+log: { level: debug }
+`,
+    );
+    const config = loadGatewayConfig({
+      file,
+      env: { PORT: '7070', COUNTERSIGN_DEPLOYMENT: 'from-env', COUNTERSIGN_POLICY_WATCH: 'yes', COUNTERSIGN_LOG_LEVEL: 'warn', COUNTERSIGN_API_PREFIX: '' },
+      overrides: { log: { level: 'silent' }, upstream: { caseInsensitivePaths: false } },
+    });
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 7070 });
+    assert.deepEqual(config.upstream, { url: 'https://graph.example.test', timeoutMs: 2000, caseInsensitivePaths: false });
+    assert.equal(config.redis.deployment, 'from-env');
+    assert.equal(config.api.prefix, '/maa/v1', 'an empty variable counts as unset');
+    assert.equal(config.requests.bodyLimitBytes, 512 * 1024);
+    assert.equal(config.requests.approvedRetentionMs, 7 * 24 * 3600 * 1000);
+    assert.equal(config.requests.sweepIntervalMs, 1500);
+    assert.equal(config.policy.policiesDir, resolve(PROJECT_ROOT, 'my/policies'));
+    assert.equal(config.policy.watch, true);
+    assert.equal(config.log.level, 'silent');
+    assert.equal(config.identity.staticTokensFile, tokens);
+    assert.equal(config.identity.jwt, undefined);
+  });
+
+  test('COUNTERSIGN_CONFIG names the file; a named file that is missing is an error', () => {
+    const file = writeFile('other.yaml', 'listen: { port: 1234 }\n');
+    assert.equal(loadGatewayConfig({ env: { ...MINIMAL, COUNTERSIGN_CONFIG: file } }).listen.port, 1234);
+    const error = configError(() => loadGatewayConfig({ env: { ...MINIMAL, COUNTERSIGN_CONFIG: join(dir, 'nope.yaml') } }));
+    assert.equal(error.code, 'CONFIG_FILE_UNREADABLE');
+    assert.match(error.message, /nope\.yaml: ENOENT/);
+  });
+
+  test('a YAML syntax error names file, line and column', () => {
+    const file = writeFile('broken.yaml', 'listen:\n  port: 8080\n  host: [oops\nlog: { level: info }\n');
+    const error = configError(() => loadGatewayConfig({ file, env: MINIMAL }));
+    assert.equal(error.code, 'CONFIG_YAML_INVALID');
+    assert.match(error.issues[0]!, /broken\.yaml:\d+:\d+: /);
+    const duplicate = writeFile('duplicate.yaml', 'listen:\n  port: 1\n  port: 2\n');
+    assert.match(configError(() => loadGatewayConfig({ file: duplicate, env: MINIMAL })).message, /duplicate\.yaml:3:3: .*unique/i);
+  });
+
+  test('bad values name their place, the key and an example; all problems at once', () => {
+    const file = writeFile('bad.yaml', 'listen:\n  port: eighty\nrequests:\n  retentionMs: 3 weeks\n  bodyLmit: 1MiB\nconsole: yes-please\n');
+    const error = configError(() => loadGatewayConfig({ file, env: { ...MINIMAL, COUNTERSIGN_UPSTREAM_URL: 'ftp://example.test', COUNTERSIGN_CONSOLE: 'maybe' } }));
+    assert.equal(error.code, 'CONFIG_INVALID');
+    const text = error.issues.join('\n');
+    assert.match(text, /bad\.yaml:2:9: listen\.port must be a whole number; for example 8080/);
+    assert.match(text, /bad\.yaml:4:16: requests\.retentionMs must be milliseconds or a number with ms, s, m, h or d; for example 30d/);
+    assert.match(text, /bad\.yaml:5:13: unknown key requests\.bodyLmit; known keys of requests: bodyLimitBytes, /);
+    assert.match(text, /bad\.yaml:6:10: console must be a mapping of keys \(enabled, showDemoIdentities\)/);
+    assert.match(text, /environment COUNTERSIGN_UPSTREAM_URL: upstream\.url must use http: or https:; for example https:\/\/graph\.microsoft\.com/);
+  });
+
+  test('required and cross-key rules', () => {
+    assert.match(configError(() => loadGatewayConfig({ file: empty, env: { COUNTERSIGN_JWT_SECRET: SECRET } })).message, /upstream\.url is required: set COUNTERSIGN_UPSTREAM_URL=/);
+    assert.match(configError(() => loadGatewayConfig({ file: empty, env: { COUNTERSIGN_UPSTREAM_URL: 'http://u.test' } })).message, /identity has no source/);
+    assert.match(
+      configError(() => loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_JWKS_URL: 'https://idp.test/jwks' } })).message,
+      /exactly one key source, got identity\.jwt\.hs256Secret and identity\.jwt\.jwksUrl/,
+    );
+    const short = configError(() => loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_JWT_SECRET: 'too-short-secret' } }));
+    assert.match(short.message, /hs256Secret must be at least 32 characters/);
+    assert.ok(!short.message.includes('too-short-secret'), 'a secret never appears in a message');
+    assert.match(configError(() => loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_JWKS_URL: 'http://idp.test/jwks', COUNTERSIGN_JWT_SECRET: '' } })).message, /jwksUrl must use https:/);
+    assert.equal(loadGatewayConfig({ file: empty, env: { COUNTERSIGN_UPSTREAM_URL: 'http://u.test', COUNTERSIGN_JWKS_URL: 'http://127.0.0.1:5000/jwks' } }).identity.jwt?.jwksUrl, 'http://127.0.0.1:5000/jwks');
+    assert.match(configError(() => loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_JWT_ISSUER: 'x', COUNTERSIGN_JWT_SECRET: '', COUNTERSIGN_STATIC_TOKENS: empty } })).message, /identity\.jwt settings without a key source/);
+    assert.match(configError(() => loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_STATIC_TOKENS: 'no/such/tokens.yaml' } })).message, /identity\.staticTokensFile .*no\/such\/tokens\.yaml does not exist/);
+    assert.match(configError(() => loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_COMPLETE_LEASE: '5s' } })).message, /completeLeaseMs \(5000\) must not be shorter than upstream\.timeoutMs \(30000\)/);
+    assert.match(configError(() => loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_DEPLOYMENT: 'a}b' } })).message, /redis\.deployment has the wrong form/);
+    assert.match(configError(() => loadGatewayConfig({ file: empty, env: MINIMAL, overrides: { listen: { port: 70000 } } })).message, /overrides\.listen\.port: listen\.port must be between 0 and 65535/);
+  });
+
+  test('docs/configuration.md lists every key with its environment variable, and no key that does not exist', () => {
+    const docs = readFileSync(resolve(PROJECT_ROOT, 'docs/configuration.md'), 'utf8');
+    for (const setting of SETTINGS) {
+      const row = docs.split('\n').find((line) => line.startsWith(`| \`${setting.key}\``));
+      assert.ok(row, `docs/configuration.md has no row for ${setting.key}`);
+      assert.ok(row.includes(`\`${setting.env}\``), `the row of ${setting.key} does not name ${setting.env}`);
+    }
+    const documented = [...docs.matchAll(/^\| `([a-zA-Z.]+)`/gm)].map((m) => m[1]);
+    assert.deepEqual(documented.filter((key) => !SETTINGS.some((s) => s.key === key)), []);
+  });
+});
