@@ -31,7 +31,7 @@ const STATUSES: readonly RequestStatus[] = ['needsApproval', 'approved', 'reject
 /** docs/api.md: notes are at most 1,000 characters. */
 const NOTES_MAX = 1000;
 /** Request ids are opaque to the CLI, but a sane one is short and has no path characters. */
-const ID_PATTERN = /^[A-Za-z0-9._~-]{1,128}$/;
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 
 const common = {
   token: { type: 'string' },
@@ -265,7 +265,20 @@ async function completeCommand(args: string[], io: CliIo): Promise<number> {
   const query = values['confirm-resend'] ? '?resend=confirm' : '';
   const answer = await callApi(client(values, io.env), 'POST', `/requests/${encodeURIComponent(id)}/complete${query}`);
   const requestStatus = answer.headers.get('x-maa-request-status');
-  if (!requestStatus) {
+  const contentType = answer.headers.get('content-type') ?? undefined;
+  if (requestStatus === 'completed' || requestStatus === 'failed') {
+    if (values.json) {
+      writeJson(io, { requestId: id, requestStatus, upstream: { status: answer.status, contentType, body: answer.json ?? answer.text } });
+    } else {
+      const preview = answer.text ? `\n${truncate(clean(answer.text), 2000)}` : '';
+      if (requestStatus === 'completed') io.stdout(`completed request ${id}: the upstream answered ${answer.status}${preview}\n`);
+      else io.stderr(`request ${id} failed: the upstream refused the change with ${answer.status}${preview}\n`);
+    }
+    return requestStatus === 'completed' ? ExitCode.ok : ExitCode.upstreamRefused;
+  }
+  // Anything else is not a final outcome. An upstream 4xx always makes the request failed, so a
+  // 4xx here is the gateway's own refusal; a 5xx is the upstream's or the gateway's, to retry.
+  if (answer.status >= 400 && answer.status < 500) {
     const error = refusal(answer);
     if ((answer.json as { error?: { code?: string } } | undefined)?.error?.code === 'OUTCOME_UNKNOWN') {
       throw new CliError(
@@ -276,17 +289,13 @@ async function completeCommand(args: string[], io: CliIo): Promise<number> {
     }
     throw error;
   }
-  const contentType = answer.headers.get('content-type') ?? undefined;
+  const still = requestStatus ? `request ${id} is still ${clean(requestStatus)}` : `request ${id} was not completed`;
+  const gatewayError = refusal(answer);
+  const detail = answer.status >= 500 ? gatewayError.message : `HTTP ${answer.status}`;
   if (values.json) {
-    writeJson(io, { requestId: id, requestStatus, upstream: { status: answer.status, contentType, body: answer.json ?? answer.text } });
-  } else {
-    const preview = answer.text ? `\n${truncate(clean(answer.text), 2000)}` : '';
-    if (requestStatus === 'completed') io.stdout(`completed request ${id}: the upstream answered ${answer.status}${preview}\n`);
-    else if (requestStatus === 'failed') io.stderr(`request ${id} failed: the upstream refused the change with ${answer.status}${preview}\n`);
-    else io.stderr(`request ${id} is still ${clean(requestStatus)}: the upstream answered ${answer.status}; try complete again later${preview}\n`);
+    writeJson(io, { requestId: id, requestStatus: requestStatus ?? null, upstream: { status: answer.status, contentType, body: answer.json ?? answer.text } });
   }
-  if (requestStatus === 'completed') return ExitCode.ok;
-  if (requestStatus === 'failed') return ExitCode.upstreamRefused;
+  io.stderr(`${still} (${detail}); try complete again later\n`);
   return ExitCode.unavailable;
 }
 
