@@ -1,0 +1,101 @@
+/**
+ * The one registry of refusals the gateway answers with: code → HTTP status and message.
+ * Every error response, from the proxy side and the /maa/v1 API alike, has the shape
+ * `{ "error": { "code", "message", ...details } }`. docs/api.md lists exactly these codes
+ * (test/api/errors-doc.test.ts checks both directions), and the codes double as metric labels.
+ */
+import type { ServerResponse } from 'node:http';
+
+export const errorRegistry = {
+  // 400: the call cannot be understood.
+  UNSAFE_PATH: { status: 400, message: 'the request path or method cannot be interpreted safely' },
+  INVALID_JSON: { status: 400, message: 'the request body is not valid JSON' },
+  // 401 / 403: who you are and what you may do.
+  UNAUTHENTICATED: { status: 401, message: 'a valid bearer token is required' },
+  FORBIDDEN: { status: 403, message: 'the policy does not allow this action' },
+  SELF_APPROVAL: { status: 403, message: 'the requestor cannot approve their own request' },
+  NOT_REQUESTOR: { status: 403, message: 'only the requestor may do this' },
+  // 404
+  NOT_FOUND: { status: 404, message: 'no such route' },
+  REQUEST_NOT_FOUND: { status: 404, message: 'no such request, or it is not visible to you' },
+  // 409: the request's state does not allow it (the answer names the current status).
+  INVALID_STATE: { status: 409, message: 'the request is not in a state that allows this' },
+  OBJECT_LOCKED: { status: 409, message: 'the object already has an open request' },
+  ALREADY_APPROVED: { status: 409, message: 'you have already approved this request' },
+  COMPLETE_IN_PROGRESS: { status: 409, message: 'a complete of this request is in progress' },
+  OUTCOME_UNKNOWN: {
+    status: 409,
+    message: 'an earlier replay may have reached the upstream; check it, then resend with ?resend=confirm',
+  },
+  CLAIM_LOST: { status: 409, message: 'the replay claim expired before its outcome was recorded' },
+  // 413 / 422: the input is too large or invalid.
+  BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },
+  VALIDATION_FAILED: { status: 422, message: 'the request is invalid' },
+  INVALID_JUSTIFICATION: {
+    status: 422,
+    message: 'X-MAA-Justification must be percent-encoded UTF-8 of at most 1,000 characters',
+  },
+  // 5xx: a dependency failed; protected calls are refused, never forwarded.
+  INTERNAL: { status: 500, message: 'internal error' },
+  UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream did not answer (502: refused or reset, 504: timed out)' },
+  POLICY_UNAVAILABLE: { status: 503, message: 'the policy is not available; protected changes are refused' },
+  STORE_UNAVAILABLE: { status: 503, message: 'the request store (Redis) is not available; protected changes are refused' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof errorRegistry;
+
+/** Optional fields of an error body (docs/api.md). */
+export interface ErrorDetails {
+  /** Policy reasons (403). */
+  reasons?: string[];
+  /** The open request that holds the object (OBJECT_LOCKED), or the request concerned. */
+  requestId?: string;
+  /** The request's current status (409). */
+  status?: string;
+  /** Which fields failed validation (422). */
+  fields?: string[];
+}
+
+/**
+ * A refusal that any layer may throw; the API's error handler and the proxy path both turn it
+ * into the documented JSON shape with the registry's status.
+ * @example throw new ApiError('INVALID_STATE', { status: 'approved', requestId })
+ */
+export class ApiError extends Error {
+  readonly httpStatus: number;
+  constructor(
+    readonly code: ErrorCode,
+    readonly details: ErrorDetails = {},
+    message?: string,
+    /** Only for codes whose documented status varies (UPSTREAM_UNAVAILABLE: 502 or 504). */
+    httpStatus?: number,
+  ) {
+    super(message ?? errorRegistry[code].message);
+    this.name = 'ApiError';
+    this.httpStatus = httpStatus ?? errorRegistry[code].status;
+  }
+
+  /** The JSON body of docs/api.md. */
+  body(): { error: { code: string; message: string } & ErrorDetails } {
+    return { error: { code: this.code, message: this.message, ...this.details } };
+  }
+}
+
+/**
+ * Writes an error on a bare node response (the proxy path has no Express).
+ * Does nothing when headers were already sent, except end the response.
+ */
+export function sendError(res: ServerResponse, error: ApiError, extraHeaders: Record<string, string> = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const payload = JSON.stringify(error.body());
+  res.writeHead(error.httpStatus, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+    ...extraHeaders,
+  });
+  res.end(payload);
+}

@@ -1,0 +1,264 @@
+/**
+ * The approval API (`/maa/v1`, docs/api.md): list, show, approve, reject, cancel, complete,
+ * the audit trail, the access policies and who am I. Every action is checked in the same order:
+ *
+ *   exists and visible to the caller (else 404) ─► the status allows the action (else 409 with it)
+ *   ─► the policy allows it (else 403 with its reasons) ─► the store's atomic transition
+ *      (a lost race still answers 409 with the current status)
+ *
+ * The status is checked before the policy so that everyone who loses a race is told 409, whatever
+ * the policy would say about a request that has moved on.
+ */
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import type { Replay } from '../gateway/replay';
+import type { GatewayMetrics } from '../gateway/metrics';
+import type { Identity } from '../identity/types';
+import type { Caller, PolicyEngine } from '../policy/types';
+import { TransitionError } from '../requests/errors';
+import type { ApprovalRequest, ListView, RequestStore } from '../requests/types';
+import { callerOf, requireCaller } from './auth';
+import { toApiError } from './error-handler';
+import { ApiError, type ErrorCode } from './errors';
+import { openApiDocumentFor } from './openapi';
+import { allowedAction, canView, FROM_STATUS, requestResource, type ActAction } from './request-resource';
+import { emptyBody, intParam, notesBody, queryParams, requestIdParam, statusParam } from './validate';
+
+export interface ApiRouterDeps {
+  prefix: string;
+  policy: PolicyEngine;
+  store: RequestStore;
+  identity: Identity;
+  /** The gateway's one replay function (src/gateway/replay.ts). */
+  replay: Replay;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  /** Members see every request and the whole audit trail (config/roles.yaml). */
+  auditorGroups: string[];
+}
+
+/** JSON bodies of the API are small: notes of 1,000 characters fit many times over. */
+const JSON_LIMIT = '16kb';
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** Wraps an async handler so its errors reach the error handler. */
+function route(handler: Handler) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    handler(req, res).catch(next);
+  };
+}
+
+/** Store failures other than a refused transition mean Redis is not usable: 503. */
+export function storeError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof TransitionError) {
+    return new ApiError(error.code as ErrorCode, { requestId: error.openRequestId ?? error.requestId, ...(error.status ? { status: error.status } : {}) });
+  }
+  const known = toApiError(error);
+  if (known) return known;
+  if ((error as { name?: string } | null)?.name === 'StoreInputError') return new ApiError('VALIDATION_FAILED', {}, (error as Error).message);
+  return new ApiError('STORE_UNAVAILABLE');
+}
+
+/**
+ * Creates the Express router of the approval API, to mount at `deps.prefix`.
+ * @example app.use('/maa/v1', createApiRouter({ prefix: '/maa/v1', policy, store, identity, replay, metrics, logger, auditorGroups: ['auditors'] }));
+ */
+export function createApiRouter(deps: ApiRouterDeps): Router {
+  const { policy, store, identity, replay, metrics } = deps;
+  const router = Router({ caseSensitive: true, strict: false });
+  const openApi = JSON.stringify(openApiDocumentFor(deps.prefix));
+  const isAuditor = (caller: Caller): boolean => caller.groups.some((group) => deps.auditorGroups.includes(group));
+
+  router.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApi);
+  });
+
+  router.use(requireCaller(identity));
+  router.use(express.json({ limit: JSON_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
+
+  /** Loads a request the caller may see; 404 otherwise, so ids of others' requests reveal nothing. */
+  async function visibleRequest(rawId: string | undefined, caller: Caller): Promise<ApprovalRequest> {
+    const id = requestIdParam(rawId);
+    const request = await store.get(id).catch((error: unknown) => {
+      throw storeError(error);
+    });
+    if (request === null || !canView(policy, request, caller)) throw new ApiError('REQUEST_NOT_FOUND', { requestId: id });
+    return request;
+  }
+
+  /** The checks every action shares, in the order of the header comment. */
+  function checkAction(request: ApprovalRequest, caller: Caller, action: ActAction): void {
+    if (request.status !== FROM_STATUS[action]) {
+      throw new ApiError('INVALID_STATE', { requestId: request.id, status: request.status }, `cannot ${action}: the request is ${request.status}, not ${FROM_STATUS[action]}`);
+    }
+    const allowed = allowedAction(policy, request, caller, action);
+    if (!allowed.allow) throw new ApiError('FORBIDDEN', { requestId: request.id, reasons: allowed.reasons }, `you may not ${action} this request: ${allowed.reasons.join('; ') || 'the policy does not allow it'}`);
+  }
+
+  router.get(
+    '/me',
+    route(async (_req, res) => {
+      const caller = callerOf(res);
+      res.json({ userId: caller.userId, groups: caller.groups, auditor: isAuditor(caller) });
+    }),
+  );
+
+  router.get(
+    '/requests',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      const q = queryParams(req, ['view', 'status', 'limit', 'cursor']);
+      const view = (q.view ?? 'mine') as ListView;
+      if (!['mine', 'received', 'all'].includes(view)) throw new ApiError('VALIDATION_FAILED', { fields: ['view'] }, 'view must be mine, received or all');
+      if (view === 'all' && !isAuditor(caller)) throw new ApiError('FORBIDDEN', { reasons: ['only auditors may list all requests'] });
+      const page = await store
+        .list({ view, viewer: caller, status: statusParam(q.status), limit: intParam(q.limit, 'limit', 1, 100, 25), ...(q.cursor ? { cursor: q.cursor } : {}) })
+        .catch((error: unknown) => {
+          throw storeError(error);
+        });
+      // The store's indices choose the candidates; the policy has the last word on who sees what.
+      const items = page.items.filter((item) => canView(policy, item, caller)).map((item) => requestResource(policy, item, caller));
+      res.json(page.nextCursor ? { items, nextCursor: page.nextCursor } : { items });
+    }),
+  );
+
+  router.get(
+    '/requests/:id',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      queryParams(req, []);
+      const request = await visibleRequest(req.params.id as string | undefined, caller);
+      const body = await store.getBody(request.id).catch((error: unknown) => {
+        throw storeError(error);
+      });
+      res.json(requestResource(policy, request, caller, body));
+    }),
+  );
+
+  router.get(
+    '/requests/:id/body',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      const request = await visibleRequest(req.params.id as string | undefined, caller);
+      const body = await store.getBody(request.id).catch((error: unknown) => {
+        throw storeError(error);
+      });
+      if (body === null) throw new ApiError('REQUEST_NOT_FOUND', { requestId: request.id }, 'the request has no stored body any more');
+      // Served as a download that no browser may render or sniff: it is someone else's input.
+      res.set({
+        'content-type': request.call.headers['content-type'] ?? 'application/octet-stream',
+        'content-disposition': `attachment; filename="${request.id}.body"`,
+        'x-content-type-options': 'nosniff',
+        'content-security-policy': "default-src 'none'; sandbox",
+        'x-maa-body-sha256': request.call.bodySha256,
+      });
+      res.end(body);
+    }),
+  );
+
+  for (const action of ['approve', 'reject', 'cancel'] as const) {
+    router.post(
+      `/requests/:id/${action}`,
+      route(async (req, res) => {
+        const caller = callerOf(res);
+        queryParams(req, []);
+        const notes = action === 'cancel' ? (emptyBody(req), '') : notesBody(req);
+        try {
+          const request = await visibleRequest(req.params.id as string | undefined, caller);
+          checkAction(request, caller, action);
+          const after =
+            action === 'approve'
+              ? await store.approve(request.id, caller.userId, notes)
+              : action === 'reject'
+                ? await store.reject(request.id, caller.userId, notes)
+                : await store.cancel(request.id, caller.userId);
+          metrics.transitions.inc({ action, result: 'ok' });
+          deps.logger.info({ requestId: after.id, action, actor: caller.userId, status: after.status }, 'transition');
+          res.json(requestResource(policy, after, caller));
+        } catch (error) {
+          const refusal = storeError(error);
+          metrics.transitions.inc({ action, result: refusal.code });
+          throw refusal;
+        }
+      }),
+    );
+  }
+
+  router.post(
+    '/requests/:id/complete',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      const q = queryParams(req, ['resend']);
+      if (q.resend !== undefined && q.resend !== 'confirm') throw new ApiError('VALIDATION_FAILED', { fields: ['resend'] }, 'resend must be "confirm"');
+      emptyBody(req);
+      let result;
+      try {
+        const request = await visibleRequest(req.params.id as string | undefined, caller);
+        checkAction(request, caller, 'complete');
+        result = await replay({ id: request.id, actor: caller, authorization: req.headers.authorization, resend: q.resend === 'confirm' });
+      } catch (error) {
+        const refusal = storeError(error);
+        metrics.transitions.inc({ action: 'complete', result: refusal.code });
+        throw refusal;
+      }
+      metrics.transitions.inc({ action: 'complete', result: result.requestStatus });
+      res.setHeader('x-maa-request-status', result.requestStatus);
+      if (result.request) res.setHeader('x-maa-request-id', result.request.id);
+      if (result.error || !result.upstream) throw result.error ?? new ApiError('INTERNAL');
+      // The upstream's answer, relayed as it came (hop-by-hop headers aside).
+      res.status(result.upstream.status);
+      for (const [name, value] of Object.entries(result.upstream.headers)) res.setHeader(name, value);
+      res.end(result.upstream.body);
+    }),
+  );
+
+  router.get(
+    '/audit',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      const q = queryParams(req, ['requestId', 'since', 'limit']);
+      if (q.requestId !== undefined) {
+        // Viewers of a request may read its trail; the request must still exist to be checked.
+        await visibleRequest(q.requestId, caller);
+      } else if (!isAuditor(caller)) {
+        throw new ApiError('FORBIDDEN', { reasons: ['only auditors may read the whole audit trail; give requestId'] });
+      }
+      if (q.since !== undefined && Number.isNaN(Date.parse(q.since))) throw new ApiError('VALIDATION_FAILED', { fields: ['since'] }, 'since must be an ISO-8601 time');
+      const items = await store
+        .audit({ ...(q.requestId ? { requestId: q.requestId } : {}), ...(q.since ? { since: q.since } : {}), limit: intParam(q.limit, 'limit', 1, 1000, 100) })
+        .catch((error: unknown) => {
+          throw storeError(error);
+        });
+      res.json({ items });
+    }),
+  );
+
+  router.get(
+    '/access-policies',
+    route(async (_req, res) => {
+      let items;
+      try {
+        const profileTypes = new Map(policy.profileTypes().map((p) => [p.name, p]));
+        items = policy.accessPolicies().map((p) => ({
+          name: p.name,
+          description: p.description,
+          profileType: p.profileType,
+          approverGroups: p.approverGroups,
+          requiredApprovals: p.requiredApprovals,
+          enabled: p.enabled,
+          routes: (profileTypes.get(p.profileType)?.routes ?? []).map((r) => ({ method: r.method, path: r.path, operation: r.operation })),
+        }));
+      } catch (error) {
+        throw storeError(error);
+      }
+      res.json({ items });
+    }),
+  );
+
+  router.use(() => {
+    throw new ApiError('NOT_FOUND');
+  });
+  return router;
+}

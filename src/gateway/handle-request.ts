@@ -1,0 +1,288 @@
+/**
+ * The gateway's request path, top to bottom, for every call that reaches the port:
+ *
+ *   gateway route?  ──► Express (approval API, console, health, metrics)
+ *   normalise        ──► 400 UNSAFE_PATH when the path or method cannot be read safely
+ *   read?            ──► proxy, streamed, nothing buffered            (the hot path)
+ *   mutation         ──► buffer (413 past the limit) ─► identity ─► policy decide
+ *      not protected ──► proxy the buffered bytes unchanged
+ *      protected     ──► 401 without identity ─► 422 bad justification ─► park in Redis ─► 202
+ *
+ * A protected mutation is never forwarded: every failure on its way (policy error, Redis down,
+ * store error) answers 503 and ends here. Unprotected calls never touch Redis, so they keep
+ * flowing when Redis is down.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { RequestHandler } from 'http-proxy-middleware';
+import { ApiError, sendError } from '../api/errors';
+import type { GatewayConfig } from '../config/types';
+import type { Identity } from '../identity/types';
+import { normalizeCall, isMutation } from '../policy/normalize-call';
+import type { Caller, CallInput, Decision, PolicyEngine, ProtectedDecision } from '../policy/types';
+import { TransitionError } from '../requests/errors';
+import type { ParkedCall, RequestStore } from '../requests/types';
+import { parseJustification } from './justification';
+import type { GatewayMetrics } from './metrics';
+import { setBufferedBody } from './proxy';
+import { isJsonContentType, readBody } from './read-body';
+import { storedHeaders } from './stored-headers';
+
+export interface RequestPathDeps {
+  config: GatewayConfig;
+  policy: PolicyEngine;
+  store: RequestStore;
+  identity: Identity;
+  metrics: GatewayMetrics;
+  logger: Logger;
+  proxy: RequestHandler;
+  /** Handles the gateway's own routes (the Express app). */
+  gatewayApp: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+/** The caller the policy sees when a mutation carries no valid identity. */
+const ANONYMOUS: Caller = Object.freeze({ userId: '', groups: [] }) as Caller;
+
+/** A store that does not answer within this is treated as down (503), never waited on forever. */
+const STORE_TIMEOUT_MS = 5_000;
+
+/** Whether a raw request URL belongs to the gateway itself (matched on the exact bytes, case-sensitive). */
+export function gatewayRouteMatcher(apiPrefix: string): (url: string) => boolean {
+  const prefixes = [apiPrefix, '/maa/console'];
+  const exact = new Set(['/healthz', '/readyz', '/metrics']);
+  return (url) => {
+    const q = url.indexOf('?');
+    const path = q === -1 ? url : url.slice(0, q);
+    if (exact.has(path)) return true;
+    for (const prefix of prefixes) {
+      if (path === prefix || path.startsWith(`${prefix}/`)) return true;
+    }
+    return false;
+  };
+}
+
+/**
+ * Builds the node `request` handler of the gateway's http.Server.
+ * @example http.createServer(createRequestHandler(deps))
+ */
+export function createRequestHandler(deps: RequestPathDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { config, metrics, proxy, gatewayApp } = deps;
+  const isGatewayRoute = gatewayRouteMatcher(config.api.prefix);
+  const caseInsensitive = config.upstream.caseInsensitivePaths;
+  const readDuration = metrics.proxyDuration.labels('read');
+
+  return function handleRequest(req, res) {
+    const url = req.url ?? '/';
+
+    // 1. The gateway's own routes go to Express, before any interpretation of the path, so a
+    //    gateway route is never proxied and a proxied path never reaches the API.
+    if (isGatewayRoute(url)) {
+      gatewayApp(req, res);
+      return;
+    }
+
+    // 2. Normalise first: the effective method (after override headers) decides read or
+    //    mutation, and a path we cannot read safely is refused rather than guessed at.
+    const normalized = url.startsWith('/')
+      ? normalizeCall({ method: req.method ?? 'GET', url, headers: req.headers }, { caseInsensitive })
+      : ({ ok: false, reason: 'the request target must be an absolute path' } as const);
+    if (!normalized.ok) {
+      sendError(res, new ApiError('UNSAFE_PATH', {}, `the request cannot be interpreted safely: ${normalized.reason}`));
+      req.resume();
+      return;
+    }
+
+    // 3. Reads pay nothing for the safeguard: straight to the shared proxy, streamed.
+    if (!isMutation(normalized.call.method)) {
+      const started = performance.now();
+      res.once('finish', () => readDuration.observe((performance.now() - started) / 1000));
+      void proxy(req, res);
+      return;
+    }
+
+    // 4. Mutations are buffered and decided on.
+    void handleMutation(deps, req, res, normalized.call).catch((error: unknown) => {
+      deps.logger.error({ err: errorSummary(error) }, 'mutation handling failed');
+      sendError(res, new ApiError('INTERNAL'));
+    });
+  };
+}
+
+async function handleMutation(
+  deps: RequestPathDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  call: Omit<CallInput, 'body'>,
+): Promise<void> {
+  const { config, policy, store, identity, metrics, logger } = deps;
+  const started = performance.now();
+  // One id per mutation ties the decision log line to the response (X-MAA-Decision-Id).
+  const decisionId = randomUUID();
+  res.setHeader('x-maa-decision-id', decisionId);
+  const log = (result: string, fields: Record<string, unknown> = {}): void => {
+    logger.info({ decisionId, method: call.method, path: call.path, result, ms: Math.round(performance.now() - started), ...fields }, 'decision');
+  };
+  const refuse = (error: ApiError, headers: Record<string, string> = {}): void => {
+    metrics.decisions.inc({ result: error.code });
+    log(error.code, { status: error.httpStatus });
+    sendError(res, error, headers);
+  };
+  res.once('finish', () => metrics.proxyDuration.observe({ kind: 'mutation' }, (performance.now() - started) / 1000));
+
+  // a. Buffer the body: the policy may look at it, and a parked call must be stored exactly.
+  const read = await readBody(req, config.requests.bodyLimitBytes);
+  if (!read.ok) {
+    if (read.reason === 'aborted') {
+      log('CLIENT_ABORTED');
+      res.destroy();
+      return;
+    }
+    // Close the connection: the rest of an oversized body is discarded, not parsed as a request.
+    req.resume();
+    refuse(new ApiError('BODY_TOO_LARGE', {}, `the request body is larger than ${config.requests.bodyLimitBytes} bytes`), { connection: 'close' });
+    return;
+  }
+  const body = read.body;
+  let parsedBody: unknown;
+  if (body.length > 0 && isJsonContentType(req.headers['content-type'])) {
+    try {
+      parsedBody = JSON.parse(body.toString('utf8'));
+    } catch {
+      // Not JSON after all: the policy decides without a body (it may still protect the call).
+      parsedBody = undefined;
+    }
+  }
+
+  // b. Who is calling. Resolved before the decision, because the decision contract includes the
+  //    caller; a call without a valid identity is decided as anonymous, and refused with 401 only
+  //    if it turns out to be protected (unprotected calls may carry the upstream's own tokens).
+  let caller: Caller | null = null;
+  if (req.headers.authorization !== undefined) {
+    try {
+      caller = await identity.authenticate(req.headers.authorization);
+    } catch {
+      caller = null;
+    }
+  }
+
+  // c. The decision, in-process. An error denies: 503, never forwarded.
+  let decision: Decision;
+  const decideStarted = performance.now();
+  try {
+    const input: CallInput = parsedBody === undefined ? { ...call } : { ...call, body: parsedBody };
+    decision = policy.decide({ call: input, caller: caller ?? ANONYMOUS });
+  } catch (error) {
+    logger.warn({ decisionId, err: errorSummary(error) }, 'policy decision failed');
+    refuse(new ApiError('POLICY_UNAVAILABLE'));
+    return;
+  } finally {
+    metrics.decisionDuration.observe((performance.now() - decideStarted) / 1000);
+  }
+
+  // d. Not protected: forward the very bytes we buffered through the same proxy as reads.
+  if (!decision.protected) {
+    metrics.decisions.inc({ result: 'unprotected' });
+    log('unprotected');
+    setBufferedBody(req, body);
+    void deps.proxy(req, res);
+    return;
+  }
+
+  // e. Protected: from here on the call is parked or refused, never forwarded.
+  if (caller === null) {
+    refuse(new ApiError('UNAUTHENTICATED', {}, 'a protected change needs a valid bearer token; nothing was parked'), {
+      'www-authenticate': 'Bearer',
+    });
+    return;
+  }
+  const justification = parseJustification(req.headers['x-maa-justification']);
+  if (justification === null) {
+    refuse(new ApiError('INVALID_JUSTIFICATION'));
+    return;
+  }
+
+  const parked = parkedCall(req, call.method, body);
+  let created;
+  try {
+    created = await withTimeout(
+      store.create({ requestor: caller, justification, call: parked, body, decision: requestDecision(decision) }),
+      STORE_TIMEOUT_MS,
+    );
+  } catch (error) {
+    if (error instanceof TransitionError && error.code === 'OBJECT_LOCKED') {
+      refuse(new ApiError('OBJECT_LOCKED', { requestId: error.openRequestId ?? error.requestId }, `${decision.objectKey} already has an open request`));
+      return;
+    }
+    // Redis down, slow or refusing: the call cannot be parked, so it is refused (invariant 5).
+    logger.warn({ decisionId, err: errorSummary(error) }, 'parking failed');
+    refuse(new ApiError('STORE_UNAVAILABLE'));
+    return;
+  }
+
+  metrics.decisions.inc({ result: 'protected' });
+  metrics.parked.inc({ profile_type: decision.profileType });
+  log('parked', { requestId: created.id, profileType: decision.profileType, objectKey: decision.objectKey, requestor: caller.userId });
+  const location = `${config.api.prefix}/requests/${encodeURIComponent(created.id)}`;
+  const payload = JSON.stringify({
+    id: created.id,
+    status: created.status,
+    profileType: decision.profileType,
+    operation: decision.operation,
+    objectKey: decision.objectKey,
+    requiredApprovals: decision.requiredApprovals,
+    approverGroups: decision.approverGroups,
+    bodySha256: created.call.bodySha256,
+    location,
+  });
+  res.writeHead(202, {
+    location,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+    'x-maa-request-status': created.status,
+  });
+  res.end(payload);
+}
+
+/** The call exactly as it will be replayed: raw path and query as sent, the effective method. */
+function parkedCall(req: IncomingMessage, method: string, body: Buffer): ParkedCall {
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  return {
+    method,
+    path: q === -1 ? url : url.slice(0, q),
+    query: q === -1 ? '' : url.slice(q + 1),
+    headers: storedHeaders(req.headers),
+    bodySha256: createHash('sha256').update(body).digest('hex'),
+    bodySize: body.length,
+  };
+}
+
+function requestDecision(decision: ProtectedDecision) {
+  return {
+    profileType: decision.profileType,
+    objectKey: decision.objectKey,
+    operation: decision.operation,
+    policies: decision.policies,
+    approverGroups: decision.approverGroups,
+    requiredApprovals: decision.requiredApprovals,
+  };
+}
+
+/** Rejects when `promise` does not settle in `ms`; the timer never keeps the process alive. */
+export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** What of an error goes to the log: its name, code and message, never a token or a body. */
+export function errorSummary(error: unknown): { name?: string; code?: unknown; message?: string } {
+  if (error instanceof Error) return { name: error.name, code: (error as { code?: unknown }).code, message: error.message };
+  return { message: String(error) };
+}

@@ -1,0 +1,45 @@
+/**
+ * The gateway's Prometheus metrics. Each gateway gets its own prom-client Registry (not the
+ * global one), so tests can build many gateways in one process. Label values are fixed words
+ * or error codes from src/api/errors.ts, never user input, so cardinality stays bounded.
+ */
+import { Counter, Histogram, Registry } from 'prom-client';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  /** Policy decisions on mutations: protected, unprotected, or the refusal code. */
+  decisions: Counter<'result'>;
+  /** Calls parked as approval requests, by profile type. */
+  parked: Counter<'profile_type'>;
+  /** Request transitions through the API: action and result (ok or a refusal code). */
+  transitions: Counter<'action' | 'result'>;
+  /** Replays at complete: completed, failed, retryable, unknown (outcome not recorded). */
+  replays: Counter<'outcome'>;
+  /** Time from the first byte in to the response finished, proxied calls: read or mutation. */
+  proxyDuration: Histogram<'kind'>;
+  /** Time spent in the policy's decide, per mutation. */
+  decisionDuration: Histogram;
+  /** Approval API calls, by route family and status class. */
+  apiDuration: Histogram<'route' | 'status'>;
+  /** Upstream round trip of a replay. */
+  replayDuration: Histogram<'outcome'>;
+}
+
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/** Creates a fresh registry with the gateway's metrics, all prefixed `countersign_`. */
+export function createMetrics(): GatewayMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  return {
+    registry,
+    decisions: new Counter({ name: 'countersign_decisions_total', help: 'Policy decisions on mutations, by result', labelNames: ['result'], registers }),
+    parked: new Counter({ name: 'countersign_parked_total', help: 'Calls parked for approval, by profile type', labelNames: ['profile_type'], registers }),
+    transitions: new Counter({ name: 'countersign_transitions_total', help: 'Approval request transitions asked through the API, by action and result', labelNames: ['action', 'result'], registers }),
+    replays: new Counter({ name: 'countersign_replays_total', help: 'Replays of approved calls, by outcome', labelNames: ['outcome'], registers }),
+    proxyDuration: new Histogram({ name: 'countersign_proxy_duration_seconds', help: 'Proxied calls, first byte in to response finished', labelNames: ['kind'], buckets: LATENCY_BUCKETS, registers }),
+    decisionDuration: new Histogram({ name: 'countersign_decision_duration_seconds', help: 'Policy decide() time per mutation', buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05], registers }),
+    apiDuration: new Histogram({ name: 'countersign_api_duration_seconds', help: 'Approval API calls', labelNames: ['route', 'status'], buckets: LATENCY_BUCKETS, registers }),
+    replayDuration: new Histogram({ name: 'countersign_replay_duration_seconds', help: 'Upstream round trip of replays', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers }),
+  };
+}

@@ -1,0 +1,83 @@
+/**
+ * The one shared http-proxy-middleware instance every forwarded call goes through: reads
+ * streamed untouched, and unprotected mutations whose body the gateway already buffered.
+ * Built once at start, with a keep-alive agent, and used on node's own http server (no
+ * Express on this path: Express's per-request work halves proxy throughput).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin, type RequestHandler } from 'http-proxy-middleware';
+import { ApiError, sendError } from '../api/errors';
+
+/** The body of a mutation that was buffered to be decided on; set by the request path. */
+const BUFFERED_BODY = Symbol('countersign.bufferedBody');
+
+type WithBody = IncomingMessage & { [BUFFERED_BODY]?: Buffer };
+
+/** Marks `req` as already read: the proxy writes `body` instead of piping the (ended) stream. */
+export function setBufferedBody(req: IncomingMessage, body: Buffer): void {
+  (req as WithBody)[BUFFERED_BODY] = body;
+  // http-proxy emits proxyReq (where the body is written) only when the outgoing request has
+  // no `Expect` header; the client's 100-continue was answered by node already, so drop it.
+  delete req.headers.expect;
+}
+
+/** A keep-alive agent for the upstream's scheme; shared by the proxy and the replay. */
+export function createUpstreamAgent(upstreamUrl: string): http.Agent {
+  const options = {
+    keepAlive: true,
+    // Unlimited sockets on purpose: with a socket queue, http-proxy would end an already-read
+    // request before its socket (and our proxyReq body write) arrives. See setBufferedBody.
+    maxSockets: Infinity,
+    maxFreeSockets: 256,
+  };
+  return new URL(upstreamUrl).protocol === 'https:' ? new https.Agent(options) : new http.Agent(options);
+}
+
+export interface ProxyOptions {
+  target: string;
+  agent: http.Agent;
+  timeoutMs: number;
+  /** Called once per upstream failure, for logs and metrics. */
+  onUpstreamError?: (error: NodeJS.ErrnoException, req: IncomingMessage) => void;
+}
+
+/**
+ * Creates the proxy. Calls are forwarded with their path, query, headers and body unchanged
+ * (Host becomes the upstream's). An upstream that does not answer gets our documented error:
+ * 504 UPSTREAM_UNAVAILABLE on a timeout, 502 otherwise.
+ * @example const proxy = createProxy({ target: 'http://127.0.0.1:9000', agent, timeoutMs: 30000 }); proxy(req, res);
+ */
+export function createProxy(options: ProxyOptions): RequestHandler {
+  return createProxyMiddleware<IncomingMessage, ServerResponse>({
+    target: options.target,
+    changeOrigin: true,
+    agent: options.agent,
+    // The default plugins include a logger that builds a URL per response; keep only the one
+    // that guards sockets against crashes, and our own event handlers.
+    ejectPlugins: true,
+    plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
+    on: {
+      proxyReq(proxyReq, req) {
+        // An idle upstream socket becomes a 504: destroying with ETIMEDOUT lets `error` tell it from a reset.
+        proxyReq.setTimeout(options.timeoutMs, () => {
+          proxyReq.destroy(Object.assign(new Error('the upstream timed out'), { code: 'ETIMEDOUT' }));
+        });
+        const body = (req as WithBody)[BUFFERED_BODY];
+        // Order matters: this runs on the socket event, before the ended request's pipe calls end().
+        if (body !== undefined && body.length > 0) proxyReq.write(body);
+      },
+      error(error, req, res) {
+        const err = error as NodeJS.ErrnoException;
+        options.onUpstreamError?.(err, req);
+        if (!('writeHead' in res)) {
+          res.destroy();
+          return;
+        }
+        const status = err.code === 'ETIMEDOUT' ? 504 : 502;
+        sendError(res, new ApiError('UPSTREAM_UNAVAILABLE', {}, `the upstream did not answer (${err.code ?? 'error'})`, status));
+      },
+    },
+  });
+}

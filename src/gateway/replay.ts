@@ -1,0 +1,197 @@
+/**
+ * The one replay of a parked call: the only code path that sends an intercepted change to the
+ * upstream. The API's complete endpoint calls it after its own checks.
+ *
+ *   claim (beginComplete, with a lease) ─► load and verify the body against its SHA-256
+ *   ─► send method, raw path and query, stored headers, exact bytes, the completer's
+ *      Authorization and Idempotency-Key: <request id>
+ *   ─► record the outcome (finishComplete): 2xx/3xx completed, 4xx failed, else still approved
+ *   ─► hand the upstream's answer back for the API to relay
+ *
+ * Order matters: the claim comes first, so two completes never both send; the outcome is
+ * recorded before the answer is relayed, so a caller never sees a success Redis does not know.
+ * If the gateway dies between send and record, the lease runs out and the store reports the
+ * outcome as unknown: it is never resent silently (docs/api.md, ?resend=confirm).
+ */
+import { createHash } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { ApiError } from '../api/errors';
+import type { GatewayConfig } from '../config/types';
+import type { Caller } from '../policy/types';
+import type { ApprovalRequest, ReplayOutcome, RequestStore } from '../requests/types';
+import { errorSummary } from './handle-request';
+import type { GatewayMetrics } from './metrics';
+import { relayableResponseHeaders } from './stored-headers';
+
+export interface ReplayInput {
+  id: string;
+  actor: Caller;
+  /** The completer's own Authorization header, sent upstream in place of the requestor's. */
+  authorization: string | undefined;
+  /** The requestor confirmed a resend after an unknown outcome (`?resend=confirm`). */
+  resend: boolean;
+}
+
+export interface ReplayResult {
+  /** The request after the outcome was recorded; null when recording failed (outcome unknown). */
+  request: ApprovalRequest | null;
+  /** Value of X-MAA-Request-Status: the request's status now, or `unknown`. */
+  requestStatus: string;
+  /** The upstream's answer, when there was one to relay. */
+  upstream?: { status: number; headers: Record<string, string | string[]>; body: Buffer };
+  /** Our own refusal when there is no upstream answer to relay (502/504 UPSTREAM_UNAVAILABLE …). */
+  error?: ApiError;
+}
+
+/** Claims, sends and records one replay. TransitionError and StoreUnavailableError of the claim propagate. */
+export type Replay = (input: ReplayInput) => Promise<ReplayResult>;
+
+export interface ReplayDeps {
+  config: GatewayConfig;
+  store: RequestStore;
+  agent: http.Agent;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+const PREVIEW_BYTES = 4 * 1024;
+/** The largest upstream answer relayed; larger ones are recorded by status and not relayed. */
+const RELAY_LIMIT_BYTES = 32 * 1024 * 1024;
+
+type Sent =
+  | { answered: true; status: number; headers: http.IncomingHttpHeaders; body: Buffer; truncated: boolean }
+  | { answered: false; code: string };
+
+/**
+ * Creates the replay function bound to the upstream of `config`.
+ * @example const replay = createReplay({ config, store, agent, metrics, logger });
+ *          const result = await replay({ id, actor, authorization: req.headers.authorization, resend: false });
+ */
+export function createReplay(deps: ReplayDeps): Replay {
+  const { config, store, agent, metrics, logger } = deps;
+  const target = new URL(config.upstream.url);
+  const basePath = target.pathname.replace(/\/+$/, '');
+  const transport = target.protocol === 'https:' ? https : http;
+  const leaseMs = config.requests.completeLeaseMs;
+  // The upstream gets less time than the lease, so the outcome is recorded while the claim holds.
+  const timeoutMs = Math.max(1_000, Math.min(config.upstream.timeoutMs, leaseMs - 1_000));
+
+  function send(request: ApprovalRequest, body: Buffer, authorization: string | undefined): Promise<Sent> {
+    const headers: Record<string, string | number> = { ...request.call.headers };
+    headers.host = target.host;
+    headers['content-length'] = body.length;
+    headers['idempotency-key'] = request.id;
+    if (authorization !== undefined) headers.authorization = authorization;
+    const path = `${basePath}${request.call.path}${request.call.query ? `?${request.call.query}` : ''}`;
+    return new Promise((resolve) => {
+      let settled = false;
+      const done = (sent: Sent): void => {
+        if (!settled) {
+          settled = true;
+          resolve(sent);
+        }
+      };
+      const outgoing = transport.request({
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port || undefined,
+        method: request.call.method,
+        path,
+        headers,
+        agent,
+      });
+      outgoing.setTimeout(timeoutMs, () => outgoing.destroy(Object.assign(new Error('the upstream timed out'), { code: 'ETIMEDOUT' })));
+      outgoing.on('error', (error: NodeJS.ErrnoException) => done({ answered: false, code: error.code ?? 'ERROR' }));
+      outgoing.on('response', (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        let truncated = false;
+        response.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > RELAY_LIMIT_BYTES) truncated = true;
+          else chunks.push(chunk);
+        });
+        const finish = (): void =>
+          done({ answered: true, status: response.statusCode ?? 502, headers: response.headers, body: Buffer.concat(chunks), truncated });
+        response.on('end', finish);
+        // The upstream answered (and so acted) even if its body broke off: its status stands.
+        response.on('error', () => {
+          truncated = true;
+          finish();
+        });
+        response.on('aborted', () => {
+          truncated = true;
+          finish();
+        });
+      });
+      outgoing.end(body);
+    });
+  }
+
+  return async function replay({ id, actor, authorization, resend }: ReplayInput): Promise<ReplayResult> {
+    const started = performance.now();
+    const { request, claimToken } = await store.beginComplete(id, actor.userId, leaseMs, undefined, { resendAfterUnknownOutcome: resend });
+
+    const record = async (outcome: ReplayOutcome, label: string): Promise<ApprovalRequest | null> => {
+      metrics.replays.inc({ outcome: label });
+      metrics.replayDuration.observe({ outcome: label }, (performance.now() - started) / 1000);
+      try {
+        return await store.finishComplete(id, claimToken, outcome);
+      } catch (error) {
+        // The claim's lease will run out and the store will call the outcome unknown.
+        metrics.replays.inc({ outcome: 'unrecorded' });
+        logger.error({ requestId: id, outcome: outcome.kind, err: errorSummary(error) }, 'replay outcome not recorded');
+        return null;
+      }
+    };
+
+    // Invariant 3: what is sent is byte for byte what was approved.
+    const body = await store.getBody(id).catch(() => null);
+    if (body === null || createHash('sha256').update(body).digest('hex') !== request.call.bodySha256) {
+      const after = await record({ kind: 'retryable', upstreamStatus: 0, upstreamBodyPreview: '', reason: 'the stored body is missing or does not match its SHA-256; nothing was sent' }, 'not-sent');
+      logger.error({ requestId: id }, 'replay refused: stored body missing or altered');
+      return { request: after, requestStatus: after?.status ?? 'unknown', error: new ApiError('INTERNAL', { requestId: id }, 'the stored body is missing or does not match its SHA-256; nothing was sent') };
+    }
+
+    const sent = await send(request, body, authorization);
+
+    if (!sent.answered) {
+      const timedOut = sent.code === 'ETIMEDOUT';
+      const reason = timedOut ? `the upstream did not answer within ${timeoutMs} ms` : `the upstream could not be reached (${sent.code})`;
+      const after = await record({ kind: 'retryable', upstreamStatus: 0, upstreamBodyPreview: '', reason }, timedOut ? 'timeout' : 'unreachable');
+      logger.warn({ requestId: id, code: sent.code }, 'replay: no answer from the upstream');
+      return {
+        request: after,
+        requestStatus: after?.status ?? 'unknown',
+        error: new ApiError('UPSTREAM_UNAVAILABLE', { requestId: id }, `${reason}; the request stays approved, complete may be tried again`, timedOut ? 504 : 502),
+      };
+    }
+
+    const preview = sent.body.subarray(0, PREVIEW_BYTES).toString('utf8');
+    let outcome: ReplayOutcome;
+    if (sent.status >= 200 && sent.status < 400) {
+      outcome = { kind: 'completed', upstreamStatus: sent.status, upstreamBodyPreview: preview };
+    } else if (sent.status >= 400 && sent.status < 500) {
+      outcome = { kind: 'failed', upstreamStatus: sent.status, upstreamBodyPreview: preview, reason: `the upstream refused the change with ${sent.status}` };
+    } else {
+      outcome = { kind: 'retryable', upstreamStatus: sent.status, upstreamBodyPreview: preview, reason: `the upstream answered ${sent.status}; the request stays approved` };
+    }
+    const after = await record(outcome, outcome.kind);
+    logger.info({ requestId: id, upstreamStatus: sent.status, outcome: outcome.kind, requestStatus: after?.status ?? 'unknown' }, 'replayed');
+    if (sent.truncated) {
+      return {
+        request: after,
+        requestStatus: after?.status ?? 'unknown',
+        error: new ApiError('UPSTREAM_UNAVAILABLE', { requestId: id }, `the upstream answered ${sent.status} but its body could not be relayed in full`, 502),
+      };
+    }
+    return {
+      request: after,
+      requestStatus: after?.status ?? 'unknown',
+      upstream: { status: sent.status, headers: relayableResponseHeaders(sent.headers), body: sent.body },
+    };
+  };
+}

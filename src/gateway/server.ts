@@ -1,0 +1,156 @@
+/**
+ * Assembles the gateway: one node http.Server whose handler is the request path
+ * (handle-request.ts), the shared proxy, the replay, and an Express app for the gateway's own
+ * routes (approval API, console, health, readiness, metrics) and their errors.
+ */
+import http from 'node:http';
+import express from 'express';
+import pino from 'pino';
+import { errorHandler } from '../api/error-handler';
+import { ApiError, sendError } from '../api/errors';
+import { createApiRouter } from '../api/router';
+import { loadRoles } from '../config/roles';
+import type { GatewayConfig } from '../config/types';
+import { createConsoleRouter } from '../console/router';
+import type { Identity } from '../identity/types';
+import type { PolicyEngine } from '../policy/types';
+import type { RequestStore } from '../requests/types';
+import { createRequestHandler, errorSummary, withTimeout } from './handle-request';
+import { createMetrics, type GatewayMetrics } from './metrics';
+import { createProxy, createUpstreamAgent } from './proxy';
+import { createReplay } from './replay';
+
+export interface GatewayDeps {
+  config: GatewayConfig;
+  policy: PolicyEngine;
+  store: RequestStore;
+  identity: Identity;
+  logger?: pino.Logger;
+}
+
+export interface Gateway {
+  /** Not yet listening: the caller chooses host and port (or supertest does). */
+  server: http.Server;
+  app: express.Express;
+  metrics: GatewayMetrics;
+  /** Stops accepting connections, closes idle upstream sockets. Does not close policy, store or identity. */
+  close(): Promise<void>;
+}
+
+/** How long /readyz waits for Redis before calling it down. */
+const READY_PING_TIMEOUT_MS = 1_000;
+
+/**
+ * Creates the gateway.
+ * @example
+ * const gateway = createGateway({ config, policy, store, identity });
+ * gateway.server.listen(config.listen.port, config.listen.host);
+ */
+export function createGateway(deps: GatewayDeps): Gateway {
+  const { config, policy, store, identity } = deps;
+  const logger = deps.logger ?? pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.authorization', '*.token'], remove: true } });
+  const metrics = createMetrics();
+  const agent = createUpstreamAgent(config.upstream.url);
+  const proxy = createProxy({
+    target: config.upstream.url,
+    agent,
+    timeoutMs: config.upstream.timeoutMs,
+    onUpstreamError: (error, req) => logger.warn({ code: error.code, method: req.method }, 'upstream error on a proxied call'),
+  });
+  const replay = createReplay({ config, store, agent, metrics, logger });
+  const roles = loadRoles(config.policy.configDir);
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const route = req.path.startsWith(config.api.prefix) ? 'api' : req.path.split('/')[1] ?? 'other';
+      metrics.apiDuration.observe({ route, status: `${Math.floor(res.statusCode / 100)}xx` }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const redisUp = await withTimeout(store.ping(), READY_PING_TIMEOUT_MS).catch(() => false);
+    let policyUp = false;
+    let policyDetail: Record<string, unknown> = {};
+    try {
+      const status = policy.status();
+      policyUp = status.ready;
+      policyDetail = { revision: status.revision, loadedAt: status.loadedAt, lastError: status.lastError };
+    } catch (error) {
+      policyDetail = { lastError: errorSummary(error).message };
+    }
+    const down = [...(redisUp ? [] : ['redis']), ...(policyUp ? [] : ['policy'])];
+    res.status(down.length === 0 ? 200 : 503).json({
+      status: down.length === 0 ? 'ready' : 'unavailable',
+      down,
+      checks: { redis: redisUp ? 'up' : 'down', policy: { status: policyUp ? 'up' : 'down', ...policyDetail } },
+    });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.use(
+    config.api.prefix,
+    createApiRouter({ prefix: config.api.prefix, policy, store, identity, replay, metrics, logger, auditorGroups: roles.auditorGroups }),
+  );
+
+  if (config.console.enabled) {
+    app.use(
+      '/maa/console',
+      createConsoleRouter({
+        apiPrefix: config.api.prefix,
+        ...(config.console.showDemoIdentities ? { demoIdentities: identity.staticIdentities() } : {}),
+      }),
+    );
+  }
+
+  app.use((_req, _res, next) => next(new ApiError('NOT_FOUND')));
+  app.use(errorHandler(logger));
+
+  const server = http.createServer(
+    createRequestHandler({
+      config,
+      policy,
+      store,
+      identity,
+      metrics,
+      logger,
+      proxy,
+      gatewayApp: (req, res) => {
+        // Express's own finalhandler should never run, but if it does it answers our shape.
+        app(req as express.Request, res as express.Response, (error?: unknown) => {
+          if (error) logger.error({ err: errorSummary(error) }, 'unhandled error in a gateway route');
+          sendError(res, new ApiError(error ? 'INTERNAL' : 'NOT_FOUND'));
+        });
+      },
+    }),
+  );
+  // A slow client may not hold a mutation's buffer forever.
+  server.requestTimeout = Math.max(config.upstream.timeoutMs * 2, 60_000);
+
+  return {
+    server,
+    app,
+    metrics,
+    close: () =>
+      new Promise<void>((resolve) => {
+        agent.destroy();
+        if (!server.listening) {
+          resolve();
+          return;
+        }
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

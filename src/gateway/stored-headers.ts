@@ -1,0 +1,68 @@
+/**
+ * Which of an intercepted call's headers are stored and replayed. Everything that describes the
+ * change (content-type, if-match, prefer, custom API headers…) is kept; what belongs to the
+ * connection, to the caller's credentials or to Countersign itself is dropped. The completer's
+ * own Authorization is added at replay, and the method override is replaced by the effective
+ * method stored on the request.
+ */
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) plus framing headers the replay recomputes. */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'proxy-connection',
+]);
+
+const DROPPED = new Set([
+  ...HOP_BY_HOP,
+  // Credentials: the completer's own Authorization is sent at replay, never the requestor's.
+  'authorization',
+  'cookie',
+  // Recomputed by the replay (host of the upstream, length of the exact stored body).
+  'host',
+  'content-length',
+  'expect',
+  // The effective method is stored; an override header would make the replay ambiguous.
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+]);
+
+const MAX_HEADERS = 100;
+const MAX_VALUE_LENGTH = 8 * 1024;
+
+/**
+ * The headers worth replaying, lower-case names, multi-valued headers joined with ", ".
+ * @example storedHeaders({ 'content-type': 'application/json', authorization: 'Bearer x' }) // { 'content-type': 'application/json' }
+ */
+export function storedHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  let count = 0;
+  for (const [rawName, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    const name = rawName.toLowerCase();
+    if (DROPPED.has(name) || name.startsWith('x-maa-') || name.startsWith('proxy-')) continue;
+    const joined = Array.isArray(value) ? value.join(', ') : value;
+    // Bounded: a parked call never carries more than this, whatever the client sent.
+    if (joined.length > MAX_VALUE_LENGTH) continue;
+    out[name] = joined;
+    if (++count >= MAX_HEADERS) break;
+  }
+  return out;
+}
+
+/** Response headers to relay to the caller of complete: all but hop-by-hop and length (recomputed). */
+export function relayableResponseHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || name === 'content-length') continue;
+    out[name] = value;
+  }
+  return out;
+}
