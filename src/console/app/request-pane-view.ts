@@ -167,7 +167,7 @@ export class RequestPaneView {
           'tbody',
           {},
           r.history.map((e) =>
-            h('tr', {}, h('td', {}, timeEl(e.at)), h('td', {}, e.actor), h('td', {}, historyLabel(e.action)), h('td', {}, e.from ? `${statusLabel(e.from)} → ${statusLabel(e.to)}` : statusLabel(e.to))),
+            h('tr', {}, h('td', {}, timeEl(e.at)), h('td', {}, e.actor), h('td', {}, historyLabel(e.action), e.resend ? ' (sent again after an unknown outcome)' : ''), h('td', {}, e.from ? `${statusLabel(e.from)} → ${statusLabel(e.to)}` : statusLabel(e.to))),
           ),
         ),
       ),

@@ -1,0 +1,206 @@
+/**
+ * The web console end to end, in Debian's headless Chromium (never a downloaded browser)
+ * driven by playwright-core, against the real demo stack: redis-server, the demo Graph API and
+ * the gateway with its policy. Changes are parked over HTTP as a script would; approving,
+ * rejecting and completing happen in the page. Screenshots go to test-results/console/.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { startDemo, type Demo } from '../../src/demo/start-demo';
+import { startRedis, type TestRedis } from '../support/redis-server';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SHOTS = 'test-results/console';
+const TOKENS = { alice: 'demo-alice', bob: 'demo-bob', carol: 'demo-carol' } as const;
+type User = keyof typeof TOKENS;
+
+interface Parked {
+  id: string;
+  status: string;
+  bodySha256: string;
+}
+
+describe('web console in headless Chromium against the demo', () => {
+  let redis: TestRedis;
+  let demo: Demo;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    redis = await startRedis();
+    demo = await startDemo({ port: 0, redisUrl: redis.url, log: false });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close().catch(() => {});
+    await browser?.close();
+    await demo?.stop();
+    await redis?.stop();
+  });
+
+  /** Parks a protected change the way any API client would: through the gateway, with a justification. */
+  async function park(user: User, method: string, path: string, body: unknown, justification: string): Promise<Parked> {
+    const response = await fetch(demo.gatewayUrl + path, {
+      method,
+      headers: { authorization: `Bearer ${TOKENS[user]}`, 'content-type': 'application/json', 'x-maa-justification': encodeURIComponent(justification) },
+      body: JSON.stringify(body),
+    });
+    assert.equal(response.status, 202, `the gateway parks ${method} ${path}`);
+    const parked = (await response.json()) as Parked;
+    assert.equal(parked.status, 'needsApproval');
+    return parked;
+  }
+
+  /** A fresh tab (its own sessionStorage) for one user, on a laptop-sized screen. */
+  async function openConsole(): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(String(error)));
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(message.text());
+    });
+    (page as Page & { problems: string[] }).problems = problems;
+    await page.goto(`${demo.gatewayUrl}/maa/console/`);
+    return page;
+  }
+
+  /** Signs in by picking the user from the demo's identity list. */
+  async function signInAs(user: User): Promise<Page> {
+    const page = await openConsole();
+    await page.locator(`button.identity[data-user="${user}"]`).click();
+    await page.locator(`.whoami-user[data-user="${user}"]`).waitFor();
+    return page;
+  }
+
+  async function openFromList(page: Page, view: 'mine' | 'received', id: string): Promise<void> {
+    await page.locator(`.topbar a[href="#/${view}"]`).click();
+    await page.locator(`.request-table[data-view="${view}"] tr[data-id="${id}"] a.object-link`).click();
+    await page.locator('.pane h2').waitFor();
+    await page.locator('.pane:not([aria-busy])').waitFor();
+  }
+
+  function problemsOf(page: Page): string[] {
+    return (page as Page & { problems: string[] }).problems;
+  }
+
+  test('alice submits, bob approves in the console, alice completes it there, and the change reaches the API', async () => {
+    const change = { displayName: 'Contoso Portal v2' };
+    const parked = await park('alice', 'PATCH', '/deviceAppManagement/mobileApps/42', change, 'Ticket INC-1234: rename the portal');
+
+    // bob: the request is in his Received list, with everything he needs to decide.
+    const bob = await signInAs('bob');
+    await bob.locator('.topbar a[href="#/received"]').click();
+    const row = bob.locator(`.request-table[data-view="received"] tr[data-id="${parked.id}"]`);
+    await row.waitFor();
+    const cells = await row.locator('td').allInnerTexts();
+    assert.equal(cells[1], 'alice');
+    assert.equal(cells[2], 'Modify');
+    assert.equal(cells[3], 'apps');
+    assert.equal(cells[4], '/deviceAppManagement/mobileApps/42');
+    assert.equal(cells[5], 'Needs approval');
+    await bob.screenshot({ path: `${SHOTS}/received-list.png` });
+
+    await openFromList(bob, 'received', parked.id);
+    const pane = bob.locator('.pane');
+    assert.equal(await pane.locator('.justification').textContent(), 'Ticket INC-1234: rename the portal');
+    assert.deepEqual(JSON.parse((await pane.locator('.body-preview[data-format="json"]').textContent()) ?? ''), change);
+    assert.equal(await pane.locator('.sha').getAttribute('data-sha256'), parked.bodySha256);
+    assert.equal(await pane.locator('.approval-count').getAttribute('data-approvals'), '0/1');
+    assert.equal(await pane.locator('button[data-action="complete"]').isDisabled(), true);
+    await bob.screenshot({ path: `${SHOTS}/request-pane.png` });
+
+    // From the keyboard: type the notes, Tab to Approve, press Enter.
+    await pane.locator('textarea[name="notes"]').fill('Looks right; matches INC-1234');
+    await pane.locator('textarea[name="notes"]').focus();
+    await bob.keyboard.press('Tab');
+    assert.equal(await bob.evaluate(() => document.activeElement?.getAttribute('data-action')), 'approve');
+    await bob.keyboard.press('Enter');
+    await pane.locator('.pane-header .badge[data-status="approved"]').waitFor();
+    assert.equal(await pane.locator('.approval-count').getAttribute('data-approvals'), '1/1');
+    assert.match((await pane.locator('.verdicts').textContent()) ?? '', /bob.*Looks right; matches INC-1234/s);
+    await bob.locator('.notification-success').first().waitFor();
+
+    // alice signs in with a pasted token and completes her approved request.
+    const alice = await openConsole();
+    await alice.locator('#token').fill(TOKENS.alice);
+    await alice.locator('#token').press('Enter');
+    await alice.locator('.whoami-user[data-user="alice"]').waitFor();
+    await alice.locator(`.request-table[data-view="mine"] tr[data-id="${parked.id}"][data-status="approved"]`).waitFor();
+    await alice.screenshot({ path: `${SHOTS}/my-requests.png` });
+    await openFromList(alice, 'mine', parked.id);
+    await alice.locator('.pane button[data-action="complete"]:not([disabled])').click();
+    const outcome = alice.locator('.notifications .notification-success', { hasText: 'Completed' });
+    await outcome.waitFor();
+    assert.match((await outcome.textContent()) ?? '', /upstream answered 204/);
+    assert.equal(await alice.locator('.notifications').getAttribute('aria-live'), 'polite');
+    await alice.locator('.pane-header .badge[data-status="completed"]').waitFor();
+    await alice.locator(`.request-table tr[data-id="${parked.id}"][data-status="completed"]`).waitFor();
+    await alice.screenshot({ path: `${SHOTS}/completed.png` });
+
+    // The demo API now holds the change.
+    const app = (await (await fetch(`${demo.upstreamUrl}/deviceAppManagement/mobileApps/42`)).json()) as { displayName: string };
+    assert.equal(app.displayName, 'Contoso Portal v2');
+    assert.deepEqual([...problemsOf(bob), ...problemsOf(alice)], []);
+  });
+
+  test('carol sees her own request in Received but cannot approve it, and the page says why', async () => {
+    const parked = await park('carol', 'PATCH', '/deviceAppManagement/mobileApps/43', { displayName: 'Expense Reports 2' }, 'CHG-77: rename');
+    const carol = await signInAs('carol');
+    await carol.locator('.topbar a[href="#/received"]').click();
+    const row = carol.locator(`.request-table[data-view="received"] tr[data-id="${parked.id}"]`);
+    await row.waitFor();
+    assert.match((await row.locator('.row-reason').textContent()) ?? '', /^Approve unavailable: .*own request/);
+
+    await openFromList(carol, 'received', parked.id);
+    const pane = carol.locator('.pane');
+    assert.equal(await pane.locator('button[data-action="approve"]').isDisabled(), true);
+    assert.equal(await pane.locator('button[data-action="reject"]').isDisabled(), true);
+    assert.equal(await pane.locator('button[data-action="cancel"]').isDisabled(), false, 'the requestor may still cancel');
+    assert.equal(await pane.locator('textarea[name="notes"]').count(), 0, 'no notes field for a decision she cannot make');
+    const reasons = (await pane.locator('.action-reasons').innerText()).split('\n');
+    assert.ok(reasons.some((line) => /^Approve\b.*:.*own request/.test(line)), `a reason names her own request: ${reasons.join(' | ')}`);
+    await carol.screenshot({ path: `${SHOTS}/own-request.png` });
+    assert.deepEqual(problemsOf(carol), []);
+  });
+
+  test("a rejected request shows bob's notes to alice, and API text is shown as text", async () => {
+    const justification = 'Set the time zone <b>now</b> & <img src=x onerror=alert(1)>';
+    const parked = await park('alice', 'PATCH', '/deviceManagement/deviceManagementScripts/7', { displayName: 'Set time zone (UTC)' }, justification);
+
+    const bob = await signInAs('bob');
+    await openFromList(bob, 'received', parked.id);
+    await bob.locator('.pane textarea[name="notes"]').fill('Rejected: scripts need a change ticket <CHG-…>');
+    await bob.locator('.pane button[data-action="reject"]').click();
+    await bob.locator('.pane-header .badge[data-status="rejected"]').waitFor();
+
+    const alice = await signInAs('alice');
+    await openFromList(alice, 'mine', parked.id);
+    const pane = alice.locator('.pane');
+    assert.equal(await pane.locator('[data-notes="rejection"]').textContent(), 'Rejected: scripts need a change ticket <CHG-…>');
+    assert.match((await pane.locator('.callout-rejection .callout-title').textContent()) ?? '', /^Rejected by bob/);
+    assert.equal(await pane.locator('.justification').textContent(), justification);
+    assert.equal(await pane.locator('.justification img, .justification b').count(), 0, 'no markup from API text');
+    assert.equal(await pane.locator('button[data-action="complete"]').isDisabled(), true);
+    assert.match(await pane.locator('.history').innerText(), /Rejected/);
+    await alice.screenshot({ path: `${SHOTS}/rejected.png` });
+
+    // The access policies page lists what the gateway enforces.
+    await alice.locator('.topbar a[href="#/policies"]').click();
+    const apps = alice.locator('.policy-card[data-policy="apps-approval"]');
+    await apps.waitFor();
+    assert.match(await apps.innerText(), /app-approvers/);
+    assert.ok((await apps.locator('.routes tbody tr').count()) >= 1, 'each policy lists its routes');
+    await alice.screenshot({ path: `${SHOTS}/access-policies.png` });
+    assert.deepEqual([...problemsOf(bob), ...problemsOf(alice)], []);
+  });
+});
