@@ -1,0 +1,127 @@
+/**
+ * `countersign explain`: would this call need approval, and from whom? Runs the same normalisation
+ * and the same Wasm policy as the gateway, in this process, without a running gateway.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createPolicyEngine } from '../policy/engine';
+import { errorText } from '../policy/errors';
+import { normalizeCall } from '../policy/normalize-call';
+import { PROJECT_ROOT } from '../policy/opa-cli';
+import type { Decision } from '../policy/types';
+
+const USAGE = `usage: countersign explain --method METHOD --path PATH --user USER [--groups G1,G2] [--header K:V]... [--body JSON]
+                          [--json] [--case-sensitive] [--policies DIR] [--config DIR] [--bundle FILE]
+
+  Prints whether the call would be parked for approval, and from whom. --json prints only the decision.
+  example: countersign explain --method PATCH --path /deviceAppManagement/mobileApps/42 --user alice --groups helpdesk
+`;
+
+/** Bodies on the command line are small; this bounds a pasted file. */
+const MAX_BODY_CHARS = 1024 * 1024;
+
+/** A folder given on the command line, else the one in the working directory, else the project's. */
+export function defaultDir(given: string | undefined, name: string): string {
+  if (given) return given;
+  return existsSync(name) ? name : join(PROJECT_ROOT, name);
+}
+
+/** Runs `countersign explain`; returns the exit code (0 answered, 1 refused or failed, 2 usage). */
+export async function run(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        method: { type: 'string' },
+        path: { type: 'string' },
+        user: { type: 'string' },
+        groups: { type: 'string', multiple: true },
+        header: { type: 'string', multiple: true },
+        body: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        'case-sensitive': { type: 'boolean', default: false },
+        policies: { type: 'string' },
+        config: { type: 'string' },
+        bundle: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    process.stderr.write(`countersign explain: ${errorText(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.method || !values.path || !values.user) {
+    process.stderr.write(`countersign explain: --method, --path and --user are required\n\n${USAGE}`);
+    return 2;
+  }
+  const headers: Record<string, string> = {};
+  for (const h of values.header ?? []) {
+    const colon = h.indexOf(':');
+    if (colon <= 0) {
+      process.stderr.write(`countersign explain: --header needs NAME:VALUE, got ${JSON.stringify(h)}\n`);
+      return 2;
+    }
+    headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
+  }
+  let body: unknown;
+  if (values.body !== undefined) {
+    if (values.body.length > MAX_BODY_CHARS) {
+      process.stderr.write(`countersign explain: --body is longer than ${MAX_BODY_CHARS} characters\n`);
+      return 2;
+    }
+    try {
+      body = JSON.parse(values.body);
+    } catch (error) {
+      process.stderr.write(`countersign explain: --body is not JSON: ${errorText(error)}\n`);
+      return 2;
+    }
+  }
+  const groups = (values.groups ?? []).flatMap((g) => g.split(',')).map((g) => g.trim()).filter((g) => g !== '');
+
+  const normalized = normalizeCall({ method: values.method, url: values.path, headers }, { caseInsensitive: !values['case-sensitive'] });
+  if (!normalized.ok) {
+    process.stderr.write(`refused (the gateway answers 400): ${normalized.reason}\n`);
+    return 1;
+  }
+  const call = { ...normalized.call, ...(body !== undefined ? { body } : {}) };
+
+  const configDir = defaultDir(values.config, 'config');
+  let decision: Decision;
+  try {
+    const engine = await createPolicyEngine({ policiesDir: defaultDir(values.policies, 'policies'), configDir, bundlePath: values.bundle });
+    try {
+      decision = engine.decide({ call, caller: { userId: values.user, groups } });
+    } finally {
+      await engine.close();
+    }
+  } catch (error) {
+    process.stderr.write(`countersign explain: no decision (the gateway would refuse this call): ${errorText(error)}\n`);
+    return 1;
+  }
+
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
+    return 0;
+  }
+  const what = `${call.method} ${call.path}`;
+  if (!decision.protected) {
+    process.stdout.write(`${what}: not protected, passes through to the upstream\n`);
+    return 0;
+  }
+  const groupsText = decision.approverGroups.join(', ');
+  const approvals = decision.requiredApprovals === 1 ? '1 approval' : `${decision.requiredApprovals} approvals from distinct approvers`;
+  process.stdout.write(
+    `${what}: needs approval (${decision.operation} of ${decision.profileType} object ${decision.objectKey}): ` +
+      `${approvals} in ${groupsText}, never ${values.user}; access ${decision.policies.length === 1 ? 'policy' : 'policies'} ` +
+      `${decision.policies.join(', ')}\n`,
+  );
+  return 0;
+}

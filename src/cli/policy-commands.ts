@@ -1,0 +1,62 @@
+/**
+ * `countersign policy test` and `countersign policy build`: the OPA steps, plus validation of the
+ * YAML the policy will be given, so that CI catches a bad access policy before a gateway does.
+ */
+import { copyFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { loadPolicyConfig } from '../config/policy-config';
+import { errorText } from '../policy/errors';
+import { buildBundle, testPolicies } from '../policy/opa-cli';
+import { defaultDir } from './explain';
+
+const USAGE = `usage: countersign policy test [--policies DIR] [--config DIR]
+       countersign policy build [--out FILE] [--policies DIR] [--config DIR]
+
+  test   validates config/ (access policies, profile types, roles), then opa check and opa test -v
+  build  validates config/, then opa build -t wasm (cached by content hash); --out copies the bundle
+`;
+
+/** Runs `countersign policy <test|build>`; returns the exit code (0 ok, 1 failed, 2 usage). */
+export async function run(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'test' && sub !== 'build') {
+    process.stderr.write(sub === undefined || sub === '--help' ? USAGE : `countersign policy: unknown subcommand "${sub}"\n\n${USAGE}`);
+    return sub === '--help' ? 0 : 2;
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { out: { type: 'string' }, policies: { type: 'string' }, config: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    process.stderr.write(`countersign policy ${sub}: ${errorText(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  if (sub === 'test' && values.out) {
+    process.stderr.write(`countersign policy test: --out belongs to policy build\n`);
+    return 2;
+  }
+  const policiesDir = defaultDir(values.policies, 'policies');
+  const configDir = defaultDir(values.config, 'config');
+  try {
+    const config = loadPolicyConfig(configDir);
+    process.stdout.write(
+      `config ok: ${config.profileTypes.length} profile types, ${config.accessPolicies.length} access policies ` +
+        `(${config.accessPolicies.filter((p) => p.enabled).length} enabled)\n`,
+    );
+    if (sub === 'test') {
+      process.stdout.write(await testPolicies({ policiesDir }));
+      return 0;
+    }
+    const built = await buildBundle({ policiesDir });
+    if (values.out) copyFileSync(built.path, values.out);
+    process.stdout.write(`bundle ${built.hash}${built.cached ? ' (cached)' : ''}: ${values.out ?? built.path}\n`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`countersign policy ${sub}: ${errorText(error)}\n`);
+    return 1;
+  }
+}
