@@ -1,0 +1,108 @@
+/**
+ * Errors of the approval request store, and the one translator from the Lua scripts'
+ * negative return codes to them (as BullMQ's error-code enum and finishedErrors do).
+ */
+import type { RequestStatus, TransitionErrorCode } from './types';
+
+/** A transition the request's state or the actor does not allow. The API maps `code` to 403/404/409/422. */
+export class TransitionError extends Error {
+  override name = 'TransitionError';
+  readonly code: TransitionErrorCode;
+  readonly requestId: string;
+  /** The request's status when the transition was refused (409s show it). */
+  readonly status?: RequestStatus;
+  /** OBJECT_LOCKED only: the open request that holds the object. */
+  readonly openRequestId?: string;
+
+  constructor(code: TransitionErrorCode, message: string, requestId: string, extra: { status?: RequestStatus; openRequestId?: string } = {}) {
+    super(message);
+    this.code = code;
+    this.requestId = requestId;
+    if (extra.status !== undefined) this.status = extra.status;
+    if (extra.openRequestId !== undefined) this.openRequestId = extra.openRequestId;
+  }
+}
+
+/**
+ * Redis is down, not ready, or did not answer in time. Commands fail fast (no offline
+ * queue); the client keeps reconnecting by itself. The gateway answers 503 and never
+ * passes a protected mutation through.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+  readonly code = 'STORE_UNAVAILABLE';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** An input the store refuses before touching Redis: a bad cursor or limit, an oversized or inconsistent field. */
+export class StoreInputError extends Error {
+  override name = 'StoreInputError';
+  readonly code = 'INVALID_INPUT';
+}
+
+/** The scripts' negative return codes (src/requests/scripts/*.lua headers list which script returns which). */
+export enum ScriptErrorCode {
+  RequestNotFound = -1,
+  InvalidState = -2,
+  ObjectLocked = -3,
+  SelfApproval = -4,
+  AlreadyApproved = -5,
+  NotRequestor = -6,
+  CompleteInProgress = -7,
+  OutcomeUnknown = -8,
+  ClaimLost = -9,
+  /** create: a request with this id exists already (a random id collided). */
+  IdExists = -10,
+  /** expire, remove: not yet past its retention (the sweep read an index that moved since). */
+  NotDue = -11,
+}
+
+const STATUSES: ReadonlySet<string> = new Set(['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired']);
+
+function asStatus(detail: string): RequestStatus | undefined {
+  return STATUSES.has(detail) ? (detail as RequestStatus) : undefined;
+}
+
+/**
+ * Turns a script's negative return code into a TransitionError naming the script.
+ * `detail` is the script's second return value: the current status, or for OBJECT_LOCKED the open request's id.
+ * @example
+ * scriptError('approve-3', -2, id, 'approved') // TransitionError INVALID_STATE, status 'approved'
+ */
+export function scriptError(script: string, code: number, requestId: string, detail: string): TransitionError {
+  const status = asStatus(detail);
+  const at = `${script} (request ${requestId})`;
+  switch (code) {
+    case ScriptErrorCode.RequestNotFound:
+      return new TransitionError('REQUEST_NOT_FOUND', `${at}: no such request`, requestId);
+    case ScriptErrorCode.InvalidState:
+      return new TransitionError('INVALID_STATE', `${at}: not allowed while the request is ${detail}`, requestId, { status });
+    case ScriptErrorCode.ObjectLocked:
+      return new TransitionError('OBJECT_LOCKED', `${at}: the object already has an open request ${detail}`, requestId, { openRequestId: detail });
+    case ScriptErrorCode.SelfApproval:
+      return new TransitionError('SELF_APPROVAL', `${at}: the requestor cannot approve or reject their own request`, requestId, { status });
+    case ScriptErrorCode.AlreadyApproved:
+      return new TransitionError('ALREADY_APPROVED', `${at}: this approver has already approved the request`, requestId, { status });
+    case ScriptErrorCode.NotRequestor:
+      return new TransitionError('NOT_REQUESTOR', `${at}: only the requestor may do this`, requestId, { status });
+    case ScriptErrorCode.CompleteInProgress:
+      return new TransitionError('COMPLETE_IN_PROGRESS', `${at}: a complete is already in flight`, requestId, { status });
+    case ScriptErrorCode.OutcomeUnknown:
+      return new TransitionError(
+        'OUTCOME_UNKNOWN',
+        `${at}: an earlier complete was sent but its outcome was never recorded; check the upstream, then resend on purpose`,
+        requestId,
+        { status },
+      );
+    case ScriptErrorCode.ClaimLost:
+      return new TransitionError('CLAIM_LOST', `${at}: the complete claim is no longer held by this caller`, requestId, { status });
+    case ScriptErrorCode.IdExists:
+      return new TransitionError('INVALID_STATE', `${at}: a request with this id exists already`, requestId, { status });
+    case ScriptErrorCode.NotDue:
+      return new TransitionError('INVALID_STATE', `${at}: not yet past its retention`, requestId, { status });
+    default:
+      return new TransitionError('INVALID_STATE', `${at}: unknown script return code ${code}`, requestId, { status });
+  }
+}

@@ -1,0 +1,342 @@
+/**
+ * The approval request store in Redis (node-redis). Every transition is one Lua script
+ * (src/requests/scripts/*.lua) that checks the "from" state, makes the change, moves the
+ * request in every index and appends the audit event, atomically. This file only prepares
+ * arguments, runs the script and turns its answer into a request or a TransitionError.
+ */
+import { randomBytes, randomUUID, createHash } from 'node:crypto';
+import type { Logger } from 'pino';
+import { readAudit } from '../audit/audit-stream';
+import { decodeRequest, pairsToRecord } from './codec';
+import { scriptError, ScriptErrorCode, StoreInputError, TransitionError } from './errors';
+import { requestKeys, type RequestKeys } from './keys';
+import { decodeCursor, encodeCursor, unionPage } from './list-paging';
+import { RedisConnection } from './redis-connection';
+import { loadScripts, type LuaScript, type Scripts } from './scripts';
+import { checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
+import type {
+  ApprovalRequest,
+  AuditEvent,
+  ListPage,
+  ListQuery,
+  NewRequest,
+  ReplayOutcome,
+  RequestStatus,
+  RequestStore,
+} from './types';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const STATUSES: readonly RequestStatus[] = ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired'];
+const ENDED: readonly RequestStatus[] = ['rejected', 'canceled', 'completed', 'failed', 'expired'];
+/** Ids are random UUIDs; anything else cannot name a request (and never reaches a key name). */
+const ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+const LIST_LIMIT = { default: 25, max: 100 } as const;
+/** Who the audit stream names for expiries. */
+export const SWEEPER_ACTOR = 'countersign:expiry';
+const SWEEP_BATCH = 100;
+
+export interface RequestStoreOptions {
+  url: string;
+  /** Hash tag of every key, `maa:{<deployment>}:…`; default 'default'. */
+  deployment?: string;
+  /** Defaults: 30 days each; audit entries are kept 365 days. */
+  retention?: { openMs?: number; approvedMs?: number; endedMs?: number; auditMs?: number };
+  logger?: Logger;
+  /** A command that takes longer fails with StoreUnavailableError; default 5000. */
+  commandTimeoutMs?: number;
+  /** How long createRequestStore waits for the first connection before returning a store that is not ready yet; default 2000. */
+  connectWaitMs?: number;
+}
+
+interface Now {
+  ms: number;
+  iso: string;
+}
+
+function clock(now: Date | undefined): Now {
+  const date = now ?? new Date();
+  const ms = date.getTime();
+  if (!Number.isFinite(ms)) throw new StoreInputError('now is not a valid time');
+  return { ms, iso: date.toISOString() };
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+function retentionMs(value: number | undefined, fallback: number, name: string): number {
+  const ms = value ?? fallback;
+  if (!Number.isInteger(ms) || ms < 1) throw new TypeError(`retention.${name} must be a positive integer of milliseconds, e.g. ${30 * DAY_MS}`);
+  return ms;
+}
+
+class RedisRequestStore implements RequestStore {
+  private readonly scripts: Scripts = loadScripts();
+  private readonly retention: { openMs: number; approvedMs: number; endedMs: number; auditMs: number };
+
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly keys: RequestKeys,
+    options: RequestStoreOptions,
+    private readonly logger?: Logger,
+  ) {
+    const r = options.retention ?? {};
+    this.retention = {
+      openMs: retentionMs(r.openMs, 30 * DAY_MS, 'openMs'),
+      approvedMs: retentionMs(r.approvedMs, 30 * DAY_MS, 'approvedMs'),
+      endedMs: retentionMs(r.endedMs, 30 * DAY_MS, 'endedMs'),
+      auditMs: retentionMs(r.auditMs, 365 * DAY_MS, 'auditMs'),
+    };
+  }
+
+  /** Loads the scripts when Redis is there; otherwise EVALSHA's NOSCRIPT path loads them later. */
+  async warmUp(): Promise<void> {
+    if (!this.connection.isReady) return;
+    try {
+      await this.connection.loadScripts(Object.values(this.scripts));
+    } catch (error) {
+      this.logger?.warn({ err: { message: (error as Error).message } }, 'could not preload request scripts');
+    }
+  }
+
+  private async transition(script: LuaScript, id: string, keys: string[], args: Array<string | Buffer>): Promise<ApprovalRequest> {
+    const reply = await this.connection.runScript<[number, unknown]>(script, keys, args);
+    const code = Number(reply[0]);
+    if (code < 0) throw scriptError(script.name, code, id, String(reply[1] ?? ''));
+    const request = decodeRequest(pairsToRecord(reply[1]));
+    if (!request) throw new Error(`${script.name}: returned no request`);
+    return request;
+  }
+
+  private checkId(id: unknown): string {
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+      throw new TransitionError('REQUEST_NOT_FOUND', 'no such request', String(id).slice(0, 64));
+    }
+    return id;
+  }
+
+  async create(request: NewRequest, now?: Date): Promise<ApprovalRequest> {
+    checkNewRequest(request);
+    const t = clock(now);
+    const id = randomUUID();
+    const k = this.keys;
+    const { requestor, decision } = request;
+    return this.transition(this.scripts.create, id, [k.request(id), k.body(id), k.locks, k.audit, k.prefix], [
+      id,
+      String(t.ms),
+      t.iso,
+      requestor.userId,
+      JSON.stringify({ userId: requestor.userId, groups: requestor.groups }),
+      request.justification,
+      JSON.stringify(request.call),
+      JSON.stringify(decision),
+      decision.objectKey,
+      String(decision.requiredApprovals),
+      JSON.stringify([...new Set(decision.approverGroups)]),
+      request.body,
+    ]);
+  }
+
+  async get(id: string): Promise<ApprovalRequest | null> {
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) return null;
+    return decodeRequest(pairsToRecord(await this.connection.send<unknown>(['HGETALL', this.keys.request(id)])));
+  }
+
+  async getBody(id: string): Promise<Buffer | null> {
+    if (typeof id !== 'string' || !ID_PATTERN.test(id)) return null;
+    return this.connection.send<Buffer | null>(['GET', this.keys.body(id)], { buffers: true });
+  }
+
+  async approve(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest> {
+    this.checkId(id);
+    checkUserId(actor);
+    checkNotes(notes);
+    const t = clock(now);
+    const k = this.keys;
+    return this.transition(this.scripts.approve, id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+  }
+
+  async reject(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest> {
+    this.checkId(id);
+    checkUserId(actor);
+    checkNotes(notes);
+    const t = clock(now);
+    const k = this.keys;
+    return this.transition(this.scripts.reject, id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+  }
+
+  async cancel(id: string, actor: string, now?: Date): Promise<ApprovalRequest> {
+    this.checkId(id);
+    checkUserId(actor);
+    const t = clock(now);
+    const k = this.keys;
+    return this.transition(this.scripts.cancel, id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor]);
+  }
+
+  async beginComplete(
+    id: string,
+    actor: string,
+    leaseMs: number,
+    now?: Date,
+    options?: { resendAfterUnknownOutcome?: boolean },
+  ): Promise<{ request: ApprovalRequest; claimToken: string }> {
+    this.checkId(id);
+    checkUserId(actor);
+    checkLeaseMs(leaseMs);
+    const t = clock(now);
+    const leaseUntil = new Date(t.ms + leaseMs);
+    const claimToken = randomBytes(18).toString('base64url');
+    const k = this.keys;
+    const request = await this.transition(this.scripts.beginComplete, id, [k.request(id), k.audit, k.prefix], [
+      id,
+      String(t.ms),
+      t.iso,
+      actor,
+      String(leaseUntil.getTime()),
+      leaseUntil.toISOString(),
+      options?.resendAfterUnknownOutcome === true ? '1' : '0',
+      claimToken,
+    ]);
+    return { request, claimToken };
+  }
+
+  async finishComplete(id: string, claimToken: string, outcome: ReplayOutcome, now?: Date): Promise<ApprovalRequest> {
+    this.checkId(id);
+    if (typeof claimToken !== 'string' || claimToken.length === 0 || claimToken.length > 128) {
+      throw new TransitionError('CLAIM_LOST', 'finish-complete: the claim token is not valid', id);
+    }
+    const o = checkOutcome(outcome);
+    const t = clock(now);
+    const k = this.keys;
+    return this.transition(this.scripts.finishComplete, id, [k.request(id), k.locks, k.audit, k.prefix], [
+      id,
+      String(t.ms),
+      t.iso,
+      claimToken,
+      o.kind,
+      String(o.status),
+      o.preview,
+      o.reason,
+    ]);
+  }
+
+  async sweep(now?: Date): Promise<{ expired: number; removed: number }> {
+    const t = clock(now);
+    const k = this.keys;
+    const openCutoff = t.ms - this.retention.openMs;
+    const approvedCutoff = t.ms - this.retention.approvedMs;
+    const endedCutoff = t.ms - this.retention.endedMs;
+
+    const expireArgs = (id: string) => [id, String(t.ms), t.iso, String(openCutoff), String(approvedCutoff), SWEEPER_ACTOR];
+    let expired = 0;
+    expired += await this.sweepIndex('needsApproval', openCutoff, (id) =>
+      this.connection.runScript(this.scripts.expire, [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id)),
+    );
+    expired += await this.sweepIndex('approved', approvedCutoff, (id) =>
+      this.connection.runScript(this.scripts.expire, [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id)),
+    );
+    let removed = 0;
+    for (const status of ENDED) {
+      removed += await this.sweepIndex(status, endedCutoff, (id) =>
+        this.connection.runScript(this.scripts.remove, [k.request(id), k.body(id), k.locks, k.prefix], [id, String(endedCutoff)]),
+      );
+    }
+    // Audit entries older than their retention go too; '~' lets Redis trim whole nodes cheaply.
+    await this.connection.send(['XTRIM', k.audit, 'MINID', '~', String(Math.max(0, t.ms - this.retention.auditMs))]);
+    if (expired || removed) this.logger?.info({ expired, removed }, 'request sweep');
+    return { expired, removed };
+  }
+
+  /** Runs `step` on every request whose status has been `status` since at or before `cutoff`; returns how many succeeded. */
+  private async sweepIndex(status: RequestStatus, cutoff: number, step: (id: string) => Promise<unknown>): Promise<number> {
+    const key = this.keys.statusSince(status);
+    let done = 0;
+    let skipped = 0;
+    for (;;) {
+      const ids = await this.connection.send<string[]>(['ZRANGE', key, '-inf', String(cutoff), 'BYSCORE', 'LIMIT', String(skipped), String(SWEEP_BATCH)]);
+      for (const id of ids) {
+        const reply = (await step(id)) as [number, unknown];
+        const code = Number(reply[0]);
+        if (code > 0) done++;
+        else if (code === ScriptErrorCode.RequestNotFound) await this.connection.send(['ZREM', key, id]);
+        // A live claim, or a request that moved since the read: leave it for a later sweep.
+        else skipped++;
+      }
+      if (ids.length < SWEEP_BATCH) return done;
+    }
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const limit = query.limit ?? LIST_LIMIT.default;
+    if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) throw new StoreInputError(`limit must be an integer from 1 to ${LIST_LIMIT.max}`);
+    if (query.status !== undefined && !STATUSES.includes(query.status)) throw new StoreInputError(`status must be one of ${STATUSES.join(', ')}`);
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    const status = query.status;
+    const k = this.keys;
+    let keys: string[];
+    switch (query.view) {
+      case 'mine': {
+        const userId = checkUserId(query.viewer?.userId, 'viewer.userId');
+        keys = [status ? k.byRequestorStatus(userId, status) : k.byRequestor(userId)];
+        break;
+      }
+      case 'received': {
+        const groups = [...new Set(query.viewer?.groups ?? [])].filter((g) => typeof g === 'string' && g.length > 0 && g.length <= 256);
+        if (groups.length > 100) throw new StoreInputError('viewer.groups has more than 100 entries');
+        keys = groups.map((g) => (status ? k.byGroupStatus(g, status) : k.byGroup(g)));
+        break;
+      }
+      case 'all':
+        keys = [status ? k.byStatus(status) : k.all];
+        break;
+      default:
+        throw new StoreInputError('view must be mine, received or all');
+    }
+    if (keys.length === 0) return { items: [] };
+
+    const positions = await unionPage(this.connection, keys, after, limit + 1);
+    const page = positions.slice(0, limit);
+    const hashes = await Promise.all(page.map((p) => this.connection.send<unknown>(['HGETALL', k.request(p.id)])));
+    const items: ApprovalRequest[] = [];
+    for (const hash of hashes) {
+      const request = decodeRequest(pairsToRecord(hash));
+      // Gone (removed) or moved to another status since the index was read: not part of this page.
+      if (request && (!status || request.status === status)) items.push(request);
+    }
+    const last = page[page.length - 1];
+    return positions.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+  }
+
+  async audit(query: { requestId?: string; since?: string; limit?: number }): Promise<AuditEvent[]> {
+    return readAudit(this.connection, this.keys.audit, query ?? {});
+  }
+
+  async ping(): Promise<boolean> {
+    if (!this.connection.isReady) return false;
+    try {
+      return (await this.connection.send<string>(['PING'])) === 'PONG';
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+}
+
+/**
+ * Connects to Redis and returns the store. Waits briefly for the first connection; when Redis
+ * is not there the store is returned anyway, its commands fail with StoreUnavailableError and
+ * the client keeps reconnecting, so the gateway can start and report it on /readyz.
+ * @example
+ * const store = await createRequestStore({ url: 'redis://127.0.0.1:6379', deployment: 'default' });
+ */
+export async function createRequestStore(options: RequestStoreOptions): Promise<RequestStore> {
+  const keys = requestKeys(options.deployment ?? 'default');
+  const connection = new RedisConnection({ url: options.url, logger: options.logger, commandTimeoutMs: options.commandTimeoutMs });
+  const store = new RedisRequestStore(connection, keys, options, options.logger);
+  await connection.connect(options.connectWaitMs ?? 2000);
+  await store.warmUp();
+  return store;
+}

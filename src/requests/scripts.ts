@@ -1,0 +1,50 @@
+/**
+ * The Lua scripts of the store: read once from src/requests/scripts/, with their
+ * `--- @include "name"` lines replaced by src/requests/scripts/includes/<name>.lua (one
+ * local function per file, as BullMQ does), then run with EVALSHA and re-sent on NOSCRIPT.
+ */
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { join, dirname } from 'node:path';
+
+const SCRIPTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scripts');
+const INCLUDE = /^--- @include "([a-z0-9-]+)"\s*$/gm;
+
+export interface LuaScript {
+  /** File name without `.lua`, e.g. `approve-3`; named in error messages. */
+  name: string;
+  numberOfKeys: number;
+  source: string;
+  sha1: string;
+}
+
+/** Reads one script and inlines its includes (each at most once). */
+export function loadScript(name: string): LuaScript {
+  const match = /-(\d+)$/.exec(name);
+  if (!match) throw new Error(`script ${name}: the file name must end with its key count, e.g. approve-3`);
+  const included = new Set<string>();
+  const raw = readFileSync(join(SCRIPTS_DIR, `${name}.lua`), 'utf8');
+  const source = raw.replace(INCLUDE, (_line, include: string) => {
+    if (included.has(include)) return '';
+    included.add(include);
+    return readFileSync(join(SCRIPTS_DIR, 'includes', `${include}.lua`), 'utf8');
+  });
+  return { name, numberOfKeys: Number(match[1]), source, sha1: createHash('sha1').update(source).digest('hex') };
+}
+
+/** Every script the store runs, keyed by transition. */
+export function loadScripts() {
+  return {
+    create: loadScript('create-5'),
+    approve: loadScript('approve-3'),
+    reject: loadScript('reject-4'),
+    cancel: loadScript('cancel-4'),
+    beginComplete: loadScript('begin-complete-3'),
+    finishComplete: loadScript('finish-complete-4'),
+    expire: loadScript('expire-4'),
+    remove: loadScript('remove-4'),
+  };
+}
+
+export type Scripts = ReturnType<typeof loadScripts>;

@@ -1,0 +1,74 @@
+--[[
+  create: parks a new request in needsApproval, stores its body and takes the object lock.
+
+  Preconditions: no request with this id; the object has no open (needsApproval or approved) request.
+
+  Input:
+    KEYS[1] request hash          maa:{d}:req:<id>
+    KEYS[2] body                  maa:{d}:body:<id>
+    KEYS[3] object locks hash     maa:{d}:locks
+    KEYS[4] audit stream          maa:{d}:audit
+    KEYS[5] key prefix            maa:{d}:   (derived keys: req:<holder>, idx:*, since:*)
+
+    ARGV[1]  request id
+    ARGV[2]  now, ms since epoch
+    ARGV[3]  now, ISO-8601
+    ARGV[4]  requestor user id
+    ARGV[5]  requestor (JSON Caller)
+    ARGV[6]  business justification
+    ARGV[7]  parked call (JSON ParkedCall)
+    ARGV[8]  decision (JSON RequestDecision)
+    ARGV[9]  object key
+    ARGV[10] required approvals
+    ARGV[11] approver groups (JSON array of strings)
+    ARGV[12] body bytes (binary-safe)
+
+  Output:
+    {1, HGETALL request}  created
+    {-3, openRequestId}   OBJECT_LOCKED: the object has an open request
+    {-10, ''}             a request with this id exists
+
+  Audit event: action create, from none, to needsApproval, actor the requestor.
+]]
+--- @include "keys"
+--- @include "reindex"
+--- @include "record-transition"
+
+local id, nowMs, nowIso = ARGV[1], ARGV[2], ARGV[3]
+local prefix = KEYS[5]
+
+if redis.call('EXISTS', KEYS[1]) == 1 then return { -10, '' } end
+
+local holder = redis.call('HGET', KEYS[3], ARGV[9])
+if holder then
+  local holderStatus = redis.call('HGET', requestKeyOf(prefix, holder), 'status')
+  if holderStatus == 'needsApproval' or holderStatus == 'approved' then
+    return { -3, holder }
+  end
+  -- A lock whose holder has ended or gone is stale (should not happen): take it over.
+end
+
+redis.call('HSET', KEYS[1],
+  'id', id,
+  'status', 'needsApproval',
+  'createdAt', nowIso,
+  'updatedAt', nowIso,
+  'updatedMs', nowMs,
+  'statusChangedMs', nowMs,
+  'requestorId', ARGV[4],
+  'requestor', ARGV[5],
+  'justification', ARGV[6],
+  'call', ARGV[7],
+  'decision', ARGV[8],
+  'objectKey', ARGV[9],
+  'requiredApprovals', ARGV[10],
+  'groups', ARGV[11],
+  'approvals', '',
+  'history', '')
+redis.call('SET', KEYS[2], ARGV[12])
+redis.call('HSET', KEYS[3], ARGV[9], id)
+
+reindex(prefix, id, ARGV[4], cjson.decode(ARGV[11]), false, 'needsApproval', nowMs, nowMs)
+recordTransition(KEYS[1], KEYS[4], id, nowMs, nowIso, ARGV[4], 'create', false, 'needsApproval', nil, false)
+
+return { 1, redis.call('HGETALL', KEYS[1]) }

@@ -1,0 +1,30 @@
+--[[
+  Appends one transition to the request's history (a JSON line in its hash) and to the audit
+  stream, in the caller's script, so the change and its record are one atomic step.
+  The stream id is `<nowMs>-*` so `since` queries can start at a time; when time went
+  backwards (another gateway's clock, or a test's `now`), Redis picks the next id itself.
+  Returns the stream id.
+]]
+local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor, action, from, to, notesSha256, resend)
+  local entry = { at = nowIso, actor = actor, action = action, to = to }
+  if from then entry['from'] = from else entry['from'] = cjson.null end
+  if notesSha256 and notesSha256 ~= '' then entry['notesSha256'] = notesSha256 end
+  if resend then entry['resend'] = true end
+  local history = redis.call('HGET', requestKey, 'history')
+  local line = cjson.encode(entry)
+  if history and history ~= '' then line = history .. '\n' .. line end
+  redis.call('HSET', requestKey, 'history', line)
+
+  local fields = { 'at', nowIso, 'requestId', id, 'actor', actor, 'action', action, 'from', from or '', 'to', to }
+  if notesSha256 and notesSha256 ~= '' then
+    table.insert(fields, 'notesSha256'); table.insert(fields, notesSha256)
+  end
+  if resend then
+    table.insert(fields, 'resend'); table.insert(fields, '1')
+  end
+  local added = redis.pcall('XADD', streamKey, nowMs .. '-*', unpack(fields))
+  if type(added) == 'table' and added.err then
+    added = redis.call('XADD', streamKey, '*', unpack(fields))
+  end
+  return added
+end

@@ -1,0 +1,47 @@
+--[[
+  reject: one approver's rejection ends the request and frees its object.
+
+  Preconditions: status needsApproval; actor is not the requestor (a requestor cancels instead).
+
+  Input:
+    KEYS[1] request hash          maa:{d}:req:<id>
+    KEYS[2] object locks hash     maa:{d}:locks
+    KEYS[3] audit stream          maa:{d}:audit
+    KEYS[4] key prefix            maa:{d}:   (derived keys: idx:*, since:*)
+
+    ARGV[1] request id
+    ARGV[2] now, ms since epoch
+    ARGV[3] now, ISO-8601
+    ARGV[4] approver user id
+    ARGV[5] approver notes
+    ARGV[6] SHA-256 of the notes, hex
+
+  Output:
+    {1, HGETALL request}  rejected
+    {-1, ''}              REQUEST_NOT_FOUND
+    {-2, status}          INVALID_STATE: not needsApproval
+    {-4, status}          SELF_APPROVAL: the actor is the requestor
+
+  Audit event: action reject, from needsApproval, to rejected, with the notes' hash.
+]]
+--- @include "reindex"
+--- @include "record-transition"
+--- @include "release-lock"
+--- @include "touch"
+
+local id, nowMs, nowIso, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local prefix = KEYS[4]
+
+local f = redis.call('HMGET', KEYS[1], 'status', 'requestorId', 'objectKey', 'groups')
+local status = f[1]
+if not status then return { -1, '' } end
+if status ~= 'needsApproval' then return { -2, status } end
+if actor == f[2] then return { -4, status } end
+
+redis.call('HSET', KEYS[1], 'rejection', cjson.encode({ userId = actor, at = nowIso, notes = ARGV[5] }))
+touch(KEYS[1], status, 'rejected', nowMs, nowIso)
+releaseLock(KEYS[2], f[3], id)
+reindex(prefix, id, f[2], cjson.decode(f[4]), status, 'rejected', nowMs, nowMs)
+recordTransition(KEYS[1], KEYS[3], id, nowMs, nowIso, actor, 'reject', status, 'rejected', ARGV[6], false)
+
+return { 1, redis.call('HGETALL', KEYS[1]) }

@@ -1,0 +1,39 @@
+--[[
+  remove: deletes an ended request (rejected, canceled, completed, failed, expired) once it has
+  stayed visible for its retention period after its last change: hash, body and index entries.
+  Not a transition: no status changes and no audit event; the audit stream keeps its history.
+
+  Preconditions: status is an ended one; status unchanged since the cutoff.
+
+  Input:
+    KEYS[1] request hash          maa:{d}:req:<id>
+    KEYS[2] body                  maa:{d}:body:<id>
+    KEYS[3] object locks hash     maa:{d}:locks
+    KEYS[4] key prefix            maa:{d}:   (derived keys: idx:*, since:*)
+
+    ARGV[1] request id
+    ARGV[2] cutoff, ms (status changed at or before it: due)
+
+  Output:
+    {1, ''}        removed
+    {-1, ''}       REQUEST_NOT_FOUND
+    {-2, status}   INVALID_STATE: still open
+    {-11, status}  not yet due
+]]
+--- @include "unindex"
+--- @include "release-lock"
+
+local id = ARGV[1]
+local prefix = KEYS[4]
+
+local f = redis.call('HMGET', KEYS[1], 'status', 'requestorId', 'objectKey', 'groups', 'statusChangedMs')
+local status = f[1]
+if not status then return { -1, '' } end
+if status == 'needsApproval' or status == 'approved' then return { -2, status } end
+if tonumber(f[5]) > tonumber(ARGV[2]) then return { -11, status } end
+
+unindex(prefix, id, f[2], cjson.decode(f[4]), status)
+releaseLock(KEYS[3], f[3], id)
+redis.call('DEL', KEYS[1], KEYS[2])
+
+return { 1, '' }
