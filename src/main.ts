@@ -1,0 +1,213 @@
+/**
+ * `npm start`: the gateway process. Loads the configuration, then starts the parts in the
+ * order that fails fastest on a mistake (identity reads its files, the policy builds with OPA,
+ * the store connects to Redis), serves, sweeps expiries, and on SIGINT/SIGTERM closes
+ * everything it started, in reverse order.
+ *
+ * `startGateway` is the same start without the process around it, for the demo and the benchmark.
+ */
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { pino, type Logger } from 'pino';
+import { ConfigError, loadGatewayConfig } from './config/gateway-config';
+import type { GatewayConfig } from './config/types';
+import { createGateway } from './gateway/server';
+import { createIdentity } from './identity/create-identity';
+import { createPolicyEngine } from './policy/engine';
+import { startSweeper } from './requests/expiry';
+import { createRequestStore } from './requests/redis-store';
+
+/** Where a token or a cookie could sit in anything logged; pino replaces them before writing. */
+export const REDACTED_PATHS = [
+  'authorization',
+  'cookie',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["set-cookie"]',
+  'token',
+  '*.token',
+];
+
+/** How long in-flight calls get to finish at shutdown before their connections are cut. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+/**
+ * The process logger: JSON lines on stdout, with tokens and cookies redacted.
+ * @example
+ * const logger = createLogger('info');
+ * logger.info({ headers: { authorization: 'Bearer x' } }, 'never shows the token');
+ */
+export function createLogger(level: string): Logger {
+  return pino({
+    name: 'countersign',
+    level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    base: { pid: process.pid },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
+
+export interface RunningGateway {
+  /** Where the gateway answers, e.g. http://127.0.0.1:8080 (loopback when it listens on all addresses). */
+  url: string;
+  /** Closes the server, the sweeper, the store, the policy and the identity; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts every part and listens. On a failure half-way, closes what was already started and rethrows.
+ * @example
+ * const gateway = await startGateway(loadGatewayConfig({ overrides: { listen: { port: 0 } } }));
+ * console.log(gateway.url);
+ * await gateway.close();
+ */
+export async function startGateway(config: GatewayConfig, logger: Logger = createLogger(config.log.level)): Promise<RunningGateway> {
+  const closers: { name: string; close: () => Promise<void> | void }[] = [];
+  const closeAll = async (): Promise<void> => {
+    // Reverse order: stop taking calls first, drop the dependencies last.
+    for (const { name, close } of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        logger.warn({ part: name, err: error }, 'close failed');
+      }
+    }
+  };
+
+  try {
+    const identity = await createIdentity(config.identity);
+    closers.push({ name: 'identity', close: () => identity.close() });
+
+    const policy = await createPolicyEngine({
+      policiesDir: config.policy.policiesDir,
+      configDir: config.policy.configDir,
+      bundlePath: config.policy.bundlePath,
+      watch: config.policy.watch,
+      logger,
+    });
+    closers.push({ name: 'policy', close: () => policy.close() });
+
+    const store = await createRequestStore({
+      url: config.redis.url,
+      deployment: config.redis.deployment,
+      retention: {
+        openMs: config.requests.retentionMs,
+        approvedMs: config.requests.approvedRetentionMs,
+        endedMs: config.requests.endedRetentionMs,
+      },
+      logger,
+    });
+    closers.push({ name: 'store', close: () => store.close() });
+
+    const gateway = createGateway({ config, policy, store, identity, logger });
+    const { server } = gateway;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.listen.port, config.listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    closers.push({
+      name: 'gateway',
+      close: async () => {
+        const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+        grace.unref();
+        try {
+          await gateway.close();
+          if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+        } finally {
+          clearTimeout(grace);
+        }
+      },
+    });
+
+    const sweeper = startSweeper(store, config.requests.sweepIntervalMs, logger);
+    closers.push({ name: 'sweeper', close: () => sweeper.stop() });
+
+    const url = listenUrl(server.address() as AddressInfo);
+    logger.info({ url, upstream: redactUrl(config.upstream.url), redis: redactUrl(config.redis.url), deployment: config.redis.deployment }, 'gateway listening');
+    return { url, close: closeAll };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+function listenUrl(address: AddressInfo): string {
+  const host =
+    address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return `http://${host}:${address.port}`;
+}
+
+/** A URL without its user and password, for logs (Redis URLs carry credentials). */
+function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    if (url.username || url.password) {
+      url.username = '';
+      url.password = '';
+    }
+    return url.toString();
+  } catch {
+    return '[unparsable url]';
+  }
+}
+
+/** The process: exit 0 after a clean shutdown, 1 when it cannot start, 2 for a bad configuration. */
+async function main(): Promise<void> {
+  let config: GatewayConfig;
+  try {
+    config = loadGatewayConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`countersign: ${error.message}\nSee docs/configuration.md.\n`);
+    process.exit(2);
+  }
+  const logger = createLogger(config.log.level);
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'gateway did not start');
+    process.exitCode = error instanceof ConfigError ? 2 : 1;
+    return;
+  }
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      // A second Ctrl-C means "now".
+      logger.warn({ signal }, 'second signal: exiting without waiting');
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    gateway.close().then(
+      () => {
+        logger.info('stopped');
+        process.exitCode = 0;
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exitCode = 1;
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+const entry = process.argv[1];
+if (entry && import.meta.url === pathToFileURL(entry).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`countersign: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}
