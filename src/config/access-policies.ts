@@ -14,7 +14,7 @@ const schema = {
   additionalProperties: false,
   required: ['name', 'description', 'profileType', 'approverGroups'],
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$' },
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$', description: 'a name of letters, digits, ., _ and -, such as apps-approval' },
     description: { type: 'string', maxLength: 1000 },
     profileType: { type: 'string', minLength: 1, maxLength: 64 },
     approverGroups: {

@@ -18,7 +18,7 @@ const schema = {
   additionalProperties: false,
   required: ['name', 'description', 'routes'],
   properties: {
-    name: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$' },
+    name: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$', description: 'a name of letters, digits, _ and -, starting with a letter' },
     description: { type: 'string', maxLength: 1000 },
     caseInsensitive: { type: 'boolean', default: false },
     routes: {
@@ -31,7 +31,12 @@ const schema = {
         required: ['method', 'path', 'operation'],
         properties: {
           method: { enum: ['POST', 'PUT', 'PATCH', 'DELETE', '*'] },
-          path: { type: 'string', maxLength: 1000, pattern: `^(?:/${SEGMENT})+$` },
+          path: {
+            type: 'string',
+            maxLength: 1000,
+            pattern: `^(?:/${SEGMENT})+$`,
+            description: 'a path template such as /deviceAppManagement/mobileApps/{id} (a last segment may be {rest...})',
+          },
           operation: { enum: ['create', 'modify', 'delete', 'assign'] },
         },
       },

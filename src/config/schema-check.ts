@@ -6,7 +6,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { ConfigError } from './config-error';
 import type { YamlFile } from './yaml-file';
 
-const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true });
+const ajv = new Ajv({ allErrors: true, strict: true, useDefaults: true, verbose: true });
 
 /** Compiles a schema once; the result checks files and applies the schema's defaults in place. */
 export function compileSchema<T>(schema: object): (file: YamlFile) => T {
@@ -31,6 +31,9 @@ function describe(file: YamlFile, error: ErrorObject): string {
     const extra = String((error.params as { additionalProperty: string }).additionalProperty);
     return `${file.where([...path, extra])}: unknown field "${extra}"${path.length ? ` in ${field}` : ''}`;
   }
+  // A regular expression helps nobody: a schema's `description` says the expected form instead.
+  const hint = (error.parentSchema as { description?: string } | undefined)?.description;
+  if (error.keyword === 'pattern' && hint) message = `${field} must be ${hint}`;
   if (error.keyword === 'enum') {
     message += `: ${(error.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   }

@@ -134,7 +134,8 @@ function normalizePath(raw: string, caseInsensitive: boolean): string | Refusal 
         return refuse('percent-encoding in path is not valid UTF-8');
       }
     }
-    // Dot segments are resolved after decoding: %2E%2E is ".." to an RFC 3986 server.
+    // An encoded dot segment is ".." to one server and a file named ".." to another: refuse.
+    if (decoded !== segment && (decoded === '.' || decoded === '..')) return refuse('percent-encoded dot segment in path');
     if (decoded === '.') continue;
     if (decoded === '..') {
       if (out.length === 0) return refuse('".." above the root of the path');

@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { ConfigError } from '../../src/config/config-error';
+import { loadPolicyConfig } from '../../src/config/policy-config';
+
+const roots: string[] = [];
+after(() => roots.forEach((r) => rmSync(r, { recursive: true, force: true })));
+
+/** A copy of the shipped config/ that a test may break. */
+function copyConfig(): string {
+  const root = mkdtempSync(join(tmpdir(), 'countersign-config-'));
+  roots.push(root);
+  cpSync('config/access-policies', join(root, 'access-policies'), { recursive: true });
+  cpSync('config/profile-types', join(root, 'profile-types'), { recursive: true });
+  cpSync('config/roles.yaml', join(root, 'roles.yaml'));
+  return root;
+}
+
+function loadError(dir: string): ConfigError {
+  try {
+    loadPolicyConfig(dir);
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    return error;
+  }
+  assert.fail('the configuration loaded');
+}
+
+describe('shipped policy configuration', () => {
+  test('loads the three profile types and access policies the demo relies on', () => {
+    const config = loadPolicyConfig('config');
+    assert.deepEqual(config.profileTypes.map((t) => t.name).sort(), ['accessPolicies', 'apps', 'scripts']);
+    const groups = Object.fromEntries(config.accessPolicies.map((p) => [p.profileType, p.approverGroups]));
+    assert.deepEqual(groups, { apps: ['app-approvers'], scripts: ['script-approvers'], accessPolicies: ['policy-approvers'] });
+    assert.ok(config.accessPolicies.every((p) => p.enabled && p.requiredApprovals === 1));
+    assert.deepEqual(config.roles, { auditorGroups: ['auditors'] });
+    assert.ok(config.profileTypes.every((t) => t.caseInsensitive));
+    assert.deepEqual(config.data.profileTypes.apps?.routes[1], {
+      method: 'PATCH',
+      operation: 'modify',
+      literals: ['deviceappmanagement', 'mobileapps', null],
+      rest: false,
+      objectLength: 3,
+    });
+  });
+});
+
+describe('invalid files are reported with file, line and column', () => {
+  test('a wrong type in an access policy', () => {
+    const dir = copyConfig();
+    writeFileSync(
+      join(dir, 'access-policies/apps.yaml'),
+      'name: apps-approval\ndescription: x\nprofileType: apps\napproverGroups: [app-approvers]\nrequiredApprovals: "two"\n',
+    );
+    const error = loadError(dir);
+    assert.equal(error.code, 'CONFIG_INVALID');
+    assert.match(error.issues[0]!, /access-policies\/apps\.yaml:5:20: requiredApprovals must be integer/);
+  });
+
+  test('an unknown field, such as a second profile type', () => {
+    const dir = copyConfig();
+    writeFileSync(
+      join(dir, 'access-policies/apps.yaml'),
+      'name: apps-approval\ndescription: x\nprofileType: apps\nprofileTypes: [scripts]\napproverGroups: [app-approvers]\n',
+    );
+    assert.match(loadError(dir).issues.join('\n'), /apps\.yaml:4:15: unknown field "profileTypes"/);
+  });
+
+  test('a profile type that does not exist', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'access-policies/apps.yaml'), 'name: apps-approval\ndescription: x\nprofileType: aps\napproverGroups: [app-approvers]\n');
+    assert.match(loadError(dir).issues[0]!, /apps\.yaml:3:14: profileType "aps" is not a known profile type \(accessPolicies, apps, scripts\)/);
+  });
+
+  test('no approver groups, and a missing description, both reported', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'access-policies/apps.yaml'), 'name: apps-approval\nprofileType: apps\napproverGroups: []\n');
+    const issues = loadError(dir).issues.join('\n');
+    assert.match(issues, /apps\.yaml:1:1: \(file\) must have required property 'description'/);
+    assert.match(issues, /apps\.yaml:3:17: approverGroups must NOT have fewer than 1 items/);
+  });
+
+  test('a duplicate access policy name', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'access-policies/zz-copy.yaml'), 'name: apps-approval\ndescription: x\nprofileType: apps\napproverGroups: [x]\n');
+    assert.match(loadError(dir).issues[0]!, /zz-copy\.yaml:1:7: access policy "apps-approval" is already defined in .*apps\.yaml:2:7/);
+  });
+
+  test('YAML that does not parse', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'roles.yaml'), 'auditorGroups: [auditors\n');
+    const error = loadError(dir);
+    assert.equal(error.code, 'CONFIG_YAML_INVALID');
+    assert.match(error.issues[0]!, /roles\.yaml:\d+:\d+: /);
+  });
+
+  test('a route method that is not a mutation', () => {
+    const dir = copyConfig();
+    writeFileSync(
+      join(dir, 'profile-types/extra.yaml'),
+      'name: extra\ndescription: x\nroutes:\n  - method: GET\n    path: /extra/{id}\n    operation: modify\n',
+    );
+    assert.match(loadError(dir).issues[0]!, /extra\.yaml:4:13: routes\.0\.method must be equal to one of the allowed values: "POST", "PUT", "PATCH", "DELETE", "\*"/);
+  });
+
+  test('a bad path template and a rest parameter not at the end', () => {
+    const dir = copyConfig();
+    writeFileSync(
+      join(dir, 'profile-types/extra.yaml'),
+      'name: extra\ndescription: x\nroutes:\n  - { method: PATCH, path: "extra/{id}", operation: modify }\n  - { method: PATCH, path: "/extra/{rest...}/x", operation: modify }\n',
+    );
+    const issues = loadError(dir).issues.join('\n');
+    assert.match(issues, /extra\.yaml:4:28: routes\.0\.path must be a path template such as \/deviceAppManagement\/mobileApps\/\{id\}/);
+  });
+
+  test('a rest parameter that is not the last segment', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\nroutes:\n  - { method: PATCH, path: "/extra/{rest...}/x", operation: modify }\n');
+    assert.match(loadError(dir).issues[0]!, /extra\.yaml:4:28: routes\.0\.path: \{rest\.\.\.\} must be the last segment/);
+  });
+
+  test('routes of two profile types that could claim the same call', () => {
+    const dir = copyConfig();
+    writeFileSync(
+      join(dir, 'profile-types/zz-other.yaml'),
+      'name: other\ndescription: x\ncaseInsensitive: true\nroutes:\n  - { method: "*", path: "/DeviceAppManagement/{collection}/{id}", operation: modify }\n',
+    );
+    assert.match(loadError(dir).issues[0]!, /zz-other\.yaml:5:26: routes\.0 \(\* \/DeviceAppManagement\/\{collection\}\/\{id\}\) overlaps apps routes\.1/);
+  });
+
+  test('a missing folder', () => {
+    const dir = copyConfig();
+    rmSync(join(dir, 'profile-types'), { recursive: true });
+    assert.equal(loadError(dir).code, 'CONFIG_FILE_UNREADABLE');
+  });
+
+  test('roles.yaml is optional', () => {
+    const dir = copyConfig();
+    unlinkSync(join(dir, 'roles.yaml'));
+    assert.deepEqual(loadPolicyConfig(dir).roles, { auditorGroups: [] });
+  });
+
+  test('defaults: requiredApprovals 1 and enabled true', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'access-policies/apps.yaml'), 'name: apps-approval\ndescription: x\nprofileType: apps\napproverGroups: [app-approvers]\n');
+    const policy = loadPolicyConfig(dir).accessPolicies.find((p) => p.name === 'apps-approval');
+    assert.equal(policy?.requiredApprovals, 1);
+    assert.equal(policy?.enabled, true);
+    assert.equal(policy?.source, 'access-policies/apps.yaml');
+  });
+});
