@@ -190,7 +190,8 @@ describe('web console in headless Chromium against the demo', () => {
     assert.match((await pane.locator('.callout-rejection .callout-title').textContent()) ?? '', /^Rejected by bob/);
     assert.equal(await pane.locator('.justification').textContent(), justification);
     assert.equal(await pane.locator('.justification img, .justification b').count(), 0, 'no markup from API text');
-    assert.equal(await pane.locator('button[data-action="complete"]').isDisabled(), true);
+    assert.equal(await pane.locator('button[data-action]').count(), 0, 'an ended request offers no actions');
+    assert.equal(await pane.locator('.ended').textContent(), 'No actions remain: the request is rejected.');
     assert.match(await pane.locator('.history').innerText(), /Rejected/);
     await alice.screenshot({ path: `${SHOTS}/rejected.png` });
 

@@ -59,7 +59,7 @@ export class RequestListView {
     const refresh = h('button', { type: 'button', class: 'button-secondary' }, 'Refresh');
     refresh.addEventListener('click', () => void this.load());
 
-    const headings = ['When', 'Requested by', 'Operation', 'Profile type', 'Object', 'Status'];
+    const headings = ['When', 'Requestor', 'Operation', 'Profile type', 'Object', 'Status'];
     this.element = h(
       'section',
       { class: 'list-panel', 'aria-labelledby': `heading-${kind}` },
@@ -166,5 +166,5 @@ export class RequestListView {
 
 /** The path with a line-break opportunity after each slash, so long paths wrap at segments. */
 function breakablePath(path: string): (string | HTMLElement)[] {
-  return path.split('/').flatMap((segment, index) => (index === 0 ? [segment] : [h('wbr'), '/' + segment]));
+  return path.split('/').flatMap((segment, index) => (index <= 1 ? [index === 0 ? segment : '/' + segment] : [h('wbr'), '/' + segment]));
 }

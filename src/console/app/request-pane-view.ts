@@ -8,6 +8,7 @@ import type { ConsoleContext } from './context';
 import { h, replaceChildren, uniqueId, type Child } from './dom';
 import { callLine, formatBytes, formatTime, historyLabel, operationLabel, prettyJson, statusLabel } from './format';
 import { statusBadge } from './status-badge';
+import { OPEN_STATUSES } from '../../requests/types';
 
 const ACTIONS: { name: ActionName; label: string; style: string }[] = [
   { name: 'approve', label: 'Approve', style: 'button-primary' },
@@ -176,6 +177,10 @@ export class RequestPaneView {
 
   private actionsSection(r: RequestResource): HTMLElement {
     const allowed = r.allowedActions;
+    // An ended request has nothing left to do: one sentence instead of four refused buttons.
+    if (!OPEN_STATUSES.includes(r.status) && !ACTIONS.some(({ name }) => allowed[name].allow)) {
+      return section('Actions', h('p', { class: 'muted ended' }, `No actions remain: the request is ${statusLabel(r.status).toLowerCase()}.`));
+    }
     const canDecide = allowed.approve.allow || allowed.reject.allow;
     const notesId = uniqueId('notes');
     const notes = canDecide
