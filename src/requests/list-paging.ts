@@ -42,6 +42,17 @@ function before(a: Position, b: Position): boolean {
   return Buffer.compare(Buffer.from(a.id), Buffer.from(b.id)) > 0;
 }
 
+/** WITHSCORES replies: RESP3 gives [member, score] pairs, RESP2 a flat [member, score, …] list. */
+function scoredMembers(reply: unknown[]): Position[] {
+  const out: Position[] = [];
+  if (reply.length > 0 && Array.isArray(reply[0])) {
+    for (const pair of reply as unknown[][]) out.push({ id: String(pair[0]), score: Number(pair[1]) });
+  } else {
+    for (let i = 0; i + 1 < reply.length; i += 2) out.push({ id: String(reply[i]), score: Number(reply[i + 1]) });
+  }
+  return out;
+}
+
 /** Up to `n` positions of one sorted set that sort after `after` (from the top when absent). */
 export async function positionsAfter(connection: RedisConnection, key: string, after: Position | undefined, n: number): Promise<Position[]> {
   const out: Position[] = [];
@@ -51,15 +62,15 @@ export async function positionsAfter(connection: RedisConnection, key: string, a
   // skip them. Ties are rare (same millisecond), so this loop normally runs once.
   for (;;) {
     const want = n - out.length + 1;
-    const flat = await connection.send<string[]>(['ZRANGE', key, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', String(offset), String(want), 'WITHSCORES']);
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const position = { id: String(flat[i]), score: Number(flat[i + 1]) };
+    const reply = await connection.send<unknown[]>(['ZRANGE', key, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', String(offset), String(want), 'WITHSCORES']);
+    const batch = scoredMembers(reply);
+    for (const position of batch) {
       if (after && !before(after, position)) continue;
       out.push(position);
       if (out.length === n) return out;
     }
-    if (flat.length / 2 < want) return out;
-    offset += flat.length / 2;
+    if (batch.length < want) return out;
+    offset += batch.length;
   }
 }
 
