@@ -1,0 +1,357 @@
+/**
+ * `npm run bench:gateway`: what the safeguard costs traffic that does not need it.
+ *
+ * In one run, against loopback, with `wrk` (Debian package) and the same load for each:
+ *   upstream      a tiny node http server answering a small JSON body (the ceiling);
+ *   bare hpm      http-proxy-middleware on node's own http server with a keep-alive agent;
+ *   gateway       the Countersign gateway with the real policy and a real redis-server,
+ *                 for unprotected GETs and for unprotected POSTs (a path no profile type
+ *                 protects, small JSON body) that are buffered, authenticated and decided.
+ * Each server is its own child process, so none shares an event loop with another.
+ * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
+ *
+ * Knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_THREADS (2),
+ * BENCH_CONNECTIONS (50), BENCH_ROUNDS (1; with more, each scenario's median round is shown),
+ * WRK_BIN (wrk). `--json` prints the results as JSON after the table.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SELF = fileURLToPath(import.meta.url);
+const TOKEN = 'bench-token-0123456789';
+/** The upstream's answer: small, JSON, Graph-shaped. */
+const UPSTREAM_BODY = JSON.stringify({ value: [{ id: '42', displayName: 'Contoso Portal' }] });
+/** A read of a protected profile type (reads are never protected). */
+const GET_PATH = '/deviceAppManagement/mobileApps/42';
+/** A mutation no profile type protects: it is buffered, authenticated and decided, then forwarded. */
+const POST_PATH = '/deviceManagement/managedDevices/42/syncDevice';
+const POST_BODY = JSON.stringify({ reason: 'benchmark', attempt: 1 });
+
+// ---------------------------------------------------------------- child roles
+
+function ready(url: string): void {
+  process.stdout.write(`READY ${url}\n`);
+}
+
+function addressUrl(server: http.Server): string {
+  const address = server.address();
+  if (!address || typeof address !== 'object') throw new Error('not listening');
+  return `http://127.0.0.1:${address.port}`;
+}
+
+async function runUpstream(): Promise<void> {
+  const body = Buffer.from(UPSTREAM_BODY);
+  const server = http.createServer((req, res) => {
+    // Drain the request body before answering, as a real API would read it.
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
+      res.end(body);
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => ready(addressUrl(server)));
+}
+
+async function runBareHpm(target: string): Promise<void> {
+  const { createProxyMiddleware } = await import('http-proxy-middleware');
+  const agent = new http.Agent({ keepAlive: true });
+  const proxy = createProxyMiddleware({ target, changeOrigin: true, agent });
+  const server = http.createServer((req, res) => {
+    void proxy(req, res, () => {
+      res.statusCode = 404;
+      res.end();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => ready(addressUrl(server)));
+}
+
+async function runGateway(options: { upstream: string; redis: string; tokens: string; deployment: string }): Promise<void> {
+  const { loadGatewayConfig } = await import('../src/config/gateway-config');
+  const { startGateway } = await import('../src/main');
+  const config = loadGatewayConfig({
+    env: {},
+    overrides: {
+      listen: { host: '127.0.0.1', port: 0 },
+      upstream: { url: options.upstream },
+      redis: { url: options.redis, deployment: options.deployment },
+      identity: { staticTokensFile: options.tokens },
+      log: { level: 'warn' },
+    },
+  });
+  const gateway = await startGateway(config);
+  process.on('SIGTERM', () => {
+    void gateway.close().then(() => process.exit(0));
+  });
+  ready(gateway.url);
+}
+
+// ---------------------------------------------------------------- orchestration
+
+interface Child {
+  name: string;
+  process: ChildProcess;
+  url: string;
+}
+
+const children: Child[] = [];
+
+function startChild(name: string, args: string[]): Promise<Child> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--role', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let buffered = '';
+    let settled = false;
+    const timer = setTimeout(() => fail(new Error(`${name} did not start within 120 s`)), 120_000);
+    const fail = (error: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    // Keep reading stdout after READY: a full pipe would stall the child.
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      buffered += chunk.toString('utf8');
+      const match = /^READY (\S+)$/m.exec(buffered);
+      if (match) {
+        settled = true;
+        clearTimeout(timer);
+        const entry = { name, process: child, url: match[1]! };
+        children.push(entry);
+        resolve(entry);
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[${name}] ${chunk.toString('utf8')}`));
+    child.once('exit', (code, signal) => fail(new Error(`${name} exited early (${code ?? signal})`)));
+  });
+}
+
+async function stopChildren(): Promise<void> {
+  await Promise.all(
+    children.splice(0).map(
+      ({ process: child }) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve();
+          const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+          child.once('exit', () => {
+            clearTimeout(force);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+interface Result {
+  scenario: string;
+  requestsPerSec: number;
+  p50Ms: number;
+  p99Ms: number;
+  /** Responses that were not 2xx/3xx, plus socket errors: a run with any is not a fair number. */
+  errors: number;
+}
+
+function toMs(value: string, unit: string): number {
+  const n = Number(value);
+  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n;
+}
+
+/** Reads wrk's --latency output. */
+export function parseWrk(output: string): Omit<Result, 'scenario'> {
+  const rps = /Requests\/sec:\s+([\d.]+)/.exec(output);
+  const p50 = /^\s+50%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(output);
+  const p99 = /^\s+99%\s+([\d.]+)(us|ms|s|m)\s*$/m.exec(output);
+  if (!rps || !p50 || !p99) throw new Error(`cannot read wrk's output:\n${output}`);
+  const non2xx = /Non-2xx or 3xx responses:\s+(\d+)/.exec(output);
+  const socketErrors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(output);
+  const errors = Number(non2xx?.[1] ?? 0) + (socketErrors ? socketErrors.slice(1).reduce((sum, n) => sum + Number(n), 0) : 0);
+  return { requestsPerSec: Number(rps[1]), p50Ms: toMs(p50[1]!, p50[2]!), p99Ms: toMs(p99[1]!, p99[2]!), errors };
+}
+
+interface Load {
+  wrk: string;
+  threads: number;
+  connections: number;
+  durationSec: number;
+  warmupSec: number;
+  postScript: string;
+}
+
+function wrk(load: Load, url: string, post: boolean, durationSec: number): Promise<string> {
+  const args = [`-t${load.threads}`, `-c${load.connections}`, `-d${durationSec}s`, '--latency', '-H', `Authorization: Bearer ${TOKEN}`];
+  if (post) args.push('-s', load.postScript);
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(load.wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`wrk exited with ${code}:\n${out}`))));
+  });
+}
+
+async function measure(load: Load, scenario: string, url: string, post: boolean): Promise<Result> {
+  // Warm-up: JIT, keep-alive sockets to the upstream, the policy's first evaluations.
+  if (load.warmupSec > 0) await wrk(load, url, post, load.warmupSec);
+  const result = { scenario, ...parseWrk(await wrk(load, url, post, load.durationSec)) };
+  process.stderr.write(`  ${scenario.padEnd(22)} ${result.requestsPerSec.toFixed(0).padStart(7)} req/s\n`);
+  return result;
+}
+
+function median(results: Result[]): Result {
+  const sorted = [...results].sort((a, b) => a.requestsPerSec - b.requestsPerSec);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function table(results: Result[], load: Load): string {
+  const by = new Map(results.map((r) => [r.scenario, r]));
+  const lines = [
+    `wrk -t${load.threads} -c${load.connections} -d${load.durationSec}s (after ${load.warmupSec}s warm-up), loopback, node ${process.version}`,
+    '',
+    '| scenario | req/s | p50 | p99 | errors |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...results.map((r) => `| ${r.scenario} | ${r.requestsPerSec.toFixed(0)} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.errors} |`),
+    '',
+  ];
+  const ratio = (a: string, b: string, target?: number) => {
+    const x = by.get(a);
+    const y = by.get(b);
+    if (!x || !y) return;
+    const value = x.requestsPerSec / y.requestsPerSec;
+    const verdict = target === undefined ? '' : value >= target ? `  (target >= ${target}: met)` : `  (target >= ${target}: NOT met)`;
+    lines.push(`${a} / ${b}: ${value.toFixed(2)}x${verdict}`);
+  };
+  ratio('gateway GET', 'bare hpm GET', 0.85);
+  ratio('gateway POST', 'bare hpm POST', 0.85);
+  ratio('bare hpm GET', 'upstream GET');
+  ratio('bare hpm POST', 'upstream POST');
+  if (results.some((r) => r.errors > 0)) lines.push('', 'Some runs had errors (non-2xx/3xx or socket errors): their numbers are not comparable.');
+  return lines.join('\n');
+}
+
+function numberEnv(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a number, e.g. ${fallback}`);
+  return n;
+}
+
+async function orchestrate(): Promise<void> {
+  const load: Load = {
+    wrk: process.env.WRK_BIN ?? 'wrk',
+    threads: numberEnv('BENCH_THREADS', 2),
+    connections: numberEnv('BENCH_CONNECTIONS', 50),
+    durationSec: numberEnv('BENCH_DURATION', 10),
+    warmupSec: numberEnv('BENCH_WARMUP', 3),
+    postScript: '',
+  };
+  const rounds = Math.max(1, Math.floor(numberEnv('BENCH_ROUNDS', 1)));
+  if (spawnSync(load.wrk, ['-v']).error) {
+    process.stderr.write('bench: wrk is missing; install it with `sudo apt-get install wrk` (or set WRK_BIN)\n');
+    process.exitCode = 1;
+    return;
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
+  load.postScript = join(dir, 'post.lua');
+  writeFileSync(
+    load.postScript,
+    `wrk.method = "POST"\nwrk.body = ${JSON.stringify(POST_BODY)}\nwrk.headers["Content-Type"] = "application/json"\n`,
+  );
+  const tokens = join(dir, 'tokens.yaml');
+  writeFileSync(tokens, `tokens:\n  - token: ${TOKEN}\n    userId: bench\n    groups: [helpdesk]\n`);
+
+  const { startRedis, randomDeployment } = await import('../test/support/redis-server');
+  const redis = await startRedis();
+  const cleanup = async () => {
+    await stopChildren();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const onSignal = () => {
+    void cleanup().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    process.stderr.write('bench: starting upstream, bare hpm and gateway (child processes) and redis-server\n');
+    const upstream = await startChild('upstream', ['upstream']);
+    const hpm = await startChild('bare hpm', ['hpm', upstream.url]);
+    const gateway = await startChild('gateway', ['gateway', JSON.stringify({ upstream: upstream.url, redis: redis.url, tokens, deployment: randomDeployment() })]);
+
+    // Each scenario must answer 200 before it is measured: a fast error is not a result.
+    for (const [url, post] of [[`${gateway.url}${GET_PATH}`, false], [`${gateway.url}${POST_PATH}`, true]] as const) {
+      const status = await probe(url, post);
+      if (status !== 200) throw new Error(`the gateway answered ${status} to ${post ? 'POST' : 'GET'} ${url}; expected 200 (passed through)`);
+    }
+
+    const scenarios: [string, string, boolean][] = [
+      ['upstream GET', `${upstream.url}${GET_PATH}`, false],
+      ['bare hpm GET', `${hpm.url}${GET_PATH}`, false],
+      ['gateway GET', `${gateway.url}${GET_PATH}`, false],
+      ['upstream POST', `${upstream.url}${POST_PATH}`, true],
+      ['bare hpm POST', `${hpm.url}${POST_PATH}`, true],
+      ['gateway POST', `${gateway.url}${POST_PATH}`, true],
+    ];
+    const all = new Map<string, Result[]>();
+    for (let round = 1; round <= rounds; round++) {
+      if (rounds > 1) process.stderr.write(`round ${round}/${rounds}\n`);
+      for (const [name, url, post] of scenarios) {
+        const list = all.get(name) ?? [];
+        list.push(await measure(load, name, url, post));
+        all.set(name, list);
+      }
+    }
+    const results = scenarios.map(([name]) => median(all.get(name)!));
+    process.stdout.write(`\n${table(results, load)}\n`);
+    if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ load: { ...load, postScript: undefined }, rounds, results }, null, 2)}\n`);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await cleanup();
+  }
+}
+
+function probe(url: string, post: boolean): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, {
+      method: post ? 'POST' : 'GET',
+      headers: { authorization: `Bearer ${TOKEN}`, ...(post ? { 'content-type': 'application/json' } : {}) },
+    });
+    req.once('response', (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('error', reject);
+    req.end(post ? POST_BODY : undefined);
+  });
+}
+
+// ---------------------------------------------------------------- entry
+
+const roleAt = process.argv.indexOf('--role');
+if (roleAt === -1) {
+  orchestrate().catch(async (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    await stopChildren();
+    process.exit(1);
+  });
+} else {
+  const [role, arg] = process.argv.slice(roleAt + 1);
+  const run =
+    role === 'upstream' ? runUpstream() : role === 'hpm' ? runBareHpm(arg!) : role === 'gateway' ? runGateway(JSON.parse(arg!)) : Promise.reject(new Error(`unknown role ${role}`));
+  run.catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}
