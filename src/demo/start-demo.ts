@@ -1,0 +1,218 @@
+/**
+ * Starts the whole demo in one process: OPA (built if missing), Redis (REDIS_URL, or a
+ * `redis-server` child with append-only persistence under `.data/demo-redis`), the demo Graph API,
+ * and the gateway in front of it with the demo's static tokens. `stop()` ends everything it started,
+ * in reverse order.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadGatewayConfig } from '../config/gateway-config';
+import { startGateway } from '../main';
+import { startGraphApi } from './graph-api';
+
+/** The repository root; the demo's files are found relative to it wherever npm is run from. */
+export const DEMO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEMO_TOKENS_FILE = join(DEMO_ROOT, 'config/demo/tokens.yaml');
+
+export interface DemoOptions {
+  /** Gateway port; default 8080, 0 picks a free one. */
+  port?: number;
+  /** Use this Redis instead of starting one; default $REDIS_URL. */
+  redisUrl?: string;
+  /** Gateway logs on stdout (pino, info); default off. */
+  log?: boolean;
+  /** Where the demo's own redis-server keeps its data; default $COUNTERSIGN_DEMO_DATA_DIR or .data/demo-redis. */
+  dataDir?: string;
+}
+
+export interface Demo {
+  gatewayUrl: string;
+  upstreamUrl: string;
+  redisUrl: string;
+  /** The Redis hash tag of this run (a fresh one each run, see below). */
+  deployment: string;
+  stop(): Promise<void>;
+}
+
+export class DemoError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoError';
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = address && typeof address === 'object' ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Builds OPA with scripts/install-opa.sh when neither OPA_BIN nor .tools/bin/opa is there. */
+function ensureOpa(): void {
+  if (process.env.OPA_BIN || existsSync(join(DEMO_ROOT, '.tools/bin/opa'))) return;
+  process.stderr.write('demo: OPA is missing; building it with scripts/install-opa.sh (a few minutes, once)\n');
+  const result = spawnSync('bash', [join(DEMO_ROOT, 'scripts/install-opa.sh')], { stdio: 'inherit' });
+  if (result.status !== 0) {
+    throw new DemoError('demo: could not build OPA. Install Go (https://go.dev/dl/) or set OPA_BIN to an OPA 1.x binary, then run npm run demo again');
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The demo's own redis-server: loopback only, append-only file in `dataDir`. A lock file keeps
+ * two demos from writing the same append-only file at once.
+ */
+async function startOwnRedis(dataDir: string): Promise<{ url: string; stop(): Promise<void> }> {
+  mkdirSync(dataDir, { recursive: true });
+  const lock = join(dataDir, 'demo.lock');
+  if (existsSync(lock)) {
+    const pid = Number(readFileSync(lock, 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
+      throw new DemoError(`demo: another demo (pid ${pid}) uses ${dataDir}; stop it first, or set REDIS_URL or COUNTERSIGN_DEMO_DATA_DIR`);
+    }
+  }
+  writeFileSync(lock, `${process.pid}\n`);
+
+  const port = await freePort();
+  const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+  const child: ChildProcess = spawn(
+    bin,
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dataDir, '--appendonly', 'yes', '--save', '', '--daemonize', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const spawnError = new Promise<Error>((resolveError) => child.once('error', resolveError));
+
+  const release = () => rmSync(lock, { force: true });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((r) => child.once('exit', r));
+      // SIGTERM lets Redis flush the append-only file; SIGKILL only if it hangs.
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    release();
+  };
+
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const failed = await Promise.race([spawnError, new Promise<undefined>((r) => setTimeout(() => r(undefined), 50))]);
+    if (failed) {
+      release();
+      if ((failed as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new DemoError(
+          `demo: ${bin} was not found. Install Redis (Debian/Ubuntu: sudo apt-get install redis-server; macOS: brew install redis), ` +
+            'or set REDIS_URL to a Redis you already run (e.g. REDIS_URL=redis://127.0.0.1:6379 npm run demo)',
+        );
+      }
+      throw new DemoError(`demo: could not start ${bin}: ${failed.message}`);
+    }
+    if (child.exitCode !== null) {
+      release();
+      throw new DemoError(`demo: redis-server exited with ${child.exitCode}:\n${output.trim()}`);
+    }
+    if (await canConnect(port)) return { url: `redis://127.0.0.1:${port}`, stop };
+  }
+  await stop();
+  throw new DemoError(`demo: redis-server did not accept connections on port ${port} within 10 s`);
+}
+
+/**
+ * Starts the demo. Every run uses a fresh Redis deployment name (`demo-<time>`): the demo Graph API
+ * starts from its seed each time, so requests of an earlier run (kept by the append-only file) must
+ * not hold locks on objects of this one.
+ *
+ * @example
+ * const demo = await startDemo({ port: 0 });
+ * await fetch(`${demo.gatewayUrl}/deviceAppManagement/mobileApps`, { headers: { authorization: 'Bearer demo-alice' } });
+ * await demo.stop();
+ */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const stack: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    while (stack.length > 0) {
+      const stop = stack.pop()!;
+      try {
+        await stop();
+      } catch (error) {
+        process.stderr.write(`demo: while stopping: ${(error as Error).message}\n`);
+      }
+    }
+  };
+  try {
+    ensureOpa();
+
+    let redisUrl = options.redisUrl ?? process.env.REDIS_URL;
+    if (!redisUrl) {
+      const dataDir = resolve(options.dataDir ?? process.env.COUNTERSIGN_DEMO_DATA_DIR ?? join(DEMO_ROOT, '.data/demo-redis'));
+      const redis = await startOwnRedis(dataDir);
+      stack.push(redis.stop);
+      redisUrl = redis.url;
+    }
+
+    const graph = await startGraphApi(0);
+    stack.push(graph.close);
+
+    const deployment = `demo-${Date.now().toString(36)}`;
+    const config = loadGatewayConfig({
+      env: process.env,
+      overrides: {
+        // The demo's tokens are public: listen on loopback only.
+        listen: { host: '127.0.0.1', port: options.port ?? 8080 },
+        upstream: { url: graph.url },
+        redis: { url: redisUrl, deployment },
+        identity: { staticTokensFile: DEMO_TOKENS_FILE },
+        console: { enabled: true, showDemoIdentities: true },
+        log: { level: options.log ? 'info' : 'silent' },
+      },
+    });
+    const gateway = await startGateway(config);
+    stack.push(gateway.close);
+
+    return {
+      gatewayUrl: gateway.url,
+      upstreamUrl: graph.url,
+      redisUrl,
+      deployment,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
