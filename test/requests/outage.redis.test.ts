@@ -1,0 +1,113 @@
+/**
+ * Redis going away: commands fail fast with StoreUnavailableError, and the same store works
+ * again once Redis is back, without being recreated (scripts re-sent on NOSCRIPT).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createClient } from 'redis';
+import { startRedis, freePort, TestRedis } from '../support/redis-server';
+import { StoreUnavailableError } from '../../src/requests/errors';
+import type { RequestStore } from '../../src/requests/types';
+import { freshStore, newRequest } from './fixtures';
+
+async function until(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return check();
+}
+
+async function timed<T>(promise: Promise<T>): Promise<{ error: unknown; ms: number }> {
+  const start = performance.now();
+  try {
+    await promise;
+    return { error: undefined, ms: performance.now() - start };
+  } catch (error) {
+    return { error, ms: performance.now() - start };
+  }
+}
+
+async function fullCycle(store: RequestStore): Promise<void> {
+  const { id } = await store.create(newRequest());
+  await store.approve(id, 'bob', 'ok');
+  const { claimToken } = await store.beginComplete(id, 'alice', 10_000);
+  assert.equal((await store.finishComplete(id, claimToken, { kind: 'completed', upstreamStatus: 200, upstreamBodyPreview: '' })).status, 'completed');
+}
+
+test('Redis killed mid-test: StoreUnavailableError fast; restarted: the same store works again', async () => {
+  const redis = await startRedis();
+  const store = await freshStore(redis);
+  try {
+    const { id } = await store.create(newRequest());
+    assert.equal(await store.ping(), true);
+
+    // Calls in flight when Redis dies settle (succeed or fail as unavailable); none hangs.
+    const inFlight = Array.from({ length: 20 }, (_, i) => store.approve(id, `approver-${i}`, ''));
+    await redis.kill();
+    for (const result of await Promise.allSettled(inFlight)) {
+      if (result.status === 'rejected' && !(result.reason instanceof StoreUnavailableError)) {
+        assert.equal((result.reason as { code?: string }).code, 'INVALID_STATE');
+      }
+    }
+
+    for (const call of [
+      () => store.create(newRequest()),
+      () => store.approve(id, 'bob', ''),
+      () => store.get(id),
+      () => store.getBody(id),
+      () => store.list({ view: 'all', viewer: { userId: 'x', groups: [] } }),
+      () => store.audit({}),
+      () => store.sweep(),
+    ]) {
+      const { error, ms } = await timed(call());
+      assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(error)}`);
+      assert.ok(ms < 200, `failed fast (${ms.toFixed(1)} ms)`);
+    }
+    assert.equal(await store.ping(), false);
+
+    await redis.start();
+    assert.ok(await until(() => store.ping(), 5_000), 'the client reconnected by itself');
+    // The restarted Redis has no data and no scripts: EVALSHA gets NOSCRIPT and re-sends.
+    await fullCycle(store);
+  } finally {
+    await store.close();
+    await redis.stop();
+  }
+});
+
+test('a flushed script cache is reloaded on NOSCRIPT', async () => {
+  const redis = await startRedis();
+  const store = await freshStore(redis);
+  const raw = createClient({ url: redis.url });
+  try {
+    await raw.connect();
+    await fullCycle(store);
+    await raw.scriptFlush();
+    await fullCycle(store);
+  } finally {
+    raw.destroy();
+    await store.close();
+    await redis.stop();
+  }
+});
+
+test('a store created while Redis is down returns, refuses fast, and works once Redis starts', async () => {
+  const redis = new TestRedis(await freePort());
+  const started = performance.now();
+  const store = await freshStore(redis, { connectWaitMs: 300 });
+  try {
+    assert.ok(performance.now() - started < 2_000);
+    assert.equal(await store.ping(), false);
+    const { error, ms } = await timed(store.create(newRequest()));
+    assert.ok(error instanceof StoreUnavailableError);
+    assert.ok(ms < 200);
+    await redis.start();
+    assert.ok(await until(() => store.ping(), 5_000), 'the client connected by itself');
+    await fullCycle(store);
+  } finally {
+    await store.close();
+    await redis.stop();
+  }
+});
