@@ -1,0 +1,128 @@
+/**
+ * Builds a real gateway for tests: the real policy (OPA-built Wasm from policies/ and config/),
+ * a real redis-server (one per test file), static-token identity from a temp file, a fresh
+ * deployment (hash tag) and a fresh counting upstream per test. Everything it opens, close() closes.
+ */
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import supertest from 'supertest';
+import { loadGatewayConfig, PROJECT_ROOT, type DeepPartial } from '../../src/config/gateway-config';
+import type { GatewayConfig } from '../../src/config/types';
+import { createGateway, type Gateway } from '../../src/gateway/server';
+import { createIdentity } from '../../src/identity';
+import type { Identity } from '../../src/identity/types';
+import { createPolicyEngine } from '../../src/policy/engine';
+import type { PolicyEngine } from '../../src/policy/types';
+import { createRequestStore } from '../../src/requests/redis-store';
+import type { RequestStore } from '../../src/requests/types';
+import { randomDeployment, startRedis, type TestRedis } from '../support/redis-server';
+import { startUpstream, type TestUpstream } from '../support/upstream';
+
+/** Tokens of the tests; `T.alice` is the Authorization header value. */
+export const USERS = {
+  alice: { token: 'test-token-alice', userId: 'alice', groups: ['helpdesk'] },
+  bob: { token: 'test-token-bob', userId: 'bob', groups: ['app-approvers', 'script-approvers'] },
+  carol: { token: 'test-token-carol', userId: 'carol', groups: ['app-approvers', 'helpdesk'] },
+  dave: { token: 'test-token-dave', userId: 'dave', groups: ['policy-approvers'] },
+  erin: { token: 'test-token-erin', userId: 'erin', groups: ['auditors'] },
+  mallory: { token: 'test-token-mallory', userId: 'mallory', groups: ['helpdesk'] },
+} as const;
+export type UserName = keyof typeof USERS;
+export const auth = (user: UserName): string => `Bearer ${USERS[user].token}`;
+
+/** What one test file shares: redis-server, the policy engine, identity. */
+export interface Suite {
+  redis: TestRedis;
+  policy: PolicyEngine;
+  identity: Identity;
+  close(): Promise<void>;
+}
+
+export async function startSuite(): Promise<Suite> {
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-gw-'));
+  const tokensFile = join(dir, 'tokens.yaml');
+  writeFileSync(
+    tokensFile,
+    `tokens:\n${Object.values(USERS).map((u) => `  - { token: ${u.token}, userId: ${u.userId}, groups: [${u.groups.join(', ')}] }`).join('\n')}\n`,
+  );
+  const identity = await createIdentity({ staticTokensFile: tokensFile });
+  const policy = await createPolicyEngine({ policiesDir: join(PROJECT_ROOT, 'policies'), configDir: join(PROJECT_ROOT, 'config') });
+  const redis = await startRedis();
+  return {
+    redis,
+    policy,
+    identity,
+    async close() {
+      await policy.close();
+      await identity.close();
+      await redis.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Harness {
+  gateway: Gateway;
+  config: GatewayConfig;
+  store: RequestStore;
+  upstream: TestUpstream;
+  /** supertest agent on the listening gateway. */
+  http: supertest.Agent;
+  baseUrl: string;
+  /** Every log line the gateway wrote, as text. */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startHarness(suite: Suite, overrides: DeepPartial<GatewayConfig> = {}): Promise<Harness> {
+  const upstream = await startUpstream();
+  const deployment = randomDeployment();
+  const config = loadGatewayConfig({
+    file: join(PROJECT_ROOT, 'config/gateway.yaml'),
+    env: {},
+    overrides: {
+      ...overrides,
+      listen: { host: '127.0.0.1', port: 0 },
+      upstream: { url: upstream.url, timeoutMs: 5_000, caseInsensitivePaths: true, ...overrides.upstream },
+      redis: { url: suite.redis.url, deployment },
+      policy: { policiesDir: join(PROJECT_ROOT, 'policies'), configDir: join(PROJECT_ROOT, 'config'), watch: false },
+      identity: { staticTokensFile: join(PROJECT_ROOT, 'config/demo/tokens.yaml') },
+      console: { enabled: false, showDemoIdentities: false, ...overrides.console },
+      requests: { ...overrides.requests },
+    },
+  });
+  const store = await createRequestStore({
+    url: suite.redis.url,
+    deployment,
+    retention: { openMs: config.requests.retentionMs, approvedMs: config.requests.approvedRetentionMs, endedMs: config.requests.endedRetentionMs },
+  });
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const logger = pino({ level: 'info' }, sink);
+  const gateway = createGateway({ config, policy: suite.policy, store, identity: suite.identity, logger });
+  await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', () => resolve()));
+  const baseUrl = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
+  return {
+    gateway,
+    config,
+    store,
+    upstream,
+    http: supertest.agent(baseUrl),
+    baseUrl,
+    logs,
+    async close() {
+      await gateway.close();
+      await store.close();
+      await upstream.stop();
+    },
+  };
+}
