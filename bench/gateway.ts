@@ -11,8 +11,9 @@
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
  *
  * Knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_THREADS (2),
- * BENCH_CONNECTIONS (50), BENCH_ROUNDS (1; with more, each scenario's median round is shown),
- * WRK_BIN (wrk). `--json` prints the results as JSON after the table.
+ * BENCH_CONNECTIONS (50), BENCH_ROUNDS (3: the scenarios run interleaved, round after round, and
+ * each scenario's median round is shown, which tames a busy machine's noise),
+ * BENCH_ONLY (a regular expression on scenario names, e.g. `GET`), WRK_BIN (wrk). `--json` prints the results as JSON after the table.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -198,9 +199,9 @@ function wrk(load: Load, url: string, post: boolean, durationSec: number): Promi
   });
 }
 
-async function measure(load: Load, scenario: string, url: string, post: boolean): Promise<Result> {
+async function measure(load: Load, scenario: string, url: string, post: boolean, warmUp: boolean): Promise<Result> {
   // Warm-up: JIT, keep-alive sockets to the upstream, the policy's first evaluations.
-  if (load.warmupSec > 0) await wrk(load, url, post, load.warmupSec);
+  if (warmUp && load.warmupSec > 0) await wrk(load, url, post, load.warmupSec);
   const result = { scenario, ...parseWrk(await wrk(load, url, post, load.durationSec)) };
   process.stderr.write(`  ${scenario.padEnd(22)} ${result.requestsPerSec.toFixed(0).padStart(7)} req/s\n`);
   return result;
@@ -211,10 +212,10 @@ function median(results: Result[]): Result {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function table(results: Result[], load: Load): string {
+function table(results: Result[], load: Load, rounds: number): string {
   const by = new Map(results.map((r) => [r.scenario, r]));
   const lines = [
-    `wrk -t${load.threads} -c${load.connections} -d${load.durationSec}s (after ${load.warmupSec}s warm-up), loopback, node ${process.version}`,
+    `wrk -t${load.threads} -c${load.connections} -d${load.durationSec}s (after ${load.warmupSec}s warm-up), median of ${rounds} interleaved round(s), loopback, node ${process.version}`,
     '',
     '| scenario | req/s | p50 | p99 | errors |',
     '| --- | ---: | ---: | ---: | ---: |',
@@ -254,7 +255,7 @@ async function orchestrate(): Promise<void> {
     warmupSec: numberEnv('BENCH_WARMUP', 3),
     postScript: '',
   };
-  const rounds = Math.max(1, Math.floor(numberEnv('BENCH_ROUNDS', 1)));
+  const rounds = Math.max(1, Math.floor(numberEnv('BENCH_ROUNDS', 3)));
   if (spawnSync(load.wrk, ['-v']).error) {
     process.stderr.write('bench: wrk is missing; install it with `sudo apt-get install wrk` (or set WRK_BIN)\n');
     process.exitCode = 1;
@@ -295,25 +296,26 @@ async function orchestrate(): Promise<void> {
       if (status !== 200) throw new Error(`the gateway answered ${status} to ${post ? 'POST' : 'GET'} ${url}; expected 200 (passed through)`);
     }
 
-    const scenarios: [string, string, boolean][] = [
+    const only = new RegExp(process.env.BENCH_ONLY ?? '');
+    const scenarios: [string, string, boolean][] = ([
       ['upstream GET', `${upstream.url}${GET_PATH}`, false],
       ['bare hpm GET', `${hpm.url}${GET_PATH}`, false],
       ['gateway GET', `${gateway.url}${GET_PATH}`, false],
       ['upstream POST', `${upstream.url}${POST_PATH}`, true],
       ['bare hpm POST', `${hpm.url}${POST_PATH}`, true],
       ['gateway POST', `${gateway.url}${POST_PATH}`, true],
-    ];
+    ] as [string, string, boolean][]).filter(([name]) => only.test(name));
     const all = new Map<string, Result[]>();
     for (let round = 1; round <= rounds; round++) {
       if (rounds > 1) process.stderr.write(`round ${round}/${rounds}\n`);
       for (const [name, url, post] of scenarios) {
         const list = all.get(name) ?? [];
-        list.push(await measure(load, name, url, post));
+        list.push(await measure(load, name, url, post, round === 1));
         all.set(name, list);
       }
     }
     const results = scenarios.map(([name]) => median(all.get(name)!));
-    process.stdout.write(`\n${table(results, load)}\n`);
+    process.stdout.write(`\n${table(results, load, rounds)}\n`);
     if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ load: { ...load, postScript: undefined }, rounds, results }, null, 2)}\n`);
   } finally {
     process.off('SIGINT', onSignal);
