@@ -52,7 +52,7 @@ test('Redis killed mid-test: StoreUnavailableError fast; restarted: the same sto
       }
     }
 
-    for (const call of [
+    const calls: Array<() => Promise<unknown>> = [
       () => store.create(newRequest()),
       () => store.approve(id, 'bob', ''),
       () => store.get(id),
@@ -60,7 +60,8 @@ test('Redis killed mid-test: StoreUnavailableError fast; restarted: the same sto
       () => store.list({ view: 'all', viewer: { userId: 'x', groups: [] } }),
       () => store.audit({}),
       () => store.sweep(),
-    ]) {
+    ];
+    for (const call of calls) {
       const { error, ms } = await timed(call());
       assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(error)}`);
       assert.ok(ms < 200, `failed fast (${ms.toFixed(1)} ms)`);
