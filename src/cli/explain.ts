@@ -18,6 +18,12 @@ const USAGE = `usage: countersign explain --method METHOD --path PATH --user USE
   example: countersign explain --method PATCH --path /deviceAppManagement/mobileApps/42 --user alice --groups helpdesk
 `;
 
+/** Where a command writes; the process by default, a buffer in tests. */
+export interface CommandIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+}
+
 /** Bodies on the command line are small; this bounds a pasted file. */
 const MAX_BODY_CHARS = 1024 * 1024;
 
@@ -28,7 +34,7 @@ export function defaultDir(given: string | undefined, name: string): string {
 }
 
 /** Runs `countersign explain`; returns the exit code (0 answered, 1 refused or failed, 2 usage). */
-export async function run(args: string[]): Promise<number> {
+export async function run(args: string[], io: CommandIo = process): Promise<number> {
   let values;
   try {
     ({ values } = parseArgs({
@@ -51,22 +57,22 @@ export async function run(args: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    process.stderr.write(`countersign explain: ${errorText(error)}\n\n${USAGE}`);
+    io.stderr.write(`countersign explain: ${errorText(error)}\n\n${USAGE}`);
     return 2;
   }
   if (values.help) {
-    process.stdout.write(USAGE);
+    io.stdout.write(USAGE);
     return 0;
   }
   if (!values.method || !values.path || !values.user) {
-    process.stderr.write(`countersign explain: --method, --path and --user are required\n\n${USAGE}`);
+    io.stderr.write(`countersign explain: --method, --path and --user are required\n\n${USAGE}`);
     return 2;
   }
   const headers: Record<string, string> = {};
   for (const h of values.header ?? []) {
     const colon = h.indexOf(':');
     if (colon <= 0) {
-      process.stderr.write(`countersign explain: --header needs NAME:VALUE, got ${JSON.stringify(h)}\n`);
+      io.stderr.write(`countersign explain: --header needs NAME:VALUE, got ${JSON.stringify(h)}\n`);
       return 2;
     }
     headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
@@ -74,13 +80,13 @@ export async function run(args: string[]): Promise<number> {
   let body: unknown;
   if (values.body !== undefined) {
     if (values.body.length > MAX_BODY_CHARS) {
-      process.stderr.write(`countersign explain: --body is longer than ${MAX_BODY_CHARS} characters\n`);
+      io.stderr.write(`countersign explain: --body is longer than ${MAX_BODY_CHARS} characters\n`);
       return 2;
     }
     try {
       body = JSON.parse(values.body);
     } catch (error) {
-      process.stderr.write(`countersign explain: --body is not JSON: ${errorText(error)}\n`);
+      io.stderr.write(`countersign explain: --body is not JSON: ${errorText(error)}\n`);
       return 2;
     }
   }
@@ -88,7 +94,7 @@ export async function run(args: string[]): Promise<number> {
 
   const normalized = normalizeCall({ method: values.method, url: values.path, headers }, { caseInsensitive: !values['case-sensitive'] });
   if (!normalized.ok) {
-    process.stderr.write(`refused (the gateway answers 400): ${normalized.reason}\n`);
+    io.stderr.write(`refused (the gateway answers 400): ${normalized.reason}\n`);
     return 1;
   }
   const call = { ...normalized.call, ...(body !== undefined ? { body } : {}) };
@@ -103,22 +109,22 @@ export async function run(args: string[]): Promise<number> {
       await engine.close();
     }
   } catch (error) {
-    process.stderr.write(`countersign explain: no decision (the gateway would refuse this call): ${errorText(error)}\n`);
+    io.stderr.write(`countersign explain: no decision (the gateway would refuse this call): ${errorText(error)}\n`);
     return 1;
   }
 
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
     return 0;
   }
   const what = `${call.method} ${call.path}`;
   if (!decision.protected) {
-    process.stdout.write(`${what}: not protected, passes through to the upstream\n`);
+    io.stdout.write(`${what}: not protected, passes through to the upstream\n`);
     return 0;
   }
   const groupsText = decision.approverGroups.join(', ');
   const approvals = decision.requiredApprovals === 1 ? '1 approval' : `${decision.requiredApprovals} approvals from distinct approvers`;
-  process.stdout.write(
+  io.stdout.write(
     `${what}: needs approval (${decision.operation} of ${decision.profileType} object ${decision.objectKey}): ` +
       `${approvals} in ${groupsText}, never ${values.user}; access ${decision.policies.length === 1 ? 'policy' : 'policies'} ` +
       `${decision.policies.join(', ')}\n`,

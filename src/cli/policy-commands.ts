@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadPolicyConfig } from '../config/policy-config';
 import { errorText } from '../policy/errors';
 import { buildBundle, testPolicies } from '../policy/opa-cli';
-import { defaultDir } from './explain';
+import { defaultDir, type CommandIo } from './explain';
 
 const USAGE = `usage: countersign policy test [--policies DIR] [--config DIR]
        countersign policy build [--out FILE] [--policies DIR] [--config DIR]
@@ -17,10 +17,10 @@ const USAGE = `usage: countersign policy test [--policies DIR] [--config DIR]
 `;
 
 /** Runs `countersign policy <test|build>`; returns the exit code (0 ok, 1 failed, 2 usage). */
-export async function run(args: string[]): Promise<number> {
+export async function run(args: string[], io: CommandIo = process): Promise<number> {
   const [sub, ...rest] = args;
   if (sub !== 'test' && sub !== 'build') {
-    process.stderr.write(sub === undefined || sub === '--help' ? USAGE : `countersign policy: unknown subcommand "${sub}"\n\n${USAGE}`);
+    io.stderr.write(sub === undefined || sub === '--help' ? USAGE : `countersign policy: unknown subcommand "${sub}"\n\n${USAGE}`);
     return sub === '--help' ? 0 : 2;
   }
   let values;
@@ -32,31 +32,31 @@ export async function run(args: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    process.stderr.write(`countersign policy ${sub}: ${errorText(error)}\n\n${USAGE}`);
+    io.stderr.write(`countersign policy ${sub}: ${errorText(error)}\n\n${USAGE}`);
     return 2;
   }
   if (sub === 'test' && values.out) {
-    process.stderr.write(`countersign policy test: --out belongs to policy build\n`);
+    io.stderr.write(`countersign policy test: --out belongs to policy build\n`);
     return 2;
   }
   const policiesDir = defaultDir(values.policies, 'policies');
   const configDir = defaultDir(values.config, 'config');
   try {
     const config = loadPolicyConfig(configDir);
-    process.stdout.write(
+    io.stdout.write(
       `config ok: ${config.profileTypes.length} profile types, ${config.accessPolicies.length} access policies ` +
         `(${config.accessPolicies.filter((p) => p.enabled).length} enabled)\n`,
     );
     if (sub === 'test') {
-      process.stdout.write(await testPolicies({ policiesDir }));
+      io.stdout.write(await testPolicies({ policiesDir }));
       return 0;
     }
     const built = await buildBundle({ policiesDir });
     if (values.out) copyFileSync(built.path, values.out);
-    process.stdout.write(`bundle ${built.hash}${built.cached ? ' (cached)' : ''}: ${values.out ?? built.path}\n`);
+    io.stdout.write(`bundle ${built.hash}${built.cached ? ' (cached)' : ''}: ${values.out ?? built.path}\n`);
     return 0;
   } catch (error) {
-    process.stderr.write(`countersign policy ${sub}: ${errorText(error)}\n`);
+    io.stderr.write(`countersign policy ${sub}: ${errorText(error)}\n`);
     return 1;
   }
 }
