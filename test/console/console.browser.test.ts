@@ -167,29 +167,32 @@ describe('web console in headless Chromium against the demo', () => {
     assert.equal(await pane.locator('button[data-action="reject"]').isDisabled(), true);
     assert.equal(await pane.locator('button[data-action="cancel"]').isDisabled(), false, 'the requestor may still cancel');
     assert.equal(await pane.locator('textarea[name="notes"]').count(), 0, 'no notes field for a decision she cannot make');
-    const reasons = (await pane.locator('.action-reasons').innerText()).split('\n');
-    assert.ok(reasons.some((line) => /^Approve\b.*:.*own request/.test(line)), `a reason names her own request: ${reasons.join(' | ')}`);
+    assert.match(await pane.locator('.action-reasons li[data-action="approve"]').innerText(), /^Approve: .*own request/);
+    assert.match(await pane.locator('.action-reasons li[data-action="reject"]').innerText(), /^Reject: .*own request/);
+    assert.equal(await pane.locator('button[data-action="approve"]').getAttribute('aria-describedby'), await pane.locator('.action-reasons').getAttribute('id'));
     await carol.screenshot({ path: `${SHOTS}/own-request.png` });
     assert.deepEqual(problemsOf(carol), []);
   });
 
   test("a rejected request shows bob's notes to alice, and API text is shown as text", async () => {
-    const justification = 'Set the time zone <b>now</b> & <img src=x onerror=alert(1)>';
+    const justification = 'CHG-2041: set the time zone to UTC before the rollout';
+    const notes = 'Needs a <b>change ticket</b> first & <img src=x onerror=alert(1)>';
     const parked = await park('alice', 'PATCH', '/deviceManagement/deviceManagementScripts/7', { displayName: 'Set time zone (UTC)' }, justification);
 
     const bob = await signInAs('bob');
     await openFromList(bob, 'received', parked.id);
-    await bob.locator('.pane textarea[name="notes"]').fill('Rejected: scripts need a change ticket <CHG-…>');
+    await bob.screenshot({ path: `${SHOTS}/received-pane.png` });
+    await bob.locator('.pane textarea[name="notes"]').fill(notes);
     await bob.locator('.pane button[data-action="reject"]').click();
     await bob.locator('.pane-header .badge[data-status="rejected"]').waitFor();
 
     const alice = await signInAs('alice');
     await openFromList(alice, 'mine', parked.id);
     const pane = alice.locator('.pane');
-    assert.equal(await pane.locator('[data-notes="rejection"]').textContent(), 'Rejected: scripts need a change ticket <CHG-…>');
+    assert.equal(await pane.locator('[data-notes="rejection"]').textContent(), notes);
     assert.match((await pane.locator('.callout-rejection .callout-title').textContent()) ?? '', /^Rejected by bob/);
     assert.equal(await pane.locator('.justification').textContent(), justification);
-    assert.equal(await pane.locator('.justification img, .justification b').count(), 0, 'no markup from API text');
+    assert.equal(await pane.locator('.callout-rejection img, .callout-rejection b').count(), 0, 'no markup from API text');
     assert.equal(await pane.locator('button[data-action]').count(), 0, 'an ended request offers no actions');
     assert.equal(await pane.locator('.ended').textContent(), 'No actions remain: the request is rejected.');
     assert.match(await pane.locator('.history').innerText(), /Rejected/);

@@ -1,7 +1,7 @@
 /** The access policies in force: who must approve what, and which routes each one protects. */
 import type { AccessPolicyResource } from './api-types';
 import type { ConsoleContext } from './context';
-import { h, replaceChildren } from './dom';
+import { breakAfterSlashes, h, replaceChildren } from './dom';
 import { operationLabel } from './format';
 
 export class AccessPoliciesView {
@@ -63,7 +63,7 @@ function policyCard(policy: AccessPolicyResource): HTMLElement {
         'tbody',
         {},
         policy.routes.map((route) =>
-          h('tr', {}, h('td', {}, h('span', { class: `method method-${route.method.toLowerCase().replace(/[^a-z]/g, '')}` }, route.method)), h('td', {}, h('code', {}, route.path)), h('td', {}, operationLabel(route.operation))),
+          h('tr', {}, h('td', {}, h('span', { class: `method method-${route.method.toLowerCase().replace(/[^a-z]/g, '')}` }, route.method)), h('td', {}, h('code', {}, breakAfterSlashes(route.path))), h('td', {}, operationLabel(route.operation))),
         ),
       ),
     ),

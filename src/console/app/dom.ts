@@ -55,3 +55,8 @@ export function uniqueId(prefix: string): string {
   idCounter += 1;
   return `${prefix}-${idCounter}`;
 }
+
+/** A path with a line-break opportunity before each inner slash, so long paths wrap at segments. */
+export function breakAfterSlashes(path: string): Child[] {
+  return path.split('/').flatMap((segment, index) => (index <= 1 ? [index === 0 ? segment : '/' + segment] : [h('wbr'), '/' + segment]));
+}

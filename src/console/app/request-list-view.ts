@@ -4,7 +4,7 @@
  */
 import type { RequestResource, RequestStatus } from './api-types';
 import type { ConsoleContext } from './context';
-import { h, replaceChildren } from './dom';
+import { breakAfterSlashes, h, replaceChildren } from './dom';
 import { operationLabel, relativeTime, formatTime, STATUSES, statusLabel } from './format';
 import { statusBadge } from './status-badge';
 
@@ -135,7 +135,7 @@ export class RequestListView {
       h('td', {}, item.requestor.userId, isMine ? h('span', { class: 'you' }, ' (you)') : null),
       h('td', {}, operationLabel(item.decision.operation)),
       h('td', {}, h('code', { class: 'profile-type' }, item.decision.profileType)),
-      h('td', { class: 'cell-object' }, h('a', { href, class: 'object-link' }, breakablePath(item.call.path))),
+      h('td', { class: 'cell-object' }, h('a', { href, class: 'object-link' }, breakAfterSlashes(item.call.path))),
       h('td', { class: 'cell-status' }, statusBadge(item.status), blocked),
     );
     // The link is the keyboard path; a click anywhere on the row is a convenience for the mouse.
@@ -162,9 +162,4 @@ export class RequestListView {
     });
     replaceChildren(this.pager, newer, h('span', { class: 'page-number' }, `Page ${page}`), older);
   }
-}
-
-/** The path with a line-break opportunity after each slash, so long paths wrap at segments. */
-function breakablePath(path: string): (string | HTMLElement)[] {
-  return path.split('/').flatMap((segment, index) => (index <= 1 ? [index === 0 ? segment : '/' + segment] : [h('wbr'), '/' + segment]));
 }

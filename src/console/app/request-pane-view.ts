@@ -186,17 +186,12 @@ export class RequestPaneView {
     const notes = canDecide
       ? h('textarea', { id: notesId, name: 'notes', rows: 3, maxlength: NOTES_MAX, placeholder: 'Why you approve or reject; the requestor sees this.' })
       : null;
-    // Group the refusals by reason so four buttons refused for one reason read as one line.
-    const byReason = new Map<string, string[]>();
     const reasonsId = uniqueId('reasons');
+    const refusals: { label: string; name: ActionName; reasons: string[] }[] = [];
     const buttons = ACTIONS.map(({ name, label, style }) => {
       const permission = allowed[name];
       const button = h('button', { type: 'button', class: style, 'data-action': name, disabled: !permission.allow, 'aria-describedby': permission.allow ? null : reasonsId }, label);
-      if (!permission.allow) {
-        for (const reason of permission.reasons.length ? permission.reasons : ['not allowed']) {
-          byReason.set(reason, [...(byReason.get(reason) ?? []), label]);
-        }
-      }
+      if (!permission.allow) refusals.push({ label, name, reasons: permission.reasons.length ? [...new Set(permission.reasons)] : ['not allowed'] });
       button.addEventListener('click', () => void this.act(name, notes));
       return button;
     });
@@ -204,11 +199,11 @@ export class RequestPaneView {
       'Actions',
       notes ? [h('label', { for: notesId }, 'Approver notes ', h('span', { class: 'muted' }, `(optional, up to ${NOTES_MAX} characters)`)), notes] : null,
       h('div', { class: 'actions' }, buttons),
-      byReason.size
+      refusals.length
         ? h(
             'ul',
-            { class: 'action-reasons', id: reasonsId },
-            Array.from(byReason, ([reason, labels]) => h('li', { 'data-actions': labels.join(',') }, h('strong', {}, `${labels.join(', ')}:`), ' ', reason)),
+            { class: 'action-reasons', id: reasonsId, 'aria-label': 'Why some actions are unavailable' },
+            refusals.map(({ label, name, reasons }) => h('li', { 'data-action': name }, h('strong', {}, `${label}:`), ' ', reasons.join('; '))),
           )
         : null,
     );
