@@ -13,6 +13,13 @@ import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { openApiDocument, openApiDocumentFor } from '../../src/api/openapi';
 import { errorRegistry } from '../../src/api/errors';
+import request from 'supertest';
+import type { Express } from 'express';
+import { loadGatewayConfig } from '../../src/config/gateway-config';
+import { createGateway } from '../../src/gateway/server';
+import type { Identity } from '../../src/identity/types';
+import type { PolicyEngine } from '../../src/policy/types';
+import type { RequestStore } from '../../src/requests/types';
 type Json = Record<string, unknown>;
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 const PARAMETER_LOCATIONS = ['query', 'header', 'path', 'cookie'];
@@ -327,3 +334,76 @@ describe('OpenAPI description', () => {
   });
 });
 
+
+/**
+ * Stands in for a dependency the route table does not use: building the app registers routes
+ * without calling policy, store or identity, and any call would fail this test loudly.
+ */
+function unused<T>(name: string): T {
+  return new Proxy({}, {
+    get: (_target, property) => {
+      if (property === 'then') return undefined;
+      throw new Error(`the route table test touched ${name}.${String(property)}`);
+    },
+  }) as T;
+}
+
+interface Layer {
+  route?: { path: string | string[]; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+  rawPath?: unknown;
+}
+
+/** Every "METHOD /path" the Express app routes, with mount prefixes joined and `:id` written `{id}`. */
+function servedRoutes(app: Express): string[] {
+  const found: string[] = [];
+  const walk = (stack: Layer[], prefix: string) => {
+    for (const layer of stack) {
+      if (layer.route) {
+        const paths = Array.isArray(layer.route.path) ? layer.route.path : [layer.route.path];
+        for (const path of paths) {
+          for (const [method, on] of Object.entries(layer.route.methods)) {
+            if (on && method !== '_all') found.push(`${method.toUpperCase()} ${prefix}${path}`.replace(/:([A-Za-z0-9_]+)/g, '{$1}'));
+          }
+        }
+      } else if (layer.handle?.stack) {
+        // A mounted router; its mount path is the layer's raw path ('/' when mounted without one).
+        const mount = typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : '';
+        walk(layer.handle.stack, `${prefix}${mount}`);
+      }
+    }
+  };
+  const router = (app as unknown as { router: { stack: Layer[] } }).router;
+  walk(router.stack, '');
+  return found;
+}
+
+describe('OpenAPI coverage of the gateway app', () => {
+  for (const prefix of ['/maa/v1', '/approvals/v2']) {
+    test(`names exactly the routes the app serves under ${prefix}`, async () => {
+      const config = loadGatewayConfig({ env: {}, overrides: { upstream: { url: 'http://127.0.0.1:9' }, api: { prefix }, identity: { staticTokensFile: 'config/demo/tokens.yaml' } } });
+      const gateway = createGateway({
+        config,
+        policy: unused<PolicyEngine>('policy'),
+        store: unused<RequestStore>('store'),
+        identity: unused<Identity>('identity'),
+      });
+      try {
+        const all = servedRoutes(gateway.app);
+        assert.ok(all.includes('GET /healthz'), `the walk sees the app's routes: ${all.join(', ')}`);
+        const served = all.filter((r) => r.split(' ')[1]!.startsWith(`${prefix}/`)).map((r) => r.replace(` ${prefix}/`, ' /')).sort();
+        const documented = Object.entries(openApiDocument.paths as Record<string, Record<string, unknown>>)
+          .flatMap(([path, item]) => Object.keys(item).filter((k) => METHODS.includes(k as never)).map((m) => `${m.toUpperCase()} ${path}`))
+          .sort();
+        assert.deepEqual(served.filter((r) => !documented.includes(r)), [], 'served but not described');
+        assert.deepEqual(documented.filter((r) => !served.includes(r)), [], 'described but not served');
+
+        // The app serves this description at ${prefix}/openapi.json, without a token, for its own prefix.
+        const answer = await request(gateway.app).get(`${prefix}/openapi.json`).expect(200).expect('content-type', /json/);
+        assert.deepEqual(answer.body, JSON.parse(JSON.stringify(openApiDocumentFor(prefix))));
+      } finally {
+        await gateway.close();
+      }
+    });
+  }
+});
