@@ -205,6 +205,50 @@ describe('web console in headless Chromium against the demo', () => {
     assert.match(await apps.innerText(), /app-approvers/);
     assert.ok((await apps.locator('.routes tbody tr').count()) >= 1, 'each policy lists its routes');
     await alice.screenshot({ path: `${SHOTS}/access-policies.png` });
+
+    // The status filter asks the API for one status only.
+    await alice.locator('.topbar a[href="#/mine"]').click();
+    await alice.locator('.request-table[data-view="mine"] tbody tr').first().waitFor();
+    await alice.locator('#status-filter-mine').selectOption('rejected');
+    await alice.locator('.request-table[data-view="mine"]:not([aria-busy]) tbody tr[data-status="rejected"]').first().waitFor();
+    await alice.locator('.list-panel:not([aria-busy])').waitFor();
+    const statuses = await alice.locator('.request-table[data-view="mine"] tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-status')));
+    assert.ok(statuses.length >= 1 && statuses.every((status) => status === 'rejected'), `only rejected rows: ${statuses.join(',')}`);
+
+    // The token lives as long as the tab: a reload keeps alice signed in, signing out forgets it.
+    await alice.reload();
+    await alice.locator('.whoami-user[data-user="alice"]').waitFor();
+    await alice.locator('.whoami button', { hasText: 'Sign out' }).click();
+    await alice.locator('#token').waitFor();
+    assert.equal(await alice.evaluate(() => sessionStorage.length), 0);
     assert.deepEqual([...problemsOf(bob), ...problemsOf(alice)], []);
+  });
+  test('pages through requests with the cursor, newest first', async () => {
+    // 26 canceled requests: one more than a page. Each is canceled at once, which frees the object.
+    const ids: string[] = [];
+    for (let n = 0; n < 26; n++) {
+      const parked = await park('alice', 'PATCH', '/deviceAppManagement/mobileApps/900', { notes: `draft ${n}` }, `draft ${n}`);
+      const canceled = await fetch(`${demo.gatewayUrl}/maa/v1/requests/${parked.id}/cancel`, { method: 'POST', headers: { authorization: `Bearer ${TOKENS.alice}` } });
+      assert.equal(canceled.status, 200);
+      ids.push(parked.id);
+    }
+    const alice = await signInAs('alice');
+    await alice.locator('#status-filter-mine').selectOption('canceled');
+    const rows = alice.locator('.request-table[data-view="mine"] tbody tr');
+    await alice.locator('.list-panel:not([aria-busy]) tbody tr[data-status="canceled"]').first().waitFor();
+    assert.equal(await rows.count(), 25);
+    assert.equal(await rows.first().getAttribute('data-id'), ids[25], 'the newest first');
+    assert.equal(await alice.locator('.pager button', { hasText: 'Newer' }).isDisabled(), true);
+
+    await alice.locator('.pager button', { hasText: 'Older' }).click();
+    await alice.locator('.page-number', { hasText: 'Page 2' }).waitFor();
+    assert.equal(await rows.count(), 1);
+    assert.equal(await rows.first().getAttribute('data-id'), ids[0], 'the oldest last');
+    assert.equal(await alice.locator('.pager button', { hasText: 'Older' }).isDisabled(), true);
+
+    await alice.locator('.pager button', { hasText: 'Newer' }).click();
+    await alice.locator('.page-number', { hasText: 'Page 1' }).waitFor();
+    assert.equal(await rows.count(), 25);
+    assert.deepEqual(problemsOf(alice), []);
   });
 });
