@@ -23,7 +23,7 @@ export function startSweeper(store: RequestStore, intervalMs: number, logger?: L
     try {
       await store.sweep();
     } catch (error) {
-      logger?.warn({ err: { message: (error as Error).message } }, 'request sweep failed; retrying at the next interval');
+      logger?.warn({ error: (error as Error).message }, 'request sweep failed; retrying at the next interval');
     } finally {
       running = false;
     }

@@ -27,19 +27,21 @@ export class RedisConnection {
   readonly client;
   private readonly logger?: Logger;
   private wasReady = false;
+  private readonly timeoutMs: number;
 
   constructor(options: RedisConnectionOptions) {
     this.logger = options.logger;
+    this.timeoutMs = options.commandTimeoutMs ?? 2000;
     this.client = createClient({
       url: options.url,
       disableOfflineQueue: true,
       socket: { reconnectStrategy: reconnectDelay, connectTimeout: 2000 },
-      commandOptions: { timeout: options.commandTimeoutMs ?? 5000 },
+      commandOptions: { timeout: this.timeoutMs },
     });
     // Without a listener node-redis would throw connection errors at the process. Log once
     // per outage, not once per reconnect attempt.
     this.client.on('error', (error: Error) => {
-      if (this.wasReady) this.logger?.warn({ err: { message: error.message } }, 'redis connection lost; reconnecting');
+      if (this.wasReady) this.logger?.warn({ error: error.message }, 'redis connection lost; reconnecting');
       this.wasReady = false;
     });
     this.client.on('ready', () => {
@@ -57,7 +59,7 @@ export class RedisConnection {
     const connected = this.client.connect().then(
       () => true,
       (error: unknown) => {
-        this.logger?.warn({ err: { message: (error as Error).message } }, 'redis connect stopped');
+        this.logger?.warn({ error: (error as Error).message }, 'redis connect stopped');
         return false;
       },
     );
@@ -77,13 +79,24 @@ export class RedisConnection {
   /** Sends one command; maps connection failures to StoreUnavailableError. */
   async send<T>(args: RedisArgument[], options: { buffers?: boolean } = {}): Promise<T> {
     if (!this.client.isReady) throw new StoreUnavailableError('redis is not connected');
+    const reply = options.buffers
+      ? this.client.sendCommand(args, { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } })
+      : this.client.sendCommand(args);
+    // node-redis times out only commands not yet written; a written command waits for its
+    // reply forever. Our own deadline keeps a hung Redis from hanging the gateway. A reply
+    // that comes later is dropped; for a transition that means its outcome is unknown to the
+    // caller, which the claim lease already covers for complete.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError(`redis did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+    });
+    reply.catch(() => undefined);
     try {
-      if (options.buffers) {
-        return (await this.client.sendCommand(args, { typeMapping: { [RESP_TYPES.BLOB_STRING]: Buffer } })) as T;
-      }
-      return (await this.client.sendCommand(args)) as T;
+      return (await Promise.race([reply, deadline])) as T;
     } catch (error) {
-      throw toStoreError(error);
+      throw error instanceof StoreUnavailableError ? error : toStoreError(error);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

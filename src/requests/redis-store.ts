@@ -42,7 +42,7 @@ export interface RequestStoreOptions {
   /** Defaults: 30 days each; audit entries are kept 365 days. */
   retention?: { openMs?: number; approvedMs?: number; endedMs?: number; auditMs?: number };
   logger?: Logger;
-  /** A command that takes longer fails with StoreUnavailableError; default 5000. */
+  /** A command that takes longer fails with StoreUnavailableError; default 2000. */
   commandTimeoutMs?: number;
   /** How long createRequestStore waits for the first connection before returning a store that is not ready yet; default 2000. */
   connectWaitMs?: number;
@@ -95,7 +95,7 @@ class RedisRequestStore implements RequestStore {
     try {
       await this.connection.loadScripts(Object.values(this.scripts));
     } catch (error) {
-      this.logger?.warn({ err: { message: (error as Error).message } }, 'could not preload request scripts');
+      this.logger?.warn({ error: (error as Error).message }, 'could not preload request scripts');
     }
   }
 

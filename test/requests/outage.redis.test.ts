@@ -44,9 +44,9 @@ test('Redis killed mid-test: StoreUnavailableError fast; restarted: the same sto
     assert.equal(await store.ping(), true);
 
     // Calls in flight when Redis dies settle (succeed or fail as unavailable); none hangs.
-    const inFlight = Array.from({ length: 20 }, (_, i) => store.approve(id, `approver-${i}`, ''));
+    const inFlight = Promise.allSettled(Array.from({ length: 20 }, (_, i) => store.approve(id, `approver-${i}`, '')));
     await redis.kill();
-    for (const result of await Promise.allSettled(inFlight)) {
+    for (const result of await inFlight) {
       if (result.status === 'rejected' && !(result.reason instanceof StoreUnavailableError)) {
         assert.equal((result.reason as { code?: string }).code, 'INVALID_STATE');
       }
@@ -108,6 +108,28 @@ test('a store created while Redis is down returns, refuses fast, and works once 
     assert.ok(await until(() => store.ping(), 5_000), 'the client connected by itself');
     await fullCycle(store);
   } finally {
+    await store.close();
+    await redis.stop();
+  }
+});
+
+test('a Redis that does not answer in time is unavailable, not a hang', async () => {
+  const redis = await startRedis();
+  const store = await freshStore(redis, { commandTimeoutMs: 150 });
+  const raw = createClient({ url: redis.url });
+  try {
+    await raw.connect();
+    const { id } = await store.create(newRequest());
+    // A busy script blocks the server for about 600 ms.
+    const busy = raw.eval('local t = redis.call("TIME"); local s = t[1] * 1000000 + t[2]; repeat local n = redis.call("TIME") until (n[1] * 1000000 + n[2]) - s > 600000; return 1');
+    await new Promise((r) => setTimeout(r, 50));
+    const { error, ms } = await timed(store.get(id));
+    assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(error)}`);
+    assert.ok(ms < 500, `timed out after ${ms.toFixed(0)} ms`);
+    await busy;
+    assert.ok(await until(async () => (await store.get(id).catch(() => null))?.id === id, 2_000));
+  } finally {
+    raw.destroy();
     await store.close();
     await redis.stop();
   }

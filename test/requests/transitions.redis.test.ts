@@ -144,6 +144,18 @@ describe('approve', () => {
       await refused(store.cancel(id, 'alice'), 'INVALID_STATE', 'approved');
     }));
 
+  test('100 concurrent distinct approvers with requiredApprovals 2: exactly two approvals count', () =>
+    withStore(async (store) => {
+      const { id } = await store.create(newRequest({ requiredApprovals: 2 }));
+      const results = await Promise.allSettled(Array.from({ length: 100 }, (_, i) => store.approve(id, `approver-${i}`, '')));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+      for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as TransitionError).code, 'INVALID_STATE');
+      const final = await store.get(id);
+      assert.equal(final?.status, 'approved');
+      assert.equal(final?.approvals.length, 2);
+      assert.equal(new Set(final?.approvals.map((a) => a.userId)).size, 2);
+    }));
+
   test('notes longer than 1,000 characters are refused', () =>
     withStore(async (store) => {
       const { id } = await store.create(newRequest());
@@ -215,7 +227,14 @@ describe('complete', () => {
       await refused(store.beginComplete(id, 'alice', 10_000), 'INVALID_STATE', 'needsApproval');
       await store.approve(id, 'bob', '');
       await refused(store.beginComplete(id, 'bob', 10_000), 'NOT_REQUESTOR', 'approved');
-      await refused(store.beginComplete('00000000-0000-4000-8000-000000000000', 'alice', 10_000), 'REQUEST_NOT_FOUND');
+      const missing = '00000000-0000-4000-8000-000000000000';
+      await refused(store.beginComplete(missing, 'alice', 10_000), 'REQUEST_NOT_FOUND');
+      await refused(store.finishComplete(missing, 'token', { kind: 'completed', upstreamStatus: 200, upstreamBodyPreview: '' }), 'REQUEST_NOT_FOUND');
+      await refused(store.reject(missing, 'bob', ''), 'REQUEST_NOT_FOUND');
+      await refused(store.cancel(missing, 'alice'), 'REQUEST_NOT_FOUND');
+      // finish without any claim
+      await refused(store.finishComplete(id, 'token', { kind: 'completed', upstreamStatus: 200, upstreamBodyPreview: '' }), 'CLAIM_LOST', 'approved');
+      await assert.rejects(store.beginComplete(id, 'alice', 0), { code: 'INVALID_INPUT' });
     }));
 
   test('completed: status completed, completion recorded, claim cleared, audit begin and finish', () =>
