@@ -78,7 +78,11 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(suite: Suite, overrides: DeepPartial<GatewayConfig> = {}): Promise<Harness> {
+export async function startHarness(
+  suite: Suite,
+  overrides: DeepPartial<GatewayConfig> = {},
+  parts: { policy?: PolicyEngine } = {},
+): Promise<Harness> {
   const upstream = await startUpstream();
   const deployment = randomDeployment();
   const config = loadGatewayConfig({
@@ -108,7 +112,7 @@ export async function startHarness(suite: Suite, overrides: DeepPartial<GatewayC
     },
   });
   const logger = pino({ level: 'info' }, sink);
-  const gateway = createGateway({ config, policy: suite.policy, store, identity: suite.identity, logger });
+  const gateway = createGateway({ config, policy: parts.policy ?? suite.policy, store, identity: suite.identity, logger });
   await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', () => resolve()));
   const baseUrl = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
   return {
