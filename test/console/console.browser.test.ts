@@ -171,6 +171,11 @@ describe('web console in headless Chromium against the demo', () => {
     assert.match(await pane.locator('.action-reasons li[data-action="reject"]').innerText(), /^Reject: .*own request/);
     assert.equal(await pane.locator('button[data-action="approve"]').getAttribute('aria-describedby'), await pane.locator('.action-reasons').getAttribute('id'));
     await carol.screenshot({ path: `${SHOTS}/own-request.png` });
+    // Escape closes the pane and focus returns to the list's heading.
+    await carol.keyboard.press('Escape');
+    await carol.locator('.pane').waitFor({ state: 'detached' });
+    assert.equal(await carol.evaluate(() => location.hash), '#/received');
+    assert.equal(await carol.evaluate(() => document.activeElement?.id), 'heading-received');
     assert.deepEqual(problemsOf(carol), []);
   });
 

@@ -70,11 +70,17 @@ function startConsole(token: string, me: Me): void {
   };
   const signOutButton = h('button', { type: 'button', class: 'button-quiet' }, 'Sign out');
   signOutButton.addEventListener('click', () => signOut('You signed out.'));
-  const main = h('main', { id: 'main', class: 'content' });
+  const main = h('main', { id: 'main', class: 'content', tabindex: -1 });
+  // A fragment link would be read as a route: the skip link moves focus itself.
+  const skipLink = h('a', { href: '#main', class: 'skip-link' }, 'Skip to content');
+  skipLink.addEventListener('click', (event) => {
+    event.preventDefault();
+    (main.querySelector<HTMLElement>('h2[tabindex], h1[tabindex]') ?? main).focus();
+  });
 
   replaceChildren(
     root,
-    h('a', { href: '#main', class: 'skip-link' }, 'Skip to content'),
+    skipLink,
     h(
       'header',
       { class: 'topbar' },

@@ -107,8 +107,8 @@ export class RequestListView {
   select(id: string | null): void {
     this.selectedId = id;
     for (const row of Array.from(this.tbody.rows)) {
-      if (row.dataset.id === id) row.setAttribute('aria-selected', 'true');
-      else row.removeAttribute('aria-selected');
+      if (row.dataset.id === id) row.setAttribute('aria-current', 'true');
+      else row.removeAttribute('aria-current');
     }
   }
 

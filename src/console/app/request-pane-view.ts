@@ -32,6 +32,10 @@ export class RequestPaneView {
     private readonly onChanged: () => void,
   ) {
     this.element = h('section', { class: 'pane', 'aria-label': 'Request', 'aria-busy': 'true' }, h('p', { class: 'muted' }, 'Loading request…'));
+    // Escape closes the pane, unless it is clearing a half-typed note.
+    this.element.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape' && !(event.target instanceof HTMLTextAreaElement && event.target.value)) location.hash = this.closeHref;
+    });
   }
 
   async load(focus = true): Promise<void> {
