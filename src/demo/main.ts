@@ -47,6 +47,7 @@ Try it:
 
 Or with the CLI:  COUNTERSIGN_URL=${base} COUNTERSIGN_TOKEN=demo-bob npx countersign requests list --received
 
+Gateway logs (JSON lines): DEMO_LOG=1 npm run demo
 Ctrl-C stops the gateway, the demo Graph API and the demo's redis-server.
 `;
 }
