@@ -19,7 +19,7 @@ function identities(): DemoIdentity[] {
 }
 
 /** The banner: who is who, three calls to try, where the console and the CLI are. */
-export function banner(gatewayUrl: string, upstreamUrl: string, people: DemoIdentity[]): string {
+export function banner(gatewayUrl: string, upstreamUrl: string, people: DemoIdentity[], ownRedis = true): string {
   const port = new URL(gatewayUrl).port;
   const base = `http://localhost:${port}`;
   const width = Math.max(...people.map((p) => p.userId.length));
@@ -48,7 +48,7 @@ Try it:
 Or with the CLI:  COUNTERSIGN_URL=${base} COUNTERSIGN_TOKEN=demo-bob npx countersign requests list --received
 
 Gateway logs (JSON lines): DEMO_LOG=1 npm run demo
-Ctrl-C stops the gateway, the demo Graph API and the demo's redis-server.
+Ctrl-C stops the gateway, the demo Graph API${ownRedis ? " and the demo's redis-server" : ' (Redis from REDIS_URL is left running)'}.
 `;
 }
 
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') process.stderr.write(`demo: port ${port} is taken; try PORT=8081 npm run demo\n`);
     process.exit(1);
   }
-  process.stdout.write(banner(demo.gatewayUrl, demo.upstreamUrl, identities()));
+  process.stdout.write(banner(demo.gatewayUrl, demo.upstreamUrl, identities(), demo.ownRedis));
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -32,6 +32,8 @@ export interface Demo {
   gatewayUrl: string;
   upstreamUrl: string;
   redisUrl: string;
+  /** Whether the demo started its own redis-server (and stops it), rather than use REDIS_URL. */
+  ownRedis: boolean;
   /** The Redis hash tag of this run (a fresh one each run, see below). */
   deployment: string;
   stop(): Promise<void>;
@@ -208,6 +210,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       gatewayUrl: gateway.url,
       upstreamUrl: graph.url,
       redisUrl,
+      ownRedis: !(options.redisUrl ?? process.env.REDIS_URL),
       deployment,
       stop: stopAll,
     };
