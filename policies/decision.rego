@@ -2,7 +2,7 @@
 #
 # Input:  {"call": {method, path, query, headers, body?}, "caller": {userId, groups}}
 #         (path already normalised by src/policy/normalize-call.ts)
-# Data:   data.countersign.profileTypes / accessPolicies (from config/*.yaml, see docs/policy.md)
+# Data:   data.countersign.routeIndex / accessPolicies (from config/*.yaml, see docs/policy.md)
 # Output: {"protected": false} or {"protected": true, profileType, objectKey, operation,
 #         policies, approverGroups, requiredApprovals}
 package maa
@@ -12,15 +12,16 @@ mutation_methods := {"POST", "PUT", "PATCH", "DELETE"}
 default decision := {"protected": false}
 
 decision := result if {
-	count(route_matches) == 1
-	some m in route_matches
-	policies := enabled_policies(m.profileType)
+	input.call.method in mutation_methods
+	count(matched) == 1
+	c := candidates[matched[0]]
+	policies := enabled_policies(c.profileType)
 	count(policies) > 0
 	result := {
 		"protected": true,
-		"profileType": m.profileType,
-		"objectKey": object_key(m),
-		"operation": m.route.operation,
+		"profileType": c.profileType,
+		"objectKey": object_key(c),
+		"operation": c.route.operation,
 		"policies": sort([p.name | some p in policies]),
 		"approverGroups": sort({g | some p in policies; some g in p.approverGroups}),
 		"requiredApprovals": max([p.requiredApprovals | some p in policies]),
@@ -29,48 +30,46 @@ decision := result if {
 
 # Two profile types claiming one call cannot be decided: the configuration loader refuses
 # overlapping routes, and should it ever happen this answer fails the shape check, which denies.
-decision := {"protected": true, "ambiguous": sort([m.profileType | some m in route_matches])} if {
-	count(route_matches) > 1
+decision := {"protected": true, "ambiguous": sort([candidates[i].profileType | some i in matched])} if {
+	input.call.method in mutation_methods
+	count(matched) > 1
 }
 
-# Exact-length routes win over `{rest...}` routes, so a profile type can name its sub-routes
-# precisely and still cover every other change below an object.
-route_matches := exact_matches if count(exact_matches) > 0
+# Only routes of this method whose first segment could match are looked at: routeIndex is built
+# from the profile types when the YAML is loaded (METHOD -> lower-case first literal, or "{}"
+# for a parameter, -> routes), so a decision does not walk every route of every profile type.
+candidates := array.concat(indexed_routes(lowered_segments[0]), indexed_routes("{}"))
+
+indexed_routes(key) := routes if {
+	routes := data.countersign.routeIndex[input.call.method][key]
+} else := []
+
+# Positions in candidates of the routes that match. Exact-length routes win over `{rest...}`
+# routes, so a profile type can name its sub-routes precisely and still cover every other
+# change below an object.
+matched := exact_matches if count(exact_matches) > 0
 
 else := rest_matches
 
-exact_matches contains m if {
-	some name, pt in data.countersign.profileTypes
-	some route in pt.routes
-	not route.rest
-	method_matches(route.method)
-	segs := path_segments(pt.caseInsensitive)
-	count(segs) == count(route.literals)
-	every i, lit in route.literals {
-		segment_matches(lit, segs[i])
+exact_matches := [i |
+	some i, c in candidates
+	not c.route.rest
+	segs := path_segments(c.caseInsensitive)
+	count(segs) == count(c.route.literals)
+	every j, lit in c.route.literals {
+		segment_matches(lit, segs[j])
 	}
-	m := {"profileType": name, "route": route, "segments": segs, "caseInsensitive": pt.caseInsensitive}
-}
+]
 
-rest_matches contains m if {
-	some name, pt in data.countersign.profileTypes
-	some route in pt.routes
-	route.rest
-	method_matches(route.method)
-	segs := path_segments(pt.caseInsensitive)
-	count(segs) > count(route.literals)
-	every i, lit in route.literals {
-		segment_matches(lit, segs[i])
+rest_matches := [i |
+	some i, c in candidates
+	c.route.rest
+	segs := path_segments(c.caseInsensitive)
+	count(segs) > count(c.route.literals)
+	every j, lit in c.route.literals {
+		segment_matches(lit, segs[j])
 	}
-	m := {"profileType": name, "route": route, "segments": segs, "caseInsensitive": pt.caseInsensitive}
-}
-
-method_matches(method) if {
-	input.call.method in mutation_methods
-	method == input.call.method
-}
-
-method_matches("*") if input.call.method in mutation_methods
+]
 
 # A null literal is a template parameter such as {id}: any one segment.
 segment_matches(null, _)
@@ -80,9 +79,14 @@ segment_matches(lit, seg) if {
 	lit == seg
 }
 
-path_segments(true) := [s | some s in split(lower(input.call.path), "/"); s != ""]
+# Rules, not functions, so each is computed once per evaluation rather than once per route.
+path_segments(true) := lowered_segments
 
-path_segments(false) := [s | some s in split(input.call.path, "/"); s != ""]
+path_segments(false) := exact_segments
+
+lowered_segments := [s | some s in split(lower(input.call.path), "/"); s != ""]
+
+exact_segments := [s | some s in split(input.call.path, "/"); s != ""]
 
 enabled_policies(profile_type) := [p |
 	some p in data.countersign.accessPolicies
@@ -92,20 +96,20 @@ enabled_policies(profile_type) := [p |
 
 # The object is the path up to the route's first parameter (the app, not its assignment),
 # so that at most one open request exists per object whatever sub-route it goes through.
-object_key(m) := sprintf("%s:/%s", [m.profileType, concat("/", array.slice(m.segments, 0, m.route.objectLength))]) if {
-	m.route.objectLength > 0
+object_key(c) := sprintf("%s:/%s", [c.profileType, concat("/", array.slice(path_segments(c.caseInsensitive), 0, c.route.objectLength))]) if {
+	c.route.objectLength > 0
 }
 
 # A create names no object yet: key on the collection and the new object's displayName, so two
 # creates of differently named objects do not collide; nameless creates share one key.
-object_key(m) := sprintf("%s:/%s#create:%s", [m.profileType, concat("/", m.segments), display_name(m.caseInsensitive)]) if {
-	m.route.objectLength == 0
-	display_name(m.caseInsensitive) != ""
+object_key(c) := sprintf("%s:/%s#create:%s", [c.profileType, concat("/", path_segments(c.caseInsensitive)), display_name(c.caseInsensitive)]) if {
+	c.route.objectLength == 0
+	display_name(c.caseInsensitive) != ""
 }
 
-object_key(m) := sprintf("%s:/%s#create", [m.profileType, concat("/", m.segments)]) if {
-	m.route.objectLength == 0
-	display_name(m.caseInsensitive) == ""
+object_key(c) := sprintf("%s:/%s#create", [c.profileType, concat("/", path_segments(c.caseInsensitive))]) if {
+	c.route.objectLength == 0
+	display_name(c.caseInsensitive) == ""
 }
 
 display_name(true) := lower(raw_display_name)

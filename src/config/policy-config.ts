@@ -12,9 +12,20 @@ import { loadRoles, type Roles } from './roles';
 /** The document the Rego policy reads as `data.countersign`. docs/policy.md describes it. */
 export interface PolicyData {
   profileTypes: Record<string, { caseInsensitive: boolean; routes: CompiledRoute[] }>;
+  /** METHOD → lower-case first literal (or "{}" when the template starts with a parameter) → routes. */
+  routeIndex: Record<string, Record<string, RouteIndexEntry[]>>;
   accessPolicies: Pick<AccessPolicy, 'name' | 'profileType' | 'approverGroups' | 'requiredApprovals' | 'enabled'>[];
   roles: Roles;
 }
+
+export interface RouteIndexEntry {
+  profileType: string;
+  caseInsensitive: boolean;
+  route: CompiledRoute;
+}
+
+/** Methods a route can protect; a route with method "*" is indexed under each. */
+const MUTATION_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export interface PolicyConfig {
   profileTypes: LoadedProfileType[];
@@ -47,8 +58,28 @@ export function loadPolicyConfig(configDir: string): PolicyConfig {
       requiredApprovals,
       enabled,
     })),
+    routeIndex: buildRouteIndex(profileTypes),
     roles,
   };
   const dataHash = createHash('sha256').update(JSON.stringify(data)).digest('hex');
   return { profileTypes, accessPolicies, roles, data, dataHash };
+}
+
+/**
+ * Indexes routes by method and first segment so that the policy looks only at routes that could
+ * match a call, instead of walking every route of every profile type on every decision.
+ */
+function buildRouteIndex(profileTypes: LoadedProfileType[]): PolicyData['routeIndex'] {
+  const index: PolicyData['routeIndex'] = {};
+  for (const method of MUTATION_METHODS) index[method] = {};
+  for (const type of profileTypes) {
+    for (const route of type.compiledRoutes) {
+      const first = route.literals[0];
+      const key = typeof first === 'string' ? first.toLowerCase() : '{}';
+      for (const method of route.method === '*' ? MUTATION_METHODS : [route.method as (typeof MUTATION_METHODS)[number]]) {
+        (index[method]![key] ??= []).push({ profileType: type.name, caseInsensitive: type.caseInsensitive, route });
+      }
+    }
+  }
+  return index;
 }
