@@ -1,0 +1,167 @@
+/**
+ * `npm run bench:policy`: the in-process Wasm decision against the usual OPA sidecar pattern
+ * (`opa run --server`, HTTP keep-alive on localhost), same policy, same data, same input, same run.
+ * Then 1,000,000 in-process evaluations with heap and RSS before and after.
+ * Targets (issue 2): in-process p50 ≤ 25 µs, ≥ 10× faster than the sidecar, memory growth < 10%.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { loadPolicyConfig } from '../src/config/policy-config';
+import { createPolicyEngine } from '../src/policy/engine';
+import { normalizeCall } from '../src/policy/normalize-call';
+import { PROJECT_ROOT, resolveOpaBin } from '../src/policy/opa-cli';
+import type { DecisionInput } from '../src/policy/types';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const IN_PROCESS_SAMPLES = 200_000;
+const SIDECAR_SAMPLES = 5_000;
+const SOAK = 1_000_000;
+
+const policiesDir = join(PROJECT_ROOT, 'policies');
+const configDir = join(PROJECT_ROOT, 'config');
+
+function percentile(sorted: Float64Array, p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+function summarize(samplesNs: Float64Array, totalNs: number): { perSec: number; p50: number; p99: number } {
+  const sorted = Float64Array.from(samplesNs).sort();
+  return { perSec: (samplesNs.length / totalNs) * 1e9, p50: percentile(sorted, 50) / 1000, p99: percentile(sorted, 99) / 1000 };
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function post(agent: Agent, port: number, path: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`opa answered ${res.statusCode}: ${text}`))));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function main(): Promise<void> {
+  const normalized = normalizeCall(
+    { method: 'PATCH', url: '/deviceAppManagement/mobileApps/42', headers: { 'content-type': 'application/json' } },
+    { caseInsensitive: true },
+  );
+  if (!normalized.ok) throw new Error(normalized.reason);
+  const input: DecisionInput = {
+    call: { ...normalized.call, body: { displayName: 'Contoso Portal', '@odata.type': '#microsoft.graph.win32LobApp' } },
+    caller: { userId: 'alice', groups: ['helpdesk', 'intune-admins'] },
+  };
+
+  const engine = await createPolicyEngine({ policiesDir, configDir });
+  const expected = JSON.stringify(engine.decide(input));
+
+  // In-process.
+  for (let i = 0; i < 20_000; i++) engine.decide(input);
+  const inProc = new Float64Array(IN_PROCESS_SAMPLES);
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < IN_PROCESS_SAMPLES; i++) {
+    const s = process.hrtime.bigint();
+    engine.decide(input);
+    inProc[i] = Number(process.hrtime.bigint() - s);
+  }
+  const inProcess = summarize(inProc, Number(process.hrtime.bigint() - t0));
+
+  // Sidecar: the same Rego and data, served by `opa run --server`.
+  const work = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
+  const dataFile = join(work, 'data.json');
+  writeFileSync(dataFile, JSON.stringify({ countersign: loadPolicyConfig(configDir).data }));
+  const port = await freePort();
+  const opa = spawn(resolveOpaBin(), ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error', '--ignore', '*_test.rego', policiesDir, dataFile], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // OPA's own warnings (e.g. about running as root) would break the table; shown only on failure.
+  let opaStderr = '';
+  opa.stderr?.on('data', (chunk: Buffer) => (opaStderr = (opaStderr + chunk.toString()).slice(-4000)));
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  let sidecar: { perSec: number; p50: number; p99: number };
+  try {
+    const body = JSON.stringify({ input });
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      try {
+        await post(agent, port, '/v1/data/maa/decision', body);
+        break;
+      } catch (error) {
+        if (Date.now() > deadline) throw new Error(`opa run --server did not answer: ${String(error)}\n${opaStderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const answer = JSON.stringify((JSON.parse(await post(agent, port, '/v1/data/maa/decision', body)) as { result: unknown }).result);
+    if (JSON.stringify(JSON.parse(answer), Object.keys(JSON.parse(expected)).sort()) !== JSON.stringify(JSON.parse(expected), Object.keys(JSON.parse(expected)).sort())) {
+      throw new Error(`the sidecar decided differently: ${answer} vs ${expected}`);
+    }
+    for (let i = 0; i < 500; i++) await post(agent, port, '/v1/data/maa/decision', body);
+    const side = new Float64Array(SIDECAR_SAMPLES);
+    const t1 = process.hrtime.bigint();
+    for (let i = 0; i < SIDECAR_SAMPLES; i++) {
+      const s = process.hrtime.bigint();
+      await post(agent, port, '/v1/data/maa/decision', body);
+      side[i] = Number(process.hrtime.bigint() - s);
+    }
+    sidecar = summarize(side, Number(process.hrtime.bigint() - t1));
+  } finally {
+    agent.destroy();
+    opa.kill();
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  // Soak: 1,000,000 evaluations; memory measured after a full collection each side.
+  gc();
+  const before = process.memoryUsage();
+  for (let i = 0; i < SOAK; i++) engine.decide(input);
+  gc();
+  const afterSoak = process.memoryUsage();
+  await engine.close();
+
+  const mb = (n: number): string => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  const pct = (a: number, b: number): string => `${(((b - a) / a) * 100).toFixed(1)}%`;
+  const f = (n: number): string => n.toFixed(1);
+  const ratio = sidecar.p50 / inProcess.p50;
+  const rows = [
+    ['', 'decisions/s', 'p50 µs', 'p99 µs'],
+    ['in-process Wasm', Math.round(inProcess.perSec).toLocaleString('en'), f(inProcess.p50), f(inProcess.p99)],
+    ['opa run --server (HTTP keep-alive)', Math.round(sidecar.perSec).toLocaleString('en'), f(sidecar.p50), f(sidecar.p99)],
+  ];
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]): string => `| ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join(' | ')} |`;
+  const out = [
+    line(rows[0]!),
+    `|${widths.map((w, c) => (c === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    line(rows[1]!),
+    line(rows[2]!),
+    '',
+    `sidecar p50 / in-process p50: ${ratio.toFixed(1)}x (target >= 10x)   in-process p50 target <= 25 µs`,
+    `memory over ${SOAK.toLocaleString('en')} evaluations: heap ${mb(before.heapUsed)} -> ${mb(afterSoak.heapUsed)} (${pct(before.heapUsed, afterSoak.heapUsed)}), ` +
+      `RSS ${mb(before.rss)} -> ${mb(afterSoak.rss)} (${pct(before.rss, afterSoak.rss)}) (target < 10%)`,
+  ];
+  const pass = inProcess.p50 <= 25 && ratio >= 10 && afterSoak.heapUsed < before.heapUsed * 1.1 && afterSoak.rss < before.rss * 1.1;
+  out.push(pass ? 'all targets met' : 'TARGETS MISSED');
+  process.stdout.write(`${out.join('\n')}\n`);
+  process.exitCode = pass ? 0 : 1;
+}
+
+await main();
