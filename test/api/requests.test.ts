@@ -103,6 +103,12 @@ describe('approval API', () => {
     assert.equal(shown.body.completion.upstreamStatus, 200);
     assert.deepEqual(shown.body.history.map((e: { action: string }) => e.action), ['create', 'approve', 'begin-complete', 'finish-complete']);
     expectError(await h.http.post(api(`/requests/${id}/complete`)).set('authorization', auth('alice')), 409, 'INVALID_STATE');
+    // Invariant 6: every state change left an audit event, the same as the history.
+    const audit = await h.http.get(api(`/audit?requestId=${id}`)).set('authorization', auth('alice'));
+    assert.deepEqual(
+      audit.body.items.map((e: { action: string; to: string }) => `${e.action}:${e.to}`),
+      shown.body.history.map((e: { action: string; to: string }) => `${e.action}:${e.to}`),
+    );
     // The object is free again once the request ended.
     await park();
   });

@@ -36,13 +36,15 @@ export const auth = (user: UserName): string => `Bearer ${USERS[user].token}`;
 
 /** What one test file shares: redis-server, the policy engine, identity. */
 export interface Suite {
+  configDir: string;
   redis: TestRedis;
   policy: PolicyEngine;
   identity: Identity;
   close(): Promise<void>;
 }
 
-export async function startSuite(): Promise<Suite> {
+/** `configDir` replaces config/ (access policies, profile types, roles) for tests that need other policies. */
+export async function startSuite(options: { configDir?: string } = {}): Promise<Suite> {
   const dir = mkdtempSync(join(tmpdir(), 'countersign-gw-'));
   const tokensFile = join(dir, 'tokens.yaml');
   writeFileSync(
@@ -50,9 +52,11 @@ export async function startSuite(): Promise<Suite> {
     `tokens:\n${Object.values(USERS).map((u) => `  - { token: ${u.token}, userId: ${u.userId}, groups: [${u.groups.join(', ')}] }`).join('\n')}\n`,
   );
   const identity = await createIdentity({ staticTokensFile: tokensFile });
-  const policy = await createPolicyEngine({ policiesDir: join(PROJECT_ROOT, 'policies'), configDir: join(PROJECT_ROOT, 'config') });
+  const configDir = options.configDir ?? join(PROJECT_ROOT, 'config');
+  const policy = await createPolicyEngine({ policiesDir: join(PROJECT_ROOT, 'policies'), configDir });
   const redis = await startRedis();
   return {
+    configDir,
     redis,
     policy,
     identity,
@@ -93,7 +97,7 @@ export async function startHarness(
       listen: { host: '127.0.0.1', port: 0 },
       upstream: { url: upstream.url, timeoutMs: 5_000, caseInsensitivePaths: true, ...overrides.upstream },
       redis: { url: suite.redis.url, deployment },
-      policy: { policiesDir: join(PROJECT_ROOT, 'policies'), configDir: join(PROJECT_ROOT, 'config'), watch: false },
+      policy: { policiesDir: join(PROJECT_ROOT, 'policies'), configDir: suite.configDir, watch: false },
       identity: { staticTokensFile: join(PROJECT_ROOT, 'config/demo/tokens.yaml') },
       console: { enabled: false, showDemoIdentities: false, ...overrides.console },
       requests: { ...overrides.requests },

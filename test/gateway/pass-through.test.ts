@@ -135,4 +135,18 @@ describe('pass-through', () => {
     assert.equal(unknown.body.error.code, 'NOT_FOUND');
     assert.deepEqual(h.upstream.calls.map((c) => `${c.method} ${c.url}`), ['GET /some/read', 'POST /users']);
   });
+
+  test('the console is mounted at /maa/console/ when enabled, with the demo identities when asked', async () => {
+    await h.close();
+    h = await startHarness(suite, { console: { enabled: true, showDemoIdentities: true } });
+    const page = await h.http.get('/maa/console/');
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers['content-type']), /text\/html/);
+    const demo = await h.http.get('/maa/console/demo-identities.json');
+    assert.equal(demo.status, 200);
+    assert.ok(demo.body.items.some((i: { userId: string }) => i.userId === 'alice'));
+    // Not a gateway route: a look-alike path goes to the upstream.
+    await h.http.get('/maa/consoles');
+    assert.deepEqual(h.upstream.calls.map((c) => c.url), ['/maa/consoles']);
+  });
 });
