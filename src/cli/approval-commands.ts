@@ -295,7 +295,10 @@ async function completeCommand(args: string[], io: CliIo): Promise<number> {
   if (values.json) {
     writeJson(io, { requestId: id, requestStatus: requestStatus ?? null, upstream: { status: answer.status, contentType, body: answer.json ?? answer.text } });
   }
-  io.stderr(`${still} (${detail}); try complete again later\n`);
+  if (requestStatus === 'unknown') {
+    // The upstream may have acted (Redis failed after the send): never suggest a blind retry.
+    io.stderr(`request ${id}: the upstream answered ${answer.status} but the outcome could not be recorded; check the upstream, then if needed: countersign complete ${id} --confirm-resend\n`);
+  } else io.stderr(`${still} (${detail}); try complete again later\n`);
   return ExitCode.unavailable;
 }
 
