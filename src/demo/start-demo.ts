@@ -96,9 +96,11 @@ async function startOwnRedis(dataDir: string): Promise<{ url: string; stop(): Pr
   mkdirSync(dataDir, { recursive: true });
   const lock = join(dataDir, 'demo.lock');
   if (existsSync(lock)) {
-    const pid = Number(readFileSync(lock, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && pidAlive(pid)) {
-      throw new DemoError(`demo: another demo (pid ${pid}) uses ${dataDir}; stop it first, or set REDIS_URL or COUNTERSIGN_DEMO_DATA_DIR`);
+    // "<demo pid> <redis-server pid>": a redis-server left behind by a killed demo still writes here too.
+    const pids = readFileSync(lock, 'utf8').trim().split(/\s+/).map(Number);
+    const alive = pids.find((pid) => Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid));
+    if (alive !== undefined) {
+      throw new DemoError(`demo: process ${alive} (another demo or its redis-server) uses ${dataDir}; stop it first, or set REDIS_URL or COUNTERSIGN_DEMO_DATA_DIR`);
     }
   }
   writeFileSync(lock, `${process.pid}\n`);
@@ -117,6 +119,7 @@ async function startOwnRedis(dataDir: string): Promise<{ url: string; stop(): Pr
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const spawnError = new Promise<Error>((resolveError) => child.once('error', resolveError));
+  if (child.pid) writeFileSync(lock, `${process.pid} ${child.pid}\n`);
 
   const release = () => rmSync(lock, { force: true });
   const stop = async () => {
