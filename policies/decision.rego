@@ -2,7 +2,7 @@
 #
 # Input:  {"call": {method, path, query, headers, body?}, "caller": {userId, groups}}
 #         (path already normalised by src/policy/normalize-call.ts)
-# Data:   data.countersign.routeIndex / accessPolicies (from config/*.yaml, see docs/policy.md)
+# Data:   data.countersign.routeIndex / apiVersionSegments / profileTypes / accessPolicies (from config/*.yaml, see docs/policy.md)
 # Output: {"protected": false} or {"protected": true, profileType, objectKey, operation,
 #         policies, approverGroups, requiredApprovals}
 package maa
@@ -14,7 +14,8 @@ default decision := {"protected": false}
 decision := result if {
 	input.call.method in mutation_methods
 	count(matched) == 1
-	c := candidates[matched[0]]
+	m := candidates[matched[0]]
+	c := object.union(m.entry, {"offset": m.offset})
 	policies := enabled_policies(c.profileType)
 	count(policies) > 0
 	result := {
@@ -30,7 +31,7 @@ decision := result if {
 
 # Two profile types claiming one call cannot be decided: the configuration loader refuses
 # overlapping routes, and should it ever happen this answer fails the shape check, which denies.
-decision := {"protected": true, "ambiguous": sort([candidates[i].profileType | some i in matched])} if {
+decision := {"protected": true, "ambiguous": sort([candidates[i].entry.profileType | some i in matched])} if {
 	input.call.method in mutation_methods
 	count(matched) > 1
 }
@@ -38,11 +39,31 @@ decision := {"protected": true, "ambiguous": sort([candidates[i].profileType | s
 # Only routes of this method whose first segment could match are looked at: routeIndex is built
 # from the profile types when the YAML is loaded (METHOD -> lower-case first literal, or "{}"
 # for a parameter, -> routes), so a decision does not walk every route of every profile type.
-candidates := array.concat(indexed_routes(lowered_segments[0]), indexed_routes("{}"))
+#
+# A route may start at segment 0, or at segment 1 when segment 0 is an API version segment of the
+# route's profile type (`/v1.0/…`, `/beta/…`: profileTypes[name].apiVersions). Both readings are
+# tried, so a call is claimed with or without its version; each candidate carries its offset, and
+# the object key is built from the segments after the version, so `/v1.0/x/42` and `/x/42` are
+# one object with one open request.
+candidates := array.concat(plain_candidates, versioned_candidates)
+
+plain_candidates := [{"offset": 0, "entry": e} |
+	some e in array.concat(indexed_routes(lowered_segments[0]), indexed_routes("{}"))
+]
+
+versioned_candidates := [{"offset": 1, "entry": e} |
+	count(lowered_segments) > 1
+	data.countersign.apiVersionSegments[lowered_segments[0]]
+	some e in array.concat(indexed_routes(lowered_segments[1]), indexed_routes("{}"))
+	version_allowed(e)
+]
 
 indexed_routes(key) := routes if {
 	routes := data.countersign.routeIndex[input.call.method][key]
 } else := []
+
+# The version segment must be one of the route's own profile type, compared with the type's case rule.
+version_allowed(e) if path_segments(e.caseInsensitive)[0] in data.countersign.profileTypes[e.profileType].apiVersions
 
 # Positions in candidates of the routes that match. Exact-length routes win over `{rest...}`
 # routes, so a profile type can name its sub-routes precisely and still cover every other
@@ -53,21 +74,21 @@ else := rest_matches
 
 exact_matches := [i |
 	some i, c in candidates
-	not c.route.rest
-	segs := path_segments(c.caseInsensitive)
-	count(segs) == count(c.route.literals)
-	every j, lit in c.route.literals {
-		segment_matches(lit, segs[j])
+	not c.entry.route.rest
+	segs := path_segments(c.entry.caseInsensitive)
+	count(segs) - c.offset == count(c.entry.route.literals)
+	every j, lit in c.entry.route.literals {
+		segment_matches(lit, segs[j + c.offset])
 	}
 ]
 
 rest_matches := [i |
 	some i, c in candidates
-	c.route.rest
-	segs := path_segments(c.caseInsensitive)
-	count(segs) > count(c.route.literals)
-	every j, lit in c.route.literals {
-		segment_matches(lit, segs[j])
+	c.entry.route.rest
+	segs := path_segments(c.entry.caseInsensitive)
+	count(segs) - c.offset > count(c.entry.route.literals)
+	every j, lit in c.entry.route.literals {
+		segment_matches(lit, segs[j + c.offset])
 	}
 ]
 
@@ -96,21 +117,24 @@ enabled_policies(profile_type) := [p |
 
 # The object is the path up to the route's first parameter (the app, not its assignment),
 # so that at most one open request exists per object whatever sub-route it goes through.
-object_key(c) := sprintf("%s:/%s", [c.profileType, concat("/", array.slice(path_segments(c.caseInsensitive), 0, c.route.objectLength))]) if {
+object_key(c) := sprintf("%s:/%s", [c.profileType, concat("/", array.slice(path_segments(c.caseInsensitive), c.offset, c.offset + c.route.objectLength))]) if {
 	c.route.objectLength > 0
 }
 
 # A create names no object yet: key on the collection and the new object's displayName, so two
 # creates of differently named objects do not collide; nameless creates share one key.
-object_key(c) := sprintf("%s:/%s#create:%s", [c.profileType, concat("/", path_segments(c.caseInsensitive)), display_name(c.caseInsensitive)]) if {
+object_key(c) := sprintf("%s:/%s#create:%s", [c.profileType, object_path(c), display_name(c.caseInsensitive)]) if {
 	c.route.objectLength == 0
 	display_name(c.caseInsensitive) != ""
 }
 
-object_key(c) := sprintf("%s:/%s#create", [c.profileType, concat("/", path_segments(c.caseInsensitive))]) if {
+object_key(c) := sprintf("%s:/%s#create", [c.profileType, object_path(c)]) if {
 	c.route.objectLength == 0
 	display_name(c.caseInsensitive) == ""
 }
+
+# The collection's path without the API version segment.
+object_path(c) := concat("/", array.slice(path_segments(c.caseInsensitive), c.offset, count(path_segments(c.caseInsensitive))))
 
 display_name(true) := lower(raw_display_name)
 

@@ -6,14 +6,14 @@ import data.maa
 
 fixture := {
 	"profileTypes": {
-		"apps": {"caseInsensitive": true, "routes": [
+		"apps": {"caseInsensitive": true, "apiVersions": ["v1.0", "beta"], "routes": [
 			{"method": "POST", "operation": "create", "literals": ["deviceappmanagement", "mobileapps"], "rest": false, "objectLength": 0},
 			{"method": "PATCH", "operation": "modify", "literals": ["deviceappmanagement", "mobileapps", null], "rest": false, "objectLength": 3},
 			{"method": "DELETE", "operation": "delete", "literals": ["deviceappmanagement", "mobileapps", null], "rest": false, "objectLength": 3},
 			{"method": "POST", "operation": "assign", "literals": ["deviceappmanagement", "mobileapps", null, "assign"], "rest": false, "objectLength": 3},
 			{"method": "*", "operation": "modify", "literals": ["deviceappmanagement", "mobileapps", null], "rest": true, "objectLength": 3},
 		]},
-		"Scripts": {"caseInsensitive": false, "routes": [
+		"Scripts": {"caseInsensitive": false, "apiVersions": ["V1"], "routes": [
 			{"method": "PATCH", "operation": "modify", "literals": ["Scripts", null], "rest": false, "objectLength": 2},
 			{"method": "POST", "operation": "modify", "literals": ["Scripts", "reindex"], "rest": false, "objectLength": 2},
 			{"method": "POST", "operation": "create", "literals": ["Scripts"], "rest": false, "objectLength": 0},
@@ -28,8 +28,14 @@ fixture := {
 	"roles": {"auditorGroups": ["auditors"]},
 }
 
-# The route index that src/config/policy-config.ts builds, built here from the fixture's profile types.
-with_index(f) := object.union(f, {"routeIndex": route_index(f.profileTypes)})
+# The route index and version segments that src/config/policy-config.ts builds, built here from
+# the fixture's profile types.
+with_index(f) := object.union(f, {"routeIndex": route_index(f.profileTypes), "apiVersionSegments": version_segments(f.profileTypes)})
+
+version_segments(pts) := {lower(v): true |
+	some pt in pts
+	some v in object.get(pt, "apiVersions", [])
+}
 
 indexed := with_index(fixture)
 
@@ -187,4 +193,68 @@ test_case_sensitive_create_keeps_display_name_case if {
 	d := maa.decision with input as {"call": {"method": "POST", "path": "/Scripts", "query": {}, "headers": {}, "body": {"displayName": "Nightly Cleanup"}}, "caller": {"userId": "alice", "groups": []}}
 		with data.countersign as indexed
 	d.objectKey == "Scripts:/Scripts#create:Nightly Cleanup"
+}
+
+# API version segments (/v1.0/, /beta/): matched with or without, one object key either way.
+
+test_versioned_path_is_protected_with_the_same_object_key if {
+	plain := maa.decision with input as call("PATCH", "/deviceappmanagement/mobileapps/42") with data.countersign as indexed
+	v1 := maa.decision with input as call("PATCH", "/v1.0/deviceappmanagement/mobileapps/42") with data.countersign as indexed
+	beta := maa.decision with input as call("PATCH", "/beta/deviceappmanagement/mobileapps/42") with data.countersign as indexed
+	v1 == plain
+	beta == plain
+	v1.objectKey == "apps:/deviceappmanagement/mobileapps/42"
+}
+
+test_versioned_sub_routes_and_rest_routes_match if {
+	a := maa.decision with input as call("POST", "/v1.0/deviceappmanagement/mobileapps/42/assign") with data.countersign as indexed
+	a.operation == "assign"
+	a.objectKey == "apps:/deviceappmanagement/mobileapps/42"
+	r := maa.decision with input as call("POST", "/beta/deviceappmanagement/mobileapps/42/microsoft.graph.win32lobapp/contentversions") with data.countersign as indexed
+	r.operation == "modify"
+	r.objectKey == "apps:/deviceappmanagement/mobileapps/42"
+}
+
+test_versioned_create_keys_like_the_plain_create if {
+	body := {"displayName": "Portal"}
+	plain := maa.decision with input as create_call(body) with data.countersign as indexed
+	v := maa.decision with input as {"call": {"method": "POST", "path": "/v1.0/deviceappmanagement/mobileapps", "query": {}, "headers": {}, "body": body}, "caller": {"userId": "alice", "groups": []}}
+		with data.countersign as indexed
+	v.objectKey == plain.objectKey
+	v.objectKey == "apps:/deviceappmanagement/mobileapps#create:portal"
+}
+
+test_version_segment_case_follows_the_profile_type if {
+	upper := maa.decision with input as call("PATCH", "/V1.0/DeviceAppManagement/MobileApps/42") with data.countersign as indexed
+	upper.objectKey == "apps:/deviceappmanagement/mobileapps/42"
+	s := maa.decision with input as call("PATCH", "/V1/Scripts/Xy") with data.countersign as indexed
+	s.objectKey == "Scripts:/Scripts/Xy"
+	lower_v := maa.decision with input as call("PATCH", "/v1/Scripts/Xy") with data.countersign as indexed
+	lower_v == {"protected": false}
+}
+
+test_unknown_version_segment_is_not_stripped if {
+	d := maa.decision with input as call("PATCH", "/v2.0/deviceappmanagement/mobileapps/42") with data.countersign as indexed
+	d == {"protected": false}
+}
+
+test_version_segments_belong_to_their_profile_type if {
+	other_version := maa.decision with input as call("PATCH", "/V1/deviceappmanagement/mobileapps/42") with data.countersign as indexed
+	other_version == {"protected": false}
+	other_type := maa.decision with input as call("PATCH", "/beta/Scripts/Xy") with data.countersign as indexed
+	other_type == {"protected": false}
+}
+
+test_no_configured_versions_means_no_prefix if {
+	types := object.union(object.remove(fixture.profileTypes, ["apps"]), {"apps": object.remove(fixture.profileTypes.apps, ["apiVersions"])})
+	unversioned := object.union(object.remove(fixture, ["profileTypes"]), {"profileTypes": types})
+	d := maa.decision with input as call("PATCH", "/v1.0/deviceappmanagement/mobileapps/42") with data.countersign as with_index(unversioned)
+	d == {"protected": false}
+	e := maa.decision with input as call("PATCH", "/deviceappmanagement/mobileapps/42") with data.countersign as with_index(unversioned)
+	e.protected
+}
+
+test_version_segment_alone_is_not_an_object if {
+	d := maa.decision with input as call("POST", "/v1.0") with data.countersign as indexed
+	d == {"protected": false}
 }

@@ -11,7 +11,9 @@ import { loadRoles, type Roles } from './roles';
 
 /** The document the Rego policy reads as `data.countersign`. docs/policy.md describes it. */
 export interface PolicyData {
-  profileTypes: Record<string, { caseInsensitive: boolean; routes: CompiledRoute[] }>;
+  profileTypes: Record<string, { caseInsensitive: boolean; apiVersions: string[]; routes: CompiledRoute[] }>;
+  /** Every profile type's version segments in lower case → true: a quick test before the per-type check. */
+  apiVersionSegments: Record<string, true>;
   /** METHOD → lower-case first literal (or "{}" when the template starts with a parameter) → routes. */
   routeIndex: Record<string, Record<string, RouteIndexEntry[]>>;
   accessPolicies: Pick<AccessPolicy, 'name' | 'profileType' | 'approverGroups' | 'requiredApprovals' | 'enabled'>[];
@@ -49,8 +51,9 @@ export function loadPolicyConfig(configDir: string): PolicyConfig {
   const roles = loadRoles(configDir);
   const data: PolicyData = {
     profileTypes: Object.fromEntries(
-      profileTypes.map((t) => [t.name, { caseInsensitive: t.caseInsensitive, routes: t.compiledRoutes }]),
+      profileTypes.map((t) => [t.name, { caseInsensitive: t.caseInsensitive, apiVersions: t.compiledApiVersions, routes: t.compiledRoutes }]),
     ),
+    apiVersionSegments: Object.fromEntries(profileTypes.flatMap((t) => t.apiVersions.map((v) => [v.toLowerCase(), true] as const))),
     accessPolicies: accessPolicies.map(({ name, profileType, approverGroups, requiredApprovals, enabled }) => ({
       name,
       profileType,

@@ -21,6 +21,17 @@ const schema = {
     name: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$', description: 'a name of letters, digits, _ and -, starting with a letter' },
     description: { type: 'string', maxLength: 1000 },
     caseInsensitive: { type: 'boolean', default: false },
+    apiVersions: {
+      type: 'array',
+      maxItems: 20,
+      uniqueItems: true,
+      default: [],
+      items: {
+        type: 'string',
+        pattern: '^[A-Za-z0-9][A-Za-z0-9._~-]{0,31}$',
+        description: 'one path segment such as v1.0 or beta (letters, digits, ".", "_", "~", "-")',
+      },
+    },
     routes: {
       type: 'array',
       minItems: 1,
@@ -48,6 +59,7 @@ interface RawProfileType {
   name: string;
   description: string;
   caseInsensitive: boolean;
+  apiVersions: string[];
   routes: { method: string; path: string; operation: Operation }[];
 }
 
@@ -67,6 +79,10 @@ export interface CompiledRoute {
 
 /** A loaded profile type with its routes compiled for the policy. */
 export interface LoadedProfileType extends ProfileType {
+  /** As written, for display. */
+  apiVersions: string[];
+  /** As the policy compares them: lower case when the type ignores case. */
+  compiledApiVersions: string[];
   compiledRoutes: CompiledRoute[];
 }
 
@@ -116,12 +132,18 @@ function compileProfileType(raw: RawProfileType, file: YamlFile, configDir: stri
       firstParam >= 0 ? firstParam + 1 : route.operation === 'create' ? 0 : literals.length;
     return { method: route.method, operation: route.operation, literals, rest, objectLength };
   });
+  const compiledApiVersions = raw.apiVersions.map((v) => (raw.caseInsensitive ? v.toLowerCase() : v));
+  if (new Set(compiledApiVersions).size !== compiledApiVersions.length) {
+    issues.push(`${file.where(['apiVersions'])}: apiVersions: a version is listed twice (letter case is ignored for this type)`);
+  }
   if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
   const routes: ProfileRoute[] = raw.routes.map((r) => ({ path: r.path, method: r.method, operation: r.operation }));
   return {
     name: raw.name,
     description: raw.description,
     caseInsensitive: raw.caseInsensitive,
+    apiVersions: [...raw.apiVersions],
+    compiledApiVersions,
     routes,
     compiledRoutes,
     source: relative(configDir, file.path),
@@ -136,6 +158,21 @@ function crossCheck(loaded: { file: YamlFile; type: LoadedProfileType }[]): stri
     const other = seen.get(type.name);
     if (other) issues.push(`${file.where(['name'])}: profile type "${type.name}" is already defined in ${other.where(['name'])}`);
     seen.set(type.name, file);
+  }
+  // A version segment that is also the first literal of some route lets one call be read two ways
+  // (`/beta/x` as version beta + route x, or as route beta/x): refuse the configuration instead.
+  const firstLiterals = new Map<string, string>();
+  for (const { type } of loaded) {
+    type.compiledRoutes.forEach((route, i) => {
+      const first = route.literals[0];
+      if (typeof first === 'string') firstLiterals.set(first.toLowerCase(), `${type.name} routes.${i} (${type.routes[i]!.path})`);
+    });
+  }
+  for (const { file, type } of loaded) {
+    type.apiVersions.forEach((version, i) => {
+      const clash = firstLiterals.get(version.toLowerCase());
+      if (clash) issues.push(`${file.where(['apiVersions', i])}: apiVersions.${i} "${version}" is also the first segment of ${clash}; a path must read one way`);
+    });
   }
   const all = loaded.flatMap(({ file, type }) => type.compiledRoutes.map((route, i) => ({ file, type, route, i })));
   for (let a = 0; a < all.length; a++) {

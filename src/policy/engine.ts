@@ -149,10 +149,11 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
       return state().config.accessPolicies.map((p) => ({ ...p, approverGroups: [...p.approverGroups] }));
     },
     profileTypes(): ProfileType[] {
-      return state().config.profileTypes.map(({ name, description, caseInsensitive, routes, source }) => ({
+      return state().config.profileTypes.map(({ name, description, caseInsensitive, apiVersions, routes, source }) => ({
         name,
         description,
         caseInsensitive,
+        apiVersions: [...apiVersions],
         routes: routes.map((r) => ({ ...r })),
         source,
       }));

@@ -105,6 +105,12 @@ export interface ProfileType {
   description: string;
   /** Whether the upstream treats paths without regard to case (Microsoft Graph does). */
   caseInsensitive: boolean;
+  /**
+   * API version segments a call may carry before a route (`v1.0`, `beta` for Microsoft Graph):
+   * `/v1.0/deviceAppManagement/mobileApps/42` matches `/deviceAppManagement/mobileApps/{id}` with the
+   * same object key. Empty when the upstream has none. Optional here only so older callers compile.
+   */
+  apiVersions?: string[];
   routes: ProfileRoute[];
   source: string;
 }

@@ -151,4 +151,30 @@ describe('invalid files are reported with file, line and column', () => {
     assert.equal(policy?.enabled, true);
     assert.equal(policy?.source, 'access-policies/apps.yaml');
   });
+
+  test('apiVersions: shipped Graph types take v1.0 and beta; the policy data gets them; omitted means none', () => {
+    const config = loadPolicyConfig('config');
+    for (const type of config.profileTypes) assert.deepEqual(type.apiVersions, ['v1.0', 'beta'], type.name);
+    assert.deepEqual(config.data.apiVersionSegments, { 'v1.0': true, beta: true });
+    assert.deepEqual(config.data.profileTypes.apps?.apiVersions, ['v1.0', 'beta']);
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
+    assert.deepEqual(loadPolicyConfig(dir).data.profileTypes.extra?.apiVersions, []);
+  });
+
+  test('apiVersions: a case-sensitive type keeps their case; a case-insensitive one lowers them', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\napiVersions: [V2]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
+    const data = loadPolicyConfig(dir).data;
+    assert.deepEqual(data.profileTypes.extra?.apiVersions, ['V2']);
+    assert.equal(data.apiVersionSegments.v2, true);
+  });
+
+  test('apiVersions: a segment with a slash, or a version that is also a route\'s first segment', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\napiVersions: ["v1/x"]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
+    assert.match(loadError(dir).issues[0]!, /extra\.yaml:3:\d+: apiVersions\.0 must be one path segment such as v1\.0 or beta/);
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\napiVersions: [deviceManagement]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
+    assert.match(loadError(dir).issues.join('\n'), /extra\.yaml:3:\d+: apiVersions\.0 "deviceManagement" is also the first segment of \w+ routes\.\d+/);
+  });
 });
