@@ -23,10 +23,15 @@ export function setBufferedBody(req: IncomingMessage, body: Buffer): void {
   delete req.headers.expect;
 }
 
-/** A keep-alive agent for the upstream's scheme; shared by the proxy and the replay. */
-export function createUpstreamAgent(upstreamUrl: string): http.Agent {
+/**
+ * A keep-alive agent for the upstream's scheme; shared by the proxy and the replay. Its socket
+ * timeout is set once per socket (not re-armed per request, which costs on the hot path); the
+ * proxy turns a socket timeout into 504, and idle pooled sockets that time out are closed.
+ */
+export function createUpstreamAgent(upstreamUrl: string, timeoutMs: number): http.Agent {
   const options = {
     keepAlive: true,
+    timeout: timeoutMs,
     // Unlimited sockets on purpose: with a socket queue, http-proxy would end an already-read
     // request before its socket (and our proxyReq body write) arrives. See setBufferedBody.
     maxSockets: Infinity,
@@ -37,8 +42,8 @@ export function createUpstreamAgent(upstreamUrl: string): http.Agent {
 
 export interface ProxyOptions {
   target: string;
+  /** From createUpstreamAgent: it carries the upstream timeout. */
   agent: http.Agent;
-  timeoutMs: number;
   /** Called once per upstream failure, for logs and metrics. */
   onUpstreamError?: (error: NodeJS.ErrnoException, req: IncomingMessage) => void;
 }
@@ -47,7 +52,7 @@ export interface ProxyOptions {
  * Creates the proxy. Calls are forwarded with their path, query, headers and body unchanged
  * (Host becomes the upstream's). An upstream that does not answer gets our documented error:
  * 504 UPSTREAM_UNAVAILABLE on a timeout, 502 otherwise.
- * @example const proxy = createProxy({ target: 'http://127.0.0.1:9000', agent, timeoutMs: 30000 }); proxy(req, res);
+ * @example const proxy = createProxy({ target: 'http://127.0.0.1:9000', agent: createUpstreamAgent('http://127.0.0.1:9000', 30000) }); proxy(req, res);
  */
 export function createProxy(options: ProxyOptions): RequestHandler {
   return createProxyMiddleware<IncomingMessage, ServerResponse>({
@@ -60,8 +65,9 @@ export function createProxy(options: ProxyOptions): RequestHandler {
     plugins: [debugProxyErrorsPlugin, proxyEventsPlugin],
     on: {
       proxyReq(proxyReq, req) {
-        // An idle upstream socket becomes a 504: destroying with ETIMEDOUT lets `error` tell it from a reset.
-        proxyReq.setTimeout(options.timeoutMs, () => {
+        // The agent's socket timeout fires 'timeout' here; destroying with ETIMEDOUT lets `error`
+        // tell it from a reset (504, not 502).
+        proxyReq.once('timeout', () => {
           proxyReq.destroy(Object.assign(new Error('the upstream timed out'), { code: 'ETIMEDOUT' }));
         });
         const body = (req as WithBody)[BUFFERED_BODY];

@@ -50,11 +50,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const { config, policy, store, identity } = deps;
   const logger = deps.logger ?? pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.authorization', '*.token'], remove: true } });
   const metrics = createMetrics();
-  const agent = createUpstreamAgent(config.upstream.url);
+  const agent = createUpstreamAgent(config.upstream.url, config.upstream.timeoutMs);
   const proxy = createProxy({
     target: config.upstream.url,
     agent,
-    timeoutMs: config.upstream.timeoutMs,
     onUpstreamError: (error, req) => logger.warn({ code: error.code, method: req.method }, 'upstream error on a proxied call'),
   });
   const replay = createReplay({ config, store, agent, metrics, logger });

@@ -119,6 +119,17 @@ describe('pass-through', () => {
     assert.equal(res.body.error.code, 'UPSTREAM_UNAVAILABLE');
   });
 
+  test('an upstream that does not answer a read in time gives 504 UPSTREAM_UNAVAILABLE', async () => {
+    await h.close();
+    h = await startHarness(suite, { upstream: { timeoutMs: 1000 } });
+    h.upstream.respond = () => {
+      // Never answers.
+    };
+    const res = await h.http.get('/slow');
+    assert.equal(res.status, 504);
+    assert.equal(res.body.error.code, 'UPSTREAM_UNAVAILABLE');
+  });
+
   test('gateway routes are never proxied; health and metrics answer', async () => {
     assert.equal((await h.http.get('/healthz')).status, 200);
     const ready = await h.http.get('/readyz');
