@@ -95,6 +95,30 @@ describe('pass-through', () => {
     assert.match(String(res.headers['x-maa-decision-id']), /^[0-9a-f-]{36}$/);
   });
 
+  test('an unprotected mutation sent with Expect: 100-continue is forwarded with its body', async () => {
+    const body = Buffer.from('{"reason":"sync"}');
+    const res = await new Promise<{ status: number }>((resolve, reject) => {
+      const url = new URL(h.baseUrl);
+      const req = http.request({ host: url.hostname, port: url.port, method: 'POST', path: '/deviceManagement/managedDevices/1/syncDevice', agent: false, headers: { expect: '100-continue', 'content-type': 'application/json', 'content-length': body.length } });
+      req.on('continue', () => req.end(body));
+      req.on('response', (r) => {
+        r.resume();
+        r.on('end', () => resolve({ status: r.statusCode ?? 0 }));
+      });
+      req.on('error', reject);
+    });
+    assert.equal(res.status, 200);
+    assert.ok(h.upstream.calls[0]!.body.equals(body));
+    assert.equal(h.upstream.calls[0]!.headers.expect, undefined);
+  });
+
+  test('HEAD and OPTIONS are reads: proxied without a decision', async () => {
+    assert.equal((await h.http.head('/deviceAppManagement/mobileApps/42')).status, 200);
+    assert.equal((await h.http.options('/deviceAppManagement/mobileApps/42')).status, 200);
+    assert.deepEqual(h.upstream.calls.map((c) => c.method), ['HEAD', 'OPTIONS']);
+    assert.ok(!h.logs.some((l) => l.includes('"msg":"decision"')));
+  });
+
   test('invalid JSON on an unprotected mutation is still decided and forwarded as sent', async () => {
     const res = await h.http.post('/users').set('content-type', 'application/json').send('{not json');
     assert.equal(res.status, 200);
