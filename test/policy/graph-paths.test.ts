@@ -1,7 +1,8 @@
 /**
- * Bypass 1: Microsoft Graph paths start with an API version (`/v1.0/`, `/beta/`). The shipped
- * policy must protect a versioned call exactly as the unversioned one, with the same object key,
- * and `countersign explain` must say so too.
+ * Bypasses 1 and 2, end to end through normalizeCall and the shipped policy: Microsoft Graph paths
+ * start with an API version (`/v1.0/`, `/beta/`), and Graph addresses an entity by an OData key in
+ * parentheses (`mobileApps('42')`). Either way the call must be protected exactly as the plain one,
+ * with the same object key, and `countersign explain` must say so too.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -47,6 +48,22 @@ describe('API version segments in the shipped policy', () => {
     assert.ok(plain.protected && versioned.protected);
     assert.equal(versioned.objectKey, 'apps:/deviceappmanagement/mobileapps#create:contoso portal');
     assert.equal(versioned.objectKey, plain.objectKey);
+  });
+
+  test('OData key forms are the same object as the plain path', () => {
+    const plain = engine.decide(callInput('PATCH', '/deviceAppManagement/mobileApps/42'));
+    for (const url of [
+      "/deviceAppManagement/mobileApps('42')",
+      "/v1.0/deviceAppManagement/mobileApps(id='42')",
+      '/beta/deviceAppManagement/mobileApps(42)',
+      '/deviceAppManagement/mobileApps%28%2742%27%29',
+    ]) {
+      assert.deepEqual(engine.decide(callInput('PATCH', url)), plain, url);
+    }
+    const assign = engine.decide(callInput('POST', "/v1.0/deviceManagement/deviceManagementScripts('7')/assign"));
+    assert.ok(assign.protected);
+    assert.equal(assign.operation, 'assign');
+    assert.equal(assign.objectKey, 'scripts:/devicemanagement/devicemanagementscripts/7');
   });
 
   test('reads, unknown versions and unlisted routes still pass', () => {
