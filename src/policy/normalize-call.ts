@@ -58,7 +58,7 @@ export function normalizeCall(
   const rawPath = q < 0 ? url : url.slice(0, q);
   const rawQuery = q < 0 ? '' : url.slice(q + 1);
 
-  const path = normalizePath(rawPath, options.caseInsensitive);
+  const path = normalizePath(rawPath, options.caseInsensitive, !SAFE_METHODS.has(method));
   if (path instanceof Refusal) return { ok: false, reason: path.reason };
   const query = parseQuery(rawQuery);
   if (query instanceof Refusal) return { ok: false, reason: query.reason };
@@ -108,7 +108,7 @@ function forbiddenDecoded(byte: number): string | undefined {
   return undefined;
 }
 
-function normalizePath(raw: string, caseInsensitive: boolean): string | Refusal {
+function normalizePath(raw: string, caseInsensitive: boolean, mutation: boolean): string | Refusal {
   // Raw characters some servers read as separators or strip: refuse rather than guess which.
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
@@ -142,9 +142,80 @@ function normalizePath(raw: string, caseInsensitive: boolean): string | Refusal 
       out.pop();
       continue;
     }
+    // OData key syntax: `mobileApps('42')` is `mobileApps/42` to the upstream. Rewritten as one
+    // unit (name/key), so that a following ".." removes the whole segment, as the upstream does.
+    if (decoded.includes('(') || decoded.includes(')')) {
+      const keyed = odataKeySegment(decoded);
+      if (keyed instanceof Refusal) {
+        // Reads are never protected, so a form we cannot read (a function with several
+        // parameters) may still pass; a change we cannot read is refused.
+        if (mutation) return keyed;
+      } else {
+        decoded = keyed;
+      }
+    }
     out.push(caseInsensitive ? decoded.toLowerCase() : decoded);
   }
   return `/${out.join('/')}`;
+}
+
+/** A key name in `(name='value')`: an OData identifier. */
+const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Rewrites one decoded segment with OData parentheses into the path the policy matches:
+ * `mobileApps('42')` and `mobileApps(id='42')` → `mobileApps/42` (`''` inside quotes is one `'`),
+ * `mobileApps(42)` → `mobileApps/42`, `delta()` → `delta`. A form with two readings (a composite
+ * key, nested or unbalanced parentheses, text after `)`) is refused rather than guessed.
+ */
+function odataKeySegment(segment: string): string | Refusal {
+  const open = segment.indexOf('(');
+  if (open < 0) return refuse('")" without "(" in a path segment');
+  if (open === 0) return refuse('"(" at the start of a path segment: a key needs a name before it');
+  const name = segment.slice(0, open);
+  if (name.includes(')') || name.includes("'")) return refuse('unbalanced parentheses or quote in a path segment');
+  if (segment.charCodeAt(segment.length - 1) !== 0x29) return refuse('text after ")" in a path segment, or an unclosed "("');
+  const inner = segment.slice(open + 1, -1);
+  if (inner === '') return name;
+  // One pass with quotes in mind: parentheses or a comma outside quotes mean another reading.
+  let inQuote = false;
+  let eq = -1;
+  for (let i = 0; i < inner.length; i++) {
+    const c = inner.charCodeAt(i);
+    if (c === 0x27) inQuote = !inQuote; // '' inside quotes toggles twice: still inside
+    else if (inQuote) continue;
+    else if (c === 0x28 || c === 0x29) return refuse('nested parentheses in a path segment');
+    else if (c === 0x2c) return refuse('a composite key (several values in parentheses) cannot be judged; address the object by one key');
+    else if (c === 0x3d) {
+      if (eq >= 0) return refuse('two "=" in a key in parentheses');
+      eq = i;
+    }
+  }
+  if (inQuote) return refuse('unbalanced quote in a key in parentheses');
+  let value = inner;
+  if (eq >= 0) {
+    if (!KEY_NAME.test(inner.slice(0, eq))) return refuse('a named key in parentheses needs a name such as id=');
+    value = inner.slice(eq + 1);
+  }
+  let key: string;
+  if (value.charCodeAt(0) === 0x27) {
+    // The quote scan above ended outside quotes, so value is '…' with doubled quotes inside,
+    // unless text follows the closing quote ('a'b' toggles back in and out).
+    if (value.length < 2 || value.charCodeAt(value.length - 1) !== 0x27) return refuse('text after the closing quote of a key');
+    const body = value.slice(1, -1);
+    for (let i = 0; i < body.length; i++) {
+      if (body.charCodeAt(i) !== 0x27) continue;
+      if (body.charCodeAt(i + 1) !== 0x27) return refuse('text after the closing quote of a key');
+      i++;
+    }
+    key = body.replaceAll("''", "'");
+  } else {
+    if (value.includes("'")) return refuse('a quote inside an unquoted key');
+    key = value;
+  }
+  if (key === '') return refuse('an empty key in parentheses');
+  if (key === '.' || key === '..') return refuse('a dot segment as a key in parentheses');
+  return `${name}/${key}`;
 }
 
 function parseQuery(raw: string): Record<string, string | string[]> | Refusal {
