@@ -14,7 +14,12 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** The object body of an action call, `{}` when there is none. */
 function bodyObject(req: Request): Record<string, unknown> {
   const body: unknown = req.body;
-  if (body === undefined || body === null) return {};
+  if (body === undefined || body === null) {
+    // A body that express.json did not parse was not JSON: refused, not ignored.
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > 0 || req.headers['transfer-encoding'] !== undefined) throw new ApiError('VALIDATION_FAILED', {}, 'the body must be JSON (Content-Type: application/json)');
+    return {};
+  }
   if (typeof body !== 'object' || Array.isArray(body)) throw new ApiError('VALIDATION_FAILED', {}, 'the body must be a JSON object');
   return body as Record<string, unknown>;
 }

@@ -131,6 +131,7 @@ describe('approval API', () => {
     expectError(await h.http.post(api(`/requests/${id}/approve`)).set('authorization', auth('bob')).set('content-type', 'application/json').send('{"notes":'), 400, 'INVALID_JSON');
     expectError(await h.http.post(api(`/requests/${id}/approve`)).set('authorization', auth('bob')).set('content-type', 'application/json').send(JSON.stringify({ notes: 'y'.repeat(20_000) })), 413, 'BODY_TOO_LARGE');
     expectError(await h.http.post(api(`/requests/${id}/cancel`)).set('authorization', auth('carol')).send({ notes: 'no' }), 422, 'VALIDATION_FAILED');
+    expectError(await h.http.post(api(`/requests/${id}/approve`)).set('authorization', auth('bob')).set('content-type', 'text/plain').send('notes=hi'), 422, 'VALIDATION_FAILED');
     expectError(await h.http.post(api(`/requests/${id}/complete?resend=yes`)).set('authorization', auth('carol')), 422, 'VALIDATION_FAILED');
 
     const rejected = await h.http.post(api(`/requests/${id}/reject`)).set('authorization', auth('bob')).send({ notes: 'x'.repeat(1000) });
