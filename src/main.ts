@@ -89,6 +89,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       configDir: config.policy.configDir,
       bundlePath: config.policy.bundlePath,
       watch: config.policy.watch,
+      decisionCacheSize: config.policy.decisionCacheSize,
       logger,
     });
     closers.push({ name: 'policy', close: () => policy.close() });

@@ -66,6 +66,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'policy.configDir', env: 'COUNTERSIGN_POLICY_CONFIG_DIR', kind: { type: 'path' }, default: 'config', example: 'config', doc: 'Folder holding `access-policies/*.yaml`, `profile-types/*.yaml` and `roles.yaml`.' },
   { key: 'policy.bundlePath', env: 'COUNTERSIGN_POLICY_BUNDLE', kind: { type: 'path' }, example: '.build/policy.tar.gz', doc: 'A prebuilt bundle (`opa build -t wasm`); when set, no OPA binary is needed at run time.' },
   { key: 'policy.watch', env: 'COUNTERSIGN_POLICY_WATCH', kind: { type: 'bool' }, default: false, example: 'true', doc: 'Rebuild and reload when the policy files change; the last good policy keeps serving when a reload fails.' },
+  { key: 'policy.decisionCacheSize', env: 'COUNTERSIGN_DECISION_CACHE_SIZE', kind: { type: 'int', min: 0, max: 1_000_000 }, default: 10_000, example: '10000', doc: 'Decisions remembered per loaded policy, keyed by the exact decision input (inputs over 4 KiB are never remembered). A decision is a pure function of input and policy (the build leaves out `rand.intn`), and a reload starts afresh. 0 evaluates every call.' },
   { key: 'identity.jwt.hs256Secret', env: 'COUNTERSIGN_JWT_SECRET', kind: { type: 'secret', min: 32, max: 4096 }, example: '<at least 32 characters>', doc: 'Shared HS256 secret. One of the three JWT key sources.' },
   { key: 'identity.jwt.publicKeyFile', env: 'COUNTERSIGN_JWT_PUBLIC_KEY_FILE', kind: { type: 'path' }, example: '/etc/countersign/idp.pem', doc: 'PEM file of the issuer\'s RSA or EC public key (RS256/384/512, PS256/384/512, ES256/384/512, EdDSA, pinned to the key\'s type). One of the three JWT key sources.' },
   { key: 'identity.jwt.jwksUrl', env: 'COUNTERSIGN_JWKS_URL', kind: { type: 'url', protocols: ['https:'], loopbackHttp: true }, example: 'https://login.example.com/.well-known/jwks.json', doc: 'JWKS endpoint of the issuer (https; http only on loopback). One of the three JWT key sources.' },
@@ -325,6 +326,7 @@ function build(values: Map<string, unknown>): GatewayConfig {
       configDir: get('policy.configDir'),
       bundlePath: get('policy.bundlePath'),
       watch: get('policy.watch'),
+      decisionCacheSize: get('policy.decisionCacheSize'),
     },
     identity: {
       jwt: jwt && dropUndefined(jwt),

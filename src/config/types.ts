@@ -45,6 +45,8 @@ export interface GatewayConfig {
     /** A prebuilt bundle (.tar.gz from `opa build -t wasm`); then no OPA is needed at run time. */
     bundlePath?: string;
     watch: boolean;
+    /** Decisions remembered per loaded policy, keyed by the exact input; 0 turns the memo off. */
+    decisionCacheSize: number;
   };
   identity: IdentityConfig;
   requests: {

@@ -71,7 +71,7 @@ export function createRequestHandler(deps: RequestPathDeps): (req: IncomingMessa
   const { config, metrics, proxy, gatewayApp } = deps;
   const isGatewayRoute = gatewayRouteMatcher(config.api.prefix);
   const caseInsensitive = config.upstream.caseInsensitivePaths;
-  const readDuration = metrics.proxyDuration.labels('read');
+  const readDuration = metrics.readDuration;
 
   return function handleRequest(req, res) {
     const url = req.url ?? '/';
@@ -129,7 +129,7 @@ async function handleMutation(
     log(error.code, { status: error.httpStatus });
     sendError(res, error, headers);
   };
-  res.once('finish', () => metrics.proxyDuration.observe({ kind: 'mutation' }, (performance.now() - started) / 1000));
+  res.once('finish', () => metrics.mutationDuration.observe((performance.now() - started) / 1000));
 
   // a. Buffer the body: the policy may look at it, and a parked call must be stored exactly.
   const read = await readBody(req, config.requests.bodyLimitBytes);
@@ -183,7 +183,7 @@ async function handleMutation(
 
   // d. Not protected: forward the very bytes we buffered through the same proxy as reads.
   if (!decision.protected) {
-    metrics.decisions.inc({ result: 'unprotected' });
+    metrics.unprotectedDecisions.inc();
     log('unprotected');
     setBufferedBody(req, body);
     void deps.proxy(req, res);

@@ -1,6 +1,6 @@
 /**
  * The identity the gateway and the API ask "who is calling?": static tokens first (exact match
- * in constant time), then a verified JWT, then the directory's groups merged in.
+ * by digest), then a verified JWT, then the directory's groups merged in.
  */
 import type { IdentityConfig } from '../config/types';
 import type { Caller } from '../policy/types';

@@ -32,7 +32,12 @@ export interface PolicyEngineOptions {
   logger?: Logger;
   /** Where built bundles are cached (default `.build/policy` in the project). */
   cacheDir?: string;
+  /** How many decisions to remember per loaded policy (default 10,000; 0 turns the memo off). */
+  decisionCacheSize?: number;
 }
+
+/** Inputs longer than this (as JSON) are evaluated every time, never remembered. */
+const MAX_MEMO_INPUT_CHARS = 4096;
 
 /** Changes closer together than this are one reload (editors write files in several steps). */
 const RELOAD_DEBOUNCE_MS = 150;
@@ -47,6 +52,13 @@ interface LoadedState {
   config: PolicyConfig;
   revision: string;
   loadedAt: string;
+  /**
+   * Decisions already made by this very policy and data, keyed by the input's JSON. A decision is
+   * a pure function of input and data (the build's capabilities leave out every nondeterministic
+   * builtin), so a remembered one is the one evaluation would give. It belongs to the loaded state:
+   * a reload starts empty, so a decision never outlives the policy that made it.
+   */
+  decisions: Map<string, Decision>;
 }
 
 /**
@@ -58,6 +70,7 @@ interface LoadedState {
  */
 export async function createPolicyEngine(options: PolicyEngineOptions): Promise<PolicyEngine> {
   const { logger } = options;
+  const memoSize = options.decisionCacheSize ?? 10_000;
   let current: LoadedState | undefined = await loadState(options);
   let lastError: string | undefined;
   let closed = false;
@@ -122,13 +135,23 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
     decide(input: DecisionInput): Decision {
       const s = state();
       checkDecisionInput(input);
+      // The input is serialised once: it is both the memo key and what the Wasm reads.
+      const json = JSON.stringify(input);
+      const remembered = s.decisions.get(json);
+      if (remembered) return remembered;
       let resultSet: unknown;
       try {
-        resultSet = s.policy.evaluate(input, s.decisionEntrypoint);
+        resultSet = s.policy.evaluate(utf8(json), s.decisionEntrypoint);
       } catch (error) {
         throw new PolicyUnavailableError(`maa/decision failed: ${errorText(error)}`, { cause: error });
       }
-      return readDecision(resultSet);
+      const decision = deepFreeze(readDecision(resultSet));
+      if (memoSize > 0 && json.length <= MAX_MEMO_INPUT_CHARS) {
+        // Bounded, oldest first out: a flood of distinct inputs costs memory once, not forever.
+        if (s.decisions.size >= memoSize) s.decisions.delete(s.decisions.keys().next().value!);
+        s.decisions.set(json, decision);
+      }
+      return decision;
     },
     authorize(input: AuthorizeInput): AuthorizeResult {
       const s = state();
@@ -195,6 +218,7 @@ async function loadState(options: PolicyEngineOptions): Promise<LoadedState> {
     config,
     revision: createHash('sha256').update(bytes).update(config.dataHash).digest('hex').slice(0, 16),
     loadedAt: new Date().toISOString(),
+    decisions: new Map(),
   };
   selfCheck(state);
   return state;
@@ -210,6 +234,23 @@ function selfCheck(state: LoadedState): void {
   } catch (error) {
     throw new PolicyUnavailableError(`the policy fails its self-check: ${errorText(error)}`, { cause: error });
   }
+}
+
+const encoder = new TextEncoder();
+
+/** JSON text as the ArrayBuffer opa-wasm reads as already-serialised input. */
+function utf8(json: string): ArrayBuffer {
+  const bytes = encoder.encode(json);
+  return bytes.byteLength === bytes.buffer.byteLength ? (bytes.buffer as ArrayBuffer) : (bytes.slice().buffer as ArrayBuffer);
+}
+
+/** Remembered decisions are shared between callers, so none of them may change one. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function isCaller(value: unknown): boolean {

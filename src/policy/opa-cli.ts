@@ -41,8 +41,9 @@ async function opa(bin: string, args: string[], cwd?: string): Promise<string> {
 /**
  * The capabilities file for `opa build -t wasm`: the builtins that @open-policy-agent/opa-wasm's
  * runtime implements (its shipped capabilities.json), with the ABI versions, features and future
- * keywords of the OPA doing the build. That file predates OPA 1.x, so it lacks `rego_v1`; taking
- * features from OPA keeps v1 syntax legal while a builtin the runtime lacks still fails the build.
+ * keywords of the OPA doing the build, less the nondeterministic rand.intn. That file predates
+ * OPA 1.x, so it lacks `rego_v1`; taking features from OPA keeps v1 syntax legal while a builtin
+ * the runtime lacks still fails the build.
  */
 export async function deriveCapabilities(opaBin: string): Promise<object> {
   const shipped = JSON.parse(readFileSync(opaWasmCapabilitiesFile(), 'utf8')) as {
@@ -61,7 +62,9 @@ export async function deriveCapabilities(opaBin: string): Promise<object> {
     }
   }
   return {
-    builtins: shipped.builtins,
+    // rand.intn is the one nondeterministic builtin the runtime offers; leaving it out keeps every
+    // decision a pure function of input and data, which the engine's decision memo relies on.
+    builtins: shipped.builtins.filter((b) => (b as { name?: string }).name !== 'rand.intn'),
     wasm_abi_versions: abi ?? shipped.wasm_abi_versions,
     features: current.features ?? [],
     future_keywords: current.future_keywords ?? [],

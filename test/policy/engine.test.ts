@@ -212,6 +212,12 @@ describe('a start that cannot build or validate throws a clear error', () => {
     await assert.rejects(createPolicyEngine(ws), (e: unknown) => e instanceof PolicyBuildError && /net\.lookup_ip_addr/.test(e.message));
   });
 
+  test('rand.intn is left out of the build: a decision must be a pure function of its input', async () => {
+    const ws = workspace();
+    writeFileSync(join(ws.policiesDir, 'dice.rego'), 'package maa\ndice := rand.intn("approvals", 6) if input.x\n');
+    await assert.rejects(createPolicyEngine(ws), (e: unknown) => e instanceof PolicyBuildError && /rand\.intn/.test(e.message));
+  });
+
   test('a policy without the authorize entry point', async () => {
     const ws = workspace();
     rmSync(join(ws.policiesDir, 'authorize.rego'));
@@ -244,6 +250,30 @@ test('a prebuilt bundle needs no OPA', async () => {
   }
   writeFileSync(join(ws.cacheDir, 'not-a-bundle.tar.gz'), 'hello');
   await assert.rejects(createPolicyEngine({ ...ws, bundlePath: join(ws.cacheDir, 'not-a-bundle.tar.gz') }), /not a gzip'd OPA bundle/);
+});
+
+test('remembered decisions are the ones evaluation gives, and no caller can change them', async () => {
+  const ws = workspace();
+  const remembering = await createPolicyEngine(ws);
+  const evaluating = await createPolicyEngine({ ...ws, decisionCacheSize: 0 });
+  try {
+    const inputs = [
+      callInput('PATCH', '/deviceAppManagement/mobileApps/42'),
+      callInput('PATCH', '/deviceAppManagement/mobileApps/43', 'bob', ['app-approvers']),
+      callInput('POST', '/deviceAppManagement/mobileApps', 'alice', ['helpdesk'], { displayName: 'New' }),
+      callInput('POST', '/deviceManagement/managedDevices/42/syncDevice'),
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const input of inputs) assert.deepEqual(remembering.decide(input), evaluating.decide(input));
+    }
+    const decision = remembering.decide(inputs[0]!);
+    assert.ok(decision.protected);
+    assert.throws(() => (decision.approverGroups as string[]).push('everyone'));
+    assert.deepEqual(remembering.decide(inputs[0]!), evaluating.decide(inputs[0]!));
+  } finally {
+    await remembering.close();
+    await evaluating.close();
+  }
 });
 
 test('hot reload: good changes swap in, bad ones keep the last good policy and show in status', async () => {
