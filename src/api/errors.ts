@@ -10,11 +10,13 @@ export const errorRegistry = {
   // 400: the call cannot be understood.
   UNSAFE_PATH: { status: 400, message: 'the request path or method cannot be interpreted safely' },
   INVALID_JSON: { status: 400, message: 'the request body is not valid JSON' },
+  BATCH_INVALID: { status: 400, message: 'the JSON batch cannot be read exactly as the upstream would read it' },
   // 401 / 403: who you are and what you may do.
   UNAUTHENTICATED: { status: 401, message: 'a valid bearer token is required' },
   FORBIDDEN: { status: 403, message: 'the policy does not allow this action' },
   SELF_APPROVAL: { status: 403, message: 'the requestor cannot approve their own request' },
   NOT_REQUESTOR: { status: 403, message: 'only the requestor may do this' },
+  BATCH_NOT_ALLOWED: { status: 403, message: 'a JSON batch may not carry protected changes; send each on its own so it can be approved' },
   // 404
   NOT_FOUND: { status: 404, message: 'no such route' },
   REQUEST_NOT_FOUND: { status: 404, message: 'no such request, or it is not visible to you' },
@@ -55,6 +57,8 @@ export interface ErrorDetails {
   status?: string;
   /** Which fields failed validation (422). */
   fields?: string[];
+  /** The ids of a JSON batch's sub-requests that carry protected changes (BATCH_NOT_ALLOWED). */
+  subRequests?: string[];
 }
 
 /**

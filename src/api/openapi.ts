@@ -47,6 +47,7 @@ const schemas = {
           requestId: { type: 'string', description: 'The open request that holds the object (OBJECT_LOCKED).' },
           status: { ...statusSchema, description: "The request's current status (409)." },
           fields: { type: 'array', items: { type: 'string' }, description: 'Which fields failed validation (422).' },
+          subRequests: { type: 'array', items: { type: 'string' }, description: "The ids of a JSON batch's sub-requests that carry protected changes (BATCH_NOT_ALLOWED)." },
         },
       },
     },

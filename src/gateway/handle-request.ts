@@ -5,6 +5,7 @@
  *   normalise        ──► 400 UNSAFE_PATH when the path or method cannot be read safely
  *   read?            ──► proxy, streamed, nothing buffered            (the hot path)
  *   mutation         ──► buffer (413 past the limit) ─► identity ─► policy decide
+ *      JSON batch    ──► every sub-request decided: any protected ─► 403, unreadable ─► 400
  *      not protected ──► proxy the buffered bytes unchanged
  *      protected     ──► 401 without identity ─► 422 bad justification ─► park in Redis ─► 202
  *
@@ -20,6 +21,7 @@ import type { RequestHandler } from 'http-proxy-middleware';
 import { ApiError, sendError } from '../api/errors';
 import type { GatewayConfig } from '../config/types';
 import type { Identity } from '../identity/types';
+import { decideBatch, isBatchPath } from '../policy/batch';
 import { normalizeCall, isMutation } from '../policy/normalize-call';
 import type { Caller, CallInput, Decision, PolicyEngine, ProtectedDecision } from '../policy/types';
 import { TransitionError } from '../requests/errors';
@@ -181,7 +183,27 @@ async function handleMutation(
     metrics.decisionDuration.observe((performance.now() - decideStarted) / 1000);
   }
 
-  // d. Not protected: forward the very bytes we buffered through the same proxy as reads.
+  // d. A JSON batch ($batch) carries many calls in one body: judged as a whole it would pass as
+  //    unprotected, so every sub-request is decided as a call of its own. Any protected change
+  //    is refused (each must be parked on its own, with its own approval), and so is a batch we
+  //    cannot read exactly as the upstream will. The raw bytes go in: a repeated key is only
+  //    visible there, not after JSON.parse.
+  if (!decision.protected && isBatchPath(call.path)) {
+    let verdict;
+    try {
+      verdict = decideBatch(policy, { body, headers: req.headers, caller: caller ?? ANONYMOUS, caseInsensitive: config.upstream.caseInsensitivePaths, batchPath: call.path });
+    } catch (error) {
+      logger.warn({ decisionId, err: errorSummary(error) }, 'batch decision failed');
+      refuse(new ApiError('POLICY_UNAVAILABLE'));
+      return;
+    }
+    if (!verdict.ok) {
+      refuse(new ApiError(verdict.code, verdict.requestIds ? { subRequests: verdict.requestIds } : {}, verdict.reason));
+      return;
+    }
+  }
+
+  // e. Not protected: forward the very bytes we buffered through the same proxy as reads.
   if (!decision.protected) {
     metrics.unprotectedDecisions.inc();
     log('unprotected');
@@ -190,7 +212,7 @@ async function handleMutation(
     return;
   }
 
-  // e. Protected: from here on the call is parked or refused, never forwarded.
+  // f. Protected: from here on the call is parked or refused, never forwarded.
   if (caller === null) {
     refuse(new ApiError('UNAUTHENTICATED', {}, 'a protected change needs a valid bearer token; nothing was parked'), {
       'www-authenticate': 'Bearer',
