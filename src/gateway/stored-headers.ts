@@ -32,7 +32,21 @@ const DROPPED = new Set([
   'x-http-method-override',
   'x-http-method',
   'x-method-override',
+  // The requestor's client and connection, not the change: the replay is sent by the gateway for
+  // the completer, whose client receives the answer (an encoding the requestor's client accepted
+  // may not suit it), and a forwarded-for would name the wrong connection.
+  'accept-encoding',
+  'user-agent',
+  'origin',
+  'referer',
+  'dnt',
+  'priority',
+  'forwarded',
+  'x-real-ip',
 ]);
+
+/** Prefixes of the same kind: browser fetch metadata and client hints, proxy forwarding headers. */
+const DROPPED_PREFIXES = ['x-maa-', 'proxy-', 'sec-', 'x-forwarded-'];
 
 const MAX_HEADERS = 100;
 const MAX_VALUE_LENGTH = 8 * 1024;
@@ -43,11 +57,16 @@ const MAX_VALUE_LENGTH = 8 * 1024;
  */
 export function storedHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
+  // `Connection: foo` makes foo hop-by-hop for this one message (RFC 9110 §7.6.1).
+  const connection = headers.connection;
+  const listed = new Set(
+    (Array.isArray(connection) ? connection.join(',') : (connection ?? '')).split(',').map((n) => n.trim().toLowerCase()),
+  );
   let count = 0;
   for (const [rawName, value] of Object.entries(headers)) {
     if (value === undefined) continue;
     const name = rawName.toLowerCase();
-    if (DROPPED.has(name) || name.startsWith('x-maa-') || name.startsWith('proxy-')) continue;
+    if (DROPPED.has(name) || listed.has(name) || DROPPED_PREFIXES.some((p) => name.startsWith(p))) continue;
     const joined = Array.isArray(value) ? value.join(', ') : value;
     // Bounded: a parked call never carries more than this, whatever the client sent.
     if (joined.length > MAX_VALUE_LENGTH) continue;
