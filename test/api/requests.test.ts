@@ -2,24 +2,12 @@
  * The approval API through HTTP: who sees what, every transition and every refusal with its
  * code and status, allowedActions, lists, the body, the audit trail, /me and /access-policies.
  */
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auth, startHarness, startSuite, type Harness, type Suite, type UserName } from '../gateway/harness';
+import { auth, useHarness, type Harness, type UserName } from '../gateway/harness';
 
-let suite: Suite;
 let h: Harness;
-before(async () => {
-  suite = await startSuite();
-});
-after(async () => {
-  await suite.close();
-});
-beforeEach(async () => {
-  h = await startHarness(suite);
-});
-afterEach(async () => {
-  await h.close();
-});
+useHarness({ get: () => h, set: (next) => (h = next) });
 
 const APP = '/deviceAppManagement/mobileApps/42';
 const api = (path: string): string => `/maa/v1${path}`;

@@ -3,24 +3,12 @@
  * (`/v1.0/…`, `/beta/…`), OData key syntax (`mobileApps('42')`), and JSON batching (`POST /$batch`
  * carrying many calls). Through the running gateway, none of them reaches the upstream unapproved.
  */
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auth, startHarness, startSuite, type Harness, type Suite } from './harness';
+import { auth, useHarness, type Harness } from './harness';
 
-let suite: Suite;
 let h: Harness;
-before(async () => {
-  suite = await startSuite();
-});
-after(async () => {
-  await suite.close();
-});
-beforeEach(async () => {
-  h = await startHarness(suite);
-});
-afterEach(async () => {
-  await h.close();
-});
+useHarness({ get: () => h, set: (next) => (h = next) });
 
 const json = { 'content-type': 'application/json' };
 

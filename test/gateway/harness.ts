@@ -3,6 +3,7 @@
  * a real redis-server (one per test file), static-token identity from a temp file, a fresh
  * deployment (hash tag) and a fresh counting upstream per test. Everything it opens, close() closes.
  */
+import { after, afterEach, before, beforeEach } from 'node:test';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,34 @@ export async function startSuite(options: { configDir?: string } = {}): Promise<
       await identity.close();
       await redis.stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Registers a test file's hooks: one Suite (redis-server, policy, identity) per file and a fresh
+ * Harness per test, closed after it even when the test replaced it with one of other settings.
+ * @example let h: Harness; const files = useHarness({ get: () => h, set: (next) => (h = next) });
+ */
+export function useHarness(current: { get(): Harness; set(next: Harness): void }, options: { each?: (h: Harness) => void } = {}): { readonly suite: Suite } {
+  let suite: Suite | undefined;
+  before(async () => {
+    suite = await startSuite();
+  });
+  after(async () => {
+    await suite?.close();
+  });
+  beforeEach(async () => {
+    const h = await startHarness(suite!);
+    options.each?.(h);
+    current.set(h);
+  });
+  afterEach(async () => {
+    await current.get().close();
+  });
+  return {
+    get suite() {
+      return suite!;
     },
   };
 }

@@ -3,26 +3,14 @@
  * 422 for a bad justification, 409 OBJECT_LOCKED while the object has an open request, and path
  * tricks that would reach a protected route another way never reach the upstream unapproved.
  */
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { auth, startHarness, startSuite, USERS, type Harness, type Suite } from './harness';
+import { auth, startHarness, useHarness, USERS, type Harness } from './harness';
 
-let suite: Suite;
 let h: Harness;
-before(async () => {
-  suite = await startSuite();
-});
-after(async () => {
-  await suite.close();
-});
-beforeEach(async () => {
-  h = await startHarness(suite);
-});
-afterEach(async () => {
-  await h.close();
-});
+const files = useHarness({ get: () => h, set: (next) => (h = next) });
 
 const APP = '/deviceAppManagement/mobileApps/42';
 
@@ -119,7 +107,7 @@ describe('interception', () => {
 
   test('a protected body over the limit gets 413 and nothing is parked', async () => {
     await h.close();
-    h = await startHarness(suite, { requests: { bodyLimitBytes: 1024 } });
+    h = await startHarness(files.suite, { requests: { bodyLimitBytes: 1024 } });
     const res = await h.http.patch(APP).set('authorization', auth('alice')).set('content-type', 'application/json').send({ big: 'x'.repeat(2000) });
     assert.equal(res.status, 413);
     assert.equal((await h.store.list({ view: 'mine', viewer: { userId: 'alice', groups: [] } })).items.length, 0);

@@ -2,26 +2,14 @@
  * Calls that are not protected pass through untouched in both directions: bodies (binary,
  * chunked), status, headers, query; reads are streamed; the upstream sees what the client sent.
  */
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { auth, startHarness, startSuite, type Harness, type Suite } from './harness';
+import { auth, startHarness, useHarness, type Harness } from './harness';
 
-let suite: Suite;
 let h: Harness;
-before(async () => {
-  suite = await startSuite();
-});
-after(async () => {
-  await suite.close();
-});
-beforeEach(async () => {
-  h = await startHarness(suite);
-});
-afterEach(async () => {
-  await h.close();
-});
+const files = useHarness({ get: () => h, set: (next) => (h = next) });
 
 /** A raw request through node's http client, so framing (chunked) is under the test's control. */
 function raw(
@@ -127,7 +115,7 @@ describe('pass-through', () => {
 
   test('an unprotected body over the limit gets 413 and nothing is forwarded', async () => {
     await h.close();
-    h = await startHarness(suite, { requests: { bodyLimitBytes: 1024 } });
+    h = await startHarness(files.suite, { requests: { bodyLimitBytes: 1024 } });
     const res = await raw(h.baseUrl, { method: 'POST', path: '/users', headers: { 'content-type': 'application/octet-stream', 'transfer-encoding': 'chunked' } }, [randomBytes(600), randomBytes(600)]);
     assert.equal(res.status, 413);
     assert.equal(JSON.parse(res.body.toString()).error.code, 'BODY_TOO_LARGE');
@@ -145,7 +133,7 @@ describe('pass-through', () => {
 
   test('an upstream that does not answer a read in time gives 504 UPSTREAM_UNAVAILABLE', async () => {
     await h.close();
-    h = await startHarness(suite, { upstream: { timeoutMs: 1000 } });
+    h = await startHarness(files.suite, { upstream: { timeoutMs: 1000 } });
     h.upstream.respond = () => {
       // Never answers.
     };
@@ -173,7 +161,7 @@ describe('pass-through', () => {
 
   test('the console is mounted at /maa/console/ when enabled, with the demo identities when asked', async () => {
     await h.close();
-    h = await startHarness(suite, { console: { enabled: true, showDemoIdentities: true } });
+    h = await startHarness(files.suite, { console: { enabled: true, showDemoIdentities: true } });
     const page = await h.http.get('/maa/console/');
     assert.equal(page.status, 200);
     assert.match(String(page.headers['content-type']), /text\/html/);

@@ -4,28 +4,22 @@
  * upstream (invariant 2). Losers get 409 with the current status (or 403 where the policy
  * forbids the actor whatever the status).
  */
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auth, startHarness, startSuite, type Harness, type Suite, type UserName } from './harness';
+import { auth, useHarness, type Harness, type UserName } from './harness';
 
-let suite: Suite;
 let h: Harness;
-before(async () => {
-  suite = await startSuite();
-});
-after(async () => {
-  await suite.close();
-});
-beforeEach(async () => {
-  h = await startHarness(suite);
-  // A slow upstream widens the window in which concurrent completes could overlap.
-  h.upstream.respond = (_c, res) => {
-    setTimeout(() => res.end('ok'), 30);
-  };
-});
-afterEach(async () => {
-  await h.close();
-});
+useHarness(
+  { get: () => h, set: (next) => (h = next) },
+  {
+    each(h) {
+      // A slow upstream widens the window in which concurrent completes could overlap.
+      h.upstream.respond = (_c, res) => {
+        setTimeout(() => res.end('ok'), 30);
+      };
+    },
+  },
+);
 
 type Call = { action: string; user: UserName };
 

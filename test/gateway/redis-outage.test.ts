@@ -3,33 +3,21 @@
  * and are not forwarded, unprotected calls keep flowing, /readyz names redis, and once Redis is
  * back the same gateway parks again without a restart. Without a policy, every mutation is refused.
  */
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PolicyUnavailableError } from '../../src/policy/errors';
 import type { PolicyEngine } from '../../src/policy/types';
-import { auth, startHarness, startSuite, type Harness, type Suite } from './harness';
+import { auth, startHarness, useHarness, type Harness } from './harness';
 
-let suite: Suite;
 let h: Harness;
-before(async () => {
-  suite = await startSuite();
-});
-after(async () => {
-  await suite.close();
-});
-beforeEach(async () => {
-  h = await startHarness(suite);
-});
-afterEach(async () => {
-  await h.close();
-});
+const files = useHarness({ get: () => h, set: (next) => (h = next) });
 
 describe('Redis down and back', () => {
   test('503 for protected changes, unprotected traffic flows, readyz says redis, recovery without restart', async () => {
     const before = await h.http.patch('/deviceAppManagement/mobileApps/1').set('authorization', auth('alice')).send({ a: 1 });
     assert.equal(before.status, 202);
 
-    await suite.redis.kill();
+    await files.suite.redis.kill();
 
     const parked = await h.http.patch('/deviceAppManagement/mobileApps/2').set('authorization', auth('alice')).send({ a: 1 });
     assert.equal(parked.status, 503);
@@ -49,7 +37,7 @@ describe('Redis down and back', () => {
     assert.equal(api.body.error.code, 'STORE_UNAVAILABLE');
 
     // Back on the same port, empty (no persistence): the client reconnects by itself.
-    await suite.redis.start();
+    await files.suite.redis.start();
     let status = 0;
     for (let i = 0; i < 100 && status !== 202; i++) {
       status = (await h.http.patch('/deviceAppManagement/mobileApps/3').set('authorization', auth('alice')).send({ a: 1 })).status;
@@ -63,7 +51,7 @@ describe('Redis down and back', () => {
   test('no policy: every mutation gets 503 POLICY_UNAVAILABLE, reads flow, readyz says policy', async () => {
     await h.close();
     const broken: PolicyEngine = {
-      ...suite.policy,
+      ...files.suite.policy,
       decide: () => {
         throw new PolicyUnavailableError('no policy is loaded');
       },
@@ -72,7 +60,7 @@ describe('Redis down and back', () => {
       },
       status: () => ({ ready: false, lastError: 'bundle failed to load' }),
     };
-    h = await startHarness(suite, {}, { policy: broken });
+    h = await startHarness(files.suite, {}, { policy: broken });
     for (const res of [
       await h.http.patch('/deviceAppManagement/mobileApps/1').set('authorization', auth('alice')).send({ a: 1 }),
       await h.http.post('/users').send({ a: 1 }),

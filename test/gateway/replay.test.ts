@@ -3,25 +3,13 @@
  * relayed, 4xx → failed, 5xx / down / timeout → still approved and a retry works, and an
  * outcome left unknown by a lost claim is never resent without ?resend=confirm.
  */
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { auth, startHarness, startSuite, type Harness, type Suite } from './harness';
+import { auth, startHarness, useHarness, type Harness } from './harness';
 
-let suite: Suite;
 let h: Harness;
-before(async () => {
-  suite = await startSuite();
-});
-after(async () => {
-  await suite.close();
-});
-beforeEach(async () => {
-  h = await startHarness(suite);
-});
-afterEach(async () => {
-  await h.close();
-});
+const files = useHarness({ get: () => h, set: (next) => (h = next) });
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -117,7 +105,7 @@ describe('replay', () => {
 
   test('an upstream that does not answer in time: 504, still approved', async () => {
     await h.close();
-    h = await startHarness(suite, { upstream: { timeoutMs: 1000 } });
+    h = await startHarness(files.suite, { upstream: { timeoutMs: 1000 } });
     h.upstream.respond = () => {
       // Never answers.
     };
