@@ -6,14 +6,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startDemo, type Demo } from '../../src/demo/start-demo';
 import { startRedis, type TestRedis } from '../support/redis-server';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = 'test-results/console';
-const TOKENS = { alice: 'demo-alice', bob: 'demo-bob', carol: 'demo-carol' } as const;
+const TOKENS = { alice: 'demo-alice', bob: 'demo-bob', carol: 'demo-carol', erin: 'demo-erin' } as const;
 type User = keyof typeof TOKENS;
 
 interface Parked {
@@ -130,6 +131,29 @@ describe('web console in headless Chromium against the demo', () => {
     assert.match((await pane.locator('.verdicts').textContent()) ?? '', /bob.*Looks right; matches INC-1234/s);
     await bob.locator('.notification-success').first().waitFor();
 
+    // The pane reads the request's audit trail: alice created it, bob approved it, with his notes' digest.
+    const trail = pane.locator('.audit-trail[data-state="loaded"] tbody tr');
+    await pane.locator('.audit-trail[data-state="loaded"] tr[data-action="approve"]').waitFor();
+    const events = await trail.evaluateAll((rows) => rows.map((row) => `${row.getAttribute('data-action')}:${row.getAttribute('data-actor')}`));
+    assert.deepEqual(events, ['create:alice', 'approve:bob']);
+    const notesSha = createHash('sha256').update('Looks right; matches INC-1234').digest('hex');
+    const digest = pane.locator('.audit-trail tr[data-action="approve"] .sha-short');
+    assert.equal(await digest.getAttribute('title'), `SHA-256 of the notes: ${notesSha}`);
+    assert.equal(await digest.textContent(), `${notesSha.slice(0, 12)}…`);
+    assert.match(await pane.locator('.audit-trail tr[data-action="approve"]').innerText(), /Needs approval → Approved/);
+
+    // Download body: the exact bytes alice sent, named after the request, as JSON.
+    const [download] = await Promise.all([bob.waitForEvent('download'), pane.locator('button.download-body').click()]);
+    assert.equal(download.suggestedFilename(), `${parked.id}.json`);
+    const saved = readFileSync((await download.path())!);
+    assert.equal(saved.toString('utf8'), JSON.stringify(change));
+    assert.equal(createHash('sha256').update(saved).digest('hex'), parked.bodySha256);
+    await bob.locator('.notification', { hasText: `${parked.id}.json` }).waitFor();
+    // The object URL is revoked afterwards and left no link behind.
+    assert.equal(await bob.locator('a[download]').count(), 0);
+    await pane.locator('.audit-trail').scrollIntoViewIfNeeded();
+    await bob.screenshot({ path: `${SHOTS}/audit-trail.png` });
+
     // alice signs in with a pasted token and completes her approved request.
     const alice = await openConsole();
     await alice.locator('#token').fill(TOKENS.alice);
@@ -186,6 +210,7 @@ describe('web console in headless Chromium against the demo', () => {
 
     const bob = await signInAs('bob');
     await openFromList(bob, 'received', parked.id);
+    await bob.locator('.pane .audit-trail[data-state="loaded"]').waitFor();
     await bob.screenshot({ path: `${SHOTS}/received-pane.png` });
     await bob.locator('.pane textarea[name="notes"]').fill(notes);
     await bob.locator('.pane button[data-action="reject"]').click();
@@ -228,6 +253,38 @@ describe('web console in headless Chromium against the demo', () => {
     assert.equal(await alice.evaluate(() => sessionStorage.length), 0);
     assert.deepEqual([...problemsOf(bob), ...problemsOf(alice)], []);
   });
+  test('erin, an auditor, reads the latest audit events and opens a request from them; alice has no Audit page', async () => {
+    const parked = await park('alice', 'PATCH', '/deviceAppManagement/mobileApps/44', { displayName: 'Audited' }, 'CHG-9: audited change');
+    const erin = await signInAs('erin');
+    await erin.locator('.topbar a[href="#/audit"]').click();
+    const rows = erin.locator('.audit-page:not([aria-busy]) .audit-table tbody tr');
+    await rows.first().waitFor();
+    const count = await rows.count();
+    assert.ok(count >= 1 && count <= 100, `at most 100 events: ${count}`);
+    const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-event') ?? ''));
+    const order = (id: string) => id.split('-').map(Number) as [number, number];
+    for (let i = 1; i < ids.length; i++) {
+      const [a, b] = [order(ids[i - 1]!), order(ids[i]!)];
+      assert.ok(a[0] > b[0] || (a[0] === b[0] && a[1] > b[1]), 'newest first');
+    }
+    const newest = rows.first();
+    assert.equal(await newest.getAttribute('data-request'), parked.id, 'the latest event is the change just parked');
+    assert.equal(await newest.getAttribute('data-action'), 'create');
+    await erin.screenshot({ path: `${SHOTS}/audit-page.png` });
+    await newest.locator('a.request-link').click();
+    await erin.locator('.pane:not([aria-busy]) h2').waitFor();
+    assert.equal(await erin.evaluate(() => location.hash), `#/all/${parked.id}`);
+    await erin.locator(`.request-table[data-view="all"] tr[data-id="${parked.id}"][aria-current="true"]`).waitFor();
+    await erin.locator('.pane .audit-trail[data-state="loaded"] tr[data-action="create"][data-actor="alice"]').waitFor();
+
+    const alice = await signInAs('alice');
+    assert.equal(await alice.locator('.topbar a[href="#/audit"], .topbar a[href="#/all"]').count(), 0, 'no auditor pages in her nav');
+    await alice.evaluate(() => (location.hash = '#/audit'));
+    await alice.locator('.not-auditor').waitFor();
+    assert.equal(await alice.locator('.audit-table').count(), 0);
+    assert.deepEqual([...problemsOf(erin), ...problemsOf(alice)], []);
+  });
+
   test('pages through requests with the cursor, newest first', async () => {
     // 26 canceled requests: one more than a page. Each is canceled at once, which frees the object.
     const ids: string[] = [];

@@ -4,9 +4,11 @@
  */
 import type {
   AccessPolicyResource,
+  AuditPage,
   CompleteOutcome,
   DemoIdentity,
   Me,
+  RequestBody,
   RequestPage,
   RequestResource,
   RequestStatus,
@@ -38,7 +40,7 @@ export class ApiClient {
     return this.json<Me>('GET', '/me');
   }
 
-  listRequests(query: { view: 'mine' | 'received'; status?: RequestStatus | ''; limit: number; cursor?: string }): Promise<RequestPage> {
+  listRequests(query: { view: 'mine' | 'received' | 'all'; status?: RequestStatus | ''; limit: number; cursor?: string }): Promise<RequestPage> {
     const params = new URLSearchParams({ view: query.view, limit: String(query.limit) });
     if (query.status) params.set('status', query.status);
     if (query.cursor) params.set('cursor', query.cursor);
@@ -59,6 +61,25 @@ export class ApiClient {
 
   cancel(id: string): Promise<RequestResource> {
     return this.json<RequestResource>('POST', `/requests/${encodeURIComponent(id)}/cancel`);
+  }
+
+  /** One request's trail (`requestId`) or, for auditors, the whole trail; oldest first, from `since` on. */
+  audit(query: { requestId?: string; since?: string; limit: number }): Promise<AuditPage> {
+    const params = new URLSearchParams({ limit: String(query.limit) });
+    if (query.requestId) params.set('requestId', query.requestId);
+    if (query.since) params.set('since', query.since);
+    return this.json<AuditPage>('GET', `/audit?${params.toString()}`);
+  }
+
+  /** The parked body's exact bytes; the caller decides what to do with them (never render them). */
+  async requestBody(id: string): Promise<RequestBody> {
+    const response = await this.send('GET', `/requests/${encodeURIComponent(id)}/body`, undefined, '*/*');
+    if (!response.ok) throw await toApiError(response);
+    return {
+      blob: await response.blob(),
+      contentType: response.headers.get('content-type') ?? '',
+      sha256: response.headers.get('x-maa-body-sha256'),
+    };
   }
 
   accessPolicies(): Promise<{ items: AccessPolicyResource[] }> {
@@ -90,8 +111,8 @@ export class ApiClient {
     return (await response.json()) as T;
   }
 
-  private async send(method: string, path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
+  private async send(method: string, path: string, body?: unknown, accept = 'application/json'): Promise<Response> {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept };
     if (body !== undefined) headers['content-type'] = 'application/json';
     try {
       return await fetch(this.prefix + path, {

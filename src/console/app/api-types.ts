@@ -2,10 +2,10 @@
  * The /maa/v1 resources as the console receives them (docs/api.md). The request model is the
  * domain's own type plus what the API adds to it.
  */
-import type { ApprovalRequest, RequestStatus } from '../../requests/types';
+import type { ApprovalRequest, AuditEvent, RequestStatus } from '../../requests/types';
 import type { Operation } from '../../policy/types';
 
-export type { RequestStatus, Operation };
+export type { AuditEvent, RequestStatus, Operation };
 
 export interface ActionPermission {
   allow: boolean;
@@ -61,4 +61,18 @@ export interface CompleteOutcome {
   requestStatus: string;
   contentType: string;
   body: string;
+}
+
+/** `GET /audit`: transitions oldest first (the stream's order). */
+export interface AuditPage {
+  items: AuditEvent[];
+}
+
+/** The parked body as `GET /requests/{id}/body` serves it. */
+export interface RequestBody {
+  blob: Blob;
+  /** The stored content type, as the API sent it. */
+  contentType: string;
+  /** Header X-MAA-Body-SHA256, the digest the gateway stored at parking. */
+  sha256: string | null;
 }

@@ -1,10 +1,12 @@
 /**
  * The console's entry point: sign-in, the page frame and the hash routes
  *   #/mine[/<id>]  #/received[/<id>]  #/policies
+ * and for auditors   #/all[/<id>]  #/audit
  * Hash routes keep the gateway side to a handful of static files.
  */
 import { AccessPoliciesView } from './access-policies-view';
 import { ApiClient, ApiError } from './api-client';
+import { AuditPageView } from './audit-page-view';
 import type { Me } from './api-types';
 import type { ConsoleContext } from './context';
 import { h, replaceChildren } from './dom';
@@ -17,12 +19,13 @@ import { signInView } from './sign-in-view';
 const root = document.getElementById('app')!;
 const apiPrefix = document.querySelector<HTMLMetaElement>('meta[name="countersign-api-prefix"]')?.content || '/maa/v1';
 
-type Route = { page: ListKind; id: string | null } | { page: 'policies' };
+type Route = { page: ListKind; id: string | null } | { page: 'policies' } | { page: 'audit' };
 
 function parseRoute(hash: string): Route {
   const [page, id] = hash.replace(/^#\/?/, '').split('/');
-  if (page === 'policies') return { page: 'policies' };
-  if (page === 'received' || page === 'mine') return { page, id: id ? decodeURIComponent(id) : null };
+  if (page === 'policies') return { page };
+  if (page === 'audit') return { page };
+  if (page === 'received' || page === 'mine' || page === 'all') return { page, id: id ? decodeURIComponent(id) : null };
   return { page: 'mine', id: null };
 }
 
@@ -63,11 +66,16 @@ function startConsole(token: string, me: Me): void {
     },
   };
 
-  const navLinks = {
+  const navLinks: Record<string, HTMLAnchorElement> = {
     mine: h('a', { href: '#/mine' }, 'My requests'),
     received: h('a', { href: '#/received' }, 'Received requests'),
-    policies: h('a', { href: '#/policies' }, 'Access policies'),
   };
+  // The API refuses these to everyone else; the nav does not offer what would be refused.
+  if (me.auditor) {
+    navLinks.all = h('a', { href: '#/all' }, 'All requests');
+    navLinks.audit = h('a', { href: '#/audit' }, 'Audit');
+  }
+  navLinks.policies = h('a', { href: '#/policies' }, 'Access policies');
   const signOutButton = h('button', { type: 'button', class: 'button-quiet' }, 'Sign out');
   signOutButton.addEventListener('click', () => signOut('You signed out.'));
   const main = h('main', { id: 'main', class: 'content', tabindex: -1 });
@@ -102,11 +110,37 @@ function startConsole(token: string, me: Me): void {
   let list: RequestListView | null = null;
   let policies: AccessPoliciesView | null = null;
 
+  /** A page that is not shown at all: a short sentence, focused like any page heading. */
+  const showNotice = (title: string, text: string): void => {
+    list = null;
+    policies = null;
+    document.title = `${title} · Countersign`;
+    replaceChildren(
+      main,
+      h('section', { class: 'list-panel', 'aria-labelledby': 'heading-notice' }, h('h1', { id: 'heading-notice', tabindex: -1 }, title), h('p', { class: 'intro not-auditor' }, text)),
+    );
+    main.querySelector<HTMLElement>('h1')?.focus();
+  };
+
   const render = (): void => {
     const route = parseRoute(location.hash);
     for (const [page, link] of Object.entries(navLinks)) {
       if (page === route.page) link.setAttribute('aria-current', 'page');
       else link.removeAttribute('aria-current');
+    }
+    if ((route.page === 'audit' || route.page === 'all') && !me.auditor) {
+      showNotice(route.page === 'audit' ? 'Audit' : 'All requests', 'Only auditors see this page. Each request you may view shows its own audit trail in its pane.');
+      return;
+    }
+    if (route.page === 'audit') {
+      list = null;
+      policies = null;
+      const audit = new AuditPageView(context);
+      document.title = 'Audit · Countersign';
+      replaceChildren(main, audit.element);
+      void audit.load();
+      main.querySelector<HTMLElement>('h1')?.focus();
+      return;
     }
     if (route.page === 'policies') {
       list = null;
@@ -125,7 +159,7 @@ function startConsole(token: string, me: Me): void {
     }
     const current = list!;
     current.select(route.id);
-    document.title = `${route.page === 'mine' ? 'My requests' : 'Received requests'} · Countersign`;
+    document.title = `${{ mine: 'My requests', received: 'Received requests', all: 'All requests' }[route.page]} · Countersign`;
     if (route.id) {
       const pane = new RequestPaneView(route.id, `#/${route.page}`, context, () => void current.load());
       replaceChildren(main, h('div', { class: 'split' }, current.element, pane.element));

@@ -8,7 +8,8 @@ import { breakAfterSlashes, h, replaceChildren } from './dom';
 import { operationLabel, relativeTime, formatTime, STATUSES, statusLabel } from './format';
 import { statusBadge } from './status-badge';
 
-export type ListKind = 'mine' | 'received';
+/** `all` is for auditors only (the API refuses it to anyone else). */
+export type ListKind = 'mine' | 'received' | 'all';
 
 const PAGE_SIZE = 25;
 
@@ -22,6 +23,11 @@ const TITLES: Record<ListKind, { title: string; intro: string; empty: string }> 
     title: 'Received requests',
     intro: 'Changes waiting for an approver from your groups. You can never approve your own.',
     empty: 'No requests with this status were sent to your groups.',
+  },
+  all: {
+    title: 'All requests',
+    intro: 'Every request, whoever made it; you see them as an auditor. Open one for its audit trail.',
+    empty: 'No requests have this status.',
   },
 };
 

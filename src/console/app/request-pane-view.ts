@@ -3,7 +3,9 @@
  * viewer may take (from `allowedActions`), with the reasons for those they may not.
  */
 import { ApiError } from './api-client';
-import type { ActionName, CompleteOutcome, RequestResource } from './api-types';
+import type { ActionName, AuditEvent, CompleteOutcome, RequestResource } from './api-types';
+import { auditTable } from './audit-table';
+import { downloadBody } from './body-download';
 import type { ConsoleContext } from './context';
 import { h, replaceChildren, uniqueId, type Child } from './dom';
 import { callLine, formatBytes, formatTime, historyLabel, operationLabel, prettyJson, statusLabel } from './format';
@@ -18,10 +20,14 @@ const ACTIONS: { name: ActionName; label: string; style: string }[] = [
 ];
 
 const NOTES_MAX = 1000;
+/** One request's trail is a handful of events; more than this is shown as "the first N". */
+const AUDIT_LIMIT = 200;
 
 export class RequestPaneView {
   readonly element: HTMLElement;
   private request: RequestResource | null = null;
+  /** The request's audit trail, or the reason it could not be read (shown muted, never thrown). */
+  private audit: AuditEvent[] | ApiError | Error | null = null;
   private busy = false;
 
   constructor(
@@ -40,7 +46,16 @@ export class RequestPaneView {
 
   async load(focus = true): Promise<void> {
     try {
-      this.request = await this.context.api.getRequest(this.id);
+      // The trail is read alongside the request; its refusal must not stop the pane.
+      const [request, audit] = await Promise.all([
+        this.context.api.getRequest(this.id),
+        this.context.api.audit({ requestId: this.id, limit: AUDIT_LIMIT }).then(
+          (page) => page.items,
+          (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+        ),
+      ]);
+      this.request = request;
+      this.audit = audit;
       this.draw();
       if (focus) this.element.querySelector<HTMLElement>('h2')?.focus();
     } catch (error) {
@@ -100,6 +115,7 @@ export class RequestPaneView {
       r.claim ? section('Completion in progress', definitionList([['By', r.claim.userId], ['Since', timeEl(r.claim.at)], ['Lease until', timeEl(r.claim.leaseUntil)]])) : null,
       r.completion ? this.completionSection(r) : null,
       this.historySection(r),
+      this.auditSection(),
       h(
         'details',
         { class: 'raw' },
@@ -138,9 +154,12 @@ export class RequestPaneView {
       const pretty = preview.truncated ? null : prettyJson(preview.text);
       content = h('pre', { class: 'code-block body-preview', 'data-format': pretty ? 'json' : 'text' }, pretty ?? preview.text);
     }
+    const download = r.call.bodySize > 0 ? h('button', { type: 'button', class: 'button-secondary download-body' }, 'Download body') : null;
+    download?.addEventListener('click', () => void this.saveBody(download));
     return section(
       'Body',
       facts,
+      download ? h('div', { class: 'body-tools' }, download) : null,
       content,
       preview?.truncated ? h('p', { class: 'muted' }, 'Only the first 64 KiB are shown; the SHA-256 covers the whole body.') : null,
     );
@@ -177,6 +196,41 @@ export class RequestPaneView {
         ),
       ),
     );
+  }
+
+  private auditSection(): HTMLElement {
+    const audit = this.audit;
+    let content: Child;
+    if (audit === null) content = h('p', { class: 'muted' }, 'Loading the audit trail…');
+    else if (audit instanceof Error) {
+      const why = audit instanceof ApiError ? `${audit.message} (${audit.code})` : audit.message;
+      content = h('p', { class: 'muted audit-unavailable' }, `The audit trail is not available: ${why}`);
+    } else if (audit.length === 0) content = h('p', { class: 'muted' }, 'The audit trail has no events for this request.');
+    else {
+      content = [
+        auditTable(audit, { caption: 'Audit trail of this request, oldest first' }),
+        audit.length >= AUDIT_LIMIT ? h('p', { class: 'muted' }, `Only the first ${AUDIT_LIMIT} events are shown.`) : null,
+      ];
+    }
+    const state = audit === null ? 'loading' : audit instanceof Error ? 'error' : 'loaded';
+    const element = section('Audit trail', content);
+    element.classList.add('audit-trail');
+    element.setAttribute('data-state', state);
+    return element;
+  }
+
+  private async saveBody(button: HTMLButtonElement): Promise<void> {
+    const r = this.request;
+    if (!r || button.disabled) return;
+    button.disabled = true;
+    try {
+      const name = await downloadBody(this.context.api, r.id, r.call.bodySha256);
+      this.context.notifications.show('info', `Saved the body as ${name}.`);
+    } catch (error) {
+      this.context.reportError(error, 'Downloading the body');
+    } finally {
+      button.disabled = false;
+    }
   }
 
   private actionsSection(r: RequestResource): HTMLElement {
