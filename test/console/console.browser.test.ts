@@ -201,6 +201,15 @@ describe('web console in headless Chromium against the demo', () => {
     assert.equal(await carol.evaluate(() => location.hash), '#/received');
     assert.equal(await carol.evaluate(() => document.activeElement?.id), 'heading-received');
     assert.deepEqual(problemsOf(carol), []);
+
+    // An audit trail the gateway cannot give is a muted line; the rest of the pane still works.
+    await carol.route('**/maa/v1/audit?*', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'STORE_UNAVAILABLE', message: 'the request store is unavailable' } }) }),
+    );
+    await openFromList(carol, 'received', parked.id);
+    assert.equal(await pane.locator('.audit-trail[data-state="error"] .audit-unavailable.muted').textContent(), 'The audit trail is not available: the request store is unavailable (STORE_UNAVAILABLE)');
+    assert.equal(await pane.locator('.justification').textContent(), 'CHG-77: rename');
+    assert.equal(await carol.locator('.notification-error').count(), 0, 'not reported as a failure of the page');
   });
 
   test("a rejected request shows bob's notes to alice, and API text is shown as text", async () => {
