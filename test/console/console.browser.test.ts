@@ -151,8 +151,8 @@ describe('web console in headless Chromium against the demo', () => {
     await bob.locator('.notification', { hasText: `${parked.id}.json` }).waitFor();
     // The object URL is revoked afterwards and left no link behind.
     assert.equal(await bob.locator('a[download]').count(), 0);
-    await pane.locator('.audit-trail').scrollIntoViewIfNeeded();
-    await bob.screenshot({ path: `${SHOTS}/audit-trail.png` });
+    while ((await bob.locator('.notification-dismiss').count()) > 0) await bob.locator('.notification-dismiss').first().click();
+    await pane.locator('.audit-trail').screenshot({ path: `${SHOTS}/audit-trail.png` });
 
     // alice signs in with a pasted token and completes her approved request.
     const alice = await openConsole();
