@@ -395,6 +395,7 @@ function buildDocument(prefix: string) {
             { name: 'requestId', in: 'query', schema: { type: 'string' } },
             { name: 'since', in: 'query', schema: isoTime },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+            { name: 'order', in: 'query', description: '`asc` (default): oldest first from `since`; `desc`: newest first, back to `since`.', schema: { type: 'string', enum: ['asc', 'desc'] } },
           ],
           responses: {
             '200': {

@@ -218,7 +218,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     '/audit',
     route(async (req, res) => {
       const caller = callerOf(res);
-      const q = queryParams(req, ['requestId', 'since', 'limit']);
+      const q = queryParams(req, ['requestId', 'since', 'limit', 'order']);
       if (q.requestId !== undefined) {
         // Viewers of a request may read its trail; the request must still exist to be checked.
         await visibleRequest(q.requestId, caller);
@@ -226,8 +226,9 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
         throw new ApiError('FORBIDDEN', { reasons: ['only auditors may read the whole audit trail; give requestId'] });
       }
       if (q.since !== undefined && Number.isNaN(Date.parse(q.since))) throw new ApiError('VALIDATION_FAILED', { fields: ['since'] }, 'since must be an ISO-8601 time');
+      if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc') throw new ApiError('VALIDATION_FAILED', { fields: ['order'] }, 'order must be asc or desc');
       const items = await store
-        .audit({ ...(q.requestId ? { requestId: q.requestId } : {}), ...(q.since ? { since: q.since } : {}), limit: intParam(q.limit, 'limit', 1, 1000, 100) })
+        .audit({ ...(q.requestId ? { requestId: q.requestId } : {}), ...(q.since ? { since: q.since } : {}), ...(q.order ? { order: q.order } : {}), limit: intParam(q.limit, 'limit', 1, 1000, 100) })
         .catch((error: unknown) => {
           throw storeError(error);
         });

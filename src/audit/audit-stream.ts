@@ -19,6 +19,8 @@ export interface AuditQuery {
   since?: string;
   /** 1..1000, default 100. */
   limit?: number;
+  /** `asc` (default): oldest first from `since`; `desc`: newest first, back to `since`. */
+  order?: 'asc' | 'desc';
 }
 
 export const AUDIT_LIMIT = { default: 100, max: 1000 } as const;
@@ -48,7 +50,9 @@ export function decodeAuditEntry(id: string, fields: string[]): AuditEvent | nul
 }
 
 /** Parses and bounds a query; throws StoreInputError. */
-export function checkAuditQuery(query: AuditQuery): { requestId?: string; sinceMs?: number; limit: number } {
+export function checkAuditQuery(query: AuditQuery): { requestId?: string; sinceMs?: number; limit: number; order: 'asc' | 'desc' } {
+  const order = query.order ?? 'asc';
+  if (order !== 'asc' && order !== 'desc') throw new StoreInputError('order must be asc or desc');
   const limit = query.limit ?? AUDIT_LIMIT.default;
   if (!Number.isInteger(limit) || limit < 1 || limit > AUDIT_LIMIT.max) throw new StoreInputError(`limit must be an integer from 1 to ${AUDIT_LIMIT.max}`);
   let sinceMs: number | undefined;
@@ -59,21 +63,26 @@ export function checkAuditQuery(query: AuditQuery): { requestId?: string; sinceM
   if (query.requestId !== undefined && (typeof query.requestId !== 'string' || query.requestId.length === 0 || query.requestId.length > 128)) {
     throw new StoreInputError('requestId is not valid');
   }
-  return { requestId: query.requestId, sinceMs, limit };
+  return { requestId: query.requestId, sinceMs, limit, order };
 }
 
 /**
- * Reads events oldest first, all or one request's, from `since` on.
+ * Reads events, all or one request's, from `since` on: oldest first, or newest first with
+ * `order: 'desc'` (XREVRANGE from the end back to `since`).
  * @example
  * await readAudit(connection, 'maa:{default}:audit', { requestId: id, limit: 50 })
+ * await readAudit(connection, 'maa:{default}:audit', { order: 'desc', limit: 100 }) // the latest 100
  */
 export async function readAudit(connection: CommandSender, streamKey: string, query: AuditQuery): Promise<AuditEvent[]> {
-  const { requestId, sinceMs, limit } = checkAuditQuery(query);
+  const { requestId, sinceMs, limit, order } = checkAuditQuery(query);
   const out: AuditEvent[] = [];
-  let start = sinceMs === undefined ? '-' : String(Math.max(0, sinceMs));
+  const oldest = sinceMs === undefined ? '-' : String(Math.max(0, sinceMs));
+  // The moving end of the range: the start going forward, the end going back.
+  let cursor = order === 'asc' ? oldest : '+';
   for (;;) {
     const batch = requestId ? SCAN_BATCH : limit - out.length;
-    const entries = await connection.send<StreamEntry[]>(['XRANGE', streamKey, start, '+', 'COUNT', String(batch)]);
+    const command = order === 'asc' ? ['XRANGE', streamKey, cursor, '+'] : ['XREVRANGE', streamKey, cursor, oldest];
+    const entries = await connection.send<StreamEntry[]>([...command, 'COUNT', String(batch)]);
     for (const [id, fields] of entries) {
       const event = decodeAuditEntry(id, fields);
       if (!event) continue;
@@ -84,6 +93,6 @@ export async function readAudit(connection: CommandSender, streamKey: string, qu
     }
     const last = entries[entries.length - 1];
     if (!last || entries.length < batch) return out;
-    start = `(${last[0]}`;
+    cursor = `(${last[0]}`;
   }
 }

@@ -307,7 +307,7 @@ class RedisRequestStore implements RequestStore {
     return positions.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
   }
 
-  async audit(query: { requestId?: string; since?: string; limit?: number }): Promise<AuditEvent[]> {
+  async audit(query: { requestId?: string; since?: string; limit?: number; order?: 'asc' | 'desc' }): Promise<AuditEvent[]> {
     return readAudit(this.connection, this.keys.audit, query ?? {});
   }
 

@@ -171,7 +171,7 @@ export interface RequestStore {
   /** Expires open requests past their retention and removes ended ones past theirs; returns how many of each. */
   sweep(now?: Date): Promise<{ expired: number; removed: number }>;
   list(query: ListQuery): Promise<ListPage>;
-  audit(query: { requestId?: string; since?: string; limit?: number }): Promise<AuditEvent[]>;
+  audit(query: { requestId?: string; since?: string; limit?: number; order?: 'asc' | 'desc' }): Promise<AuditEvent[]>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -186,4 +186,18 @@ describe('audit', () => {
       await assert.rejects(store.audit({ since: 'yesterday' }), { code: 'INVALID_INPUT' });
       await assert.rejects(store.audit({ limit: 0 }), { code: 'INVALID_INPUT' });
     }));
+
+  test('newest first with order desc: the latest N, one request, back to a time', () =>
+    withStore(async (store) => {
+      const t0 = Date.parse('2026-06-01T00:00:00.000Z');
+      const ids: string[] = [];
+      for (let i = 0; i < 7; i++) ids.push((await store.create(newRequest(), new Date(t0 + i * 1000))).id);
+      await store.approve(ids[2]!, 'bob', 'yes', new Date(t0 + 10_000));
+      const latest = await store.audit({ order: 'desc', limit: 3 });
+      assert.deepEqual(latest.map((e) => [e.requestId, e.action]), [[ids[2], 'approve'], [ids[6], 'create'], [ids[5], 'create']]);
+      assert.deepEqual((await store.audit({ order: 'desc', requestId: ids[2]! })).map((e) => e.action), ['approve', 'create']);
+      const back = await store.audit({ order: 'desc', since: new Date(t0 + 5000).toISOString() });
+      assert.deepEqual(back.map((e) => e.requestId), [ids[2], ids[6], ids[5]]);
+      await assert.rejects(store.audit({ order: 'sideways' as 'asc' }), { code: 'INVALID_INPUT' });
+    }));
 });

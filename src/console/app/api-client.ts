@@ -64,8 +64,9 @@ export class ApiClient {
   }
 
   /** One request's trail (`requestId`) or, for auditors, the whole trail; oldest first, from `since` on. */
-  audit(query: { requestId?: string; since?: string; limit: number }): Promise<AuditPage> {
+  audit(query: { requestId?: string; since?: string; limit: number; order?: 'asc' | 'desc' }): Promise<AuditPage> {
     const params = new URLSearchParams({ limit: String(query.limit) });
+    if (query.order) params.set('order', query.order);
     if (query.requestId) params.set('requestId', query.requestId);
     if (query.since) params.set('since', query.since);
     return this.json<AuditPage>('GET', `/audit?${params.toString()}`);

@@ -5,7 +5,6 @@
 import { auditTable } from './audit-table';
 import type { ConsoleContext } from './context';
 import { h, replaceChildren } from './dom';
-import { latestAudit } from './latest-audit';
 
 const SHOWN = 100;
 
@@ -41,10 +40,10 @@ export class AuditPageView {
     const seq = ++this.loadSeq;
     this.element.setAttribute('aria-busy', 'true');
     try {
-      const { events, complete } = await latestAudit(this.context.api, SHOWN);
+      const { items: events } = await this.context.api.audit({ limit: SHOWN, order: 'desc' });
       if (seq !== this.loadSeq) return;
       replaceChildren(this.body, events.length ? auditTable(events, { caption: 'Audit events, newest first', requestHref: '#/all' }) : null);
-      this.message.textContent = events.length === 0 ? 'The audit trail is empty.' : complete ? '' : 'The trail is too busy to read to its end here; use GET /maa/v1/audit with since.';
+      this.message.textContent = events.length === 0 ? 'The audit trail is empty.' : '';
     } catch (error) {
       if (seq !== this.loadSeq) return;
       this.message.textContent = 'The audit trail could not be loaded.';
