@@ -13,7 +13,9 @@
  * Knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_THREADS (2),
  * BENCH_CONNECTIONS (50), BENCH_ROUNDS (3: the scenarios run interleaved, round after round, and
  * each scenario's median round is shown, which tames a busy machine's noise),
- * BENCH_ONLY (a regular expression on scenario names, e.g. `GET`), WRK_BIN (wrk). `--json` prints the results as JSON after the table.
+ * BENCH_ONLY (a regular expression on scenario names, e.g. `GET`), WRK_BIN (wrk), BENCH_PROFILE (a
+ * folder: the gateway and bare hpm children run with `node --cpu-prof` and write their .cpuprofile
+ * files to <folder>/gateway and <folder>/hpm on exit). `--json` prints the results as JSON after the table.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
@@ -69,6 +71,8 @@ async function runBareHpm(target: string): Promise<void> {
     });
   });
   server.keepAliveTimeout = 60_000;
+  // Exit (rather than die by the signal) so that a --cpu-prof profile is written.
+  process.on('SIGTERM', () => process.exit(0));
   server.listen(0, '127.0.0.1', () => ready(addressUrl(server)));
 }
 
@@ -104,7 +108,10 @@ const children: Child[] = [];
 
 function startChild(name: string, args: string[]): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', SELF, '--role', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_PROFILE=<dir>: the gateway and bare hpm children write V8 CPU profiles to <dir>/<role> when they stop.
+    const profiled = process.env.BENCH_PROFILE && (args[0] === 'gateway' || args[0] === 'hpm');
+    const profile = profiled ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_PROFILE!, args[0]!)}`] : [];
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', SELF, '--role', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let buffered = '';
     let settled = false;
     const timer = setTimeout(() => fail(new Error(`${name} did not start within 120 s`)), 120_000);
