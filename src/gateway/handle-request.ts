@@ -29,7 +29,7 @@ import type { ParkedCall, RequestStore } from '../requests/types';
 import { parseJustification } from './justification';
 import type { GatewayMetrics } from './metrics';
 import { setBufferedBody } from './proxy';
-import { isJsonContentType, readBody } from './read-body';
+import { isJsonContentType, readBodyThen, type BodyResult } from './read-body';
 import { storedHeaders } from './stored-headers';
 
 export interface RequestPathDeps {
@@ -105,48 +105,117 @@ export function createRequestHandler(deps: RequestPathDeps): (req: IncomingMessa
     }
 
     // 4. Mutations are buffered and decided on.
-    void handleMutation(deps, req, res, normalized.call).catch((error: unknown) => {
-      deps.logger.error({ err: errorSummary(error) }, 'mutation handling failed');
-      sendError(res, new ApiError('INTERNAL'));
-    });
+    handleMutation(deps, req, res, normalized.call);
   };
 }
 
-async function handleMutation(
-  deps: RequestPathDeps,
-  req: IncomingMessage,
-  res: ServerResponse,
-  call: Omit<CallInput, 'body'>,
-): Promise<void> {
-  const { config, policy, store, identity, metrics, logger } = deps;
-  const started = performance.now();
-  // One id per mutation ties the decision log line to the response (X-MAA-Decision-Id).
-  const decisionId = randomUUID();
-  res.setHeader('x-maa-decision-id', decisionId);
-  const log = (result: string, fields: Record<string, unknown> = {}): void => {
-    logger.info({ decisionId, method: call.method, path: call.path, result, ms: Math.round(performance.now() - started), ...fields }, 'decision');
-  };
-  const refuse = (error: ApiError, headers: Record<string, string> = {}): void => {
-    metrics.decisions.inc({ result: error.code });
-    log(error.code, { status: error.httpStatus });
-    sendError(res, error, headers);
-  };
-  res.once('finish', () => metrics.mutationDuration.observe((performance.now() - started) / 1000));
+/**
+ * One mutation on its way through the path. A plain object instead of closures per call: the
+ * hot path allocates this once and calls module functions with it.
+ */
+interface Mutation {
+  deps: RequestPathDeps;
+  req: IncomingMessage;
+  res: ServerResponse;
+  call: Omit<CallInput, 'body'>;
+  started: number;
+  /** Ties the decision log line to the response (X-MAA-Decision-Id). */
+  decisionId: string;
+}
 
+/**
+ * Buffers, identifies and decides, synchronously as far as the parts allow: with a static token
+ * the decision and the forward happen in the tick the body's last byte arrives, without a
+ * promise. A JWT (async verification) and parking (Redis) continue asynchronously.
+ */
+function handleMutation(deps: RequestPathDeps, req: IncomingMessage, res: ServerResponse, call: Omit<CallInput, 'body'>): void {
+  const m: Mutation = { deps, req, res, call, started: performance.now(), decisionId: randomUUID() };
+  res.setHeader('x-maa-decision-id', m.decisionId);
+  res.on('finish', () => deps.metrics.mutationDuration.observe((performance.now() - m.started) / 1000));
   // a. Buffer the body: the policy may look at it, and a parked call must be stored exactly.
-  const read = await readBody(req, config.requests.bodyLimitBytes);
+  readBodyThen(req, deps.config.requests.bodyLimitBytes, (read) => guarded(m, afterBody, read));
+}
+
+/** Runs one step of a mutation; anything it throws becomes 500 INTERNAL, never an uncaught exception. */
+function guarded<T>(m: Mutation, step: (m: Mutation, arg: T) => void, arg: T): void {
+  try {
+    step(m, arg);
+  } catch (error) {
+    internalError(m, error);
+  }
+}
+
+function internalError(m: Mutation, error: unknown): void {
+  m.deps.logger.error({ err: errorSummary(error) }, 'mutation handling failed');
+  if (!m.res.headersSent) sendError(m.res, new ApiError('INTERNAL'));
+  else m.res.destroy();
+}
+
+/** The decision log line (info); the object is only built when info is on. */
+function logDecision(m: Mutation, result: string, fields?: Record<string, unknown>): void {
+  const { logger } = m.deps;
+  if (!logger.isLevelEnabled('info')) return;
+  const line: Record<string, unknown> = { decisionId: m.decisionId, method: m.call.method, path: m.call.path, result, ms: Math.round(performance.now() - m.started) };
+  if (fields) Object.assign(line, fields);
+  logger.info(line, 'decision');
+}
+
+function refuse(m: Mutation, error: ApiError, headers?: Record<string, string>): void {
+  m.deps.metrics.decisions.inc({ result: error.code });
+  logDecision(m, error.code, { status: error.httpStatus });
+  sendError(m.res, error, headers ?? {});
+}
+
+function afterBody(m: Mutation, read: BodyResult): void {
+  const { req, res, deps } = m;
   if (!read.ok) {
     if (read.reason === 'aborted') {
-      log('CLIENT_ABORTED');
+      logDecision(m, 'CLIENT_ABORTED');
       res.destroy();
       return;
     }
     // Close the connection: the rest of an oversized body is discarded, not parsed as a request.
     req.resume();
-    refuse(new ApiError('BODY_TOO_LARGE', {}, `the request body is larger than ${config.requests.bodyLimitBytes} bytes`), { connection: 'close' });
+    refuse(m, new ApiError('BODY_TOO_LARGE', {}, `the request body is larger than ${deps.config.requests.bodyLimitBytes} bytes`), { connection: 'close' });
     return;
   }
   const body = read.body;
+
+  // b. Who is calling. Resolved before the decision, because the decision contract includes the
+  //    caller; a call without a valid identity is decided as anonymous, and refused with 401 only
+  //    if it turns out to be protected (unprotected calls may carry the upstream's own tokens).
+  //    A static token answers synchronously; only a JWT waits for jose.
+  const authorization = req.headers.authorization;
+  if (authorization === undefined) {
+    decideAndAct(m, body, null);
+    return;
+  }
+  const { identity } = deps;
+  let answer: Caller | PromiseLike<Caller>;
+  try {
+    answer = identity.authenticateNow ? identity.authenticateNow(authorization) : identity.authenticate(authorization);
+  } catch {
+    decideAndAct(m, body, null);
+    return;
+  }
+  if (isPromiseLike(answer)) {
+    answer.then(
+      (caller) => guarded(m, (mm: Mutation, c: Caller) => decideAndAct(mm, body, c), caller),
+      () => guarded(m, (mm: Mutation) => decideAndAct(mm, body, null), undefined),
+    );
+    return;
+  }
+  decideAndAct(m, body, answer);
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown }).then === 'function';
+}
+
+function decideAndAct(m: Mutation, body: Buffer, caller: Caller | null): void {
+  const { req, res, call, deps } = m;
+  const { config, policy, metrics, logger } = deps;
+
   let parsedBody: unknown;
   if (body.length > 0 && isJsonContentType(req.headers['content-type'])) {
     try {
@@ -157,27 +226,16 @@ async function handleMutation(
     }
   }
 
-  // b. Who is calling. Resolved before the decision, because the decision contract includes the
-  //    caller; a call without a valid identity is decided as anonymous, and refused with 401 only
-  //    if it turns out to be protected (unprotected calls may carry the upstream's own tokens).
-  let caller: Caller | null = null;
-  if (req.headers.authorization !== undefined) {
-    try {
-      caller = await identity.authenticate(req.headers.authorization);
-    } catch {
-      caller = null;
-    }
-  }
-
   // c. The decision, in-process. An error denies: 503, never forwarded.
   let decision: Decision;
   const decideStarted = performance.now();
   try {
-    const input: CallInput = parsedBody === undefined ? { ...call } : { ...call, body: parsedBody };
+    // The normalised call is this mutation's own object, so it goes in as it is when there is no body.
+    const input: CallInput = parsedBody === undefined ? call : { ...call, body: parsedBody };
     decision = policy.decide({ call: input, caller: caller ?? ANONYMOUS });
   } catch (error) {
-    logger.warn({ decisionId, err: errorSummary(error) }, 'policy decision failed');
-    refuse(new ApiError('POLICY_UNAVAILABLE'));
+    logger.warn({ decisionId: m.decisionId, err: errorSummary(error) }, 'policy decision failed');
+    refuse(m, new ApiError('POLICY_UNAVAILABLE'));
     return;
   } finally {
     metrics.decisionDuration.observe((performance.now() - decideStarted) / 1000);
@@ -193,12 +251,12 @@ async function handleMutation(
     try {
       verdict = decideBatch(policy, { body, headers: req.headers, caller: caller ?? ANONYMOUS, caseInsensitive: config.upstream.caseInsensitivePaths, batchPath: call.path });
     } catch (error) {
-      logger.warn({ decisionId, err: errorSummary(error) }, 'batch decision failed');
-      refuse(new ApiError('POLICY_UNAVAILABLE'));
+      logger.warn({ decisionId: m.decisionId, err: errorSummary(error) }, 'batch decision failed');
+      refuse(m, new ApiError('POLICY_UNAVAILABLE'));
       return;
     }
     if (!verdict.ok) {
-      refuse(new ApiError(verdict.code, verdict.requestIds ? { subRequests: verdict.requestIds } : {}, verdict.reason));
+      refuse(m, new ApiError(verdict.code, verdict.requestIds ? { subRequests: verdict.requestIds } : {}, verdict.reason));
       return;
     }
   }
@@ -206,7 +264,7 @@ async function handleMutation(
   // e. Not protected: forward the very bytes we buffered through the same proxy as reads.
   if (!decision.protected) {
     metrics.unprotectedDecisions.inc();
-    log('unprotected');
+    logDecision(m, 'unprotected');
     setBufferedBody(req, body);
     void deps.proxy(req, res);
     return;
@@ -214,17 +272,23 @@ async function handleMutation(
 
   // f. Protected: from here on the call is parked or refused, never forwarded.
   if (caller === null) {
-    refuse(new ApiError('UNAUTHENTICATED', {}, 'a protected change needs a valid bearer token; nothing was parked'), {
+    refuse(m, new ApiError('UNAUTHENTICATED', {}, 'a protected change needs a valid bearer token; nothing was parked'), {
       'www-authenticate': 'Bearer',
     });
     return;
   }
   const justification = parseJustification(req.headers['x-maa-justification']);
   if (justification === null) {
-    refuse(new ApiError('INVALID_JUSTIFICATION'));
+    refuse(m, new ApiError('INVALID_JUSTIFICATION'));
     return;
   }
+  park(m, body, caller, justification, decision).catch((error: unknown) => internalError(m, error));
+}
 
+/** Parks a protected call in the store and answers 202, or refuses (409, 503): never forwards. */
+async function park(m: Mutation, body: Buffer, caller: Caller, justification: string, decision: ProtectedDecision): Promise<void> {
+  const { req, res, call, deps } = m;
+  const { config, store, metrics, logger } = deps;
   const parked = parkedCall(req, call.method, body);
   let created;
   try {
@@ -234,18 +298,18 @@ async function handleMutation(
     );
   } catch (error) {
     if (error instanceof TransitionError && error.code === 'OBJECT_LOCKED') {
-      refuse(new ApiError('OBJECT_LOCKED', { requestId: error.openRequestId ?? error.requestId }, `${decision.objectKey} already has an open request`));
+      refuse(m, new ApiError('OBJECT_LOCKED', { requestId: error.openRequestId ?? error.requestId }, `${decision.objectKey} already has an open request`));
       return;
     }
     // Redis down, slow or refusing: the call cannot be parked, so it is refused (invariant 5).
-    logger.warn({ decisionId, err: errorSummary(error) }, 'parking failed');
-    refuse(new ApiError('STORE_UNAVAILABLE'));
+    logger.warn({ decisionId: m.decisionId, err: errorSummary(error) }, 'parking failed');
+    refuse(m, new ApiError('STORE_UNAVAILABLE'));
     return;
   }
 
   metrics.decisions.inc({ result: 'protected' });
   metrics.parked.inc({ profile_type: decision.profileType });
-  log('parked', { requestId: created.id, profileType: decision.profileType, objectKey: decision.objectKey, requestor: caller.userId });
+  logDecision(m, 'parked', { requestId: created.id, profileType: decision.profileType, objectKey: decision.objectKey, requestor: caller.userId });
   const location = `${config.api.prefix}/requests/${encodeURIComponent(created.id)}`;
   const payload = JSON.stringify({
     id: created.id,

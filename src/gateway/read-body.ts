@@ -6,44 +6,79 @@ import type { IncomingMessage } from 'node:http';
 
 export type BodyResult = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' | 'aborted' };
 
+/** Where a read in progress keeps its state: on the request, so the listeners are shared functions, not closures per call. */
+const READING = Symbol('countersign.bodyRead');
+
+interface Reading {
+  chunks: Buffer[];
+  size: number;
+  limit: number;
+  done: (result: BodyResult) => void;
+}
+
+type ReadingRequest = IncomingMessage & { [READING]?: Reading | undefined };
+
 /**
- * Reads the whole body of `req` into one Buffer, or stops at `limit` bytes.
+ * Reads the whole body of `req` into one Buffer, or stops at `limit` bytes, and calls `done`
+ * once: from the request's `end` (or error) event, or at once when Content-Length is over the
+ * limit. No promise, so an unprotected mutation is decided and forwarded in the tick its last
+ * byte arrives. `done` must not throw.
+ * @example readBodyThen(req, 10 * 1024 * 1024, (result) => (result.ok ? use(result.body) : refuse413()));
+ */
+export function readBodyThen(req: IncomingMessage, limit: number, done: (result: BodyResult) => void): void {
+  const declared = Number(req.headers['content-length']);
+  // Refuse at once when the client announces too much; the stream count below catches the rest.
+  if (Number.isFinite(declared) && declared > limit) {
+    done({ ok: false, reason: 'too-large' });
+    return;
+  }
+  (req as ReadingRequest)[READING] = { chunks: [], size: 0, limit, done };
+  req.on('data', onData);
+  req.on('end', onEnd);
+  req.on('error', onFailure);
+  req.on('aborted', onFailure);
+}
+
+/**
+ * The same read as a promise.
  * @example const result = await readBody(req, 10 * 1024 * 1024); if (!result.ok) refuse413();
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
-  const declared = Number(req.headers['content-length']);
-  // Refuse at once when the client announces too much; the stream count below catches the rest.
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ ok: false, reason: 'too-large' });
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = (result: BodyResult): void => {
-      if (settled) return;
-      settled = true;
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('aborted', onAborted);
-      resolve(result);
-    };
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        chunks.length = 0;
-        finish({ ok: false, reason: 'too-large' });
-        return;
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = (): void => finish({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
-    const onError = (): void => finish({ ok: false, reason: 'aborted' });
-    const onAborted = (): void => finish({ ok: false, reason: 'aborted' });
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('aborted', onAborted);
-  });
+  return new Promise((resolve) => readBodyThen(req, limit, resolve));
+}
+
+function finish(req: ReadingRequest, result: BodyResult): void {
+  const reading = req[READING];
+  if (reading === undefined) return;
+  req[READING] = undefined;
+  req.off('data', onData);
+  req.off('end', onEnd);
+  req.off('error', onFailure);
+  req.off('aborted', onFailure);
+  reading.done(result);
+}
+
+function onData(this: ReadingRequest, chunk: Buffer): void {
+  const reading = this[READING];
+  if (reading === undefined) return;
+  reading.size += chunk.length;
+  if (reading.size > reading.limit) {
+    reading.chunks.length = 0;
+    finish(this, { ok: false, reason: 'too-large' });
+    return;
+  }
+  reading.chunks.push(chunk);
+}
+
+function onEnd(this: ReadingRequest): void {
+  const reading = this[READING];
+  if (reading === undefined) return;
+  const { chunks, size } = reading;
+  finish(this, { ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+}
+
+function onFailure(this: ReadingRequest): void {
+  finish(this, { ok: false, reason: 'aborted' });
 }
 
 /** Whether a content type is JSON (application/json or any +json type). */

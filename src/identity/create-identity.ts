@@ -11,6 +11,14 @@ import { loadDirectory, type Directory } from './directory';
 import { createJwtVerifier, type JwtVerifier } from './jwt-verifier';
 import { loadStaticTokens, type StaticTokens } from './static-tokens';
 
+/** Exactly two dots: the compact JWS form (header.payload.signature), checked without a split. */
+function isJwsShaped(token: string): boolean {
+  const first = token.indexOf('.');
+  if (first < 0) return false;
+  const second = token.indexOf('.', first + 1);
+  return second > 0 && token.indexOf('.', second + 1) < 0;
+}
+
 /**
  * Loads the configured sources (files are read and checked now, so mistakes stop the start).
  * Throws ConfigError for a bad file or key.
@@ -23,20 +31,27 @@ export async function createIdentity(config: IdentityConfig): Promise<Identity> 
   const directory: Directory | undefined = config.directoryFile ? loadDirectory(config.directoryFile) : undefined;
   const jwt: JwtVerifier | undefined = config.jwt ? createJwtVerifier(config.jwt) : undefined;
 
-  async function resolveCaller(token: string): Promise<Caller> {
+  /** Static tokens answer at once; only a JWT (jose is async) yields a promise. */
+  function resolveCaller(token: string): Caller | Promise<Caller> {
     const known = tokens?.lookup(token);
     if (known) return known;
     // Only something shaped like a JWS goes to jose; anything else is simply unknown.
-    if (jwt && token.split('.').length === 3) return jwt.verify(token);
+    if (jwt && isJwsShaped(token)) return jwt.verify(token);
     throw new IdentityError('unknown token');
   }
 
+  const withDirectory = (caller: Caller): Caller =>
+    directory ? { userId: caller.userId, groups: mergeGroups(caller.groups, directory.groupsOf(caller.userId)) } : caller;
+
+  function authenticateNow(authorization: string | undefined): Caller | Promise<Caller> {
+    const caller = resolveCaller(bearerToken(authorization));
+    return caller instanceof Promise ? caller.then(withDirectory) : withDirectory(caller);
+  }
+
   return {
-    async authenticate(authorization) {
-      const caller = await resolveCaller(bearerToken(authorization));
-      if (!directory) return caller;
-      return { userId: caller.userId, groups: mergeGroups(caller.groups, directory.groupsOf(caller.userId)) };
-    },
+    // The promise form for everyone else; a synchronous throw becomes a rejection.
+    authenticate: async (authorization) => authenticateNow(authorization),
+    authenticateNow,
     staticIdentities: () => tokens?.entries() ?? [],
     // Nothing holds a socket or timer: jose's JWKS fetches are one-off requests.
     close: async () => {},

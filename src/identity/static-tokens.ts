@@ -12,7 +12,7 @@
  * Lookup is by the token's SHA-256 digest: the time a lookup takes depends on the digest, which
  * says nothing about how much of a token was right, and it costs the same for 5 tokens or 1,000.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { ConfigError } from '../config/config-error';
 import { readYamlFile } from '../config/yaml-file';
 import { isValidName, validGroups } from './caller-claims';
@@ -36,8 +36,9 @@ const TOKEN = /^[A-Za-z0-9._~+/=-]{8,}$/;
 /** A local-use file: more tokens than this is a mistake, not a deployment. */
 const MAX_TOKENS = 1000;
 
+/** One-shot SHA-256 (no Hash object per lookup: this runs on every mutation with a static token). */
 function digest(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('base64');
+  return hash('sha256', token, 'base64');
 }
 
 /** Builds the lookup from entries already checked. */

@@ -114,7 +114,7 @@ export interface Harness {
 export async function startHarness(
   suite: Suite,
   overrides: DeepPartial<GatewayConfig> = {},
-  parts: { policy?: PolicyEngine } = {},
+  parts: { policy?: PolicyEngine; identity?: Identity } = {},
 ): Promise<Harness> {
   const upstream = await startUpstream();
   const deployment = randomDeployment();
@@ -145,7 +145,7 @@ export async function startHarness(
     },
   });
   const logger = pino({ level: 'info' }, sink);
-  const gateway = createGateway({ config, policy: parts.policy ?? suite.policy, store, identity: suite.identity, logger });
+  const gateway = createGateway({ config, policy: parts.policy ?? suite.policy, store, identity: parts.identity ?? suite.identity, logger });
   await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', () => resolve()));
   const baseUrl = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
   return {

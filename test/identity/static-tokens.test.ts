@@ -98,6 +98,33 @@ describe('static tokens', () => {
     assert.equal((await identity.authenticate('Bearer demo-bob')).userId, 'bob');
   });
 
+  test('authenticateNow: a static token answers without a promise, a JWT with one, a refusal is thrown; directory groups in both', async () => {
+    const secret = 'a-test-secret-that-is-long-enough-for-hs256!';
+    const identity = await createIdentity({
+      staticTokensFile,
+      directoryFile: writeFile('now-directory.yaml', 'users:\n  alice: { groups: [readers] }\n  dave: { groups: [readers] }\n'),
+      jwt: { hs256Secret: secret, clockToleranceSec: 0, userClaim: 'preferred_username', groupsClaim: 'groups' },
+    });
+    const now = identity.authenticateNow!;
+    const alice = now('Bearer demo-alice');
+    assert.ok(!(alice instanceof Promise));
+    assert.deepEqual(alice, { userId: 'alice', groups: ['helpdesk', 'readers'] });
+    const jwt = await new SignJWT({ sub: 'dave', groups: ['policy-approvers'] }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
+    const dave = now(`Bearer ${jwt}`);
+    assert.ok(dave instanceof Promise);
+    assert.deepEqual(await dave, { userId: 'dave', groups: ['policy-approvers', 'readers'] });
+    assert.throws(() => now('Bearer demo-nobody'), (error: unknown) => error instanceof IdentityError && /unknown token/.test(error.reason));
+    assert.throws(() => now('Basic ZGVtby1hbGljZTo='), IdentityError);
+    // Shaped like a JWS but forged: refused by the promise, as authenticate does.
+    await assert.rejects(Promise.resolve(now('Bearer a.b.c')), IdentityError);
+    // Not three parts: never handed to jose, refused at once.
+    assert.throws(() => now('Bearer a.b.c.d'), IdentityError);
+    // The promise form keeps its contract: a refusal is a rejection, never a synchronous throw.
+    const pending = identity.authenticate('Bearer demo-nobody');
+    assert.ok(pending instanceof Promise);
+    await assert.rejects(pending, IdentityError);
+  });
+
   test('bad files stop the start with file, line and column, never echoing a token', async () => {
     const cases: [string, RegExp][] = [
       ['tokens:\n  - token: short\n    userId: alice\n', /bad\.yaml:2:12: token must be 8/],
