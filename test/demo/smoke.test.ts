@@ -7,10 +7,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../support/redis-server';
+import { freePort, canConnect } from '../support/redis-server';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const START_TIMEOUT_MS = 60_000;
@@ -24,16 +23,6 @@ function groupAlive(pgid: number): boolean {
   }
 }
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -140,8 +129,8 @@ test('npm run demo serves the README walkthrough and Ctrl-C stops everything it 
   const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 15_000))]);
   assert.notEqual(code, 'timeout', `the demo did not stop:\n${output}`);
   await until(() => !groupAlive(pgid), 10_000, 'every process of the demo to exit');
-  assert.equal(await portOpen(port), false, 'the gateway port is closed');
-  assert.equal(await portOpen(Number(new URL(upstream).port)), false, 'the Graph API port is closed');
+  assert.equal(await canConnect(port), false, 'the gateway port is closed');
+  assert.equal(await canConnect(Number(new URL(upstream).port)), false, 'the Graph API port is closed');
   assert.equal(existsSync(join(dataDir, 'demo.lock')), false, 'the Redis data lock is released');
   assert.ok(existsSync(join(dataDir, 'appendonlydir')), 'Redis kept an append-only file in the data folder');
 });

@@ -2,10 +2,10 @@
  * startDemo's own redis-server: a clear message when redis-server is missing, one demo per data
  * folder, append-only persistence, and stop() leaves nothing running.
  */
+import { canConnect } from '../support/redis-server';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DemoError, startDemo } from '../../src/demo/start-demo';
@@ -15,16 +15,6 @@ const dataDir = mkdtempSync(join(tmpdir(), 'countersign-start-demo-'));
 delete process.env.REDIS_URL;
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-function portOpen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 test('a missing redis-server gets a message that says what to install or set', async () => {
   const previous = process.env.REDIS_SERVER_BIN;
@@ -51,7 +41,7 @@ test('own redis-server: append-only data in the folder, one demo per folder, sto
   try {
     assert.equal(demo.ownRedis, true);
     const redisPort = Number(new URL(demo.redisUrl).port);
-    assert.ok(await portOpen(redisPort));
+    assert.ok(await canConnect(redisPort));
     const [demoPid, redisPid] = readFileSync(join(folder, 'demo.lock'), 'utf8').trim().split(' ').map(Number);
     assert.equal(demoPid, process.pid);
     assert.ok(redisPid && redisPid !== process.pid);
@@ -73,8 +63,8 @@ test('own redis-server: append-only data in the folder, one demo per folder, sto
 
     await demo.stop();
     stopped = true;
-    assert.equal(await portOpen(redisPort), false, 'redis-server stopped');
-    assert.equal(await portOpen(Number(new URL(demo.gatewayUrl).port)), false, 'gateway stopped');
+    assert.equal(await canConnect(redisPort), false, 'redis-server stopped');
+    assert.equal(await canConnect(Number(new URL(demo.gatewayUrl).port)), false, 'gateway stopped');
     assert.equal(existsSync(join(folder, 'demo.lock')), false, 'lock released');
     const written = readdirSync(aof)
       .map((name) => readFileSync(join(aof, name)).toString('latin1'))
