@@ -166,7 +166,8 @@ const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Rewrites one decoded segment with OData parentheses into the path the policy matches:
  * `mobileApps('42')` and `mobileApps(id='42')` → `mobileApps/42` (`''` inside quotes is one `'`),
  * `mobileApps(42)` → `mobileApps/42`, `delta()` → `delta`. A form with two readings (a composite
- * key, nested or unbalanced parentheses, text after `)`) is refused rather than guessed.
+ * key, an alternate key, nested or unbalanced parentheses, text after `)`) is refused rather than
+ * guessed.
  */
 function odataKeySegment(segment: string): string | Refusal {
   const open = segment.indexOf('(');
@@ -194,7 +195,11 @@ function odataKeySegment(segment: string): string | Refusal {
   if (inQuote) return refuse('unbalanced quote in a key in parentheses');
   let value = inner;
   if (eq >= 0) {
-    if (!KEY_NAME.test(inner.slice(0, eq))) return refuse('a named key in parentheses needs a name such as id=');
+    const keyName = inner.slice(0, eq);
+    if (!KEY_NAME.test(keyName)) return refuse('a named key in parentheses needs a name such as id=');
+    // An alternate key (displayName='x') names the object by something other than its id: the
+    // object key would differ from the id's, and two open requests could hold one object.
+    if (keyName.toLowerCase() !== 'id') return refuse(`an alternate key (${keyName}=…) cannot be judged; address the object by its id`);
     value = inner.slice(eq + 1);
   }
   let key: string;

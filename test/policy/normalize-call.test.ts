@@ -130,6 +130,9 @@ describe('OData key syntax: the policy sees the object a key in parentheses name
   test('forms with two readings are refused for changes', () => {
     assert.match(refused("/deviceAppManagement/mobileApps('4','2')"), /composite key/);
     assert.match(refused("/deviceAppManagement/mobileApps(id='4',x='2')"), /composite key/);
+    // An alternate key would give the object a second object key (two open requests for one app).
+    assert.match(refused("/deviceAppManagement/mobileApps(displayName='Contoso%20Portal')"), /alternate key/);
+    assert.equal(path("/deviceAppManagement/mobileApps(ID='42')"), '/deviceappmanagement/mobileapps/42');
     assert.match(refused('/deviceAppManagement/mobileApps((42))'), /nested parentheses/);
     assert.match(refused("/deviceAppManagement/mobileApps(id=f('42'))"), /nested parentheses/);
     assert.match(refused("/deviceAppManagement/mobileApps('42'"), /unclosed/);
