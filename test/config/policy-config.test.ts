@@ -38,7 +38,7 @@ describe('shipped policy configuration', () => {
     assert.ok(config.accessPolicies.every((p) => p.enabled && p.requiredApprovals === 1));
     assert.deepEqual(config.roles, { auditorGroups: ['auditors'] });
     assert.ok(config.profileTypes.every((t) => t.caseInsensitive));
-    assert.deepEqual(config.data.profileTypes.apps?.routes[1], {
+    assert.deepEqual(config.data.profileTypes.apps?.routes.find((r) => r.method === 'PATCH'), {
       method: 'PATCH',
       operation: 'modify',
       literals: ['deviceappmanagement', 'mobileapps', null],

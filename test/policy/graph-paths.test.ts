@@ -66,6 +66,14 @@ describe('API version segments in the shipped policy', () => {
     assert.equal(assign.objectKey, 'scripts:/devicemanagement/devicemanagementscripts/7');
   });
 
+  test('a create through an OData type cast is protected too', () => {
+    for (const url of ['/deviceAppManagement/mobileApps/microsoft.graph.win32LobApp', '/v1.0/deviceManagement/deviceManagementScripts/microsoft.graph.deviceManagementScript', '/beta/deviceManagement/operationApprovalPolicies/microsoft.graph.operationApprovalPolicy']) {
+      const decision = engine.decide(callInput('POST', url, { displayName: 'New' }));
+      assert.ok(decision.protected, url);
+      assert.equal(decision.operation, 'create');
+    }
+  });
+
   test('reads, unknown versions and unlisted routes still pass', () => {
     assert.deepEqual(engine.decide(callInput('GET', '/v1.0/deviceAppManagement/mobileApps/42')), { protected: false });
     assert.deepEqual(engine.decide(callInput('PATCH', '/v9.9/deviceAppManagement/mobileApps/42')), { protected: false });
