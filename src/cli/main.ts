@@ -1,7 +1,8 @@
 /**
  * `countersign <command>`: one dispatch table. Each command lives in its own module and is
  * loaded only when used, so `explain` starts without the HTTP client and vice versa.
- * Exit codes are documented in the README: 0 ok, 1 refused/failed, 2 usage error, 3 unreachable.
+ * Exit codes (docs/cli.md): 0 ok, 1 refused by the gateway, 2 usage error, 3 gateway unreachable
+ * or 5xx, 4 complete reached the upstream and it refused (the request failed).
  */
 
 type CommandModule = { run(args: string[]): Promise<number> };
