@@ -152,4 +152,16 @@ log: { level: debug }
     const documented = [...docs.matchAll(/^\| `([a-zA-Z.]+)`/gm)].map((m) => m[1]);
     assert.deepEqual(documented.filter((key) => !SETTINGS.some((s) => s.key === key)), []);
   });
+
+  test("the README's configuration table has every key, with the same default and variable as docs/configuration.md", () => {
+    const firstColumns = (text: string): string[] =>
+      text
+        .split('\n')
+        .filter((line) => /^\| `[a-zA-Z]+\.[a-zA-Z0-9.]+` \|/.test(line))
+        .map((line) => line.split(' | ').slice(0, 3).join(' | ').replace(/ \|$/, ''));
+    const readme = firstColumns(readFileSync(resolve(PROJECT_ROOT, 'README.md'), 'utf8'));
+    const docs = firstColumns(readFileSync(resolve(PROJECT_ROOT, 'docs/configuration.md'), 'utf8'));
+    assert.equal(readme.length, SETTINGS.length);
+    assert.deepEqual(readme, docs);
+  });
 });
