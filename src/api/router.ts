@@ -33,8 +33,6 @@ export interface ApiRouterDeps {
   replay: Replay;
   metrics: GatewayMetrics;
   logger: Logger;
-  /** Members see every request and the whole audit trail (config/roles.yaml). */
-  auditorGroups: string[];
 }
 
 /** JSON bodies of the API are small: notes of 1,000 characters fit many times over. */
@@ -63,13 +61,17 @@ export function storeError(error: unknown): ApiError {
 
 /**
  * Creates the Express router of the approval API, to mount at `deps.prefix`.
- * @example app.use('/maa/v1', createApiRouter({ prefix: '/maa/v1', policy, store, identity, replay, metrics, logger, auditorGroups: ['auditors'] }));
+ * @example app.use('/maa/v1', createApiRouter({ prefix: '/maa/v1', policy, store, identity, replay, metrics, logger }));
  */
 export function createApiRouter(deps: ApiRouterDeps): Router {
   const { policy, store, identity, replay, metrics } = deps;
   const router = Router({ caseSensitive: true, strict: false });
   const openApi = JSON.stringify(openApiDocumentFor(deps.prefix));
-  const isAuditor = (caller: Caller): boolean => caller.groups.some((group) => deps.auditorGroups.includes(group));
+  // Asked of the policy each time, so a reload of config/roles.yaml applies here as in the Rego.
+  const isAuditor = (caller: Caller): boolean => {
+    const auditors = policy.auditorGroups();
+    return caller.groups.some((group) => auditors.includes(group));
+  };
 
   router.get('/openapi.json', (_req, res) => {
     res.type('application/json').send(openApi);

@@ -9,7 +9,6 @@ import pino from 'pino';
 import { errorHandler } from '../api/error-handler';
 import { ApiError, sendError } from '../api/errors';
 import { createApiRouter } from '../api/router';
-import { loadRoles } from '../config/roles';
 import type { GatewayConfig } from '../config/types';
 import { createConsoleRouter } from '../console/router';
 import type { Identity } from '../identity/types';
@@ -57,7 +56,6 @@ export function createGateway(deps: GatewayDeps): Gateway {
     onUpstreamError: (error, req) => logger.warn({ code: error.code, method: req.method }, 'upstream error on a proxied call'),
   });
   const replay = createReplay({ config, store, agent, metrics, logger });
-  const roles = loadRoles(config.policy.configDir);
 
   const app = express();
   app.disable('x-powered-by');
@@ -100,7 +98,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   app.use(
     config.api.prefix,
-    createApiRouter({ prefix: config.api.prefix, policy, store, identity, replay, metrics, logger, auditorGroups: roles.auditorGroups }),
+    createApiRouter({ prefix: config.api.prefix, policy, store, identity, replay, metrics, logger }),
   );
 
   if (config.console.enabled) {

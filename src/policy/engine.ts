@@ -171,6 +171,9 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
     accessPolicies(): AccessPolicy[] {
       return state().config.accessPolicies.map((p) => ({ ...p, approverGroups: [...p.approverGroups] }));
     },
+    auditorGroups(): string[] {
+      return [...state().config.roles.auditorGroups];
+    },
     profileTypes(): ProfileType[] {
       return state().config.profileTypes.map(({ name, description, caseInsensitive, apiVersions, routes, source }) => ({
         name,

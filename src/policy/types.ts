@@ -125,5 +125,7 @@ export interface PolicyEngine {
   status(): PolicyStatus;
   accessPolicies(): AccessPolicy[];
   profileTypes(): ProfileType[];
+  /** Groups whose members see every request and the whole audit trail (config/roles.yaml), as loaded now. */
+  auditorGroups(): string[];
   close(): Promise<void>;
 }

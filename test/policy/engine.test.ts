@@ -317,6 +317,11 @@ test('hot reload: good changes swap in, bad ones keep the last good policy and s
     // And a good Rego change swaps in.
     writeFileSync(decisionRego, goodRego.replace('"requiredApprovals": max(', '"requiredApprovals": 1 + max('));
     await waitFor('the Rego change', () => required() === 4 && engine.status().lastError === undefined);
+
+    // Roles reload too: the API asks the engine who the auditors are.
+    assert.deepEqual(engine.auditorGroups(), ['auditors']);
+    writeFileSync(join(ws.configDir, 'roles.yaml'), 'auditorGroups: [auditors, compliance]\n');
+    await waitFor('the roles change', () => engine.auditorGroups().includes('compliance'));
   } finally {
     await engine.close();
   }
