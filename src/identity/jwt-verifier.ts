@@ -5,7 +5,7 @@
  * refused before any signature check, and tokens without `exp` are refused too.
  */
 import { readFileSync } from 'node:fs';
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, errors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ConfigError } from '../config/config-error';
 import { displayPath } from '../config/yaml-file';
@@ -21,10 +21,19 @@ const ASYMMETRIC = [...RSA, 'ES256', 'ES384', 'ES512', 'EdDSA'];
 /** How long a JWKS fetch may take; afterwards the token is refused (and retried on the next call). */
 const JWKS_TIMEOUT_MS = 5000;
 
+/**
+ * Verified tokens are remembered, so a client's every call does not pay a signature check: by the
+ * token's SHA-256 (never the token itself), until the token's own `exp` and at most this long, so
+ * a key withdrawn from the JWKS stops being honoured within it.
+ */
+const VERIFIED_TTL_MS = 5 * 60_000;
+const MAX_VERIFIED = 10_000;
+
 export interface JwtVerifier {
   /** Algorithms this verifier accepts (for logs and tests). */
   readonly algorithms: readonly string[];
-  verify(token: string): Promise<Caller>;
+  /** `now` exists for tests of the remembered tokens' expiry. */
+  verify(token: string, now?: number): Promise<Caller>;
 }
 
 type Key = Uint8Array | KeyObject | JWTVerifyGetKey;
@@ -123,9 +132,14 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier {
     // A token that never expires is refused: a leaked one would work forever.
     requiredClaims: ['exp'],
   };
+  const verified = new Map<string, { caller: Caller; untilMs: number }>();
   return {
     algorithms,
-    async verify(token) {
+    async verify(token, now = Date.now()) {
+      const digest = createHash('sha256').update(token).digest('base64');
+      const known = verified.get(digest);
+      if (known && now < known.untilMs) return { userId: known.caller.userId, groups: [...known.caller.groups] };
+      if (known) verified.delete(digest);
       let payload: JWTPayload;
       try {
         // The overloads differ only by key type; each branch narrows it for the compiler.
@@ -136,7 +150,14 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier {
       } catch (error) {
         throw new IdentityError(reasonOf(error, typeof key === 'function'));
       }
-      return callerFromClaims(payload, config);
+      const caller = callerFromClaims(payload, config);
+      // Remembered until exp itself (no clock tolerance): never longer than jose would accept it.
+      const untilMs = Math.min((payload.exp ?? 0) * 1000, now + VERIFIED_TTL_MS);
+      if (untilMs > now) {
+        if (verified.size >= MAX_VERIFIED) verified.delete(verified.keys().next().value!);
+        verified.set(digest, { caller: { userId: caller.userId, groups: [...caller.groups] }, untilMs });
+      }
+      return caller;
     },
   };
 }

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignJWT, generateKeyPair, exportSPKI, exportJWK, base64url, type JWTPayload } from 'jose';
 import { createIdentity } from '../../src/identity/create-identity';
+import { createJwtVerifier } from '../../src/identity/jwt-verifier';
 import { IdentityError, type Identity } from '../../src/identity/types';
 import { ConfigError } from '../../src/config/config-error';
 import type { JwtConfig } from '../../src/config/types';
@@ -118,6 +119,30 @@ describe('HS256 secret', () => {
   test('garbage that is not a JWT is refused without reaching jose', async () => {
     await refuses(identity, 'not-a-jwt-at-all', /unknown token/);
     await refuses(identity, 'a.b.c', /malformed/);
+  });
+});
+
+describe('verified tokens are remembered', () => {
+  test('never past their exp, and callers get copies', async () => {
+    const verifier = createJwtVerifier(jwtConfig({ hs256Secret: SECRET, clockToleranceSec: 0 }));
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = await hs256({ sub: 'alice', groups: ['helpdesk'] }, SECRET, exp);
+    const first = await verifier.verify(token);
+    first.groups.push('app-approvers');
+    assert.deepEqual(await verifier.verify(token), { userId: 'alice', groups: ['helpdesk'] });
+    await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 100));
+    await assert.rejects(verifier.verify(token), (error: unknown) => error instanceof IdentityError && /expired/.test(error.reason));
+  });
+
+  test('a remembered token is checked again once the memory runs out (at most five minutes)', async () => {
+    const verifier = createJwtVerifier(jwtConfig({ hs256Secret: SECRET }));
+    const token = await hs256({ sub: 'alice' }, SECRET, '1h');
+    const now = Date.now();
+    assert.equal((await verifier.verify(token, now)).userId, 'alice');
+    // Six minutes on, the entry is stale; jose (on the real clock) verifies the token again.
+    assert.equal((await verifier.verify(token, now + 6 * 60_000)).userId, 'alice');
+    const tampered = `${token.slice(0, -2)}xx`;
+    await assert.rejects(verifier.verify(tampered, now), IdentityError);
   });
 });
 
