@@ -6,12 +6,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadGatewayConfig } from '../config/gateway-config';
 import { startGateway } from '../main';
 import { startGraphApi } from './graph-api';
+import { canConnect, freePort } from './local-ports';
 
 /** The repository root; the demo's files are found relative to it wherever npm is run from. */
 export const DEMO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -46,28 +46,6 @@ export class DemoError extends Error {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = address && typeof address === 'object' ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((done) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.destroy();
-      done(true);
-    });
-    socket.once('error', () => done(false));
-  });
-}
 
 /** Builds OPA with scripts/install-opa.sh when neither OPA_BIN nor .tools/bin/opa is there. */
 function ensureOpa(): void {

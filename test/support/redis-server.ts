@@ -4,33 +4,10 @@
  * name (hash tag) so tests never see each other's keys.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { createConnection } from 'node:net';
+import { canConnect, freePort } from '../../src/demo/local-ports';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      if (address && typeof address === 'object') {
-        const port = address.port;
-        server.close(() => resolve(port));
-      } else reject(new Error('no port'));
-    });
-  });
-}
-
-/** Whether something accepts TCP connections on this loopback port. */
-export function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ port, host: '127.0.0.1' });
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
+export { canConnect, freePort };
 
 export class TestRedis {
   private child?: ChildProcess;
