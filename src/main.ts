@@ -8,50 +8,18 @@
  */
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { ConfigError, loadGatewayConfig } from './config/gateway-config';
 import type { GatewayConfig } from './config/types';
+import { createLogger } from './gateway/logger';
 import { createGateway } from './gateway/server';
 import { createIdentity } from './identity/create-identity';
 import { createPolicyEngine } from './policy/engine';
 import { startSweeper } from './requests/expiry';
 import { createRequestStore } from './requests/redis-store';
 
-/** Where a token or a cookie could sit in anything logged; pino replaces them before writing. */
-export const REDACTED_PATHS = [
-  'authorization',
-  'cookie',
-  'headers.authorization',
-  'headers.cookie',
-  'headers["set-cookie"]',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  '*.headers.authorization',
-  '*.headers.cookie',
-  '*.headers["set-cookie"]',
-  'token',
-  '*.token',
-];
-
 /** How long in-flight calls get to finish at shutdown before their connections are cut. */
 const SHUTDOWN_GRACE_MS = 10_000;
-
-/**
- * The process logger: JSON lines on stdout, with tokens and cookies redacted.
- * @example
- * const logger = createLogger('info');
- * logger.info({ headers: { authorization: 'Bearer x' } }, 'never shows the token');
- */
-export function createLogger(level: string): Logger {
-  return pino({
-    name: 'countersign',
-    level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    base: { pid: process.pid },
-    timestamp: pino.stdTimeFunctions.isoTime,
-  });
-}
 
 export interface RunningGateway {
   /** Where the gateway answers, e.g. http://127.0.0.1:8080 (loopback when it listens on all addresses). */

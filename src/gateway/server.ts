@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import express from 'express';
-import pino from 'pino';
+import type { Logger } from 'pino';
 import { errorHandler } from '../api/error-handler';
 import { ApiError, sendError } from '../api/errors';
 import { createApiRouter } from '../api/router';
@@ -16,6 +16,7 @@ import type { PolicyEngine } from '../policy/types';
 import type { RequestStore } from '../requests/types';
 import { createRequestHandler, errorSummary, withTimeout } from './handle-request';
 import { createMetrics, type GatewayMetrics } from './metrics';
+import { createLogger } from './logger';
 import { createProxy, createUpstreamAgent } from './proxy';
 import { createReplay } from './replay';
 
@@ -24,7 +25,7 @@ export interface GatewayDeps {
   policy: PolicyEngine;
   store: RequestStore;
   identity: Identity;
-  logger?: pino.Logger;
+  logger?: Logger;
 }
 
 export interface Gateway {
@@ -47,7 +48,7 @@ const READY_PING_TIMEOUT_MS = 1_000;
  */
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, policy, store, identity } = deps;
-  const logger = deps.logger ?? pino({ level: config.log.level, redact: { paths: ['req.headers.authorization', 'req.headers.cookie', '*.authorization', '*.token'], remove: true } });
+  const logger = deps.logger ?? createLogger(config.log.level);
   const metrics = createMetrics();
   const agent = createUpstreamAgent(config.upstream.url, config.upstream.timeoutMs);
   const proxy = createProxy({
