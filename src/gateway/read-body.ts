@@ -39,14 +39,6 @@ export function readBodyThen(req: IncomingMessage, limit: number, done: (result:
   req.on('aborted', onFailure);
 }
 
-/**
- * The same read as a promise.
- * @example const result = await readBody(req, 10 * 1024 * 1024); if (!result.ok) refuse413();
- */
-export function readBody(req: IncomingMessage, limit: number): Promise<BodyResult> {
-  return new Promise((resolve) => readBodyThen(req, limit, resolve));
-}
-
 function finish(req: ReadingRequest, result: BodyResult): void {
   const reading = req[READING];
   if (reading === undefined) return;
