@@ -10,6 +10,7 @@
  * refused, so no sub-request can hide behind a second spelling of `url` or `method`.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { isJsonContentType } from './body-encoding';
 import { MAX_URL_LENGTH, isMutation, normalizeCall } from './normalize-call';
 import type { CallInput, Caller, PolicyEngine } from './types';
 
@@ -76,7 +77,7 @@ export function isBatchPath(normalisedPath: string): boolean {
  */
 export function decideBatch(engine: PolicyEngine, input: BatchInput): BatchVerdict {
   const contentType = input.headers['content-type'];
-  if (contentType !== undefined && !isJsonMediaType(contentType)) {
+  if (contentType !== undefined && !isJsonContentType(contentType)) {
     return invalid('a batch must be JSON (content-type application/json); multipart batches are not supported');
   }
   const parsed = readBody(input.body);
@@ -152,12 +153,6 @@ function names(keys: string[]): string {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
-}
-
-function isJsonMediaType(value: string | string[]): boolean {
-  if (Array.isArray(value)) return false;
-  const type = value.split(';', 1)[0]!.trim().toLowerCase();
-  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
 /** The folder that holds `$batch` in the batch's path (`/v1.0/$batch` → `/v1.0`), '' for the root. */
