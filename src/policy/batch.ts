@@ -258,6 +258,12 @@ function readSubRequest(raw: unknown, index: number, seen: Set<string>): SubRequ
       if (headers[lower] !== undefined) return bad(`request "${id}" names the header ${JSON.stringify(lower.slice(0, 40))} twice`, id);
       headers[lower] = value;
     }
+    // A sub-request body is JSON (or base64) inside the batch: a coding on it would be a second
+    // reading of the body that we do not decide on.
+    const coding = headers['content-encoding'];
+    if (typeof coding === 'string' && coding.trim() !== '' && coding.trim().toLowerCase() !== 'identity') {
+      return bad(`request "${id}" names a content-encoding; sub-request bodies are read as sent`, id);
+    }
   }
   if (raw.dependsOn !== undefined && !(Array.isArray(raw.dependsOn) && raw.dependsOn.length <= MAX_BATCH_REQUESTS && raw.dependsOn.every((d) => typeof d === 'string'))) {
     return bad(`request "${id}": dependsOn must be a list of request ids`, id);

@@ -231,10 +231,23 @@ function normalizePath(raw: string, caseInsensitive: boolean, mutation: boolean)
   }
   const parts = units.flat();
   return {
-    decided: `/${(caseInsensitive ? parts.map((p) => p.toLowerCase()) : parts).join('/')}`,
+    decided: `/${(caseInsensitive ? parts.map(foldCase) : parts).join('/')}`,
     target: `/${parts.map(encodeSegment).join('/')}`,
     canonical: false,
   };
+}
+
+/**
+ * A decoded segment as a case-insensitive upstream may compare it, on the strictest reading:
+ * ASCII is lower-cased; anything else is also NFKC-normalised and upper-cased first, so that
+ * look-alikes an upstream folds onto ASCII (`ſ` → S, `ı` → I, the Kelvin sign, fullwidth letters)
+ * are decided as the route they would reach (`mobileAppſ` is `mobileapps`).
+ * @example foldCase('mobileApp\u017f') // 'mobileapps'
+ */
+export function foldCase(segment: string): string {
+  // Only percent-decoded segments can hold non-ASCII (raw non-ASCII is refused before).
+  if (!/[^\x00-\x7f]/.test(segment)) return segment.toLowerCase();
+  return segment.normalize('NFKC').toUpperCase().toLowerCase();
 }
 
 /** Characters a path segment may carry unencoded (RFC 3986 pchar, minus ";" which some servers split on). */
