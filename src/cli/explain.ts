@@ -9,6 +9,7 @@ import { createPolicyEngine } from '../policy/engine';
 import { errorText } from '../policy/errors';
 import { normalizeCall } from '../policy/normalize-call';
 import { PROJECT_ROOT } from '../policy/opa-cli';
+import { checkUserId } from '../identity/user-id';
 import type { Decision } from '../policy/types';
 
 const USAGE = `usage: countersign explain --method METHOD --path PATH --user USER [--groups G1,G2] [--header K:V]... [--body JSON]
@@ -68,6 +69,12 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
     io.stderr.write(`countersign explain: --method, --path and --user are required\n\n${USAGE}`);
     return 2;
   }
+  // The same canonical id the gateway's identity gives (invariant 9): --user ' Alice' is alice.
+  const user = checkUserId(values.user);
+  if (!user.ok) {
+    io.stderr.write(`countersign explain: --user: ${user.reason}\n`);
+    return 2;
+  }
   const headers: Record<string, string> = {};
   for (const h of values.header ?? []) {
     const colon = h.indexOf(':');
@@ -104,7 +111,7 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
   try {
     const engine = await createPolicyEngine({ policiesDir: defaultDir(values.policies, 'policies'), configDir, bundlePath: values.bundle });
     try {
-      decision = engine.decide({ call, caller: { userId: values.user, groups } });
+      decision = engine.decide({ call, caller: { userId: user.userId, groups } });
     } finally {
       await engine.close();
     }
@@ -126,7 +133,7 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
   const approvals = decision.requiredApprovals === 1 ? '1 approval' : `${decision.requiredApprovals} approvals from distinct approvers`;
   io.stdout.write(
     `${what}: needs approval (${decision.operation} of ${decision.profileType} object ${decision.objectKey}): ` +
-      `${approvals} in ${groupsText}, never ${values.user}; access ${decision.policies.length === 1 ? 'policy' : 'policies'} ` +
+      `${approvals} in ${groupsText}, never ${user.userId}; access ${decision.policies.length === 1 ? 'policy' : 'policies'} ` +
       `${decision.policies.join(', ')}\n`,
   );
   return 0;
