@@ -146,10 +146,10 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier {
       if (known) verified.delete(digest);
       let payload: JWTPayload;
       // One clock for jose's checks, ours and the memory of verified tokens.
-      const at = { ...options, currentDate: new Date(now) };
+      const checks = { ...options, currentDate: new Date(now) };
       try {
         // The overloads differ only by key type; each branch narrows it for the compiler.
-        payload = typeof key === 'function' ? (await jwtVerify(token, key, at)).payload : (await jwtVerify(token, key, at)).payload;
+        payload = typeof key === 'function' ? (await jwtVerify(token, key, checks)).payload : (await jwtVerify(token, key, checks)).payload;
       } catch (error) {
         throw new IdentityError(reasonOf(error, typeof key === 'function'));
       }
