@@ -56,6 +56,7 @@ const MIB = 1024 * 1024;
 export const SETTINGS: readonly Setting[] = [
   { key: 'listen.host', env: 'COUNTERSIGN_HOST', kind: { type: 'string', pattern: /^[A-Za-z0-9.:[\]-]+$/, max: 253 }, default: '0.0.0.0', example: '127.0.0.1', doc: 'Address the gateway listens on.' },
   { key: 'listen.port', env: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, default: 8080, example: '8080', doc: 'TCP port; 0 picks a free port (tests).' },
+  { key: 'listen.shutdownGraceMs', env: 'COUNTERSIGN_SHUTDOWN_GRACE', kind: { type: 'duration', min: 0, max: 10 * 60 * 1000 }, default: 10_000, example: '10s', doc: 'On SIGTERM or SIGINT the gateway stops accepting connections and gives calls in flight (a complete\'s replay included) this long to finish before it cuts them. Idle keep-alive connections are closed at once.' },
   { key: 'upstream.url', env: 'COUNTERSIGN_UPSTREAM_URL', kind: { type: 'url', protocols: ['http:', 'https:'] }, required: true, example: 'https://graph.microsoft.com', doc: 'The management API every call is forwarded to. Required.' },
   { key: 'upstream.timeoutMs', env: 'COUNTERSIGN_UPSTREAM_TIMEOUT', kind: { type: 'duration', min: 100, max: 10 * 60 * 1000 }, default: 30_000, example: '30s', doc: 'Timeout of proxied calls and of the replay at complete.' },
   { key: 'upstream.caseInsensitivePaths', env: 'COUNTERSIGN_UPSTREAM_CASE_INSENSITIVE_PATHS', kind: { type: 'bool' }, default: true, example: 'true', doc: 'Whether the upstream ignores the case of paths (Microsoft Graph does); then policies see lower-case paths, so `/DeviceAppManagement/…` cannot dodge a rule.' },
@@ -317,7 +318,7 @@ function build(values: Map<string, unknown>): GatewayConfig {
       }
     : undefined;
   return {
-    listen: { host: get('listen.host'), port: get('listen.port') },
+    listen: { host: get('listen.host'), port: get('listen.port'), shutdownGraceMs: get('listen.shutdownGraceMs') },
     upstream: { url: get('upstream.url'), timeoutMs: get('upstream.timeoutMs'), caseInsensitivePaths: get('upstream.caseInsensitivePaths') },
     api: { prefix: get('api.prefix') },
     redis: { url: get('redis.url'), deployment: get('redis.deployment') },

@@ -18,7 +18,7 @@ import { createRequestHandler, errorSummary, withTimeout } from './handle-reques
 import { createMetrics, type GatewayMetrics } from './metrics';
 import { createLogger } from './logger';
 import { createProxy, createUpstreamAgent } from './proxy';
-import { createReplay } from './replay';
+import { createReplay, type Replay } from './replay';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -33,8 +33,13 @@ export interface Gateway {
   server: http.Server;
   app: express.Express;
   metrics: GatewayMetrics;
-  /** Stops accepting connections, closes idle upstream sockets. Does not close policy, store or identity. */
-  close(): Promise<void>;
+  /**
+   * Drains: stops accepting connections, closes idle keep-alive sockets at once, lets calls in
+   * flight (and any replay, even one whose caller went away) finish within `graceMs` (default
+   * `listen.shutdownGraceMs`), then cuts what is left and closes the upstream sockets.
+   * Does not close policy, store or identity: the caller closes them after this resolves.
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** How long /readyz waits for Redis before calling it down. */
@@ -56,7 +61,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     agent,
     onUpstreamError: (error, req) => logger.warn({ code: error.code, method: req.method }, 'upstream error on a proxied call'),
   });
-  const replay = createReplay({ config, store, agent, metrics, logger });
+  const replays = trackReplays(createReplay({ config, store, agent, metrics, logger }));
+  const replay = replays.replay;
 
   const app = express();
   app.disable('x-powered-by');
@@ -140,15 +146,63 @@ export function createGateway(deps: GatewayDeps): Gateway {
     server,
     app,
     metrics,
-    close: () =>
-      new Promise<void>((resolve) => {
-        agent.destroy();
-        if (!server.listening) {
-          resolve();
-          return;
-        }
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: (graceMs = config.listen.shutdownGraceMs) => drain(server, replays, graceMs, logger).finally(() => agent.destroy()),
   };
+}
+
+/** How often idle keep-alive sockets are closed while draining (a socket goes idle when its call ends). */
+const IDLE_SWEEP_MS = 50;
+
+interface TrackedReplays {
+  replay: Replay;
+  /** Settles when every replay started so far has recorded its outcome (or failed to). */
+  settled(): Promise<void>;
+}
+
+/**
+ * Counts replays in flight. A replay outlives its HTTP call when the caller hangs up between
+ * send and record; shutdown must still wait for it, or the outcome is left unknown.
+ */
+function trackReplays(replay: Replay): TrackedReplays {
+  const inFlight = new Set<Promise<unknown>>();
+  return {
+    replay: (input) => {
+      const running = replay(input);
+      const forget = (): void => {
+        inFlight.delete(done);
+      };
+      const done: Promise<void> = running.then(forget, forget);
+      inFlight.add(done);
+      return running;
+    },
+    settled: async () => {
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
+  };
+}
+
+/**
+ * Stops accepting, waits for calls and replays in flight up to `graceMs`, then cuts the rest.
+ * Node's server.close() only closes the sockets idle at that moment; a keep-alive socket whose
+ * call ends later would hold the close open, so idle sockets are swept until the end.
+ */
+async function drain(server: http.Server, replays: TrackedReplays, graceMs: number, logger: Logger): Promise<void> {
+  const closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), graceMs);
+  });
+  try {
+    const outcome = await Promise.race([Promise.all([closed, replays.settled()]).then(() => 'drained' as const), deadline]);
+    if (outcome === 'deadline') {
+      logger.warn({ graceMs }, 'shutdown grace period over: cutting the calls still in flight');
+      server.closeAllConnections();
+      await closed;
+    }
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(timer);
+  }
 }

@@ -32,7 +32,7 @@ function configError(fn: () => unknown): ConfigError {
 describe('loadGatewayConfig', () => {
   test('defaults', () => {
     const config = loadGatewayConfig({ file: empty, env: MINIMAL });
-    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080, shutdownGraceMs: 10_000 });
     assert.deepEqual(config.upstream, { url: 'http://127.0.0.1:9000', timeoutMs: 30_000, caseInsensitivePaths: true });
     assert.deepEqual(config.api, { prefix: '/maa/v1' });
     assert.deepEqual(config.redis, { url: 'redis://127.0.0.1:6379', deployment: 'default' });
@@ -77,10 +77,10 @@ log: { level: debug }
     );
     const config = loadGatewayConfig({
       file,
-      env: { PORT: '7070', COUNTERSIGN_DEPLOYMENT: 'from-env', COUNTERSIGN_POLICY_WATCH: 'yes', COUNTERSIGN_LOG_LEVEL: 'warn', COUNTERSIGN_API_PREFIX: '' },
+      env: { PORT: '7070', COUNTERSIGN_SHUTDOWN_GRACE: '2s', COUNTERSIGN_DEPLOYMENT: 'from-env', COUNTERSIGN_POLICY_WATCH: 'yes', COUNTERSIGN_LOG_LEVEL: 'warn', COUNTERSIGN_API_PREFIX: '' },
       overrides: { log: { level: 'silent' }, upstream: { caseInsensitivePaths: false } },
     });
-    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 7070 });
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 7070, shutdownGraceMs: 2000 });
     assert.deepEqual(config.upstream, { url: 'https://graph.example.test', timeoutMs: 2000, caseInsensitivePaths: false });
     assert.equal(config.redis.deployment, 'from-env');
     assert.equal(config.api.prefix, '/maa/v1', 'an empty variable counts as unset');
