@@ -54,7 +54,10 @@ const READY_PING_TIMEOUT_MS = 1_000;
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, policy, store, identity } = deps;
   const logger = deps.logger ?? createLogger(config.log.level);
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    policyStatus: () => policy.status(),
+    storeUp: () => withTimeout(store.ping(), READY_PING_TIMEOUT_MS).catch(() => false),
+  });
   const agent = createUpstreamAgent(config.upstream.url, config.upstream.timeoutMs);
   const proxy = createProxy({
     target: config.upstream.url,
