@@ -15,6 +15,7 @@ import type { Identity } from '../identity/types';
 import type { PolicyEngine } from '../policy/types';
 import type { RequestStore } from '../requests/types';
 import { createRequestHandler, errorSummary, withTimeout } from './handle-request';
+import { CONSOLE_PREFIX, GATEWAY_PATHS } from './gateway-routes';
 import { createMetrics, type GatewayMetrics } from './metrics';
 import { createLogger } from './logger';
 import { createProxy, createUpstreamAgent } from './proxy';
@@ -79,11 +80,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     next();
   });
 
-  app.get('/healthz', (_req, res) => {
+  app.get(GATEWAY_PATHS.health, (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  app.get('/readyz', async (_req, res) => {
+  app.get(GATEWAY_PATHS.ready, async (_req, res) => {
     const redisUp = await withTimeout(store.ping(), READY_PING_TIMEOUT_MS).catch(() => false);
     let policyUp = false;
     let policyDetail: Record<string, unknown> = {};
@@ -102,7 +103,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
   });
 
-  app.get('/metrics', async (_req, res) => {
+  app.get(GATEWAY_PATHS.metrics, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -113,7 +114,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   if (config.console.enabled) {
     app.use(
-      '/maa/console',
+      CONSOLE_PREFIX,
       createConsoleRouter({
         apiPrefix: config.api.prefix,
         ...(config.console.showDemoIdentities ? { demoIdentities: identity.staticIdentities() } : {}),
