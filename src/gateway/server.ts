@@ -43,6 +43,12 @@ export interface Gateway {
   close(graceMs?: number): Promise<void>;
 }
 
+/**
+ * The approval API's bodies are small (16 KiB at most): one that has not arrived in this time
+ * never will, and its connection should not be held for the server's request timeout.
+ */
+const API_BODY_DEADLINE_MS = 5_000;
+
 /** How long /readyz waits for Redis before calling it down. */
 const READY_PING_TIMEOUT_MS = 1_000;
 
@@ -107,6 +113,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  app.use(config.api.prefix, bodyDeadline(API_BODY_DEADLINE_MS));
   app.use(
     config.api.prefix,
     createApiRouter({ prefix: config.api.prefix, policy, store, identity, replay, metrics, logger }),
@@ -151,6 +158,30 @@ export function createGateway(deps: GatewayDeps): Gateway {
     app,
     metrics,
     close: (graceMs = config.listen.shutdownGraceMs) => drain(server, replays, graceMs, logger).finally(() => agent.destroy()),
+  };
+}
+
+/**
+ * Refuses a request whose declared body has not fully arrived within `ms`, then drops the
+ * connection (the rest of the body would be read as the next request). The body parser sees
+ * the connection go and gives up; the error handler takes that for the client going away.
+ */
+function bodyDeadline(ms: number): express.RequestHandler {
+  return (req, res, next) => {
+    const declared = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    if (!declared || req.readableEnded) {
+      next();
+      return;
+    }
+    const timer = setTimeout(() => {
+      res.once('finish', () => req.socket.destroy());
+      // VALIDATION_FAILED until the registry has a 408 code for it (src/api/errors.ts).
+      sendError(res, new ApiError('VALIDATION_FAILED', { fields: ['body'] }, `the request body did not arrive in full within ${ms / 1000} s`), { connection: 'close' });
+    }, ms);
+    const stop = (): void => clearTimeout(timer);
+    req.once('end', stop);
+    res.once('close', stop);
+    next();
   };
 }
 
