@@ -169,16 +169,19 @@ export function createGateway(deps: GatewayDeps): Gateway {
 function bodyDeadline(ms: number): express.RequestHandler {
   return (req, res, next) => {
     const declared = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    if (!declared || req.readableEnded) {
+    if (!declared || req.complete) {
       next();
       return;
     }
     const timer = setTimeout(() => {
+      // `complete`: the whole message arrived, even if no route has read it yet (a slow handler is not a slow client).
+      if (req.complete) return;
       res.once('finish', () => req.socket.destroy());
       // VALIDATION_FAILED until the registry has a 408 code for it (src/api/errors.ts).
       sendError(res, new ApiError('VALIDATION_FAILED', { fields: ['body'] }, `the request body did not arrive in full within ${ms / 1000} s`), { connection: 'close' });
     }, ms);
     const stop = (): void => clearTimeout(timer);
+    // 'end' fires only when the body is read (express.json reads JSON bodies); 'close' covers the rest.
     req.once('end', stop);
     res.once('close', stop);
     next();
