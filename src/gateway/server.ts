@@ -14,10 +14,10 @@ import { createConsoleRouter } from '../console/router';
 import type { Identity } from '../identity/types';
 import type { PolicyEngine } from '../policy/types';
 import type { RequestStore } from '../requests/types';
-import { createRequestHandler, errorSummary, withTimeout } from './handle-request';
+import { createRequestHandler, withTimeout } from './handle-request';
 import { CONSOLE_PREFIX, GATEWAY_PATHS } from './gateway-routes';
 import { createMetrics, type GatewayMetrics } from './metrics';
-import { createLogger } from './logger';
+import { createLogger, errorSummary } from './logger';
 import { createProxy, createUpstreamAgent } from './proxy';
 import { createReplay, type Replay } from './replay';
 
@@ -177,8 +177,7 @@ function bodyDeadline(ms: number): express.RequestHandler {
       // `complete`: the whole message arrived, even if no route has read it yet (a slow handler is not a slow client).
       if (req.complete) return;
       res.once('finish', () => req.socket.destroy());
-      // VALIDATION_FAILED until the registry has a 408 code for it (src/api/errors.ts).
-      sendError(res, new ApiError('VALIDATION_FAILED', { fields: ['body'] }, `the request body did not arrive in full within ${ms / 1000} s`), { connection: 'close' });
+      sendError(res, new ApiError('REQUEST_TIMEOUT', {}, `the request body did not arrive in full within ${ms / 1000} s`), { connection: 'close' });
     }, ms);
     const stop = (): void => clearTimeout(timer);
     // 'end' fires only when the body is read (express.json reads JSON bodies); 'close' covers the rest.
