@@ -31,7 +31,8 @@ export type RequestParts = Pick<Request, 'params' | 'query' | 'body' | 'headers'
 interface OperationChecks {
   params: ValidateFunction;
   query: ValidateFunction;
-  body: ValidateFunction;
+  /** Absent for GET: a GET's body has no meaning, and is ignored as it always was. */
+  body?: ValidateFunction;
   /** Query parameters declared as integers: their text is turned into a number before the check. */
   integers: string[];
 }
@@ -109,7 +110,7 @@ function compile(document: Json): Map<string, OperationChecks> {
       checks.set(operation.operationId, {
         params: ajv.compile(objectSchema(parameters.filter((p) => p.in === 'path'))),
         query: ajv.compile(objectSchema(query)),
-        body: ajv.compile(isObject(body) ? (componentRefs(body.schema) as Json) : NO_BODY),
+        ...(method === 'get' ? {} : { body: ajv.compile(isObject(body) ? (componentRefs(body.schema) as Json) : NO_BODY) }),
         integers: query.filter((p) => schemaType(document, p.schema) === 'integer').map((p) => p.name as string),
       });
     }
@@ -126,7 +127,7 @@ function fieldOf(error: ErrorObject): string {
 }
 
 /** One readable sentence for an error, naming the field and the rule the schema sets. */
-function describe(error: ErrorObject, where: 'query parameter' | 'field', data: Json): string {
+function sentence(error: ErrorObject, where: 'query parameter' | 'field', data: Json): string {
   const field = fieldOf(error);
   const schema = (error.parentSchema ?? {}) as Json;
   switch (error.keyword) {
@@ -157,7 +158,7 @@ function describe(error: ErrorObject, where: 'query parameter' | 'field', data: 
 function refuse(errors: ErrorObject[] | null | undefined, where: 'query parameter' | 'field', data: Json): ApiError {
   const list = errors ?? [];
   const fields = [...new Set(list.map((e) => (e.keyword === 'maxProperties' ? Object.keys(data) : [fieldOf(e)])).flat().filter(Boolean))].slice(0, 20);
-  const message = [...new Set(list.map((e) => describe(e, where, data)))].slice(0, 5).join('; ');
+  const message = [...new Set(list.map((e) => sentence(e, where, data)))].slice(0, 5).join('; ');
   return new ApiError('VALIDATION_FAILED', fields.length ? { fields } : {}, message || 'the request is invalid');
 }
 
@@ -196,8 +197,8 @@ export function createInputCheck(document: object = openApiDocument): (operation
     if (!check) throw new Error(`no operation ${operationId} in the OpenAPI document`);
     const query = queryOf(req, check.integers);
     if (!check.query(query)) throw refuse(check.query.errors, 'query parameter', query);
-    const body = bodyOf(req);
-    if (!check.body(body)) throw refuse(check.body.errors, 'field', isObject(body) ? body : {});
+    const body = check.body ? bodyOf(req) : {};
+    if (check.body && !check.body(body)) throw refuse(check.body.errors, 'field', isObject(body) ? body : {});
     const params = { ...(req.params as Record<string, string>) };
     if (!check.params(params)) throw new ApiError('REQUEST_NOT_FOUND');
     return { params, query, body: body as Record<string, unknown> };

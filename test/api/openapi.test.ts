@@ -496,6 +496,8 @@ describe('API input checks come from the document', () => {
     assert.deepEqual(refusal(() => approve({ notes: 'ok', extra: 1, more: 2 })).details.fields, ['extra', 'more']);
     assert.match(refusal(() => approve(['notes'])).message, /the body must be a JSON object/);
     assert.match(refusal(() => approve(undefined, { 'content-length': '8' })).message, /the body must be JSON/);
+    // A GET's body means nothing and is ignored, as before.
+    assert.deepEqual(checkInput('getMe', call({ body: { anything: 1 } })).body, {});
     for (const operationId of ['cancelRequest', 'completeRequest']) {
       assert.deepEqual(checkInput(operationId, call({ params: { id: goodId }, body: {} })).body, {});
       const error = refusal(() => checkInput(operationId, call({ params: { id: goodId }, body: { notes: 'no' } })));
