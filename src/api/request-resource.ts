@@ -7,7 +7,6 @@ import { CALLER_ACTIONS, mayStart, startStatuses, type CallerAction } from '../r
 import type { ApprovalRequest } from '../requests/types';
 
 export type ActAction = CallerAction;
-export const ACT_ACTIONS = CALLER_ACTIONS;
 
 export interface AllowedAction {
   /** Whether the call, as it is, would be accepted now. */
@@ -89,7 +88,7 @@ export function allowedAction(policy: PolicyEngine, request: ApprovalRequest, ac
 }
 
 export function allowedActions(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, now = new Date()): Record<ActAction, AllowedAction> {
-  return Object.fromEntries(ACT_ACTIONS.map((action) => [action, allowedAction(policy, request, actor, action, now)])) as Record<ActAction, AllowedAction>;
+  return Object.fromEntries(CALLER_ACTIONS.map((action) => [action, allowedAction(policy, request, actor, action, now)])) as Record<ActAction, AllowedAction>;
 }
 
 /** The first 64 KiB of the body: as text when it is valid UTF-8, else base64. */

@@ -75,8 +75,3 @@ export function startStatuses(action: TransitionAction): string {
 export function isRequestStatus(value: unknown): value is RequestStatus {
   return typeof value === 'string' && (REQUEST_STATUSES as readonly string[]).includes(value);
 }
-
-/** Whether a request in `status` is open (needsApproval or approved). */
-export function isOpen(status: string): boolean {
-  return (OPEN_STATUSES as readonly string[]).includes(status);
-}
