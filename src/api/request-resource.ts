@@ -1,6 +1,6 @@
 /**
  * How a stored request is shown through the API: the request itself, what the viewer may do
- * with it now (policy and status together), and for the detail view a preview of its body.
+ * with it now (policy, status and replay claim together), and for the detail view a preview of its body.
  */
 import type { AuthorizeRequestView, Caller, PolicyEngine } from '../policy/types';
 import { CALLER_ACTIONS, mayStart, startStatuses, type CallerAction } from '../requests/statuses';
