@@ -12,7 +12,10 @@ if [[ -n "${OPA_BIN:-}" ]]; then
   echo "opa: OPA_BIN=$OPA_BIN is not an executable file" >&2; exit 1
 fi
 
-if [[ -x "$BIN_DIR/opa" ]] && "$BIN_DIR/opa" version 2>/dev/null | grep -q "^Version: ${OPA_VERSION#v}$"; then
+# The version is read into a variable, not piped into `grep -q` or `head`: under pipefail a reader
+# that stops early kills opa with SIGPIPE, and the check (or the whole script) fails at random.
+installed_version() { "$BIN_DIR/opa" version 2>/dev/null | sed -n 's/^Version: //p' || true; }
+if [[ -x "$BIN_DIR/opa" ]] && [[ "$(installed_version)" == "${OPA_VERSION#v}" ]]; then
   exit 0
 fi
 
@@ -29,4 +32,4 @@ fi
 echo "opa: building github.com/open-policy-agent/opa@$OPA_VERSION with go install (first run takes a few minutes)"
 mkdir -p "$BIN_DIR"
 GOBIN="$BIN_DIR" CGO_ENABLED=0 go install "github.com/open-policy-agent/opa@$OPA_VERSION"
-"$BIN_DIR/opa" version | head -1
+echo "opa: built $(installed_version)"

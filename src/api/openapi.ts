@@ -7,7 +7,15 @@
  * gives the same document for another prefix.
  */
 
+import { REQUEST_STATUSES } from '../requests/statuses';
 import { errorRegistry } from './errors';
+
+/**
+ * What a request id can look like: the store makes random UUIDs, so anything else cannot name a
+ * request. The API refuses other ids with 404 before asking Redis, and the CLI before sending.
+ */
+// one pattern: see src/limits.ts
+export const REQUEST_ID_PATTERN = '^[A-Za-z0-9-]{1,64}$';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const errorResponse = (description: string) => ({
@@ -23,6 +31,7 @@ const standardErrors = {
   '503': { $ref: '#/components/responses/Unavailable' },
 };
 const idParameter = { $ref: '#/components/parameters/RequestId' };
+const noFields = { required: false, content: { 'application/json': { schema: ref('NoFields') } } };
 const isoTime = { type: 'string', format: 'date-time' };
 const statusSchema = ref('RequestStatus');
 const verdict = {
@@ -54,7 +63,8 @@ const schemas = {
   },
   RequestStatus: {
     type: 'string',
-    enum: ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired'],
+    description: 'The lifecycle of src/requests/statuses.ts: needsApproval and approved are open, the others final.',
+    enum: [...REQUEST_STATUSES],
   },
   Operation: { type: 'string', enum: ['create', 'modify', 'delete', 'assign'] },
   Caller: {
@@ -118,7 +128,17 @@ const schemas = {
   ActionVerdict: {
     type: 'object',
     required: ['allow', 'reasons'],
-    properties: { allow: { type: 'boolean' }, reasons: { type: 'array', items: { type: 'string' } } },
+    properties: {
+      allow: { type: 'boolean', description: 'Whether the call, as it is, would be accepted now.' },
+      reasons: { type: 'array', items: { type: 'string' }, description: 'Why not, when allow is false.' },
+      resendConfirmRequired: {
+        type: 'boolean',
+        const: true,
+        description:
+          'complete only, present only when true: an earlier replay may have reached the upstream (outcome unknown), so a plain ' +
+          'complete answers 409 OUTCOME_UNKNOWN; after checking the upstream the requestor may send it again with `?resend=confirm`.',
+      },
+    },
   },
   Request: {
     type: 'object',
@@ -175,6 +195,11 @@ const schemas = {
     type: 'object',
     additionalProperties: false,
     properties: { notes: { type: 'string', maxLength: 1000, description: 'Approver notes, shown to the requestor.' } },
+  },
+  NoFields: {
+    type: 'object',
+    description: 'This call takes no body fields: send no body, or `{}`.',
+    maxProperties: 0,
   },
   AuditEvent: {
     type: 'object',
@@ -249,7 +274,7 @@ function buildDocument(prefix: string) {
       '403': errorResponse('FORBIDDEN or SELF_APPROVAL: the policy does not allow this caller to act, with its reasons.'),
       '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it.'),
       '409': errorResponse('INVALID_STATE (with the current status) or ALREADY_APPROVED.'),
-      '422': errorResponse('VALIDATION_FAILED: unknown fields, or notes longer than 1,000 characters.'),
+      '422': errorResponse('VALIDATION_FAILED: unknown fields or query parameters, a body that is not JSON, or notes longer than 1,000 characters.'),
       ...standardErrors,
     },
   });
@@ -290,7 +315,7 @@ function buildDocument(prefix: string) {
             },
             { name: 'status', in: 'query', schema: statusSchema },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 25 } },
-            { name: 'cursor', in: 'query', description: 'The `nextCursor` of the previous page.', schema: { type: 'string' } },
+            { name: 'cursor', in: 'query', description: 'The `nextCursor` of the previous page.', schema: { type: 'string', maxLength: 1024 } },
           ],
           responses: {
             '200': { description: 'One page of requests.', content: { 'application/json': { schema: ref('RequestPage') } } },
@@ -310,7 +335,7 @@ function buildDocument(prefix: string) {
           responses: {
             '200': requestResponse('The request, with `allowedActions` for the caller.'),
             '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it (the two are not told apart).'),
-            '422': errorResponse('VALIDATION_FAILED: an unknown query parameter.'),
+            '422': errorResponse('VALIDATION_FAILED: a query parameter was given.'),
             ...standardErrors,
           },
         },
@@ -328,6 +353,7 @@ function buildDocument(prefix: string) {
               content: { '*/*': { schema: { type: 'string', contentMediaType: 'application/octet-stream' } } },
             },
             '404': errorResponse('REQUEST_NOT_FOUND: no such request, the caller may not see it, or its body is gone.'),
+            '422': errorResponse('VALIDATION_FAILED: a query parameter was given.'),
             ...standardErrors,
           },
         },
@@ -341,6 +367,7 @@ function buildDocument(prefix: string) {
           description: 'By the requestor, before approval.',
           tags: ['requests'],
           parameters: [idParameter],
+          requestBody: noFields,
           responses: {
             '200': requestResponse('The request, `canceled`.'),
             '403': errorResponse('FORBIDDEN: only the requestor may cancel.'),
@@ -369,6 +396,7 @@ function buildDocument(prefix: string) {
               schema: { type: 'string', enum: ['confirm'] },
             },
           ],
+          requestBody: noFields,
           responses: {
             default: {
               description: "The upstream's answer, relayed.",
@@ -392,9 +420,9 @@ function buildDocument(prefix: string) {
           description: "Auditors see every event; a request's viewers may ask for that request's events.",
           tags: ['audit'],
           parameters: [
-            { name: 'requestId', in: 'query', schema: { type: 'string' } },
-            { name: 'since', in: 'query', schema: isoTime },
-            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000 } },
+            { name: 'requestId', in: 'query', description: "One request's events.", schema: { type: 'string', pattern: REQUEST_ID_PATTERN } },
+            { name: 'since', in: 'query', description: 'An RFC 3339 time, e.g. `2026-11-27T15:00:00Z`.', schema: isoTime },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
             { name: 'order', in: 'query', description: '`asc` (default): oldest first from `since`; `desc`: newest first, back to `since`.', schema: { type: 'string', enum: ['asc', 'desc'] } },
           ],
           responses: {
@@ -427,6 +455,7 @@ function buildDocument(prefix: string) {
                 },
               },
             },
+            '422': errorResponse('VALIDATION_FAILED: a query parameter was given.'),
             ...standardErrors,
           },
         },
@@ -438,6 +467,7 @@ function buildDocument(prefix: string) {
           tags: ['meta'],
           responses: {
             '200': { description: 'The caller.', content: { 'application/json': { schema: ref('Me') } } },
+            '422': errorResponse('VALIDATION_FAILED: a query parameter was given.'),
             ...standardErrors,
           },
         },
@@ -463,7 +493,13 @@ function buildDocument(prefix: string) {
         },
       },
       parameters: {
-        RequestId: { name: 'id', in: 'path', required: true, description: 'The request id.', schema: { type: 'string', minLength: 1, maxLength: 128 } },
+        RequestId: {
+          name: 'id',
+          in: 'path',
+          required: true,
+          description: 'The request id. One that cannot be an id is answered 404 REQUEST_NOT_FOUND, like an unknown one.',
+          schema: { type: 'string', pattern: REQUEST_ID_PATTERN },
+        },
       },
       headers: {
         RequestStatus: {

@@ -1,25 +1,24 @@
 /**
  * How a stored request is shown through the API: the request itself, what the viewer may do
- * with it now (policy and status together), and for the detail view a preview of its body.
+ * with it now (policy, status and replay claim together), and for the detail view a preview of its body.
  */
 import { decodeBodySync } from '../policy/body-encoding';
-import type { Action, AuthorizeRequestView, Caller, PolicyEngine } from '../policy/types';
-import type { ApprovalRequest, RequestStatus } from '../requests/types';
+import type { AuthorizeRequestView, Caller, PolicyEngine } from '../policy/types';
+import { CALLER_ACTIONS, mayStart, startStatuses, type CallerAction } from '../requests/statuses';
+import type { ApprovalRequest } from '../requests/types';
 
-export type ActAction = Exclude<Action, 'view'>;
-export const ACT_ACTIONS: readonly ActAction[] = ['approve', 'reject', 'cancel', 'complete'];
-
-/** The status each action starts from; checked before the policy so a lost race answers 409, not 403. */
-export const FROM_STATUS: Record<ActAction, RequestStatus> = {
-  approve: 'needsApproval',
-  reject: 'needsApproval',
-  cancel: 'needsApproval',
-  complete: 'approved',
-};
+export type ActAction = CallerAction;
 
 export interface AllowedAction {
+  /** Whether the call, as it is, would be accepted now. */
   allow: boolean;
+  /** Why not, when `allow` is false. */
   reasons: string[];
+  /**
+   * complete only, and only when true: an earlier replay's outcome is unknown, so a plain complete
+   * answers 409 OUTCOME_UNKNOWN; `?resend=confirm` sends it again (docs/api.md).
+   */
+  resendConfirmRequired?: true;
 }
 
 const PREVIEW_BYTES = 64 * 1024;
@@ -44,23 +43,53 @@ export function canView(policy: PolicyEngine, request: ApprovalRequest, actor: C
   return policy.authorize({ request: authorizeView(request), actor, action: 'view' }).allow;
 }
 
-/** One action: the status must allow it, then the policy must. */
-export function allowedAction(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, action: ActAction): AllowedAction {
-  const from = FROM_STATUS[action];
-  const policyResult = policy.authorize({ request: authorizeView(request), actor, action });
-  if (request.status === from && policyResult.allow) return { allow: true, reasons: [] };
-  // The shipped policy names a wrong status among its own reasons; say it here only when the
-  // policy allowed, so a reason is never given twice.
-  return { allow: false, reasons: policyResult.allow ? [`the request is ${request.status}, not ${from}`] : [...policyResult.reasons] };
+/**
+ * Why the request's status does not allow the action (src/requests/statuses.ts), or null.
+ * @example statusRefusal(request, 'cancel') // 'the request is approved, not needsApproval'
+ */
+export function statusRefusal(request: ApprovalRequest, action: ActAction): string | null {
+  return mayStart(action, request.status) ? null : `the request is ${request.status}, not ${startStatuses(action)}`;
 }
 
-export function allowedActions(policy: PolicyEngine, request: ApprovalRequest, actor: Caller): Record<ActAction, AllowedAction> {
+/** The policy's verdict on the caller taking the action (maa/authorize). */
+export function policyVerdict(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, action: ActAction): AllowedAction {
+  const result = policy.authorize({ request: authorizeView(request), actor, action });
+  return { allow: result.allow, reasons: result.allow ? [] : [...result.reasons] };
+}
+
+/**
+ * Whether a plain complete would be refused because of the replay claim: one in flight
+ * (409 COMPLETE_IN_PROGRESS) or one whose lease ran out without an outcome (409 OUTCOME_UNKNOWN).
+ */
+function claimRefusal(request: ApprovalRequest, now: Date): AllowedAction | null {
+  if (!request.claim) return null;
+  const leaseUntil = Date.parse(request.claim.leaseUntil);
+  if (leaseUntil > now.getTime()) {
+    return { allow: false, reasons: [`a complete of this request is in progress (its claim holds until ${request.claim.leaseUntil})`] };
+  }
   return {
-    approve: allowedAction(policy, request, actor, 'approve'),
-    reject: allowedAction(policy, request, actor, 'reject'),
-    cancel: allowedAction(policy, request, actor, 'cancel'),
-    complete: allowedAction(policy, request, actor, 'complete'),
+    allow: false,
+    reasons: ['an earlier complete may have reached the upstream (its outcome is unknown); check the upstream, then send it again with ?resend=confirm'],
+    resendConfirmRequired: true,
   };
+}
+
+/**
+ * What the caller may do now, as the action itself would answer: the policy, the status, and for
+ * complete the replay claim. The policy's reasons come first; the shipped policy names a wrong
+ * status among them, so the status is said here only when the policy allowed, never twice.
+ * @example allowedAction(policy, request, { userId: 'bob', groups: ['app-approvers'] }, 'approve') // { allow: true, reasons: [] }
+ */
+export function allowedAction(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, action: ActAction, now = new Date()): AllowedAction {
+  const verdict = policyVerdict(policy, request, actor, action);
+  if (!verdict.allow) return verdict;
+  const wrongStatus = statusRefusal(request, action);
+  if (wrongStatus) return { allow: false, reasons: [wrongStatus] };
+  return (action === 'complete' && claimRefusal(request, now)) || { allow: true, reasons: [] };
+}
+
+export function allowedActions(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, now = new Date()): Record<ActAction, AllowedAction> {
+  return Object.fromEntries(CALLER_ACTIONS.map((action) => [action, allowedAction(policy, request, actor, action, now)])) as Record<ActAction, AllowedAction>;
 }
 
 /** The first 64 KiB of the body: as text when it is valid UTF-8, else base64. */

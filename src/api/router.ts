@@ -16,13 +16,13 @@ import type { GatewayMetrics } from '../gateway/metrics';
 import type { Identity } from '../identity/types';
 import type { Caller, PolicyEngine } from '../policy/types';
 import { TransitionError } from '../requests/errors';
-import type { ApprovalRequest, ListView, RequestStore } from '../requests/types';
+import type { ApprovalRequest, ListView, RequestStatus, RequestStore } from '../requests/types';
 import { callerOf, requireCaller } from './auth';
 import { toApiError } from './error-handler';
 import { ApiError, type ErrorCode } from './errors';
 import { openApiDocumentFor } from './openapi';
-import { allowedAction, canView, FROM_STATUS, requestResource, type ActAction } from './request-resource';
-import { emptyBody, intParam, notesBody, queryParams, requestIdParam, statusParam } from './validate';
+import { canView, policyVerdict, requestResource, statusRefusal, type ActAction } from './request-resource';
+import { checkInput } from './validate';
 
 export interface ApiRouterDeps {
   prefix: string;
@@ -80,9 +80,8 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
   router.use(requireCaller(identity));
   router.use(express.json({ limit: JSON_LIMIT, strict: true, type: ['application/json', 'application/*+json'] }));
 
-  /** Loads a request the caller may see; 404 otherwise, so ids of others' requests reveal nothing. */
-  async function visibleRequest(rawId: string | undefined, caller: Caller): Promise<ApprovalRequest> {
-    const id = requestIdParam(rawId);
+  /** Loads a request the caller may see (its id already checked); 404 otherwise, so ids of others' requests reveal nothing. */
+  async function visibleRequest(id: string, caller: Caller): Promise<ApprovalRequest> {
     const request = await store.get(id).catch((error: unknown) => {
       throw storeError(error);
     });
@@ -92,16 +91,17 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
 
   /** The checks every action shares, in the order of the header comment. */
   function checkAction(request: ApprovalRequest, caller: Caller, action: ActAction): void {
-    if (request.status !== FROM_STATUS[action]) {
-      throw new ApiError('INVALID_STATE', { requestId: request.id, status: request.status }, `cannot ${action}: the request is ${request.status}, not ${FROM_STATUS[action]}`);
-    }
-    const allowed = allowedAction(policy, request, caller, action);
+    const wrongStatus = statusRefusal(request, action);
+    if (wrongStatus) throw new ApiError('INVALID_STATE', { requestId: request.id, status: request.status }, `cannot ${action}: ${wrongStatus}`);
+    // The replay claim is not checked here: the store's atomic step answers COMPLETE_IN_PROGRESS or OUTCOME_UNKNOWN.
+    const allowed = policyVerdict(policy, request, caller, action);
     if (!allowed.allow) throw new ApiError('FORBIDDEN', { requestId: request.id, reasons: allowed.reasons }, `you may not ${action} this request: ${allowed.reasons.join('; ') || 'the policy does not allow it'}`);
   }
 
   router.get(
     '/me',
-    route(async (_req, res) => {
+    route(async (req, res) => {
+      checkInput('getMe', req);
       const caller = callerOf(res);
       res.json({ userId: caller.userId, groups: caller.groups, auditor: isAuditor(caller) });
     }),
@@ -111,12 +111,12 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     '/requests',
     route(async (req, res) => {
       const caller = callerOf(res);
-      const q = queryParams(req, ['view', 'status', 'limit', 'cursor']);
-      const view = (q.view ?? 'mine') as ListView;
-      if (!['mine', 'received', 'all'].includes(view)) throw new ApiError('VALIDATION_FAILED', { fields: ['view'] }, 'view must be mine, received or all');
+      // The document's schema checks every parameter and fills in the defaults (view=mine, limit=25).
+      const q = checkInput('listRequests', req).query as { view: ListView; status?: RequestStatus; limit: number; cursor?: string };
+      const view = q.view;
       if (view === 'all' && !isAuditor(caller)) throw new ApiError('FORBIDDEN', { reasons: ['only auditors may list all requests'] });
       const page = await store
-        .list({ view, viewer: caller, status: statusParam(q.status), limit: intParam(q.limit, 'limit', 1, 100, 25), ...(q.cursor ? { cursor: q.cursor } : {}) })
+        .list({ view, viewer: caller, ...(q.status ? { status: q.status } : {}), limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) })
         .catch((error: unknown) => {
           throw storeError(error);
         });
@@ -130,8 +130,8 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     '/requests/:id',
     route(async (req, res) => {
       const caller = callerOf(res);
-      queryParams(req, []);
-      const request = await visibleRequest(req.params.id as string | undefined, caller);
+      const { params } = checkInput('getRequest', req);
+      const request = await visibleRequest(params.id!, caller);
       const body = await store.getBody(request.id).catch((error: unknown) => {
         throw storeError(error);
       });
@@ -143,7 +143,8 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     '/requests/:id/body',
     route(async (req, res) => {
       const caller = callerOf(res);
-      const request = await visibleRequest(req.params.id as string | undefined, caller);
+      const { params } = checkInput('getRequestBody', req);
+      const request = await visibleRequest(params.id!, caller);
       const body = await store.getBody(request.id).catch((error: unknown) => {
         throw storeError(error);
       });
@@ -165,10 +166,10 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
       `/requests/:id/${action}`,
       route(async (req, res) => {
         const caller = callerOf(res);
-        queryParams(req, []);
-        const notes = action === 'cancel' ? (emptyBody(req), '') : notesBody(req);
+        const { params, body } = checkInput(`${action}Request`, req);
+        const notes = typeof body.notes === 'string' ? body.notes : '';
         try {
-          const request = await visibleRequest(req.params.id as string | undefined, caller);
+          const request = await visibleRequest(params.id!, caller);
           checkAction(request, caller, action);
           const after =
             action === 'approve'
@@ -192,14 +193,12 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     '/requests/:id/complete',
     route(async (req, res) => {
       const caller = callerOf(res);
-      const q = queryParams(req, ['resend']);
-      if (q.resend !== undefined && q.resend !== 'confirm') throw new ApiError('VALIDATION_FAILED', { fields: ['resend'] }, 'resend must be "confirm"');
-      emptyBody(req);
+      const { params, query } = checkInput('completeRequest', req);
       let result;
       try {
-        const request = await visibleRequest(req.params.id as string | undefined, caller);
+        const request = await visibleRequest(params.id!, caller);
         checkAction(request, caller, 'complete');
-        result = await replay({ id: request.id, actor: caller, authorization: req.headers.authorization, resend: q.resend === 'confirm' });
+        result = await replay({ id: request.id, actor: caller, authorization: req.headers.authorization, resend: query.resend === 'confirm' });
       } catch (error) {
         const refusal = storeError(error);
         metrics.transitions.inc({ action: 'complete', result: refusal.code });
@@ -220,17 +219,15 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     '/audit',
     route(async (req, res) => {
       const caller = callerOf(res);
-      const q = queryParams(req, ['requestId', 'since', 'limit', 'order']);
+      const q = checkInput('listAuditEvents', req).query as { requestId?: string; since?: string; limit: number; order?: 'asc' | 'desc' };
       if (q.requestId !== undefined) {
         // Viewers of a request may read its trail; the request must still exist to be checked.
         await visibleRequest(q.requestId, caller);
       } else if (!isAuditor(caller)) {
         throw new ApiError('FORBIDDEN', { reasons: ['only auditors may read the whole audit trail; give requestId'] });
       }
-      if (q.since !== undefined && Number.isNaN(Date.parse(q.since))) throw new ApiError('VALIDATION_FAILED', { fields: ['since'] }, 'since must be an ISO-8601 time');
-      if (q.order !== undefined && q.order !== 'asc' && q.order !== 'desc') throw new ApiError('VALIDATION_FAILED', { fields: ['order'] }, 'order must be asc or desc');
       const items = await store
-        .audit({ ...(q.requestId ? { requestId: q.requestId } : {}), ...(q.since ? { since: q.since } : {}), ...(q.order ? { order: q.order } : {}), limit: intParam(q.limit, 'limit', 1, 1000, 100) })
+        .audit({ ...(q.requestId ? { requestId: q.requestId } : {}), ...(q.since ? { since: q.since } : {}), ...(q.order ? { order: q.order } : {}), limit: q.limit })
         .catch((error: unknown) => {
           throw storeError(error);
         });
@@ -240,7 +237,8 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
 
   router.get(
     '/access-policies',
-    route(async (_req, res) => {
+    route(async (req, res) => {
+      checkInput('listAccessPolicies', req);
       let items;
       try {
         const profileTypes = new Map(policy.profileTypes().map((p) => [p.name, p]));

@@ -4,13 +4,15 @@
  * and exit codes, docs/cli.md). The first argument is the command name main.ts dispatched on.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { ApprovalRequest, RequestStatus } from '../requests/types';
+import { REQUEST_ID_PATTERN } from '../api/openapi';
+import { isRequestStatus, REQUEST_STATUSES } from '../requests/statuses';
+import type { ApprovalRequest } from '../requests/types';
 import { callApi, CliError, ExitCode, refusal, type ClientOptions, type GatewayAnswer } from './gateway-client';
-import { clean, fields, table, truncate } from './format';
+import { clean, cleanLines, fields, table, truncate } from './format';
 
 /** What the API adds to a stored request (docs/api.md, "The request resource"). */
 type RequestView = ApprovalRequest & {
-  allowedActions?: Record<string, { allow: boolean; reasons: string[] }>;
+  allowedActions?: Record<string, { allow: boolean; reasons: string[]; resendConfirmRequired?: boolean }>;
   bodyPreview?: { encoding: 'utf8' | 'base64'; text: string; truncated: boolean };
 };
 
@@ -27,11 +29,10 @@ const defaultIo: CliIo = {
   env: process.env,
 };
 
-const STATUSES: readonly RequestStatus[] = ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired'];
 /** docs/api.md: notes are at most 1,000 characters. */
 const NOTES_MAX = 1000;
-/** Request ids are opaque to the CLI, but a sane one is short and has no path characters. */
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/** The API's own request-id pattern: an id it would answer 404 for is a usage error, and never lands in a URL path. */
+const ID_PATTERN = new RegExp(REQUEST_ID_PATTERN);
 
 const common = {
   token: { type: 'string' },
@@ -144,15 +145,17 @@ function showText(r: RequestView): string {
       '\nwhat you may do now:\n' +
       table(
         ['ACTION', 'ALLOWED', 'WHY NOT'],
-        Object.entries(r.allowedActions).map(([action, verdict]) => [action, verdict.allow ? 'yes' : 'no', verdict.reasons.join('; ')]),
+        Object.entries(r.allowedActions).map(([action, verdict]) => [
+          action,
+          verdict.allow ? 'yes' : 'no',
+          verdict.reasons.join('; ') + (verdict.resendConfirmRequired ? `; to send it again: countersign complete ${r.id} --confirm-resend` : ''),
+        ]),
       );
   }
   if (r.bodyPreview) {
     const note = r.bodyPreview.encoding === 'base64' ? ' (base64)' : '';
     const cut = r.bodyPreview.truncated ? '\n… (truncated)' : '';
-    // Keep newlines and tabs of the body readable; every other control character is cleaned.
-    const text = r.bodyPreview.text.split('\n').map((line) => clean(line.replace(/\t/g, '  '))).join('\n');
-    out += `\nbody${note}:\n${text}${cut}\n`;
+    out += `\nbody${note}:\n${cleanLines(r.bodyPreview.text)}${cut}\n`;
   }
   if (r.history?.length) {
     out += '\nhistory:\n' + table(['AT', 'ACTOR', 'ACTION', 'FROM', 'TO'], r.history.map((h) => [h.at, h.actor, h.action, h.from ?? '-', h.to]));
@@ -194,7 +197,7 @@ async function requestsCommand(args: string[], io: CliIo): Promise<number> {
     if (views.length > 1) throw usageError('choose one of --mine, --received and --all');
     const query = new URLSearchParams({ view: views[0] ?? 'mine' });
     if (values.status !== undefined) {
-      if (!STATUSES.includes(values.status as RequestStatus)) throw usageError(`--status must be one of ${STATUSES.join(', ')}`);
+      if (!isRequestStatus(values.status)) throw usageError(`--status must be one of ${REQUEST_STATUSES.join(', ')}`);
       query.set('status', values.status);
     }
     if (values.limit !== undefined) {
@@ -270,7 +273,8 @@ async function completeCommand(args: string[], io: CliIo): Promise<number> {
     if (values.json) {
       writeJson(io, { requestId: id, requestStatus, upstream: { status: answer.status, contentType, body: answer.json ?? answer.text } });
     } else {
-      const preview = answer.text ? `\n${truncate(clean(answer.text), 2000)}` : '';
+      // The upstream's answer keeps its lines; only what could drive the terminal is cleaned.
+      const preview = answer.text ? `\n${cleanLines(truncate(answer.text, 2000))}` : '';
       if (requestStatus === 'completed') io.stdout(`completed request ${id}: the upstream answered ${answer.status}${preview}\n`);
       else io.stderr(`request ${id} failed: the upstream refused the change with ${answer.status}${preview}\n`);
     }

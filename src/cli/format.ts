@@ -10,6 +10,23 @@ export function clean(value: unknown): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 }
 
+/**
+ * Like `clean`, for text of several lines (a body, an upstream's answer): line breaks stay line
+ * breaks (CRLF and lone CR become LF) and tabs become two spaces; every other control character
+ * is replaced with '?'.
+ *
+ * @example
+ * cleanLines('{\r\n\t"a": 1\u001b[2J\n}') // '{\n  "a": 1?[2J\n}'
+ */
+export function cleanLines(value: unknown): string {
+  const text = value === undefined || value === null ? '' : String(value);
+  return text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((line) => clean(line.replace(/\t/g, '  ')))
+    .join('\n');
+}
+
 /** Shortens a cell to `max` characters with an ellipsis. */
 export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;

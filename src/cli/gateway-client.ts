@@ -2,6 +2,7 @@
  * The CLI's HTTP client of the approval API: one place that knows the base URL, the bearer token,
  * the timeout and how a failed call maps to an exit code (docs/cli.md).
  */
+import { clean } from './format';
 
 /** Exit codes that scripts rely on; docs/cli.md documents them and a test checks they match. */
 export const ExitCode = {
@@ -124,8 +125,11 @@ export async function callApi(options: ClientOptions, method: string, path: stri
 export function refusal(answer: GatewayAnswer): CliError {
   const error = apiError(answer.json);
   const what = error ? `${error.code}: ${error.message}` : `HTTP ${answer.status}`;
-  const reasons = error?.reasons?.length ? ` (${error.reasons.join('; ')})` : '';
+  // The gateway often says its reasons in the message too: each is printed once.
+  const unsaid = (error?.reasons ?? []).filter((reason) => !error!.message.includes(reason));
+  const reasons = unsaid.length ? ` (${unsaid.join('; ')})` : '';
   const holder = error?.requestId ? ` [request ${error.requestId}]` : '';
   const code = answer.status >= 500 ? ExitCode.unavailable : ExitCode.refused;
-  return new CliError(code, `${answer.status >= 500 ? 'gateway error' : 'refused'}: ${what}${reasons}${holder}`, answer.json ?? answer.text);
+  // The message and reasons can quote other people's input (group names, ids): cleaned like any such text.
+  return new CliError(code, `${answer.status >= 500 ? 'gateway error' : 'refused'}: ${clean(`${what}${reasons}${holder}`)}`, answer.json ?? answer.text);
 }

@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run, type CliIo } from '../../src/cli/approval-commands';
+import { ExitCode } from '../../src/cli/gateway-client';
 import { PROJECT_ROOT } from '../../src/config/gateway-config';
-import { auth, startHarness, startSuite, type Harness, type Suite } from '../gateway/harness';
+import { auth, startHarness, startSuite, USERS, type Harness, type Suite } from '../gateway/harness';
 
 let suite: Suite;
 let h: Harness;
@@ -51,5 +53,19 @@ describe('two approvals', () => {
     assert.deepEqual(second.body.approvals.map((a: { userId: string }) => a.userId), ['bob', 'carol']);
     assert.equal((await h.http.post(`/maa/v1/requests/${id}/complete`).set('authorization', auth('alice'))).status, 200);
     assert.equal(h.upstream.calls.length, 1);
+  });
+
+  test('countersign approve, twice by one approver: exit 1, and the reason is said once (issue 10)', async () => {
+    const parked = await h.http.patch('/deviceAppManagement/mobileApps/6').set('authorization', auth('alice')).send({ a: 1 });
+    const id = parked.body.id as string;
+    const cli = async (...args: string[]) => {
+      let stderr = '';
+      const io: CliIo = { stdout: () => {}, stderr: (t) => (stderr += t), env: { COUNTERSIGN_URL: h.baseUrl, COUNTERSIGN_TOKEN: USERS.bob.token } };
+      return { code: await run(args, io), stderr };
+    };
+    assert.equal((await cli('approve', id, '--notes', 'one')).code, ExitCode.ok);
+    const twice = await cli('approve', id, '--notes', 'again');
+    assert.equal(twice.code, ExitCode.refused);
+    assert.equal(twice.stderr.match(/already approved/g)?.length, 1, twice.stderr);
   });
 });

@@ -12,7 +12,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { openApiDocument, openApiDocumentFor } from '../../src/api/openapi';
-import { errorRegistry } from '../../src/api/errors';
+import { ApiError, errorRegistry } from '../../src/api/errors';
+import { createInputCheck, checkInput, type RequestParts } from '../../src/api/validate';
+import { REQUEST_STATUSES } from '../../src/requests/statuses';
 import request from 'supertest';
 import type { Express } from 'express';
 import { loadGatewayConfig } from '../../src/config/gateway-config';
@@ -406,4 +408,114 @@ describe('OpenAPI coverage of the gateway app', () => {
       }
     });
   }
+});
+
+/** A request as the routes see it after express.json: params, query, parsed body, headers. */
+function call(parts: { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> }): RequestParts {
+  return { params: parts.params ?? {}, query: parts.query ?? {}, body: parts.body, headers: parts.headers ?? {} } as unknown as RequestParts;
+}
+
+function refusal(fn: () => unknown): ApiError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof ApiError, String(error));
+    return error;
+  }
+  assert.fail('the input was accepted');
+}
+
+type Operation = { operationId: string; parameters?: Json[]; responses: Record<string, { description?: string }> };
+
+/** Every operation of the served document, with its path and its parameters resolved. */
+function operations(): { path: string; op: Operation; params: Json[] }[] {
+  const out: { path: string; op: Operation; params: Json[] }[] = [];
+  for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, Operation>>)) {
+    for (const op of Object.values(item)) out.push({ path, op, params: (op.parameters ?? []).map((p) => deref(doc, p) as Json) });
+  }
+  return out;
+}
+
+describe('API input checks come from the document', () => {
+  const goodId = '3f0c2b7e-0000-4000-8000-000000000001';
+
+  test('every operation refuses an unknown query parameter with VALIDATION_FAILED, as its 422 response documents', () => {
+    for (const { path, op, params } of operations()) {
+      if (op.operationId === 'getOpenApi') continue;
+      const error = refusal(() => checkInput(op.operationId, call({ params: path.includes('{id}') ? { id: goodId } : {}, query: { colour: 'red' } })));
+      assert.equal(error.code, 'VALIDATION_FAILED', op.operationId);
+      assert.deepEqual(error.details.fields, ['colour']);
+      assert.match(error.message, /unknown query parameter: colour/);
+      assert.match(op.responses[String(error.httpStatus)]?.description ?? '', /^VALIDATION_FAILED/, `${op.operationId} documents ${error.httpStatus} VALIDATION_FAILED`);
+      // An id that fails the RequestId schema is a 404 without asking Redis, as each such operation documents.
+      if (params.some((p) => p.in === 'path')) {
+        const missing = refusal(() => checkInput(op.operationId, call({ params: { id: '../me' } })));
+        assert.equal(missing.code, 'REQUEST_NOT_FOUND');
+        assert.match(op.responses['404']?.description ?? '', /^REQUEST_NOT_FOUND/, op.operationId);
+      }
+    }
+  });
+
+  test("each query parameter's schema is what refuses a bad value, and its default fills a missing one", () => {
+    const list = (query: Record<string, unknown>) => checkInput('listRequests', call({ query }));
+    assert.deepEqual(list({}).query, { view: 'mine', limit: 25 });
+    assert.deepEqual(list({ view: 'all', status: 'approved', limit: '100', cursor: 'c' }).query, { view: 'all', status: 'approved', limit: 100, cursor: 'c' });
+    for (const status of REQUEST_STATUSES) assert.equal(list({ status }).query.status, status);
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ view: 'everyone' }, 'view', /view must be one of mine, received, all/],
+      [{ status: 'pending' }, 'status', /status must be one of needsApproval, approved/],
+      [{ limit: '0' }, 'limit', /limit must be an integer from 1 to 100/],
+      [{ limit: '101' }, 'limit', /from 1 to 100/],
+      [{ limit: '0x10' }, 'limit', /limit must be an integer/],
+      [{ limit: ' 5' }, 'limit', /limit must be an integer/],
+      [{ limit: ['5', '6'] }, 'limit', /limit must be given once/],
+      [{ cursor: 'c'.repeat(1025) }, 'cursor', /cursor must be at most 1024 characters/],
+    ];
+    for (const [query, field, message] of cases) {
+      const error = refusal(() => list(query));
+      assert.equal(error.code, 'VALIDATION_FAILED', JSON.stringify(query));
+      assert.deepEqual(error.details.fields, [field]);
+      assert.match(error.message, message);
+    }
+    const audit = (query: Record<string, unknown>) => checkInput('listAuditEvents', call({ query }));
+    assert.deepEqual(audit({ since: '2026-11-27T15:00:00Z', order: 'desc' }).query, { since: '2026-11-27T15:00:00Z', order: 'desc', limit: 100 });
+    for (const since of ['yesterday', '2026-11-27', '2026-13-45T99:00:00Z']) assert.deepEqual(refusal(() => audit({ since })).details.fields, ['since'], since);
+    assert.deepEqual(refusal(() => audit({ requestId: 'a/b' })).details.fields, ['requestId']);
+    assert.deepEqual(refusal(() => audit({ order: 'up' })).details.fields, ['order']);
+    assert.deepEqual(refusal(() => checkInput('completeRequest', call({ params: { id: goodId }, query: { resend: 'yes' } }))).details.fields, ['resend']);
+  });
+
+  test('bodies: the Notes schema for verdicts, no fields for cancel and complete, JSON only', () => {
+    const approve = (body: unknown, headers: Record<string, string> = {}) => checkInput('approveRequest', call({ params: { id: goodId }, body, headers }));
+    assert.equal(approve({ notes: 'é'.repeat(1000) }).body.notes, 'é'.repeat(1000));
+    // Notes are counted in characters, not UTF-16 units: 1,000 emoji fit.
+    assert.equal(approve({ notes: '😀'.repeat(1000) }).body.notes, '😀'.repeat(1000));
+    assert.deepEqual(approve(undefined).body, {});
+    assert.match(refusal(() => approve({ notes: 'x'.repeat(1001) })).message, /notes must be at most 1000 characters/);
+    assert.match(refusal(() => approve({ notes: 5 })).message, /notes must be a string/);
+    assert.deepEqual(refusal(() => approve({ notes: 'ok', extra: 1, more: 2 })).details.fields, ['extra', 'more']);
+    assert.match(refusal(() => approve(['notes'])).message, /the body must be a JSON object/);
+    assert.match(refusal(() => approve(undefined, { 'content-length': '8' })).message, /the body must be JSON/);
+    // A GET's body means nothing and is ignored, as before.
+    assert.deepEqual(checkInput('getMe', call({ body: { anything: 1 } })).body, {});
+    for (const operationId of ['cancelRequest', 'completeRequest']) {
+      assert.deepEqual(checkInput(operationId, call({ params: { id: goodId }, body: {} })).body, {});
+      const error = refusal(() => checkInput(operationId, call({ params: { id: goodId }, body: { notes: 'no' } })));
+      assert.equal(error.code, 'VALIDATION_FAILED');
+      assert.deepEqual(error.details.fields, ['notes']);
+    }
+  });
+
+  test('a change to the document changes the checks: nothing is written twice', () => {
+    const changed = JSON.parse(JSON.stringify(openApiDocument)) as Json & { components: { schemas: Record<string, Json> }; paths: Record<string, Record<string, Json>> };
+    (changed.components.schemas.Notes!.properties as Record<string, Json>).notes!.maxLength = 10;
+    const listParams = changed.paths['/requests']!.get!.parameters as Json[];
+    (listParams.find((p) => p.name === 'limit')!.schema as Json).maximum = 5;
+    const stricter = createInputCheck(changed);
+    const notes = call({ params: { id: goodId }, body: { notes: 'eleven char' } });
+    assert.equal(checkInput('approveRequest', notes).body.notes, 'eleven char');
+    assert.match(refusal(() => stricter('approveRequest', notes)).message, /at most 10 characters/);
+    assert.equal(checkInput('listRequests', call({ query: { limit: '6' } })).query.limit, 6);
+    assert.match(refusal(() => stricter('listRequests', call({ query: { limit: '6' } }))).message, /from 1 to 5/);
+  });
 });

@@ -132,6 +132,55 @@ describe('approval API', () => {
     assert.equal(h.upstream.calls.length, 0);
   });
 
+  test('allowedActions.complete tells the truth about the replay claim (outcome unknown → resendConfirmRequired)', async () => {
+    const id = await park();
+    await h.http.post(api(`/requests/${id}/approve`)).set('authorization', auth('bob')).send({});
+    const show = async () => (await h.http.get(api(`/requests/${id}`)).set('authorization', auth('alice'))).body.allowedActions.complete;
+    assert.deepEqual(await show(), { allow: true, reasons: [] });
+
+    // A complete in flight: complete would answer 409 COMPLETE_IN_PROGRESS.
+    const { claimToken } = await h.store.beginComplete(id, 'alice', 60_000);
+    const inFlight = await show();
+    assert.equal(inFlight.allow, false);
+    assert.match(inFlight.reasons[0], /in progress/);
+    assert.equal(inFlight.resendConfirmRequired, undefined);
+    expectError(await h.http.post(api(`/requests/${id}/complete`)).set('authorization', auth('alice')), 409, 'COMPLETE_IN_PROGRESS');
+    await h.store.finishComplete(id, claimToken, { kind: 'retryable', upstreamStatus: 503, upstreamBodyPreview: '', reason: 'busy' });
+    assert.deepEqual(await show(), { allow: true, reasons: [] });
+
+    // A gateway that claimed, sent and died: the outcome is unknown, and what allowedActions says is what complete does.
+    await h.store.beginComplete(id, 'alice', 50);
+    await new Promise((r) => setTimeout(r, 120));
+    const unknown = await show();
+    assert.deepEqual(unknown, {
+      allow: false,
+      reasons: ['an earlier complete may have reached the upstream (its outcome is unknown); check the upstream, then send it again with ?resend=confirm'],
+      resendConfirmRequired: true,
+    });
+    expectError(await h.http.post(api(`/requests/${id}/complete`)).set('authorization', auth('alice')), 409, 'OUTCOME_UNKNOWN');
+    // Others are told what the policy says, and never the resend flag.
+    const bob = (await h.http.get(api(`/requests/${id}`)).set('authorization', auth('bob'))).body.allowedActions.complete;
+    assert.equal(bob.allow, false);
+    assert.equal(bob.resendConfirmRequired, undefined);
+    assert.equal(h.upstream.calls.length, 0);
+
+    const resent = await h.http.post(api(`/requests/${id}/complete?resend=confirm`)).set('authorization', auth('alice'));
+    assert.equal(resent.status, 200);
+    assert.equal((await show()).allow, false);
+  });
+
+  test('input the OpenAPI schemas refuse is refused over HTTP with the documented codes', async () => {
+    const id = await park();
+    for (const path of ['/me?x=1', '/access-policies?x=1', `/requests/${id}?x=1`, `/requests/${id}/body?x=1`, '/requests?limit=5&limit=6', '/audit?requestId=a.b']) {
+      const res = await h.http.get(api(path)).set('authorization', auth('erin'));
+      expectError(res, 422, 'VALIDATION_FAILED');
+      assert.ok(res.body.error.fields.length > 0, path);
+    }
+    expectError(await h.http.post(api(`/requests/${id}/complete`)).set('authorization', auth('alice')).send({ now: true }), 422, 'VALIDATION_FAILED');
+    expectError(await h.http.post(api(`/requests/${'x'.repeat(65)}/approve`)).set('authorization', auth('bob')).send({}), 404, 'REQUEST_NOT_FOUND');
+    assert.equal(h.upstream.calls.length, 0);
+  });
+
   test('cancel by the requestor before approval', async () => {
     const id = await park();
     const canceled = await h.http.post(api(`/requests/${id}/cancel`)).set('authorization', auth('alice'));

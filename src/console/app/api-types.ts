@@ -2,10 +2,12 @@
  * The /maa/v1 resources as the console receives them (docs/api.md). The request model is the
  * domain's own type plus what the API adds to it.
  */
-import type { ApprovalRequest, AuditEvent, RequestStatus } from '../../requests/types';
+import type { ApprovalRequest, AuditEvent } from '../../requests/types';
 import type { Operation } from '../../policy/types';
 
-export type { AuditEvent, RequestStatus, Operation };
+export type { AuditEvent, Operation };
+// The statuses come from the one table of src/requests/statuses.ts.
+export { OPEN_STATUSES, REQUEST_STATUSES, type RequestStatus } from '../../requests/statuses';
 
 export interface ActionPermission {
   allow: boolean;

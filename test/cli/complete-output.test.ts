@@ -1,0 +1,94 @@
+/**
+ * What `countersign complete` prints of the upstream's answer: its lines as lines (CRLF too), tabs
+ * as spaces, and nothing that could drive the terminal. A small fake upstream answers the replay
+ * with a multi-line body; the gateway, Redis and policy are real.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { run, type CliIo } from '../../src/cli/approval-commands';
+import { ExitCode } from '../../src/cli/gateway-client';
+import { cleanLines } from '../../src/cli/format';
+import { loadGatewayConfig } from '../../src/config/gateway-config';
+import { startGateway, type RunningGateway } from '../../src/main';
+import { DEMO_TOKENS_FILE } from '../../src/demo/start-demo';
+import { randomDeployment, startRedis, type TestRedis } from '../support/redis-server';
+
+/** What the upstream answers to the next replay. */
+let answer = { status: 200, body: '' };
+let redis: TestRedis;
+let upstream: Server;
+let gateway: RunningGateway;
+
+before(async () => {
+  redis = await startRedis();
+  upstream = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(answer.body);
+    });
+  });
+  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
+  const address = upstream.address();
+  const port = address && typeof address === 'object' ? address.port : 0;
+  gateway = await startGateway(
+    loadGatewayConfig({
+      env: {},
+      overrides: {
+        listen: { host: '127.0.0.1', port: 0 },
+        upstream: { url: `http://127.0.0.1:${port}` },
+        redis: { url: redis.url, deployment: randomDeployment() },
+        identity: { staticTokensFile: DEMO_TOKENS_FILE },
+        log: { level: 'silent' },
+      },
+    }),
+  );
+});
+
+after(async () => {
+  await gateway?.close();
+  await new Promise<void>((r) => (upstream ? upstream.close(() => r()) : r()));
+  await redis?.stop();
+});
+
+async function cli(token: string, ...args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { COUNTERSIGN_URL: gateway.url, COUNTERSIGN_TOKEN: token } };
+  return { code: await run(args, io), stdout, stderr };
+}
+
+/** Parks a change to app `app` as alice and has bob approve it. */
+async function approvedRequest(app: number): Promise<string> {
+  const parked = await fetch(`${gateway.url}/deviceAppManagement/mobileApps/${app}`, {
+    method: 'PATCH',
+    headers: { authorization: 'Bearer demo-alice', 'content-type': 'application/json' },
+    body: '{"displayName":"Lines"}',
+  });
+  assert.equal(parked.status, 202);
+  const { id } = (await parked.json()) as { id: string };
+  assert.equal((await cli('demo-bob', 'approve', id)).code, ExitCode.ok);
+  return id;
+}
+
+test('a completed request prints the upstream body line by line, cleaned', async () => {
+  answer = { status: 200, body: 'first line\r\nsecond\tline\nthird \u001b[2J line\rfourth' };
+  const id = await approvedRequest(42);
+  const done = await cli('demo-alice', 'complete', id);
+  assert.equal(done.code, ExitCode.ok, done.stderr);
+  assert.equal(done.stdout, `completed request ${id}: the upstream answered 200\nfirst line\nsecond  line\nthird ?[2J line\nfourth\n`);
+});
+
+test("a refused change prints the upstream's multi-line answer on stderr the same way", async () => {
+  answer = { status: 400, body: '{\n  "error": "no"\n}' };
+  const id = await approvedRequest(43);
+  const failed = await cli('demo-alice', 'complete', id);
+  assert.equal(failed.code, ExitCode.upstreamRefused);
+  assert.equal(failed.stderr, `request ${id} failed: the upstream refused the change with 400\n{\n  "error": "no"\n}\n`);
+});
+
+test('cleanLines keeps line breaks and cleans every other control character', () => {
+  assert.equal(cleanLines('a\r\nb\rc\nd\te\u0007\u009b'), 'a\nb\nc\nd  e??');
+  assert.equal(cleanLines(undefined), '');
+});
