@@ -4,6 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import express from 'express';
 import request from 'supertest';
 import { createConsoleRouter, CONSOLE_CSP } from '../../src/console/router';
@@ -44,7 +45,8 @@ describe('console router', () => {
     assert.match(script.headers['content-type']!, /^text\/javascript; charset=utf-8/);
     assert.equal(script.headers['cache-control'], 'public, max-age=31536000, immutable');
     assert.ok(script.text.length > 5000, 'the bundle holds the app');
-    assert.doesNotMatch(script.text, /\binnerHTML\b|insertAdjacentHTML|document\.write/, 'API text never becomes markup');
+    // Preact writes markup only for `dangerouslySetInnerHTML`, which the app never passes (checked below).
+    assert.doesNotMatch(script.text, /insertAdjacentHTML|document\.write|\beval\(|new Function/, 'no markup writer or eval beside Preact');
     const style = await request(app).get(`/maa/console/${css}`).expect(200);
     assert.match(style.headers['content-type']!, /^text\/css; charset=utf-8/);
     assert.match(style.text, /:focus-visible/);
@@ -75,6 +77,16 @@ describe('console router', () => {
     assert.equal(refused.headers['content-encoding'], undefined);
     const page = await request(app).get('/maa/console/').set('Accept-Encoding', 'br, gzip').expect(200);
     assert.equal(page.headers['content-encoding'], undefined);
+  });
+
+  test('API text never becomes markup: no app file writes HTML itself', () => {
+    const dir = new URL('../../src/console/app/', import.meta.url);
+    const files = readdirSync(dir).filter((name) => name.endsWith('.ts'));
+    assert.ok(files.length > 10, 'the app files are found');
+    for (const name of files) {
+      const source = readFileSync(new URL(name, dir), 'utf8');
+      assert.doesNotMatch(source, /dangerouslySetInnerHTML|innerHTML|outerHTML|insertAdjacentHTML|document\.write/, `${name} builds DOM only through Preact's text and attributes`);
+    }
   });
 
   test('redirects the bare mount path to its slash so relative URLs resolve', async () => {
