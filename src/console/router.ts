@@ -1,7 +1,8 @@
 /**
- * Serves the web console (src/console/app) from the gateway itself: no CDN, no build step. The
- * app is bundled and the stylesheet minified by esbuild in memory once, when the router is
- * created, so a broken console fails the gateway's start rather than a user's page load.
+ * Serves the web console (src/console/app: Preact components written with htm) from the gateway
+ * itself: no CDN, no build step. The app is bundled and the stylesheet minified by esbuild in
+ * memory once, when the router is created, so a broken console fails the gateway's start rather
+ * than a user's page load.
  *
  * Files: `index.html` (never cached), `app-<hash>.js` and `console-<hash>.css` (content-hashed,
  * cached for a year, compressed once at start with brotli and gzip for browsers that accept

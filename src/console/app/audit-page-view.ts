@@ -3,7 +3,6 @@
  * linking to its request's pane in "All requests" (`view=all`, which auditors may list).
  */
 import { html } from 'htm/preact';
-import { useState } from 'preact/hooks';
 import { AuditTable } from './audit-table';
 import { useConsole } from './context';
 import { useHeading } from './use-heading';
@@ -12,9 +11,8 @@ import { useLoaded } from './use-loaded';
 const SHOWN = 100;
 
 export function AuditPage() {
-  const { api, revision } = useConsole();
-  const [reloads, setReloads] = useState(0);
-  const { data, error, busy } = useLoaded(`${revision}:${reloads}`, () => api.audit({ limit: SHOWN, order: 'desc' }), 'Loading the audit trail');
+  const { api, revision, changed } = useConsole();
+  const { data, error, busy } = useLoaded(`audit:${revision}`, () => api.audit({ limit: SHOWN, order: 'desc' }), 'Loading the audit trail');
   const heading = useHeading('Audit');
   const events = data?.items ?? [];
   const message = error ? 'The audit trail could not be loaded.' : data && events.length === 0 ? 'The audit trail is empty.' : '';
@@ -25,7 +23,7 @@ export function AuditPage() {
           <h1 id="heading-audit" tabindex="-1" ref=${heading}>Audit</h1>
           <p class="intro">The latest ${SHOWN} transitions of every request, newest first. Notes are kept out of the trail; their SHA-256 is in it.</p>
         </div>
-        <div class="toolbar"><button type="button" class="button-secondary" onClick=${() => setReloads(reloads + 1)}>Refresh</button></div>
+        <div class="toolbar"><button type="button" class="button-secondary" onClick=${changed}>Refresh</button></div>
       </header>
       <div class="table-wrap">${events.length > 0 && html`<${AuditTable} events=${events} caption="Audit events, newest first" requestHref="#/all" />`}</div>
       <p class="list-message" role="status">${message}</p>

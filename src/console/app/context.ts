@@ -13,9 +13,9 @@ export interface ConsoleContext {
   api: ApiClient;
   me: Me;
   notify: Notify;
-  /** Grows whenever this tab changed a request; pages that show requests read again when it does. */
+  /** Grows whenever requests may have changed; whatever shows requests reads them again when it does. */
   revision: number;
-  /** Says that a request changed (an action succeeded or failed), so every page reads again. */
+  /** Says that requests may have changed (an action, or Refresh): the list, the open pane and the Audit page read again, in place. */
   changed(): void;
   /** Turns a failed call into a notification; an invalid token signs the tab out. */
   reportError(error: unknown, what: string): void;

@@ -21,8 +21,15 @@ const ACTIONS: { name: ActionName; label: string; style: string }[] = [
 
 const NOTES_MAX = 1000;
 
-/** `busy` while the pane reads the request again: the buttons wait for the new permissions. */
-export function RequestActions({ request: r, busy }: { request: RequestResource; busy: boolean }) {
+interface ActionsProps {
+  request: RequestResource;
+  /** While the pane reads the request again: the buttons wait for the new permissions. */
+  busy: boolean;
+  /** Called when an action has been tried, before the pane reads the request again. */
+  onActed: () => void;
+}
+
+export function RequestActions({ request: r, busy, onActed }: ActionsProps) {
   const context = useConsole();
   const [notes, setNotes] = useState('');
   const [acting, setActing] = useState(false);
@@ -47,6 +54,7 @@ export function RequestActions({ request: r, busy }: { request: RequestResource;
     } finally {
       actingNow.current = false;
       setActing(false);
+      onActed();
       // Whatever happened, the request may have changed: the pane and the list read it again.
       context.changed();
     }

@@ -43,12 +43,11 @@ interface Query {
 }
 
 export function RequestList({ kind, selectedId }: { kind: ListKind; selectedId: string | null }) {
-  const { api, revision } = useConsole();
+  const { api, revision, changed } = useConsole();
   const text = TEXTS[kind];
   const [query, setQuery] = useState<Query>({ status: '', before: [], cursor: undefined });
-  const [reloads, setReloads] = useState(0);
   const { data: page, error, busy } = useLoaded(
-    JSON.stringify([kind, query.status, query.cursor, revision, reloads]),
+    JSON.stringify([kind, query.status, query.cursor, revision]),
     // The page's number travels with its rows, so the pager never names a page not yet shown.
     () => api.listRequests({ view: kind, status: query.status, limit: PAGE_SIZE, cursor: query.cursor }).then((rows) => ({ ...rows, number: query.before.length + 1 })),
     'Loading requests',
@@ -84,7 +83,7 @@ export function RequestList({ kind, selectedId }: { kind: ListKind; selectedId: 
             <option value="">All statuses</option>
             ${STATUSES.map((status) => html`<option value=${status}>${statusLabel(status)}</option>`)}
           </select>
-          <button type="button" class="button-secondary" onClick=${() => setReloads(reloads + 1)}>Refresh</button>
+          <button type="button" class="button-secondary" onClick=${changed}>Refresh</button>
         </div>
       </header>
       <div class="table-wrap">

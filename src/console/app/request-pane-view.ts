@@ -34,9 +34,15 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
     'Loading the request',
   );
 
-  // Each reading (the first, and after every action) puts focus on the heading, not nowhere.
+  // The first reading, and the one after this pane's own action (whose buttons were redrawn),
+  // put focus on the heading rather than nowhere; a reading for any other reason leaves it be.
   const heading = useRef<HTMLHeadingElement>(null);
-  useEffect(() => heading.current?.focus(), [data]);
+  const focusNext = useRef(true);
+  useEffect(() => {
+    if (!data || !focusNext.current) return;
+    focusNext.current = false;
+    heading.current?.focus();
+  }, [data]);
 
   // Escape closes the pane, unless it is clearing a half-typed note.
   const onKeyDown = (event: KeyboardEvent) => {
@@ -63,7 +69,7 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
       </header>
       <${Section} title="Business justification"><blockquote class="justification">${r.justification || '(none given)'}</blockquote><//>
       ${r.rejection && html`<${Rejection} verdict=${r.rejection} />`}
-      <${RequestActions} request=${r} busy=${busy} />
+      <${RequestActions} request=${r} busy=${busy} onActed=${() => (focusNext.current = true)} />
       <${Section} title="Details">
         <${Facts}
           rows=${[
