@@ -5,14 +5,13 @@
  * than a user's page load.
  *
  * Files: `index.html` (never cached), `app-<hash>.js` and `console-<hash>.css` (content-hashed,
- * cached for a year, compressed once at start with brotli and gzip for browsers that accept
- * them), and `demo-identities.json` (only when the demo passes identities).
+ * cached for a year, gzipped once at start for browsers that accept it), and `demo-identities.json` (only when the demo passes identities).
  * Every answer carries a strict Content-Security-Policy: no inline script, no other origin.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { constants, brotliCompressSync, gzipSync } from 'node:zlib';
+import { constants, gzipSync } from 'node:zlib';
 import { buildSync, transformSync } from 'esbuild';
 import { Router, type Response } from 'express';
 
@@ -47,13 +46,9 @@ interface Asset {
   contentType: string;
   cacheControl: string;
   etag: string;
-  /** The same bytes compressed, for the large static files; each encoding is its own representation. */
-  encoded?: Record<Encoding, { body: Buffer; etag: string }>;
+  /** The same bytes gzipped, for the large static files: a representation of its own, with its own ETag. */
+  gzipped?: { body: Buffer; etag: string };
 }
-
-/** Content codings offered, the smallest first; `accepts` picks one the browser takes (with its q-values). */
-const ENCODINGS = ['br', 'gzip'] as const;
-type Encoding = (typeof ENCODINGS)[number];
 
 const here = (relative: string) => fileURLToPath(new URL(relative, import.meta.url));
 
@@ -93,13 +88,14 @@ function asset(body: Buffer, contentType: string, cacheControl: string): Asset {
   return { body, contentType, cacheControl, etag: `"${hashOf(body).slice(0, 32)}"` };
 }
 
-/** A static file also kept compressed; done once at start, so a page load costs no CPU for it. */
-function compressedAsset(body: Buffer, contentType: string, cacheControl: string): Asset {
+/**
+ * A static file also kept gzipped; done once at start, so a page load costs no CPU for it.
+ * Only gzip: every browser takes it, and brotli's few per cent more cost ~200 ms at every start.
+ */
+function gzippedAsset(body: Buffer, contentType: string, cacheControl: string): Asset {
   const plain = asset(body, contentType, cacheControl);
-  const br = brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: constants.BROTLI_MAX_QUALITY } });
-  const gzip = gzipSync(body, { level: constants.Z_BEST_COMPRESSION });
-  const tag = (encoding: Encoding) => `${plain.etag.slice(0, -1)}-${encoding}"`;
-  return { ...plain, encoded: { br: { body: br, etag: tag('br') }, gzip: { body: gzip, etag: tag('gzip') } } };
+  const gzipped = gzipSync(body, { level: constants.Z_BEST_COMPRESSION });
+  return { ...plain, gzipped: { body: gzipped, etag: `${plain.etag.slice(0, -1)}-gzip"` } };
 }
 
 /**
@@ -123,8 +119,8 @@ export function createConsoleRouter(options: ConsoleRouterOptions): Router {
   const immutable = 'public, max-age=31536000, immutable';
   const assets = new Map<string, Asset>([
     ['/', asset(Buffer.from(html), 'text/html; charset=utf-8', 'no-cache')],
-    [`/${jsFile}`, compressedAsset(js, 'text/javascript; charset=utf-8', immutable)],
-    [`/${cssFile}`, compressedAsset(css, 'text/css; charset=utf-8', immutable)],
+    [`/${jsFile}`, gzippedAsset(js, 'text/javascript; charset=utf-8', immutable)],
+    [`/${cssFile}`, gzippedAsset(css, 'text/css; charset=utf-8', immutable)],
   ]);
   if (options.demoIdentities) {
     const items = options.demoIdentities.map(({ token, userId, groups, description }) => ({ token, userId, groups, description }));
@@ -153,12 +149,12 @@ export function createConsoleRouter(options: ConsoleRouterOptions): Router {
     const found = assets.get(req.path);
     if (!found) return next();
     let { body, etag } = found;
-    if (found.encoded) {
+    if (found.gzipped) {
       res.set('Vary', 'Accept-Encoding');
-      const encoding = req.acceptsEncodings(...ENCODINGS);
-      if (encoding === 'br' || encoding === 'gzip') {
-        ({ body, etag } = found.encoded[encoding]);
-        res.set('Content-Encoding', encoding);
+      // express's negotiation honours q-values: `gzip;q=0` refuses it.
+      if (req.acceptsEncodings('gzip')) {
+        ({ body, etag } = found.gzipped);
+        res.set('Content-Encoding', 'gzip');
       }
     }
     res.set({ 'Content-Type': found.contentType, 'Cache-Control': found.cacheControl, ETag: etag });

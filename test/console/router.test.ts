@@ -54,28 +54,24 @@ describe('console router', () => {
     assert.equal(again.text, '');
   });
 
-  test('sends the bundle and stylesheet compressed to browsers that accept it, with their own ETags', async () => {
+  test('sends the bundle and stylesheet gzipped to browsers that accept it, with their own ETag', async () => {
     const { js, css } = assetUrls((await request(app).get('/maa/console/')).text);
     for (const file of [js, css]) {
       const plain = await request(app).get(`/maa/console/${file}`).set('Accept-Encoding', 'identity').expect(200);
       assert.equal(plain.headers['content-encoding'], undefined);
       assert.equal(plain.headers.vary, 'Accept-Encoding');
-      const tags = new Set([plain.headers.etag]);
-      for (const encoding of ['br', 'gzip']) {
-        // supertest decodes the body; Content-Length is what crossed the wire.
-        const packed = await request(app).get(`/maa/console/${file}`).set('Accept-Encoding', encoding).expect(200);
-        assert.equal(packed.headers['content-encoding'], encoding);
-        assert.ok(Number(packed.headers['content-length']) < Number(plain.headers['content-length']) / 2, `${file} in ${encoding} is less than half its size`);
-        assert.equal(packed.text, plain.text, `${file} in ${encoding} decodes to the same text`);
-        tags.add(packed.headers.etag);
-        await request(app).get(`/maa/console/${file}`).set('Accept-Encoding', encoding).set('If-None-Match', packed.headers.etag!).expect(304);
-      }
-      assert.equal(tags.size, 3, 'each representation has its own ETag');
+      // supertest decodes the body; Content-Length is what crossed the wire.
+      const packed = await request(app).get(`/maa/console/${file}`).set('Accept-Encoding', 'gzip, deflate, br').expect(200);
+      assert.equal(packed.headers['content-encoding'], 'gzip');
+      assert.ok(Number(packed.headers['content-length']) < Number(plain.headers['content-length']) / 2, `${file} gzipped is less than half its size`);
+      assert.equal(packed.text, plain.text, `${file} gzipped decodes to the same text`);
+      assert.notEqual(packed.headers.etag, plain.headers.etag, 'each representation has its own ETag');
+      await request(app).get(`/maa/console/${file}`).set('Accept-Encoding', 'gzip').set('If-None-Match', packed.headers.etag!).expect(304);
     }
     // A q-value of 0 refuses a coding; the page is never compressed (it is tiny and not cached).
-    const refused = await request(app).get(`/maa/console/${js}`).set('Accept-Encoding', 'br;q=0, gzip;q=0').expect(200);
+    const refused = await request(app).get(`/maa/console/${js}`).set('Accept-Encoding', 'gzip;q=0, br').expect(200);
     assert.equal(refused.headers['content-encoding'], undefined);
-    const page = await request(app).get('/maa/console/').set('Accept-Encoding', 'br, gzip').expect(200);
+    const page = await request(app).get('/maa/console/').set('Accept-Encoding', 'gzip').expect(200);
     assert.equal(page.headers['content-encoding'], undefined);
   });
 
