@@ -212,6 +212,26 @@ describe('web console in headless Chromium against the demo', () => {
     assert.equal(await carol.locator('.notification-error').count(), 0, 'not reported as a failure of the page');
   });
 
+  test('Refresh reads the list and the open pane again in place: half-typed notes and focus stay', async () => {
+    const parked = await park('alice', 'PATCH', '/deviceAppManagement/mobileApps/45', { displayName: 'Refreshed' }, 'CHG-45: rename');
+    const bob = await signInAs('bob');
+    await openFromList(bob, 'received', parked.id);
+    const notes = bob.locator('.pane textarea[name="notes"]');
+    await notes.fill('Half-typed: checking with');
+    await notes.focus();
+    // A click event that does not move focus, as a live update would not.
+    const [reread] = await Promise.all([
+      bob.waitForResponse((response) => response.url().endsWith(`/maa/v1/requests/${encodeURIComponent(parked.id)}`)),
+      bob.locator('.list-panel .toolbar button', { hasText: 'Refresh' }).dispatchEvent('click'),
+    ]);
+    assert.equal(reread.status(), 200);
+    await bob.locator('.pane:not([aria-busy]) .audit-trail[data-state="loaded"]').waitFor();
+    await bob.locator('.list-panel:not([aria-busy])').waitFor();
+    assert.equal(await notes.inputValue(), 'Half-typed: checking with');
+    assert.equal(await bob.evaluate(() => document.activeElement?.getAttribute('name')), 'notes');
+    assert.deepEqual(problemsOf(bob), []);
+  });
+
   test("a rejected request shows bob's notes to alice, and API text is shown as text", async () => {
     const justification = 'CHG-2041: set the time zone to UTC before the rollout';
     const notes = 'Needs a <b>change ticket</b> first & <img src=x onerror=alert(1)>';

@@ -4,6 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
 import express from 'express';
 import request from 'supertest';
 import { createConsoleRouter, CONSOLE_CSP } from '../../src/console/router';
@@ -44,12 +45,44 @@ describe('console router', () => {
     assert.match(script.headers['content-type']!, /^text\/javascript; charset=utf-8/);
     assert.equal(script.headers['cache-control'], 'public, max-age=31536000, immutable');
     assert.ok(script.text.length > 5000, 'the bundle holds the app');
-    assert.doesNotMatch(script.text, /\binnerHTML\b|insertAdjacentHTML|document\.write/, 'API text never becomes markup');
+    // Preact writes markup only for `dangerouslySetInnerHTML`, which the app never passes (checked below).
+    assert.doesNotMatch(script.text, /insertAdjacentHTML|document\.write|\beval\(|new Function/, 'no markup writer or eval beside Preact');
     const style = await request(app).get(`/maa/console/${css}`).expect(200);
     assert.match(style.headers['content-type']!, /^text\/css; charset=utf-8/);
     assert.match(style.text, /:focus-visible/);
     const again = await request(app).get(`/maa/console/${css}`).set('If-None-Match', style.headers.etag!).expect(304);
     assert.equal(again.text, '');
+  });
+
+  test('sends the bundle and stylesheet gzipped to browsers that accept it, with their own ETag', async () => {
+    const { js, css } = assetUrls((await request(app).get('/maa/console/')).text);
+    for (const file of [js, css]) {
+      const plain = await request(app).get(`/maa/console/${file}`).set('Accept-Encoding', 'identity').expect(200);
+      assert.equal(plain.headers['content-encoding'], undefined);
+      assert.equal(plain.headers.vary, 'Accept-Encoding');
+      // supertest decodes the body; Content-Length is what crossed the wire.
+      const packed = await request(app).get(`/maa/console/${file}`).set('Accept-Encoding', 'gzip, deflate, br').expect(200);
+      assert.equal(packed.headers['content-encoding'], 'gzip');
+      assert.ok(Number(packed.headers['content-length']) < Number(plain.headers['content-length']) / 2, `${file} gzipped is less than half its size`);
+      assert.equal(packed.text, plain.text, `${file} gzipped decodes to the same text`);
+      assert.notEqual(packed.headers.etag, plain.headers.etag, 'each representation has its own ETag');
+      await request(app).get(`/maa/console/${file}`).set('Accept-Encoding', 'gzip').set('If-None-Match', packed.headers.etag!).expect(304);
+    }
+    // A q-value of 0 refuses a coding; the page is never compressed (it is tiny and not cached).
+    const refused = await request(app).get(`/maa/console/${js}`).set('Accept-Encoding', 'gzip;q=0, br').expect(200);
+    assert.equal(refused.headers['content-encoding'], undefined);
+    const page = await request(app).get('/maa/console/').set('Accept-Encoding', 'gzip').expect(200);
+    assert.equal(page.headers['content-encoding'], undefined);
+  });
+
+  test('API text never becomes markup: no app file writes HTML itself', () => {
+    const dir = new URL('../../src/console/app/', import.meta.url);
+    const files = readdirSync(dir).filter((name) => name.endsWith('.ts'));
+    assert.ok(files.length > 10, 'the app files are found');
+    for (const name of files) {
+      const source = readFileSync(new URL(name, dir), 'utf8');
+      assert.doesNotMatch(source, /dangerouslySetInnerHTML|innerHTML|outerHTML|insertAdjacentHTML|document\.write/, `${name} builds DOM only through Preact's text and attributes`);
+    }
   });
 
   test('redirects the bare mount path to its slash so relative URLs resolve', async () => {

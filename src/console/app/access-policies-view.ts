@@ -1,71 +1,65 @@
 /** The access policies in force: who must approve what, and which routes each one protects. */
+import { html } from 'htm/preact';
 import type { AccessPolicyResource } from './api-types';
-import type { ConsoleContext } from './context';
-import { breakAfterSlashes, h, replaceChildren } from './dom';
+import { useConsole } from './context';
 import { operationLabel } from './format';
+import { PathText } from './path-text';
+import { useHeading } from './use-heading';
+import { useLoaded } from './use-loaded';
 
-export class AccessPoliciesView {
-  readonly element: HTMLElement;
-  private readonly list = h('div', { class: 'policy-list' });
-
-  constructor(private readonly context: ConsoleContext) {
-    this.element = h(
-      'section',
-      { class: 'list-panel policies', 'aria-labelledby': 'heading-policies' },
-      h(
-        'header',
-        { class: 'panel-header' },
-        h('div', {}, h('h1', { id: 'heading-policies', tabindex: -1 }, 'Access policies'), h('p', { class: 'intro' }, 'Each policy protects one profile type: a change to it waits until enough members of an approver group approve.')),
-      ),
-      this.list,
-    );
-  }
-
-  async load(): Promise<void> {
-    try {
-      const { items } = await this.context.api.accessPolicies();
-      replaceChildren(this.list, items.length ? items.map(policyCard) : h('p', { class: 'list-message' }, 'No access policies are configured: nothing is protected.'));
-    } catch (error) {
-      replaceChildren(this.list, h('p', { class: 'list-message' }, 'The access policies could not be loaded.'));
-      this.context.reportError(error, 'Loading access policies');
-    }
-  }
+export function AccessPolicies() {
+  const { api } = useConsole();
+  const { data, error } = useLoaded('policies', () => api.accessPolicies(), 'Loading access policies');
+  const heading = useHeading('Access policies');
+  let content;
+  if (error) content = html`<p class="list-message">The access policies could not be loaded.</p>`;
+  else if (data && data.items.length === 0) content = html`<p class="list-message">No access policies are configured: nothing is protected.</p>`;
+  else content = data?.items.map((policy) => html`<${PolicyCard} key=${policy.name} policy=${policy} />`);
+  return html`
+    <section class="list-panel policies" aria-labelledby="heading-policies">
+      <header class="panel-header">
+        <div>
+          <h1 id="heading-policies" tabindex="-1" ref=${heading}>Access policies</h1>
+          <p class="intro">Each policy protects one profile type: a change to it waits until enough members of an approver group approve.</p>
+        </div>
+      </header>
+      <div class="policy-list">${content}</div>
+    </section>
+  `;
 }
 
-function policyCard(policy: AccessPolicyResource): HTMLElement {
+function PolicyCard({ policy }: { policy: AccessPolicyResource }) {
   const id = `policy-${policy.name.replace(/[^a-zA-Z0-9_-]/g, '_')}`;
-  return h(
-    'article',
-    { class: 'policy-card', 'aria-labelledby': id, 'data-policy': policy.name },
-    h(
-      'header',
-      { class: 'policy-header' },
-      h('h2', { id }, policy.name),
-      h('span', { class: `badge ${policy.enabled ? 'badge-approved' : 'badge-canceled'}` }, policy.enabled ? 'Enabled' : 'Disabled'),
-    ),
-    policy.description ? h('p', { class: 'policy-description' }, policy.description) : null,
-    h(
-      'dl',
-      { class: 'facts facts-inline' },
-      h('dt', {}, 'Profile type'),
-      h('dd', {}, h('code', { class: 'profile-type' }, policy.profileType)),
-      h('dt', {}, 'Approver groups'),
-      h('dd', {}, h('span', { class: 'chips' }, policy.approverGroups.map((g) => h('span', { class: 'chip' }, g)))),
-      h('dt', {}, 'Required approvals'),
-      h('dd', {}, String(policy.requiredApprovals)),
-    ),
-    h(
-      'table',
-      { class: 'routes' },
-      h('caption', {}, `Protected routes (${policy.routes.length})`),
-      h('thead', {}, h('tr', {}, ['Method', 'Path', 'Operation'].map((t) => h('th', { scope: 'col' }, t)))),
-      h(
-        'tbody',
-        {},
-        policy.routes.map((route) =>
-          h('tr', {}, h('td', {}, h('span', { class: `method method-${route.method.toLowerCase().replace(/[^a-z]/g, '')}` }, route.method)), h('td', {}, h('code', {}, breakAfterSlashes(route.path))), h('td', {}, operationLabel(route.operation))),
-        ),
-      ),
-    ),
-  );
+  return html`
+    <article class="policy-card" aria-labelledby=${id} data-policy=${policy.name}>
+      <header class="policy-header">
+        <h2 id=${id}>${policy.name}</h2>
+        <span class="badge ${policy.enabled ? 'badge-approved' : 'badge-canceled'}">${policy.enabled ? 'Enabled' : 'Disabled'}</span>
+      </header>
+      ${policy.description && html`<p class="policy-description">${policy.description}</p>`}
+      <dl class="facts facts-inline">
+        <dt>Profile type</dt>
+        <dd><code class="profile-type">${policy.profileType}</code></dd>
+        <dt>Approver groups</dt>
+        <dd><span class="chips">${policy.approverGroups.map((g) => html`<span class="chip">${g}</span>`)}</span></dd>
+        <dt>Required approvals</dt>
+        <dd>${policy.requiredApprovals}</dd>
+      </dl>
+      <table class="routes">
+        <caption>Protected routes (${policy.routes.length})</caption>
+        <thead><tr>${['Method', 'Path', 'Operation'].map((t) => html`<th scope="col">${t}</th>`)}</tr></thead>
+        <tbody>
+          ${policy.routes.map(
+            (route) => html`
+              <tr>
+                <td><span class="method method-${route.method.toLowerCase().replace(/[^a-z]/g, '')}">${route.method}</span></td>
+                <td><code><${PathText} path=${route.path} /></code></td>
+                <td>${operationLabel(route.operation)}</td>
+              </tr>
+            `,
+          )}
+        </tbody>
+      </table>
+    </article>
+  `;
 }

@@ -1,19 +1,21 @@
 /**
- * "My requests" and "Received requests": one table of requests, newest change first, with a
- * status filter and cursor paging. Keeps its filter and page while the pane opens and closes.
+ * "My requests", "Received requests" and, for auditors, "All requests": one table of requests,
+ * newest change first, with a status filter and cursor paging. Keeps its filter and page while
+ * the pane opens and closes.
  */
+import { html } from 'htm/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import type { RequestResource, RequestStatus } from './api-types';
-import type { ConsoleContext } from './context';
-import { breakAfterSlashes, h, replaceChildren } from './dom';
-import { operationLabel, relativeTime, formatTime, STATUSES, statusLabel } from './format';
-import { statusBadge } from './status-badge';
-
-/** `all` is for auditors only (the API refuses it to anyone else). */
-export type ListKind = 'mine' | 'received' | 'all';
+import { useConsole } from './context';
+import { formatTime, operationLabel, relativeTime, STATUSES, statusLabel } from './format';
+import { PathText } from './path-text';
+import type { ListKind } from './route';
+import { StatusBadge } from './status-badge';
+import { useLoaded } from './use-loaded';
 
 const PAGE_SIZE = 25;
 
-const TITLES: Record<ListKind, { title: string; intro: string; empty: string }> = {
+const TEXTS: Record<ListKind, { title: string; intro: string; empty: string }> = {
   mine: {
     title: 'My requests',
     intro: 'Changes you made to protected resources. Once approved, complete them to apply the change.',
@@ -31,141 +33,99 @@ const TITLES: Record<ListKind, { title: string; intro: string; empty: string }> 
   },
 };
 
-export class RequestListView {
-  readonly element: HTMLElement;
-  private status: RequestStatus | '' = '';
+const HEADINGS = ['When', 'Requestor', 'Operation', 'Profile type', 'Object', 'Status'];
+
+interface Query {
+  status: RequestStatus | '';
   /** Cursors of the pages before the current one; the first page has none. */
-  private cursors: (string | undefined)[] = [];
-  private cursor: string | undefined;
-  private nextCursor: string | undefined;
-  private selectedId: string | null = null;
-  private readonly tbody = h('tbody');
-  private readonly message = h('p', { class: 'list-message', role: 'status' });
-  private readonly pager = h('nav', { class: 'pager', 'aria-label': 'Pages' });
-  private loadSeq = 0;
+  before: (string | undefined)[];
+  cursor: string | undefined;
+}
 
-  constructor(
-    readonly kind: ListKind,
-    private readonly context: ConsoleContext,
-  ) {
-    const text = TITLES[kind];
-    const filterId = `status-filter-${kind}`;
-    const filter = h(
-      'select',
-      { id: filterId, name: 'status' },
-      h('option', { value: '' }, 'All statuses'),
-      STATUSES.map((status) => h('option', { value: status }, statusLabel(status))),
-    );
-    filter.addEventListener('change', () => {
-      this.status = filter.value as RequestStatus | '';
-      this.cursors = [];
-      this.cursor = undefined;
-      void this.load();
-    });
-    const refresh = h('button', { type: 'button', class: 'button-secondary' }, 'Refresh');
-    refresh.addEventListener('click', () => void this.load());
+export function RequestList({ kind, selectedId }: { kind: ListKind; selectedId: string | null }) {
+  const { api, revision, changed } = useConsole();
+  const text = TEXTS[kind];
+  const [query, setQuery] = useState<Query>({ status: '', before: [], cursor: undefined });
+  const { data: page, error, busy } = useLoaded(
+    JSON.stringify([kind, query.status, query.cursor, revision]),
+    // The page's number travels with its rows, so the pager never names a page not yet shown.
+    () => api.listRequests({ view: kind, status: query.status, limit: PAGE_SIZE, cursor: query.cursor }).then((rows) => ({ ...rows, number: query.before.length + 1 })),
+    'Loading requests',
+  );
 
-    const headings = ['When', 'Requestor', 'Operation', 'Profile type', 'Object', 'Status'];
-    this.element = h(
-      'section',
-      { class: 'list-panel', 'aria-labelledby': `heading-${kind}` },
-      h(
-        'header',
-        { class: 'panel-header' },
-        h('div', {}, h('h1', { id: `heading-${kind}`, tabindex: -1 }, text.title), h('p', { class: 'intro' }, text.intro)),
-        h('div', { class: 'toolbar' }, h('label', { for: filterId }, 'Status'), filter, refresh),
-      ),
-      h(
-        'div',
-        { class: 'table-wrap' },
-        h(
-          'table',
-          { class: 'request-table', 'data-view': kind },
-          h('caption', { class: 'visually-hidden' }, `${text.title}, most recently changed first`),
-          h('thead', {}, h('tr', {}, headings.map((name) => h('th', { scope: 'col' }, name)))),
-          this.tbody,
-        ),
-      ),
-      this.message,
-      this.pager,
-    );
-  }
+  // The heading takes focus when the page opens without a request, and when its pane closes.
+  const heading = useRef<HTMLHeadingElement>(null);
+  const hadPane = useRef<boolean | null>(null);
+  useEffect(() => {
+    if (selectedId === null && hadPane.current !== false) heading.current?.focus();
+    hadPane.current = selectedId !== null;
+  }, [selectedId]);
+  useEffect(() => {
+    document.title = `${text.title} · Countersign`;
+  }, [text]);
 
-  /** Fetches the current page and redraws the table. */
-  async load(): Promise<void> {
-    const seq = ++this.loadSeq;
-    this.element.setAttribute('aria-busy', 'true');
-    try {
-      const page = await this.context.api.listRequests({ view: this.kind, status: this.status, limit: PAGE_SIZE, cursor: this.cursor });
-      if (seq !== this.loadSeq) return;
-      this.nextCursor = page.nextCursor;
-      this.draw(page.items);
-    } catch (error) {
-      if (seq !== this.loadSeq) return;
-      this.message.textContent = 'The requests could not be loaded.';
-      this.context.reportError(error, 'Loading requests');
-    } finally {
-      if (seq === this.loadSeq) this.element.removeAttribute('aria-busy');
-    }
-  }
+  const filterId = `status-filter-${kind}`;
+  const items = page?.items ?? [];
+  const message = error ? 'The requests could not be loaded.' : page && items.length === 0 ? text.empty : '';
+  const older = () => page?.nextCursor && setQuery({ ...query, before: [...query.before, query.cursor], cursor: page.nextCursor });
+  const newer = () => setQuery({ ...query, before: query.before.slice(0, -1), cursor: query.before.at(-1) });
 
-  /** Marks the row of the request shown in the pane. */
-  select(id: string | null): void {
-    this.selectedId = id;
-    for (const row of Array.from(this.tbody.rows)) {
-      if (row.dataset.id === id) row.setAttribute('aria-current', 'true');
-      else row.removeAttribute('aria-current');
-    }
-  }
+  return html`
+    <section class="list-panel" aria-labelledby="heading-${kind}" aria-busy=${busy ? 'true' : undefined}>
+      <header class="panel-header">
+        <div>
+          <h1 id="heading-${kind}" tabindex="-1" ref=${heading}>${text.title}</h1>
+          <p class="intro">${text.intro}</p>
+        </div>
+        <div class="toolbar">
+          <label for=${filterId}>Status</label>
+          <select id=${filterId} name="status" value=${query.status} onChange=${(event: Event) => setQuery({ status: (event.target as HTMLSelectElement).value as RequestStatus | '', before: [], cursor: undefined })}>
+            <option value="">All statuses</option>
+            ${STATUSES.map((status) => html`<option value=${status}>${statusLabel(status)}</option>`)}
+          </select>
+          <button type="button" class="button-secondary" onClick=${changed}>Refresh</button>
+        </div>
+      </header>
+      <div class="table-wrap">
+        <table class="request-table" data-view=${kind}>
+          <caption class="visually-hidden">${text.title}, most recently changed first</caption>
+          <thead><tr>${HEADINGS.map((name) => html`<th scope="col">${name}</th>`)}</tr></thead>
+          <tbody>${items.map((item) => html`<${RequestRow} key=${item.id} item=${item} kind=${kind} selected=${item.id === selectedId} />`)}</tbody>
+        </table>
+      </div>
+      <p class="list-message" role="status">${message}</p>
+      <nav class="pager" aria-label="Pages">
+        <button type="button" class="button-secondary" disabled=${busy || query.before.length === 0} onClick=${newer}>← Newer</button>
+        <span class="page-number">Page ${page?.number ?? 1}</span>
+        <button type="button" class="button-secondary" disabled=${busy || !page?.nextCursor} onClick=${older}>Older →</button>
+      </nav>
+    </section>
+  `;
+}
 
-  private draw(items: RequestResource[]): void {
-    replaceChildren(this.tbody, items.map((item) => this.row(item)));
-    this.message.textContent = items.length === 0 ? TITLES[this.kind].empty : '';
-    this.select(this.selectedId);
-    this.drawPager();
-  }
-
-  private row(item: RequestResource): HTMLTableRowElement {
-    const href = `#/${this.kind}/${encodeURIComponent(item.id)}`;
-    const isMine = item.requestor.userId === this.context.me.userId;
-    const approve = item.allowedActions?.approve;
-    // In Received, say on the row why an open request cannot be approved by this viewer.
-    const blocked =
-      this.kind === 'received' && item.status === 'needsApproval' && approve && !approve.allow
-        ? h('span', { class: 'row-reason' }, `Approve unavailable: ${approve.reasons.join('; ') || 'not allowed'}`)
-        : null;
-    const row = h(
-      'tr',
-      { 'data-id': item.id, 'data-status': item.status },
-      h('td', { class: 'cell-when' }, h('time', { datetime: item.createdAt, title: `Requested ${formatTime(item.createdAt)}; last change ${formatTime(item.updatedAt)}` }, relativeTime(item.createdAt))),
-      h('td', {}, item.requestor.userId, isMine ? h('span', { class: 'you' }, ' (you)') : null),
-      h('td', {}, operationLabel(item.decision.operation)),
-      h('td', {}, h('code', { class: 'profile-type' }, item.decision.profileType)),
-      h('td', { class: 'cell-object' }, h('a', { href, class: 'object-link' }, breakAfterSlashes(item.call.path))),
-      h('td', { class: 'cell-status' }, statusBadge(item.status), blocked),
-    );
-    // The link is the keyboard path; a click anywhere on the row is a convenience for the mouse.
-    row.addEventListener('click', (event) => {
-      if ((event.target as Element).closest('a')) return;
-      location.hash = href;
-    });
-    return row;
-  }
-
-  private drawPager(): void {
-    const page = this.cursors.length + 1;
-    const newer = h('button', { type: 'button', class: 'button-secondary', disabled: this.cursors.length === 0 }, '← Newer');
-    const older = h('button', { type: 'button', class: 'button-secondary', disabled: !this.nextCursor }, 'Older →');
-    newer.addEventListener('click', () => {
-      this.cursor = this.cursors.pop();
-      void this.load();
-    });
-    older.addEventListener('click', () => {
-      if (!this.nextCursor) return;
-      this.cursors.push(this.cursor);
-      this.cursor = this.nextCursor;
-      void this.load();
-    });
-    replaceChildren(this.pager, newer, h('span', { class: 'page-number' }, `Page ${page}`), older);
-  }
+function RequestRow({ item, kind, selected }: { item: RequestResource; kind: ListKind; selected: boolean }) {
+  const { me } = useConsole();
+  const href = `#/${kind}/${encodeURIComponent(item.id)}`;
+  const approve = item.allowedActions?.approve;
+  // In Received, say on the row why an open request cannot be approved by this viewer.
+  const blocked = kind === 'received' && item.status === 'needsApproval' && approve && !approve.allow;
+  // The link is the keyboard path; a click anywhere on the row is a convenience for the mouse.
+  const open = (event: MouseEvent) => {
+    if (!(event.target as Element).closest('a')) location.hash = href;
+  };
+  return html`
+    <tr data-id=${item.id} data-status=${item.status} aria-current=${selected ? 'true' : undefined} onClick=${open}>
+      <td class="cell-when">
+        <time datetime=${item.createdAt} title="Requested ${formatTime(item.createdAt)}; last change ${formatTime(item.updatedAt)}">${relativeTime(item.createdAt)}</time>
+      </td>
+      <td>${item.requestor.userId}${item.requestor.userId === me.userId && html`<span class="you"> (you)</span>`}</td>
+      <td>${operationLabel(item.decision.operation)}</td>
+      <td><code class="profile-type">${item.decision.profileType}</code></td>
+      <td class="cell-object"><a href=${href} class="object-link"><${PathText} path=${item.call.path} /></a></td>
+      <td class="cell-status">
+        <${StatusBadge} status=${item.status} />
+        ${blocked && html`<span class="row-reason">Approve unavailable: ${approve.reasons.join('; ') || 'not allowed'}</span>`}
+      </td>
+    </tr>
+  `;
 }
