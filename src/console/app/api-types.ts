@@ -12,6 +12,8 @@ export { OPEN_STATUSES, REQUEST_STATUSES, type RequestStatus } from '../../reque
 export interface ActionPermission {
   allow: boolean;
   reasons: string[];
+  /** complete only: an earlier replay's outcome is unknown; a deliberate resend is possible (docs/api.md). */
+  resendConfirmRequired?: true;
 }
 
 export type ActionName = 'approve' | 'reject' | 'cancel' | 'complete';

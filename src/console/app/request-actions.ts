@@ -61,6 +61,8 @@ export function RequestActions({ request: r, busy, onActed }: ActionsProps) {
   }
 
   const canDecide = allowed.approve.allow || allowed.reject.allow;
+  // An unknown outcome leaves Complete usable: trying it answers OUTCOME_UNKNOWN, and the warning
+  // that follows offers Send again as the deliberate second step.
   const refused = ACTIONS.filter(({ name }) => !allowed[name].allow);
   return html`
     <${Section} title="Actions">
@@ -72,7 +74,7 @@ export function RequestActions({ request: r, busy, onActed }: ActionsProps) {
       <div class="actions">
         ${ACTIONS.map(
           ({ name, label, style }) => html`
-            <button type="button" class=${style} data-action=${name} disabled=${!allowed[name].allow || acting || busy} aria-describedby=${allowed[name].allow ? undefined : reasonsId} onClick=${() => void act(name)}>${label}</button>
+            <button type="button" class=${style} data-action=${name} disabled=${!(allowed[name].allow || allowed[name].resendConfirmRequired) || acting || busy} aria-describedby=${allowed[name].allow ? undefined : reasonsId} onClick=${() => void act(name)}>${label}</button>
           `,
         )}
       </div>
