@@ -393,7 +393,7 @@ function canonicalSegments(decoded: string): string[] {
   path = path.replace(/\\/g, '/');
   const out: string[] = [];
   for (const rawSegment of path.split('/')) {
-    let segment = rawSegment.replace(/;.*$/, '').replace(/[\t\n\r]/g, '');
+    let segment = fold(rawSegment.replace(/;.*$/, '').replace(/[\t\n\r]/g, ''));
     if (!/^\.+$/.test(segment.trim())) segment = segment.replace(/[ .]+$/, ''); // IIS trims trailing dots and spaces
     segment = segment.trim();
     if (segment === '' || segment === '.') continue;
@@ -401,7 +401,7 @@ function canonicalSegments(decoded: string): string[] {
       out.pop();
       continue;
     }
-    for (const part of odataKey(fold(segment))) out.push(part);
+    for (const part of odataKey(segment)) out.push(part);
   }
   return stripVersion(out);
 }
