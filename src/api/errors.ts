@@ -11,6 +11,7 @@ export const errorRegistry = {
   UNSAFE_PATH: { status: 400, message: 'the request path or method cannot be interpreted safely' },
   INVALID_JSON: { status: 400, message: 'the request body is not valid JSON' },
   BATCH_INVALID: { status: 400, message: 'the JSON batch cannot be read exactly as the upstream would read it' },
+  BODY_NOT_DECODABLE: { status: 400, message: 'the body is not valid data of its Content-Encoding' },
   // 401 / 403: who you are and what you may do.
   UNAUTHENTICATED: { status: 401, message: 'a valid bearer token is required' },
   FORBIDDEN: { status: 403, message: 'the policy does not allow this action' },
@@ -31,8 +32,9 @@ export const errorRegistry = {
     message: 'an earlier replay may have reached the upstream; check it, then resend with ?resend=confirm',
   },
   CLAIM_LOST: { status: 409, message: 'the replay claim expired before its outcome was recorded' },
-  // 413 / 422: the input is too large or invalid.
+  // 413 / 415 / 422: the input is too large, in an unreadable coding, or invalid.
   BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },
+  UNSUPPORTED_CONTENT_ENCODING: { status: 415, message: 'the Content-Encoding is not one of gzip, deflate or br' },
   VALIDATION_FAILED: { status: 422, message: 'the request is invalid' },
   INVALID_JUSTIFICATION: {
     status: 422,

@@ -2,6 +2,7 @@
  * How a stored request is shown through the API: the request itself, what the viewer may do
  * with it now (policy and status together), and for the detail view a preview of its body.
  */
+import { decodeBodySync } from '../policy/body-encoding';
 import type { Action, AuthorizeRequestView, Caller, PolicyEngine } from '../policy/types';
 import type { ApprovalRequest, RequestStatus } from '../requests/types';
 
@@ -89,6 +90,19 @@ function trimPartialUtf8(bytes: Buffer): Buffer {
   return end > 0 ? bytes.subarray(0, end - 1) : bytes;
 }
 
+/** Inflating a stored body for its preview stops here; the gateway capped it at park time anyway. */
+const PREVIEW_INFLATE_LIMIT = 64 * 1024 * 1024;
+
+/**
+ * The body as the upstream reads it: a body stored compressed (Content-Encoding gzip, deflate, br)
+ * is shown inflated, so the approver reads the change, not base64 of its compression. The stored
+ * bytes and their SHA-256 are unchanged; only the preview is decoded.
+ */
+function readableBody(body: Buffer, request: ApprovalRequest): Buffer {
+  const decoded = decodeBodySync(body, request.call.headers['content-encoding'], PREVIEW_INFLATE_LIMIT);
+  return decoded.ok ? decoded.body : body;
+}
+
 /** The request resource of docs/api.md. */
 export function requestResource(
   policy: PolicyEngine,
@@ -100,6 +114,6 @@ export function requestResource(
     ...request,
     allowedActions: allowedActions(policy, request, actor),
   };
-  if (body) resource.bodyPreview = bodyPreview(body);
+  if (body) resource.bodyPreview = bodyPreview(readableBody(body, request));
   return resource;
 }

@@ -5,11 +5,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { errorRegistry } from '../api/errors';
 import { createPolicyEngine } from '../policy/engine';
 import { errorText } from '../policy/errors';
-import { normalizeCall } from '../policy/normalize-call';
+import { decideCall, type CallVerdict } from '../policy/decide-call';
 import { PROJECT_ROOT } from '../policy/opa-cli';
-import type { Decision } from '../policy/types';
 
 const USAGE = `usage: countersign explain --method METHOD --path PATH --user USER [--groups G1,G2] [--header K:V]... [--body JSON]
                           [--json] [--case-sensitive] [--policies DIR] [--config DIR] [--bundle FILE]
@@ -77,34 +77,32 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
     }
     headers[h.slice(0, colon).trim().toLowerCase()] = h.slice(colon + 1).trim();
   }
-  let body: unknown;
   if (values.body !== undefined) {
     if (values.body.length > MAX_BODY_CHARS) {
       io.stderr.write(`countersign explain: --body is longer than ${MAX_BODY_CHARS} characters\n`);
       return 2;
     }
     try {
-      body = JSON.parse(values.body);
+      JSON.parse(values.body);
     } catch (error) {
       io.stderr.write(`countersign explain: --body is not JSON: ${errorText(error)}\n`);
       return 2;
     }
+    headers['content-type'] ??= 'application/json';
   }
+  const body = Buffer.from(values.body ?? '', 'utf8');
   const groups = (values.groups ?? []).flatMap((g) => g.split(',')).map((g) => g.trim()).filter((g) => g !== '');
 
-  const normalized = normalizeCall({ method: values.method, url: values.path, headers }, { caseInsensitive: !values['case-sensitive'] });
-  if (!normalized.ok) {
-    io.stderr.write(`refused (the gateway answers 400): ${normalized.reason}\n`);
-    return 1;
-  }
-  const call = { ...normalized.call, ...(body !== undefined ? { body } : {}) };
-
+  // The gateway's own decision function: normalisation, the policy and a batch's sub-requests.
   const configDir = defaultDir(values.config, 'config');
-  let decision: Decision;
+  let verdict: CallVerdict;
   try {
     const engine = await createPolicyEngine({ policiesDir: defaultDir(values.policies, 'policies'), configDir, bundlePath: values.bundle });
     try {
-      decision = engine.decide({ call, caller: { userId: values.user, groups } });
+      verdict = decideCall(engine, { method: values.method, url: values.path, headers, body }, { userId: values.user, groups }, {
+        caseInsensitive: !values['case-sensitive'],
+        bodyLimitBytes: MAX_BODY_CHARS * 4,
+      });
     } finally {
       await engine.close();
     }
@@ -112,6 +110,14 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
     io.stderr.write(`countersign explain: no decision (the gateway would refuse this call): ${errorText(error)}\n`);
     return 1;
   }
+  if (verdict.kind === 'refuse') {
+    const status = errorRegistry[verdict.code].status;
+    if (values.json) io.stdout.write(`${JSON.stringify({ refused: true, code: verdict.code, status, reason: verdict.reason, ...(verdict.subRequests ? { subRequests: verdict.subRequests } : {}) }, null, 2)}\n`);
+    else io.stderr.write(`refused (the gateway answers ${status} ${verdict.code}): ${verdict.reason}\n`);
+    return 1;
+  }
+  const { call } = verdict;
+  const decision = verdict.kind === 'park' ? verdict.decision : { protected: false as const };
 
   if (values.json) {
     io.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);

@@ -2,12 +2,17 @@
  * The gateway's request path, top to bottom, for every call that reaches the port:
  *
  *   gateway route?  ──► Express (approval API, console, health, metrics)
- *   normalise        ──► 400 UNSAFE_PATH when the path or method cannot be read safely
- *   read?            ──► proxy, streamed, nothing buffered            (the hot path)
- *   mutation         ──► buffer (413 past the limit) ─► identity ─► policy decide
- *      JSON batch    ──► every sub-request decided: any protected ─► 403, unreadable ─► 400
- *      not protected ──► proxy the buffered bytes unchanged
+ *   normalise        ──► 400 UNSAFE_PATH when the call cannot be read one way (normalize-call.ts)
+ *   read?            ──► proxy the canonical target, streamed, nothing buffered      (the hot path)
+ *   mutation         ──► buffer (413 past the limit) ─► decode Content-Encoding (415/413/400)
+ *                    ──► identity ─► decide (policy/decide-call.ts: the policy, then a JSON batch's
+ *                        every sub-request: any protected ─► 403, unreadable ─► 400)
+ *      not protected ──► proxy the canonical reading: effective method, canonical target, the bytes received
  *      protected     ──► 401 without identity ─► 422 bad justification ─► park in Redis ─► 202
+ *
+ * Invariant 7: what is forwarded is what was decided. The method sent is the effective method
+ * (override headers removed), the target sent is the canonical one the policy decided on, and the
+ * body is framed by its length; the replay sends the same reading of a parked call.
  *
  * A protected mutation is never forwarded: every failure on its way (policy error, Redis down,
  * store error) answers 503 and ends here. Unprotected calls never touch Redis, so they keep
@@ -21,15 +26,16 @@ import type { RequestHandler } from 'http-proxy-middleware';
 import { ApiError, sendError } from '../api/errors';
 import type { GatewayConfig } from '../config/types';
 import type { Identity } from '../identity/types';
-import { decideBatch, isBatchPath } from '../policy/batch';
-import { normalizeCall, isMutation } from '../policy/normalize-call';
-import type { Caller, CallInput, Decision, PolicyEngine, ProtectedDecision } from '../policy/types';
+import { decodeBody, type DecodeResult } from '../policy/body-encoding';
+import { decideDecoded, type CallVerdict, type NormalizedCall } from '../policy/decide-call';
+import { normalizeCall, isMutation, OVERRIDE_HEADERS } from '../policy/normalize-call';
+import type { Caller, PolicyEngine, ProtectedDecision } from '../policy/types';
 import { TransitionError } from '../requests/errors';
 import type { ParkedCall, RequestStore } from '../requests/types';
 import { parseJustification } from './justification';
 import type { GatewayMetrics } from './metrics';
 import { setBufferedBody } from './proxy';
-import { isJsonContentType, readBodyThen, type BodyResult } from './read-body';
+import { readBodyThen, type BodyResult } from './read-body';
 import { storedHeaders } from './stored-headers';
 
 export interface RequestPathDeps {
@@ -96,16 +102,18 @@ export function createRequestHandler(deps: RequestPathDeps): (req: IncomingMessa
       return;
     }
 
-    // 3. Reads pay nothing for the safeguard: straight to the shared proxy, streamed.
+    // 3. Reads pay nothing for the safeguard: straight to the shared proxy, streamed. The target
+    //    is the canonical one (the URL as received when it already is), like every forward.
     if (!isMutation(normalized.call.method)) {
       const started = performance.now();
       res.once('finish', () => readDuration.observe((performance.now() - started) / 1000));
+      if (normalized.target !== url) req.url = normalized.target;
       void proxy(req, res);
       return;
     }
 
     // 4. Mutations are buffered and decided on.
-    handleMutation(deps, req, res, normalized.call);
+    handleMutation(deps, req, res, normalized);
   };
 }
 
@@ -117,7 +125,11 @@ interface Mutation {
   deps: RequestPathDeps;
   req: IncomingMessage;
   res: ServerResponse;
-  call: Omit<CallInput, 'body'>;
+  /** The canonical reading: decided on, and forwarded or parked as it is. */
+  normalized: NormalizedCall;
+  /** The body as received (what is forwarded, stored and hashed) and as decoded (what is decided). */
+  body: Buffer;
+  decoded: Buffer;
   started: number;
   /** Ties the decision log line to the response (X-MAA-Decision-Id). */
   decisionId: string;
@@ -128,8 +140,9 @@ interface Mutation {
  * the decision and the forward happen in the tick the body's last byte arrives, without a
  * promise. A JWT (async verification) and parking (Redis) continue asynchronously.
  */
-function handleMutation(deps: RequestPathDeps, req: IncomingMessage, res: ServerResponse, call: Omit<CallInput, 'body'>): void {
-  const m: Mutation = { deps, req, res, call, started: performance.now(), decisionId: randomUUID() };
+function handleMutation(deps: RequestPathDeps, req: IncomingMessage, res: ServerResponse, normalized: NormalizedCall): void {
+  const empty = Buffer.alloc(0);
+  const m: Mutation = { deps, req, res, normalized, body: empty, decoded: empty, started: performance.now(), decisionId: randomUUID() };
   res.setHeader('x-maa-decision-id', m.decisionId);
   res.on('finish', () => deps.metrics.mutationDuration.observe((performance.now() - m.started) / 1000));
   // a. Buffer the body: the policy may look at it, and a parked call must be stored exactly.
@@ -155,7 +168,7 @@ function internalError(m: Mutation, error: unknown): void {
 function logDecision(m: Mutation, result: string, fields?: Record<string, unknown>): void {
   const { logger } = m.deps;
   if (!logger.isLevelEnabled('info')) return;
-  const line: Record<string, unknown> = { decisionId: m.decisionId, method: m.call.method, path: m.call.path, result, ms: Math.round(performance.now() - m.started) };
+  const line: Record<string, unknown> = { decisionId: m.decisionId, method: m.normalized.call.method, path: m.normalized.call.path, result, ms: Math.round(performance.now() - m.started) };
   if (fields) Object.assign(line, fields);
   logger.info(line, 'decision');
 }
@@ -179,15 +192,27 @@ function afterBody(m: Mutation, read: BodyResult): void {
     refuse(m, new ApiError('BODY_TOO_LARGE', {}, `the request body is larger than ${deps.config.requests.bodyLimitBytes} bytes`), { connection: 'close' });
     return;
   }
-  const body = read.body;
+  m.body = read.body;
+  // b. The body as the upstream will read it: a compressed body is decided (and shown to the
+  //    approver) inflated, with the same cap as the body itself. Synchronous without a coding.
+  decodeBody(read.body, req.headers['content-encoding'], deps.config.requests.bodyLimitBytes, (decoded) => guarded(m, afterDecode, decoded));
+}
 
-  // b. Who is calling. Resolved before the decision, because the decision contract includes the
+function afterDecode(m: Mutation, decoded: DecodeResult): void {
+  const { req, deps } = m;
+  if (!decoded.ok) {
+    refuse(m, new ApiError(decoded.code, {}, decoded.reason));
+    return;
+  }
+  m.decoded = decoded.body;
+
+  // c. Who is calling. Resolved before the decision, because the decision contract includes the
   //    caller; a call without a valid identity is decided as anonymous, and refused with 401 only
   //    if it turns out to be protected (unprotected calls may carry the upstream's own tokens).
   //    A static token answers synchronously; only a JWT waits for jose.
   const authorization = req.headers.authorization;
   if (authorization === undefined) {
-    decideAndAct(m, body, null);
+    decideAndAct(m, null);
     return;
   }
   const { identity } = deps;
@@ -195,77 +220,44 @@ function afterBody(m: Mutation, read: BodyResult): void {
   try {
     answer = identity.authenticateNow ? identity.authenticateNow(authorization) : identity.authenticate(authorization);
   } catch {
-    decideAndAct(m, body, null);
+    decideAndAct(m, null);
     return;
   }
   if (isPromiseLike(answer)) {
     answer.then(
-      (caller) => guarded(m, (mm: Mutation, c: Caller) => decideAndAct(mm, body, c), caller),
-      () => guarded(m, (mm: Mutation) => decideAndAct(mm, body, null), undefined),
+      (caller) => guarded(m, decideAndAct, caller),
+      () => guarded(m, decideAndAct, null),
     );
     return;
   }
-  decideAndAct(m, body, answer);
+  decideAndAct(m, answer);
 }
 
 function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
   return typeof (value as { then?: unknown }).then === 'function';
 }
 
-function decideAndAct(m: Mutation, body: Buffer, caller: Caller | null): void {
-  const { req, res, call, deps } = m;
+function decideAndAct(m: Mutation, caller: Caller | null): void {
+  const { req, res, deps } = m;
   const { config, policy, metrics, logger } = deps;
 
-  let parsedBody: unknown;
-  if (body.length > 0 && isJsonContentType(req.headers['content-type'])) {
-    try {
-      parsedBody = JSON.parse(body.toString('utf8'));
-    } catch {
-      // Not JSON after all: the policy decides without a body (it may still protect the call).
-      parsedBody = undefined;
-    }
-  }
-
-  // c. The decision, in-process. An error denies: 503, never forwarded.
-  let decision: Decision;
+  // d. The decision, in-process, on the canonical reading and the decoded body; for a JSON batch,
+  //    on every sub-request too. An error denies: 503, never forwarded.
   const decideStarted = performance.now();
-  try {
-    // The normalised call is this mutation's own object, so it goes in as it is when there is no body.
-    const input: CallInput = parsedBody === undefined ? call : { ...call, body: parsedBody };
-    decision = policy.decide({ call: input, caller: caller ?? ANONYMOUS });
-  } catch (error) {
-    logger.warn({ decisionId: m.decisionId, err: errorSummary(error) }, 'policy decision failed');
-    refuse(m, new ApiError('POLICY_UNAVAILABLE'));
+  const verdict: CallVerdict = decideDecoded(policy, m.normalized, m.decoded, req.headers, caller ?? ANONYMOUS, { caseInsensitive: config.upstream.caseInsensitivePaths });
+  metrics.decisionDuration.observe((performance.now() - decideStarted) / 1000);
+
+  if (verdict.kind === 'refuse') {
+    if (verdict.code === 'POLICY_UNAVAILABLE') logger.warn({ decisionId: m.decisionId, err: errorSummary(verdict.error) }, 'policy decision failed');
+    refuse(m, new ApiError(verdict.code, verdict.subRequests ? { subRequests: verdict.subRequests } : {}, verdict.reason));
     return;
-  } finally {
-    metrics.decisionDuration.observe((performance.now() - decideStarted) / 1000);
   }
 
-  // d. A JSON batch ($batch) carries many calls in one body: judged as a whole it would pass as
-  //    unprotected, so every sub-request is decided as a call of its own. Any protected change
-  //    is refused (each must be parked on its own, with its own approval), and so is a batch we
-  //    cannot read exactly as the upstream will. The raw bytes go in: a repeated key is only
-  //    visible there, not after JSON.parse.
-  if (!decision.protected && isBatchPath(call.path)) {
-    let verdict;
-    try {
-      verdict = decideBatch(policy, { body, headers: req.headers, caller: caller ?? ANONYMOUS, caseInsensitive: config.upstream.caseInsensitivePaths, batchPath: call.path });
-    } catch (error) {
-      logger.warn({ decisionId: m.decisionId, err: errorSummary(error) }, 'batch decision failed');
-      refuse(m, new ApiError('POLICY_UNAVAILABLE'));
-      return;
-    }
-    if (!verdict.ok) {
-      refuse(m, new ApiError(verdict.code, verdict.requestIds ? { subRequests: verdict.requestIds } : {}, verdict.reason));
-      return;
-    }
-  }
-
-  // e. Not protected: forward the very bytes we buffered through the same proxy as reads.
-  if (!decision.protected) {
+  // e. Not protected: forward the decided reading through the same proxy as reads.
+  if (verdict.kind === 'forward') {
     metrics.unprotectedDecisions.inc();
     logDecision(m, 'unprotected');
-    setBufferedBody(req, body);
+    forwardAsDecided(req, m.normalized, m.body);
     void deps.proxy(req, res);
     return;
   }
@@ -282,14 +274,30 @@ function decideAndAct(m: Mutation, body: Buffer, caller: Caller | null): void {
     refuse(m, new ApiError('INVALID_JUSTIFICATION'));
     return;
   }
-  park(m, body, caller, justification, decision).catch((error: unknown) => internalError(m, error));
+  park(m, caller, justification, verdict.decision).catch((error: unknown) => internalError(m, error));
+}
+
+/**
+ * Makes `req` what the proxy sends: the effective method without override headers, the canonical
+ * target, and the buffered bytes framed by their length (no transfer coding left for the upstream
+ * to read differently). Headers are deleted only when present: a delete slows node's header copy.
+ */
+function forwardAsDecided(req: IncomingMessage, normalized: NormalizedCall, body: Buffer): void {
+  if (req.method !== normalized.call.method) {
+    req.method = normalized.call.method;
+    for (const name of OVERRIDE_HEADERS) if (req.headers[name] !== undefined) delete req.headers[name];
+  }
+  if (req.url !== normalized.target) req.url = normalized.target;
+  if (req.headers['transfer-encoding'] !== undefined) delete req.headers['transfer-encoding'];
+  if (req.headers['content-length'] !== undefined || body.length > 0) req.headers['content-length'] = String(body.length);
+  setBufferedBody(req, body);
 }
 
 /** Parks a protected call in the store and answers 202, or refuses (409, 503): never forwards. */
-async function park(m: Mutation, body: Buffer, caller: Caller, justification: string, decision: ProtectedDecision): Promise<void> {
-  const { req, res, call, deps } = m;
+async function park(m: Mutation, caller: Caller, justification: string, decision: ProtectedDecision): Promise<void> {
+  const { req, res, deps, body } = m;
   const { config, store, metrics, logger } = deps;
-  const parked = parkedCall(req, call.method, body);
+  const parked = parkedCall(req, m.normalized, body);
   let created;
   try {
     created = await withTimeout(
@@ -332,14 +340,14 @@ async function park(m: Mutation, body: Buffer, caller: Caller, justification: st
   res.end(payload);
 }
 
-/** The call exactly as it will be replayed: raw path and query as sent, the effective method. */
-function parkedCall(req: IncomingMessage, method: string, body: Buffer): ParkedCall {
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
+/** The call exactly as it will be replayed: the decided method and target, the exact bytes received. */
+function parkedCall(req: IncomingMessage, normalized: NormalizedCall, body: Buffer): ParkedCall {
+  const { target } = normalized;
+  const q = target.indexOf('?');
   return {
-    method,
-    path: q === -1 ? url : url.slice(0, q),
-    query: q === -1 ? '' : url.slice(q + 1),
+    method: normalized.call.method,
+    path: q === -1 ? target : target.slice(0, q),
+    query: q === -1 ? '' : target.slice(q + 1),
     headers: storedHeaders(req.headers),
     bodySha256: createHash('sha256').update(body).digest('hex'),
     bodySize: body.length,

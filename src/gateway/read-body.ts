@@ -72,10 +72,3 @@ function onEnd(this: ReadingRequest): void {
 function onFailure(this: ReadingRequest): void {
   finish(this, { ok: false, reason: 'aborted' });
 }
-
-/** Whether a content type is JSON (application/json or any +json type). */
-export function isJsonContentType(contentType: string | undefined): boolean {
-  if (!contentType) return false;
-  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
-  return type === 'application/json' || type.endsWith('+json');
-}

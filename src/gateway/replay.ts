@@ -3,8 +3,10 @@
  * upstream. The API's complete endpoint calls it after its own checks.
  *
  *   claim (beginComplete, with a lease) ─► load and verify the body against its SHA-256
- *   ─► send method, raw path and query, stored headers, exact bytes, the completer's
- *      Authorization and Idempotency-Key: <request id>
+ *   ─► read the stored call with the proxy's own normaliser (normalize-call.ts), so the replay
+ *      sends the same canonical reading the proxy would: effective method, canonical target
+ *   ─► send it with the stored headers, exact bytes, the completer's Authorization and
+ *      Idempotency-Key: <request id>
  *   ─► record the outcome (finishComplete): 2xx/3xx completed, 4xx failed, else still approved
  *   ─► hand the upstream's answer back for the API to relay
  *
@@ -20,6 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ApiError } from '../api/errors';
 import type { GatewayConfig } from '../config/types';
+import { normalizeCall } from '../policy/normalize-call';
 import type { Caller } from '../policy/types';
 import type { ApprovalRequest, ReplayOutcome, RequestStore } from '../requests/types';
 import { errorSummary } from './handle-request';
@@ -79,13 +82,26 @@ export function createReplay(deps: ReplayDeps): Replay {
   // The upstream gets less time than the lease, so the outcome is recorded while the claim holds.
   const timeoutMs = Math.max(1_000, Math.min(config.upstream.timeoutMs, leaseMs - 1_000));
 
-  function send(request: ApprovalRequest, body: Buffer, authorization: string | undefined): Promise<Sent> {
+  /**
+   * The stored call's canonical reading, as the proxy would send it (invariant 7): a call parked by
+   * this gateway is already canonical, so this is the stored target itself; anything else (a
+   * call parked by an older version, an edited hash) is sent canonical or not at all.
+   */
+  function readingOf(request: ApprovalRequest): { method: string; target: string } | { refused: string } {
+    const { method, path, query, headers } = request.call;
+    const reading = normalizeCall({ method, url: query ? `${path}?${query}` : path, headers }, { caseInsensitive: config.upstream.caseInsensitivePaths });
+    if (!reading.ok) return { refused: `the parked call cannot be read safely (${reading.reason}); nothing was sent` };
+    if (reading.call.method !== method) return { refused: 'the parked call names another method in its headers; nothing was sent' };
+    return { method, target: reading.target };
+  }
+
+  function send(request: ApprovalRequest, reading: { method: string; target: string }, body: Buffer, authorization: string | undefined): Promise<Sent> {
     const headers: Record<string, string | number> = { ...request.call.headers };
     headers.host = target.host;
     headers['content-length'] = body.length;
     headers['idempotency-key'] = request.id;
     if (authorization !== undefined) headers.authorization = authorization;
-    const path = `${basePath}${request.call.path}${request.call.query ? `?${request.call.query}` : ''}`;
+    const path = `${basePath}${reading.target}`;
     return new Promise((resolve) => {
       let settled = false;
       const done = (sent: Sent): void => {
@@ -98,7 +114,7 @@ export function createReplay(deps: ReplayDeps): Replay {
         protocol: target.protocol,
         hostname: target.hostname,
         port: target.port || undefined,
-        method: request.call.method,
+        method: reading.method,
         path,
         headers,
         agent,
@@ -156,7 +172,14 @@ export function createReplay(deps: ReplayDeps): Replay {
       return { request: after, requestStatus: after?.status ?? 'unknown', error: new ApiError('INTERNAL', { requestId: id }, 'the stored body is missing or does not match its SHA-256; nothing was sent') };
     }
 
-    const sent = await send(request, body, authorization);
+    const reading = readingOf(request);
+    if ('refused' in reading) {
+      const after = await record({ kind: 'failed', upstreamStatus: 0, upstreamBodyPreview: '', reason: reading.refused }, 'not-sent');
+      logger.error({ requestId: id }, 'replay refused: the parked call cannot be read safely');
+      return { request: after, requestStatus: after?.status ?? 'unknown', error: new ApiError('UNSAFE_PATH', { requestId: id }, reading.refused) };
+    }
+
+    const sent = await send(request, reading, body, authorization);
 
     if (!sent.answered) {
       const timedOut = sent.code === 'ETIMEDOUT';

@@ -28,10 +28,13 @@ const DROPPED = new Set([
   'host',
   'content-length',
   'expect',
-  // The effective method is stored; an override header would make the replay ambiguous.
+  // The effective method is stored; an override header would make the replay ambiguous. So would
+  // a path rewrite header (the gateway refuses calls that carry one; dropped here all the same).
   'x-http-method-override',
   'x-http-method',
   'x-method-override',
+  'x-original-url',
+  'x-rewrite-url',
   // The requestor's client and connection, not the change: the replay is sent by the gateway for
   // the completer, whose client receives the answer (an encoding the requestor's client accepted
   // may not suit it), and a forwarded-for would name the wrong connection.

@@ -10,6 +10,7 @@
  * refused, so no sub-request can hide behind a second spelling of `url` or `method`.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { isJsonContentType } from './body-encoding';
 import { MAX_URL_LENGTH, isMutation, normalizeCall } from './normalize-call';
 import type { CallInput, Caller, PolicyEngine } from './types';
 
@@ -76,7 +77,7 @@ export function isBatchPath(normalisedPath: string): boolean {
  */
 export function decideBatch(engine: PolicyEngine, input: BatchInput): BatchVerdict {
   const contentType = input.headers['content-type'];
-  if (contentType !== undefined && !isJsonMediaType(contentType)) {
+  if (contentType !== undefined && !isJsonContentType(contentType)) {
     return invalid('a batch must be JSON (content-type application/json); multipart batches are not supported');
   }
   const parsed = readBody(input.body);
@@ -152,12 +153,6 @@ function names(keys: string[]): string {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value);
-}
-
-function isJsonMediaType(value: string | string[]): boolean {
-  if (Array.isArray(value)) return false;
-  const type = value.split(';', 1)[0]!.trim().toLowerCase();
-  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
 /** The folder that holds `$batch` in the batch's path (`/v1.0/$batch` → `/v1.0`), '' for the root. */
@@ -262,6 +257,12 @@ function readSubRequest(raw: unknown, index: number, seen: Set<string>): SubRequ
       const lower = name.toLowerCase();
       if (headers[lower] !== undefined) return bad(`request "${id}" names the header ${JSON.stringify(lower.slice(0, 40))} twice`, id);
       headers[lower] = value;
+    }
+    // A sub-request body is JSON (or base64) inside the batch: a coding on it would be a second
+    // reading of the body that we do not decide on.
+    const coding = headers['content-encoding'];
+    if (typeof coding === 'string' && coding.trim() !== '' && coding.trim().toLowerCase() !== 'identity') {
+      return bad(`request "${id}" names a content-encoding; sub-request bodies are read as sent`, id);
     }
   }
   if (raw.dependsOn !== undefined && !(Array.isArray(raw.dependsOn) && raw.dependsOn.length <= MAX_BATCH_REQUESTS && raw.dependsOn.every((d) => typeof d === 'string'))) {

@@ -1,7 +1,10 @@
 /**
- * Path and method normalisation, before the decision, so that the policy sees what the upstream
- * will act on. Anything that two servers could read two ways (an encoded slash, a NUL, a method
- * override on a GET) is refused rather than guessed: the gateway answers 400 and passes nothing on.
+ * The canonical reading of a call (invariant 7): the effective method, the normalised path and the
+ * request target that is forwarded. It is computed once, before the decision; the policy decides on
+ * it, and the proxy and the replay send exactly it, never the raw bytes of another reading.
+ * Anything that two servers could read two ways (an encoded slash, a NUL, a method override on a
+ * GET or to a read, a rewrite header, a protocol upgrade) is refused rather than guessed: the
+ * gateway answers 400 and passes nothing on.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { CallInput } from './types';
@@ -12,7 +15,13 @@ const KNOWN_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH',
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Headers that tunnel another method through POST (Microsoft, Google and Rails conventions). */
-const OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'] as const;
+export const OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'] as const;
+
+/**
+ * Headers that make some servers (IIS, some frameworks) act on another path than the request
+ * line's: a call carrying one could be decided on one path and executed on another, so it is refused.
+ */
+const REWRITE_HEADERS = ['x-original-url', 'x-rewrite-url'] as const;
 
 /** Headers the policy may look at. Credentials (authorization, cookie) are never among them. */
 const SELECTED_HEADERS = ['content-type', 'if-match', 'if-none-match', 'prefer'] as const;
@@ -31,14 +40,27 @@ export function isMutation(method: string): boolean {
   return !SAFE_METHODS.has(method.toUpperCase());
 }
 
-export type NormalizeResult = { ok: true; call: Omit<CallInput, 'body'> } | { ok: false; reason: string };
+export type NormalizeResult =
+  | {
+      ok: true;
+      /** What the policy decides on: `path` is lower case when the upstream ignores case. */
+      call: Omit<CallInput, 'body'>;
+      /**
+       * The request target that is forwarded and stored for replay: the same canonical path in its
+       * own letter case, re-encoded, with the query as received. Sent with `call.method`.
+       */
+      target: string;
+    }
+  | { ok: false; reason: string };
 
 /**
- * Normalises an incoming call for the policy: effective method, canonical path, parsed query and
- * selected headers. `url` is the request target as received (`req.url`: path and query).
+ * Normalises an incoming call: effective method, canonical path, parsed query and selected
+ * headers for the policy, and the target to forward. `url` is the request target as received
+ * (`req.url`: path and query).
  * @example
  * normalizeCall({ method: 'post', url: '/deviceAppManagement//mobileApps/42/?x=1', headers: { 'x-http-method-override': 'PATCH' } }, { caseInsensitive: true });
- * // { ok: true, call: { method: 'PATCH', path: '/deviceappmanagement/mobileapps/42', query: { x: '1' }, headers: {} } }
+ * // { ok: true, call: { method: 'PATCH', path: '/deviceappmanagement/mobileapps/42', query: { x: '1' }, headers: {} },
+ * //   target: '/deviceAppManagement/mobileApps/42?x=1' }
  */
 export function normalizeCall(
   input: { method: string; url: string; headers: IncomingHttpHeaders },
@@ -46,6 +68,8 @@ export function normalizeCall(
 ): NormalizeResult {
   const method = effectiveMethod(input.method, input.headers);
   if (method instanceof Refusal) return { ok: false, reason: method.reason };
+  const framing = refusedFraming(input.headers);
+  if (framing !== undefined) return { ok: false, reason: framing };
 
   const url = input.url;
   if (typeof url !== 'string' || url.length === 0) return { ok: false, reason: 'empty request target' };
@@ -64,7 +88,26 @@ export function normalizeCall(
   if (query instanceof Refusal) return { ok: false, reason: query.reason };
   const headers = selectHeaders(input.headers);
   if (headers instanceof Refusal) return { ok: false, reason: headers.reason };
-  return { ok: true, call: { method, path, query, headers } };
+  // Most calls are already canonical: then the target is the URL as received, with no copy.
+  const targetPath = path.canonical ? rawPath : path.target;
+  const target = rawQuery === '' ? targetPath : `${targetPath}?${rawQuery}`;
+  return { ok: true, call: { method, path: path.decided, query, headers }, target };
+}
+
+/**
+ * Headers that let the upstream read the call differently from us, on any method: a rewrite of
+ * the path, a protocol switch (after a 101 the connection is a tunnel we no longer read: h2c
+ * smuggling), or a transfer coding other than chunked (the upstream would decode a body we did
+ * not decide on).
+ */
+function refusedFraming(headers: IncomingHttpHeaders): string | undefined {
+  for (const name of REWRITE_HEADERS) {
+    if (headers[name] !== undefined) return `the ${name} header is refused: the upstream could act on its path instead of the request's`;
+  }
+  if (headers.upgrade !== undefined) return 'protocol upgrades (Upgrade header) are not passed through';
+  const te = headers['transfer-encoding'];
+  if (te !== undefined && te.trim().toLowerCase() !== 'chunked') return `transfer-encoding ${JSON.stringify(te.slice(0, 40))} is refused: only chunked is accepted`;
+  return undefined;
 }
 
 /** A refusal from a helper; a class, so that a query parameter named "ok" cannot pass for one. */
@@ -95,6 +138,9 @@ function effectiveMethod(raw: string, headers: IncomingHttpHeaders): string | Re
   if (override === undefined) return method;
   if (method !== 'POST') return refuse(`a method override is only honoured on POST, not ${method}`);
   if (!KNOWN_METHODS.has(override)) return refuse(`method override to ${JSON.stringify(override.slice(0, 20))} is not supported`);
+  // An override never turns a change into a read: the upstream may ignore the header and act on
+  // the POST, so a POST "overridden" to GET would be forwarded undecided.
+  if (SAFE_METHODS.has(override)) return refuse(`a method override may only name a change (PUT, PATCH, DELETE, POST), not ${override}`);
   return override;
 }
 
@@ -108,7 +154,15 @@ function forbiddenDecoded(byte: number): string | undefined {
   return undefined;
 }
 
-function normalizePath(raw: string, caseInsensitive: boolean, mutation: boolean): string | Refusal {
+/** A canonical path: as decided (lower case when the upstream ignores case) and as forwarded. */
+interface CanonicalPath {
+  decided: string;
+  target: string;
+  /** The raw path was already in canonical form (then it is forwarded as received). */
+  canonical: boolean;
+}
+
+function normalizePath(raw: string, caseInsensitive: boolean, mutation: boolean): CanonicalPath | Refusal {
   // Raw characters some servers read as separators or strip: refuse rather than guess which.
   for (let i = 0; i < raw.length; i++) {
     const c = raw.charCodeAt(i);
@@ -117,11 +171,21 @@ function normalizePath(raw: string, caseInsensitive: boolean, mutation: boolean)
     if (c === 0x3b) return refuse('";" (path parameter) in path');
     if (c > 0x7e) return refuse('non-ASCII character in path (percent-encode it)');
   }
-  const out: string[] = [];
-  for (const segment of raw.split('/')) {
-    if (segment === '') continue; // repeated and trailing slashes
+  // One unit per upstream path segment; an OData key segment `x('42')` is one unit of two parts
+  // (x, 42), so that a following ".." removes it whole, as the upstream does.
+  const units: string[][] = [];
+  let canonical = true;
+  const segments = raw.split('/');
+  for (let s = 1; s < segments.length; s++) {
+    const segment = segments[s]!;
+    if (segment === '') {
+      // repeated and trailing slashes
+      canonical = false;
+      continue;
+    }
     let decoded = segment;
     if (segment.includes('%')) {
+      canonical = false;
       for (let i = segment.indexOf('%'); i >= 0; i = segment.indexOf('%', i + 1)) {
         const hex = segment.slice(i + 1, i + 3);
         if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return refuse('malformed percent-encoding in path');
@@ -136,27 +200,69 @@ function normalizePath(raw: string, caseInsensitive: boolean, mutation: boolean)
     }
     // An encoded dot segment is ".." to one server and a file named ".." to another: refuse.
     if (decoded !== segment && (decoded === '.' || decoded === '..')) return refuse('percent-encoded dot segment in path');
-    if (decoded === '.') continue;
-    if (decoded === '..') {
-      if (out.length === 0) return refuse('".." above the root of the path');
-      out.pop();
+    if (decoded === '.') {
+      canonical = false;
       continue;
     }
-    // OData key syntax: `mobileApps('42')` is `mobileApps/42` to the upstream. Rewritten as one
-    // unit (name/key), so that a following ".." removes the whole segment, as the upstream does.
+    if (decoded === '..') {
+      if (units.length === 0) return refuse('".." above the root of the path');
+      canonical = false;
+      units.pop();
+      continue;
+    }
+    // OData key syntax: `mobileApps('42')` is `mobileApps/42` to the upstream.
     if (decoded.includes('(') || decoded.includes(')')) {
       const keyed = odataKeySegment(decoded);
       if (keyed instanceof Refusal) {
         // Reads are never protected, so a form we cannot read (a function with several
-        // parameters) may still pass; a change we cannot read is refused.
+        // parameters) may still pass as it is; a change we cannot read is refused.
         if (mutation) return keyed;
       } else {
-        decoded = keyed;
+        canonical = false;
+        units.push(keyed);
+        continue;
       }
     }
-    out.push(caseInsensitive ? decoded.toLowerCase() : decoded);
+    units.push([decoded]);
   }
-  return `/${out.join('/')}`;
+  if (canonical) {
+    const decided = caseInsensitive ? raw.toLowerCase() : raw;
+    return { decided: decided === '' ? '/' : decided, target: raw === '' ? '/' : raw, canonical: raw !== '' };
+  }
+  const parts = units.flat();
+  return {
+    decided: `/${(caseInsensitive ? parts.map(foldCase) : parts).join('/')}`,
+    target: `/${parts.map(encodeSegment).join('/')}`,
+    canonical: false,
+  };
+}
+
+/**
+ * A decoded segment as a case-insensitive upstream may compare it, on the strictest reading:
+ * ASCII is lower-cased; anything else is also NFKC-normalised and upper-cased first, so that
+ * look-alikes an upstream folds onto ASCII (`ſ` → S, `ı` → I, the Kelvin sign, fullwidth letters)
+ * are decided as the route they would reach (`mobileAppſ` is `mobileapps`).
+ * @example foldCase('mobileApp\u017f') // 'mobileapps'
+ */
+export function foldCase(segment: string): string {
+  // Only percent-decoded segments can hold non-ASCII (raw non-ASCII is refused before).
+  if (!/[^\x00-\x7f]/.test(segment)) return segment.toLowerCase();
+  return segment.normalize('NFKC').toUpperCase().toLowerCase();
+}
+
+/** Characters a path segment may carry unencoded (RFC 3986 pchar, minus ";" which some servers split on). */
+const PCHAR = /^[A-Za-z0-9\-._~!$&'()*+,=:@]*$/;
+
+/**
+ * Encodes one decoded segment for the forwarded target: unchanged when it is all pchar, else each
+ * other character percent-encoded as UTF-8. The upstream decodes it back to the decided segment.
+ * @example encodeSegment('café x') // 'caf%C3%A9%20x'
+ */
+export function encodeSegment(segment: string): string {
+  if (PCHAR.test(segment)) return segment;
+  let out = '';
+  for (const ch of segment) out += PCHAR.test(ch) ? ch : encodeURIComponent(ch);
+  return out;
 }
 
 /** A key name in `(name='value')`: an OData identifier. */
@@ -169,7 +275,7 @@ const KEY_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * key, an alternate key, nested or unbalanced parentheses, text after `)`) is refused rather than
  * guessed.
  */
-function odataKeySegment(segment: string): string | Refusal {
+function odataKeySegment(segment: string): string[] | Refusal {
   const open = segment.indexOf('(');
   if (open < 0) return refuse('")" without "(" in a path segment');
   if (open === 0) return refuse('"(" at the start of a path segment: a key needs a name before it');
@@ -177,7 +283,7 @@ function odataKeySegment(segment: string): string | Refusal {
   if (name.includes(')') || name.includes("'")) return refuse('unbalanced parentheses or quote in a path segment');
   if (segment.charCodeAt(segment.length - 1) !== 0x29) return refuse('text after ")" in a path segment, or an unclosed "("');
   const inner = segment.slice(open + 1, -1);
-  if (inner === '') return name;
+  if (inner === '') return [name];
   // One pass with quotes in mind: parentheses or a comma outside quotes mean another reading.
   let inQuote = false;
   let eq = -1;
@@ -219,8 +325,11 @@ function odataKeySegment(segment: string): string | Refusal {
     key = value;
   }
   if (key === '') return refuse('an empty key in parentheses');
+  // A key with parentheses of its own would be read as a key again in its canonical form
+  // (`x('a(b')` → `x/a(b`), so the forwarded target would not read as what was decided: refused.
+  if (key.includes('(') || key.includes(')')) return refuse('a key with parentheses in it cannot be judged');
   if (key === '.' || key === '..') return refuse('a dot segment as a key in parentheses');
-  return `${name}/${key}`;
+  return [name, key];
 }
 
 function parseQuery(raw: string): Record<string, string | string[]> | Refusal {

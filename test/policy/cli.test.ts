@@ -59,7 +59,23 @@ describe('countersign explain', () => {
   test('a call the gateway would refuse', async () => {
     const r = await capture(explain, ['--method', 'DELETE', '--path', '/deviceAppManagement/mobileApps%2F42', '--user', 'alice']);
     assert.equal(r.code, 1);
-    assert.match(r.err, /refused \(the gateway answers 400\): encoded slash/);
+    assert.match(r.err, /refused \(the gateway answers 400 UNSAFE_PATH\): encoded slash/);
+  });
+
+  test('a JSON batch carrying a protected change is refused, as the gateway refuses it', async () => {
+    const batch = JSON.stringify({ requests: [{ id: '1', method: 'PATCH', url: '/deviceAppManagement/mobileApps/42', body: {} }] });
+    const r = await capture(explain, ['--method', 'POST', '--path', '/v1.0/$batch', '--user', 'alice', '--body', batch]);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /refused \(the gateway answers 403 BATCH_NOT_ALLOWED\)/);
+    const j = await capture(explain, ['--method', 'POST', '--path', '/v1.0/$batch', '--user', 'alice', '--body', batch, '--json']);
+    assert.equal(j.code, 1);
+    assert.deepEqual(JSON.parse(j.out).subRequests, ['1']);
+  });
+
+  test('a method override to a read is refused, as the gateway refuses it', async () => {
+    const r = await capture(explain, ['--method', 'POST', '--path', '/deviceAppManagement/mobileApps/42/assign', '--header', 'X-HTTP-Method: GET', '--user', 'alice']);
+    assert.equal(r.code, 1);
+    assert.match(r.err, /400 UNSAFE_PATH.*may only name a change/);
   });
 
   test('usage errors', async () => {

@@ -112,10 +112,15 @@ describe('OData key syntax: the policy sees the object a key in parentheses name
     );
   });
 
-  test("'' inside quotes is one quote; commas, parentheses and = inside quotes are part of the key", () => {
+  test("'' inside quotes is one quote; commas and = inside quotes are part of the key", () => {
     assert.equal(path("/a/items('it''s')", false), "/a/items/it's");
-    assert.equal(path("/a/items('x,y(z)=1')", false), '/a/items/x,y(z)=1');
+    assert.equal(path("/a/items('x,y=1')", false), '/a/items/x,y=1');
     assert.equal(path("/a/items(id='''')", false), "/a/items/'");
+  });
+
+  test('a key with parentheses in it is refused: its canonical form would read as a key again', () => {
+    assert.match(refused("/a/items('x,y(z)=1')"), /parentheses/);
+    assert.match(refused("/a/items('a(b')"), /parentheses/);
   });
 
   test('empty parentheses (a function without parameters) name the function', () => {
@@ -219,4 +224,56 @@ test('normalisation is fast enough to run on every proxied call', () => {
   const perCallUs = Number(process.hrtime.bigint() - start) / 1000 / n;
   // Generous bound for a shared 2-core machine; typical is about 1 µs.
   assert.ok(perCallUs < 50, `normalizeCall took ${perCallUs.toFixed(2)} µs per call`);
+});
+
+describe('the canonical reading: decided and forwarded as one', () => {
+  const read = (url: string, method = 'PATCH', headers: IncomingHttpHeaders = {}) => {
+    const r = normalizeCall({ method, url, headers }, { caseInsensitive: true });
+    assert.ok(r.ok, `refused ${url}: ${r.ok ? '' : r.reason}`);
+    return r;
+  };
+
+  test('the target is the canonical path in its own letter case, with the query as received', () => {
+    assert.equal(read('//deviceAppManagement//mobileApps//42?$select=id').target, '/deviceAppManagement/mobileApps/42?$select=id');
+    assert.equal(read("/deviceAppManagement/mobileApps('42')/assign").target, '/deviceAppManagement/mobileApps/42/assign');
+    assert.equal(read('/a/x/../b/./c/').target, '/a/b/c');
+    assert.equal(read('/a/caf%C3%A9%20x/%41').target, '/a/caf%C3%A9%20x/A');
+  });
+
+  test('an already canonical URL is its own target', () => {
+    const url = '/deviceAppManagement/mobileApps/42/assign?x=1';
+    assert.equal(read(url).target, url);
+  });
+
+  test('the target reads back as itself (the replay re-reads what the proxy sent)', () => {
+    for (const url of ['//a//b', "/a/items('it''s')", '/a/caf%C3%A9%20x', '/a/%7Bb%7D', "/x/y(id='a,b=1')"]) {
+      const once = read(url);
+      const twice = read(once.target);
+      assert.equal(twice.target, once.target, url);
+      assert.equal(twice.call.path, once.call.path, url);
+    }
+  });
+
+  test('look-alike letters an upstream may fold onto ASCII are decided as the ASCII route', () => {
+    assert.equal(read('/deviceAppManagement/mobileApp%C5%BF/42').call.path, '/deviceappmanagement/mobileapps/42');
+    assert.equal(read('/deviceManagement/deviceManagementScr%C4%B1pts/7').call.path, '/devicemanagement/devicemanagementscripts/7');
+    assert.equal(read('/deviceAppManagement/%EF%BD%8DobileApps/42').call.path, '/deviceappmanagement/mobileapps/42');
+  });
+
+  test('an override may only name a change', () => {
+    for (const to of ['GET', 'get', 'HEAD', 'OPTIONS', 'GET, GET']) {
+      assert.match(refused('/a', 'POST', { 'x-http-method-override': to }), /may only name a change/);
+    }
+    assert.equal(read('/a', 'POST', { 'x-http-method': 'delete' }).call.method, 'DELETE');
+  });
+
+  test('rewrite headers, upgrades and transfer codings other than chunked are refused on any method', () => {
+    for (const method of ['GET', 'POST']) {
+      assert.match(refused('/a', method, { 'x-original-url': '/b' }), /x-original-url/);
+      assert.match(refused('/a', method, { 'x-rewrite-url': '/b' }), /x-rewrite-url/);
+      assert.match(refused('/a', method, { upgrade: 'h2c' }), /upgrade/i);
+      assert.match(refused('/a', method, { 'transfer-encoding': 'gzip, chunked' }), /transfer-encoding/);
+    }
+    assert.equal(read('/a', 'POST', { 'transfer-encoding': 'chunked' }).call.method, 'POST');
+  });
 });
