@@ -57,7 +57,7 @@ export interface Exchange {
  * @example const { responses } = await exchange(port, rawRequest('GET', '/users'));
  */
 export function exchange(port: number, bytes: Buffer | Buffer[], options: { waitMs?: number; halfClose?: boolean } = {}): Promise<Exchange> {
-  const waitMs = options.waitMs ?? 1000;
+  const waitMs = options.waitMs ?? 2000;
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const chunks: Buffer[] = [];
