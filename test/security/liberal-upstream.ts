@@ -101,6 +101,8 @@ function seed(): Map<string, Record<string, unknown>> {
   ]);
 }
 
+const SEEDED = new Set(seed().keys());
+
 export class LiberalUpstream {
   readonly executions: Execution[] = [];
   private objects = seed();
@@ -116,7 +118,13 @@ export class LiberalUpstream {
 
   /** The protected objects as they are now, as one string to compare before and after a call. */
   protectedState(): string {
-    const entries = [...this.objects].filter(([key]) => classifyObjectKey(key) !== null).sort(([a], [b]) => a.localeCompare(b));
+    // A group created through an unprotected create is nobody's approver group: not protected state.
+    const entries = [...this.objects]
+      .filter(([key]) => {
+        const change = classifyObjectKey(key);
+        return change !== null && (SEEDED.has(key) || PROTECTED_COLLECTIONS.find((c) => c.family === change.family)!.createProtected);
+      })
+      .sort(([a], [b]) => a.localeCompare(b));
     return JSON.stringify(entries);
   }
 
