@@ -112,7 +112,9 @@ export function parseResponses(raw: Buffer): RawResponse[] {
     at = end + 4;
     if (status >= 100 && status < 200) continue;
     let body: Buffer;
-    if (headers['transfer-encoding']?.toLowerCase().includes('chunked')) {
+    // 204 and 304 have no body whatever their headers say.
+    if (status === 204 || status === 304) body = Buffer.alloc(0);
+    else if (headers['transfer-encoding']?.toLowerCase().includes('chunked')) {
       const parts: Buffer[] = [];
       for (;;) {
         const lineEnd = raw.indexOf('\r\n', at);
