@@ -53,7 +53,8 @@ describe('the liberal upstream honours what a real server might', () => {
     const mark = upstream.executions.length;
     for (const bytes of [
       rawRequest('PATCH', '/users/u1', { headers: J, body: '{}', close: false }),
-      rawRequest('POST', '/groups', { headers: J, body: '{"displayName":"new"}', close: false }),
+      rawRequest('POST', '/users', { headers: J, body: '{"displayName":"new"}', close: false }),
+      rawRequest('PATCH', '/groups/g1/photo', { headers: J, body: '{}', close: false }),
       rawRequest('GET', '/deviceAppManagement/mobileApps/42'),
     ]) {
       await exchange(upstream.port, bytes, { waitMs: 300 });

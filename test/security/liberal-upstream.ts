@@ -66,9 +66,10 @@ export interface Execution {
 export type ProtectedFamily = 'apps' | 'scripts' | 'accessPolicies' | 'roleDefinitions' | 'roleAssignments' | 'groups';
 
 /**
- * What config/profile-types/*.yaml protects (or will, for groups and Intune RBAC), as collections
- * below which every change to an object is protected. Groups differ: only the changes that grant
- * approval rights (membership, ownership, the group itself), not creating a new group.
+ * What config/profile-types/*.yaml protects, as collections below which every change to an object
+ * is protected. Groups: membership, ownership, the group itself, and creates (a create may carry
+ * `members@odata.bind`, and a new group may be named like an approver group). Other changes below
+ * a group (settings, photos) are not counted here: a narrower oracle, never a stricter one.
  */
 export const PROTECTED_COLLECTIONS: { family: ProtectedFamily; prefix: string[]; createProtected: boolean }[] = [
   { family: 'apps', prefix: ['deviceappmanagement', 'mobileapps'], createProtected: true },
@@ -76,7 +77,7 @@ export const PROTECTED_COLLECTIONS: { family: ProtectedFamily; prefix: string[];
   { family: 'accessPolicies', prefix: ['devicemanagement', 'operationapprovalpolicies'], createProtected: true },
   { family: 'roleDefinitions', prefix: ['devicemanagement', 'roledefinitions'], createProtected: true },
   { family: 'roleAssignments', prefix: ['devicemanagement', 'roleassignments'], createProtected: true },
-  { family: 'groups', prefix: ['groups'], createProtected: false },
+  { family: 'groups', prefix: ['groups'], createProtected: true },
 ];
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
