@@ -22,9 +22,11 @@ authorize := {"allow": true, "reasons": sort(grants)} if {
 	count(grants) > 0
 }
 
-# User ids are compared without regard to case: directory accounts (UPNs) ignore it, and
-# "Alice" must never approve what "alice" asked for.
-same_user(a, b) if lower(a) == lower(b)
+# Plain equality, on purpose (invariant 9): identity gives every user id in its canonical form
+# (NFKC, trimmed, case-folded; src/identity/user-id.ts), so "Alice", "alice " and fullwidth
+# "ａｌｉｃｅ" all arrive as "alice", and the Redis scripts compare the same strings exactly.
+# Folding again here would be a second rule that could disagree with the first.
+same_user(a, b) if a == b
 
 actor_id_valid if {
 	is_string(input.actor.userId)

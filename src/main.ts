@@ -18,9 +18,6 @@ import { createPolicyEngine } from './policy/engine';
 import { startSweeper } from './requests/expiry';
 import { createRequestStore } from './requests/redis-store';
 
-/** How long in-flight calls get to finish at shutdown before their connections are cut. */
-const SHUTDOWN_GRACE_MS = 10_000;
-
 export interface RunningGateway {
   /** Where the gateway answers, e.g. http://127.0.0.1:8080 (loopback when it listens on all addresses). */
   url: string;
@@ -83,19 +80,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         resolve();
       });
     });
-    closers.push({
-      name: 'gateway',
-      close: async () => {
-        const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
-        grace.unref();
-        try {
-          await gateway.close();
-          if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
-        } finally {
-          clearTimeout(grace);
-        }
-      },
-    });
+    // Drains within listen.shutdownGraceMs; the store closes only after, so a replay in flight can record its outcome.
+    closers.push({ name: 'gateway', close: () => gateway.close() });
 
     const sweeper = startSweeper(store, config.requests.sweepIntervalMs, logger);
     closers.push({ name: 'sweeper', close: () => sweeper.stop() });

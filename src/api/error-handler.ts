@@ -20,10 +20,27 @@ export function toApiError(error: unknown): ApiError | null {
   return null;
 }
 
-/** Express error middleware (four arguments, as Express requires). */
+/**
+ * Whether the error only says the caller went away before its request was read (body-parser's
+ * `request.aborted`, a reset socket): nobody is left to answer, and it is not our fault.
+ */
+function clientWentAway(error: unknown, req: Request): boolean {
+  const e = error as { type?: string; code?: string } | null;
+  return e?.type === 'request.aborted' || ((e?.code === 'ECONNRESET' || e?.code === 'ECONNABORTED') && req.destroyed);
+}
+
+/**
+ * Express error middleware (four arguments, as Express requires).
+ * @example app.use(errorHandler(logger))
+ */
 export function errorHandler(logger: Logger) {
-  // eslint-disable-next-line @typescript-eslint/no-unused-vars
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    if (clientWentAway(error, req)) {
+      logger.info({ method: req.method, path: req.path }, 'client closed the connection before the request was read');
+      if (!res.headersSent && !res.destroyed) sendError(res, new ApiError('VALIDATION_FAILED', { fields: ['body'] }, 'the request body ended early'));
+      else res.end();
+      return;
+    }
     let apiError = toApiError(error);
     if (!apiError) {
       logger.error({ err: { name: (error as Error)?.name, message: (error as Error)?.message }, method: req.method, path: req.path }, 'unexpected error');

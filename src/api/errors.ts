@@ -22,6 +22,7 @@ export const errorRegistry = {
   NOT_FOUND: { status: 404, message: 'no such route' },
   REQUEST_NOT_FOUND: { status: 404, message: 'no such request, or it is not visible to you' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'this route does not serve that method' },
+  REQUEST_TIMEOUT: { status: 408, message: 'the request body did not arrive in time' },
   // 409: the request's state does not allow it (the answer names the current status).
   INVALID_STATE: { status: 409, message: 'the request is not in a state that allows this' },
   OBJECT_LOCKED: { status: 409, message: 'the object already has an open request' },

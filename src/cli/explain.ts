@@ -10,6 +10,7 @@ import { createPolicyEngine } from '../policy/engine';
 import { errorText } from '../policy/errors';
 import { decideCall, type CallVerdict } from '../policy/decide-call';
 import { PROJECT_ROOT } from '../policy/opa-cli';
+import { checkUserId } from '../identity/user-id';
 
 const USAGE = `usage: countersign explain --method METHOD --path PATH --user USER [--groups G1,G2] [--header K:V]... [--body JSON]
                           [--json] [--case-sensitive] [--policies DIR] [--config DIR] [--bundle FILE]
@@ -68,6 +69,12 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
     io.stderr.write(`countersign explain: --method, --path and --user are required\n\n${USAGE}`);
     return 2;
   }
+  // The same canonical id the gateway's identity gives (invariant 9): --user ' Alice' is alice.
+  const user = checkUserId(values.user);
+  if (!user.ok) {
+    io.stderr.write(`countersign explain: --user: ${user.reason}\n`);
+    return 2;
+  }
   const headers: Record<string, string> = {};
   for (const h of values.header ?? []) {
     const colon = h.indexOf(':');
@@ -99,7 +106,7 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
   try {
     const engine = await createPolicyEngine({ policiesDir: defaultDir(values.policies, 'policies'), configDir, bundlePath: values.bundle });
     try {
-      verdict = decideCall(engine, { method: values.method, url: values.path, headers, body }, { userId: values.user, groups }, {
+      verdict = decideCall(engine, { method: values.method, url: values.path, headers, body }, { userId: user.userId, groups }, {
         caseInsensitive: !values['case-sensitive'],
         bodyLimitBytes: MAX_BODY_CHARS * 4,
       });
@@ -132,7 +139,7 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
   const approvals = decision.requiredApprovals === 1 ? '1 approval' : `${decision.requiredApprovals} approvals from distinct approvers`;
   io.stdout.write(
     `${what}: needs approval (${decision.operation} of ${decision.profileType} object ${decision.objectKey}): ` +
-      `${approvals} in ${groupsText}, never ${values.user}; access ${decision.policies.length === 1 ? 'policy' : 'policies'} ` +
+      `${approvals} in ${groupsText}, never ${user.userId}; access ${decision.policies.length === 1 ? 'policy' : 'policies'} ` +
       `${decision.policies.join(', ')}\n`,
   );
   return 0;

@@ -3,7 +3,7 @@
  * (name, description, exactly one profile type, approver groups) plus requiredApprovals and enabled.
  */
 import { join, relative } from 'node:path';
-import type { AccessPolicy } from '../policy/types';
+import type { AccessPolicy } from './policy-definitions';
 import { ConfigError } from './config-error';
 import { compileSchema } from './schema-check';
 import { listYamlFiles } from './yaml-dir';

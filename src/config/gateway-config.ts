@@ -10,6 +10,8 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import bytes from 'bytes';
+import ms from 'ms';
 import { ConfigError } from './config-error';
 import { readYamlFile, displayPath, type YamlFile } from './yaml-file';
 import type { GatewayConfig } from './types';
@@ -56,6 +58,7 @@ const MIB = 1024 * 1024;
 export const SETTINGS: readonly Setting[] = [
   { key: 'listen.host', env: 'COUNTERSIGN_HOST', kind: { type: 'string', pattern: /^[A-Za-z0-9.:[\]-]+$/, max: 253 }, default: '0.0.0.0', example: '127.0.0.1', doc: 'Address the gateway listens on.' },
   { key: 'listen.port', env: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, default: 8080, example: '8080', doc: 'TCP port; 0 picks a free port (tests).' },
+  { key: 'listen.shutdownGraceMs', env: 'COUNTERSIGN_SHUTDOWN_GRACE', kind: { type: 'duration', min: 0, max: 10 * 60 * 1000 }, default: 10_000, example: '10s', doc: 'On SIGTERM or SIGINT the gateway stops accepting connections and gives calls in flight (a complete\'s replay included) this long to finish before it cuts them. Idle keep-alive connections are closed at once.' },
   { key: 'upstream.url', env: 'COUNTERSIGN_UPSTREAM_URL', kind: { type: 'url', protocols: ['http:', 'https:'] }, required: true, example: 'https://graph.microsoft.com', doc: 'The management API every call is forwarded to. Required.' },
   { key: 'upstream.timeoutMs', env: 'COUNTERSIGN_UPSTREAM_TIMEOUT', kind: { type: 'duration', min: 100, max: 10 * 60 * 1000 }, default: 30_000, example: '30s', doc: 'Timeout of proxied calls and of the replay at complete.' },
   { key: 'upstream.caseInsensitivePaths', env: 'COUNTERSIGN_UPSTREAM_CASE_INSENSITIVE_PATHS', kind: { type: 'bool' }, default: true, example: 'true', doc: 'Whether the upstream ignores the case of paths (Microsoft Graph does); then policies see lower-case paths, so `/DeviceAppManagement/…` cannot dodge a rule.' },
@@ -197,10 +200,31 @@ function childKeys(parent: string): string[] {
 
 type Parsed = { value: unknown } | { error: string };
 
-const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
-const DURATION_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS };
-const SIZE = /^(\d+)\s*(B|KiB|MiB|GiB)?$/;
-const SIZE_UNIT: Record<string, number> = { B: 1, KiB: 1024, MiB: MIB, GiB: 1024 * MIB };
+/**
+ * A size as people write it: bytes (`1048576`, `100B`) or a number with a 1024-based unit, in
+ * the IEC spelling of the docs (`512KiB`, `10MiB`) or the `bytes` library's own (`10MB`, same value).
+ * The form is checked first because `bytes.parse` falls back to parseInt ("10xyz" would be 10).
+ */
+const SIZE_FORM = /^(?:(\d+)\s*B?|(\d+(?:\.\d+)?)\s*([KMGT])i?B)$/i;
+/** `ms` refuses longer strings by throwing. */
+const MAX_DURATION_TEXT = 100;
+
+/** Milliseconds from `30000`, `500ms`, `30s`, `5m`, `12h`, `30d` (the `ms` library); NaN when not one. */
+function parseDuration(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string' || value.length > MAX_DURATION_TEXT) return NaN;
+  return ms(value.trim() as ms.StringValue) ?? NaN;
+}
+
+/** Bytes from `1048576`, `512KiB`, `10MiB`, `1GiB` (the `bytes` library); NaN when not one. */
+function parseSize(value: unknown): number {
+  if (typeof value === 'number') return value;
+  const match = typeof value === 'string' ? SIZE_FORM.exec(value.trim()) : null;
+  if (!match) return NaN;
+  if (match[1] !== undefined) return Number(match[1]);
+  return bytes.parse(`${match[2]}${match[3]}B`) ?? NaN;
+}
+
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off']);
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -240,13 +264,7 @@ function parse(setting: Setting, value: unknown, from: string): Parsed {
     }
     case 'duration':
     case 'size': {
-      const [pattern, units] = kind.type === 'duration' ? [DURATION, DURATION_UNIT] : [SIZE, SIZE_UNIT];
-      let n = NaN;
-      if (typeof value === 'number') n = value;
-      else if (typeof value === 'string') {
-        const match = pattern.exec(value.trim());
-        if (match) n = Number(match[1]) * (match[2] ? units[match[2]]! : 1);
-      }
+      const n = kind.type === 'duration' ? parseDuration(value) : parseSize(value);
       const unit = kind.type === 'duration' ? 'ms' : 'bytes';
       if (!Number.isSafeInteger(n)) {
         return { error: kind.type === 'duration' ? 'must be milliseconds or a number with ms, s, m, h or d' : 'must be bytes or a number with B, KiB, MiB or GiB' };
@@ -317,7 +335,7 @@ function build(values: Map<string, unknown>): GatewayConfig {
       }
     : undefined;
   return {
-    listen: { host: get('listen.host'), port: get('listen.port') },
+    listen: { host: get('listen.host'), port: get('listen.port'), shutdownGraceMs: get('listen.shutdownGraceMs') },
     upstream: { url: get('upstream.url'), timeoutMs: get('upstream.timeoutMs'), caseInsensitivePaths: get('upstream.caseInsensitivePaths') },
     api: { prefix: get('api.prefix') },
     redis: { url: get('redis.url'), deployment: get('redis.deployment') },

@@ -4,7 +4,7 @@
  * Loading either succeeds completely or throws ConfigError: nothing half-loaded is used.
  */
 import { createHash } from 'node:crypto';
-import type { AccessPolicy } from '../policy/types';
+import type { AccessPolicy } from './policy-definitions';
 import { loadAccessPolicies } from './access-policies';
 import { loadProfileTypes, type CompiledRoute, type LoadedProfileType } from './profile-types';
 import { loadRoles, type Roles } from './roles';

@@ -4,7 +4,7 @@
  * checked for overlaps, because a call claimed by two routes could not be decided.
  */
 import { join, relative } from 'node:path';
-import type { Operation, ProfileRoute, ProfileType } from '../policy/types';
+import type { Operation, ProfileRoute, ProfileType } from './policy-definitions';
 import { ConfigError } from './config-error';
 import { compileSchema } from './schema-check';
 import { listYamlFiles } from './yaml-dir';

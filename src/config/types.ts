@@ -29,7 +29,12 @@ export interface IdentityConfig {
 }
 
 export interface GatewayConfig {
-  listen: { host: string; port: number };
+  listen: {
+    host: string;
+    port: number;
+    /** At shutdown, how long calls in flight get to finish before their connections are cut. */
+    shutdownGraceMs: number;
+  };
   upstream: {
     url: string;
     /** Replay and proxy timeout. */

@@ -32,7 +32,9 @@ import { normalizeCall, isMutation, OVERRIDE_HEADERS } from '../policy/normalize
 import type { Caller, PolicyEngine, ProtectedDecision } from '../policy/types';
 import { TransitionError } from '../requests/errors';
 import type { ParkedCall, RequestStore } from '../requests/types';
+import { gatewayRouteMatcher } from './gateway-routes';
 import { parseJustification } from './justification';
+import { errorSummary } from './logger';
 import type { GatewayMetrics } from './metrics';
 import { setBufferedBody } from './proxy';
 import { readBodyThen, type BodyResult } from './read-body';
@@ -55,21 +57,6 @@ const ANONYMOUS: Caller = Object.freeze({ userId: '', groups: [] }) as Caller;
 
 /** A store that does not answer within this is treated as down (503), never waited on forever. */
 const STORE_TIMEOUT_MS = 5_000;
-
-/** Whether a raw request URL belongs to the gateway itself (matched on the exact bytes, case-sensitive). */
-export function gatewayRouteMatcher(apiPrefix: string): (url: string) => boolean {
-  const prefixes = [apiPrefix, '/maa/console'];
-  const exact = new Set(['/healthz', '/readyz', '/metrics']);
-  return (url) => {
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    if (exact.has(path)) return true;
-    for (const prefix of prefixes) {
-      if (path === prefix || path.startsWith(`${prefix}/`)) return true;
-    }
-    return false;
-  };
-}
 
 /**
  * Builds the node `request` handler of the gateway's http.Server.
@@ -373,10 +360,4 @@ export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** What of an error goes to the log: its name, code and message, never a token or a body. */
-export function errorSummary(error: unknown): { name?: string; code?: unknown; message?: string } {
-  if (error instanceof Error) return { name: error.name, code: (error as { code?: unknown }).code, message: error.message };
-  return { message: String(error) };
 }

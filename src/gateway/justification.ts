@@ -22,7 +22,6 @@ export function parseJustification(header: string | string[] | undefined): strin
     return null;
   }
   if ([...text].length > JUSTIFICATION_MAX_CHARS) return null;
-  // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return null;
   return text.trim();
 }

@@ -37,3 +37,9 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   };
   return destination ? pino(options, destination) : pino(options);
 }
+
+/** What of an error goes to the log: its name, code and message, never a token or a body. */
+export function errorSummary(error: unknown): { name?: string; code?: unknown; message?: string } {
+  if (error instanceof Error) return { name: error.name, code: (error as { code?: unknown }).code, message: error.message };
+  return { message: String(error) };
+}

@@ -2,8 +2,22 @@
  * The gateway's Prometheus metrics. Each gateway gets its own prom-client Registry (not the
  * global one), so tests can build many gateways in one process. Label values are fixed words
  * or error codes from src/api/errors.ts, never user input, so cardinality stays bounded.
+ *
+ * Beside Countersign's own `countersign_*` series, the registry carries prom-client's default
+ * process and runtime series under their usual names (`process_resident_memory_bytes`,
+ * `nodejs_heap_size_used_bytes`, `nodejs_eventloop_lag_seconds`, `nodejs_gc_duration_seconds`,
+ * `nodejs_active_handles_total`, …), which dashboards and alerts expect. docs/operations.md
+ * lists the alerts worth setting on them.
  */
-import { Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { PolicyStatus } from '../policy/types';
+
+/** What the scrape-time gauges read; each scrape asks afresh, so the gauges are never stale. */
+export interface MetricProbes {
+  policyStatus(): PolicyStatus;
+  /** Whether the store answers (a bounded ping); false on any error. */
+  storeUp(): Promise<boolean>;
+}
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -31,9 +45,18 @@ export interface GatewayMetrics {
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-/** Creates a fresh registry with the gateway's metrics, all prefixed `countersign_`. */
-export function createMetrics(): GatewayMetrics {
+/**
+ * Creates a fresh registry with the gateway's metrics (prefixed `countersign_`) and the default
+ * process and runtime metrics, registered once, here.
+ * @example
+ * const metrics = createMetrics();
+ * metrics.parked.inc({ profile_type: 'apps' });
+ * await metrics.registry.metrics(); // Prometheus text, default series included
+ */
+export function createMetrics(probes?: MetricProbes): GatewayMetrics {
   const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  if (probes) registerProbes(registry, probes);
   const registers = [registry];
   const decisions = new Counter({ name: 'countersign_decisions_total', help: 'Policy decisions on mutations, by result', labelNames: ['result'], registers });
   const proxyDuration = new Histogram({ name: 'countersign_proxy_duration_seconds', help: 'Proxied calls, first byte in to response finished', labelNames: ['kind'], buckets: LATENCY_BUCKETS, registers });
@@ -51,4 +74,40 @@ export function createMetrics(): GatewayMetrics {
     apiDuration: new Histogram({ name: 'countersign_api_duration_seconds', help: 'Approval API calls', labelNames: ['route', 'status'], buckets: LATENCY_BUCKETS, registers }),
     replayDuration: new Histogram({ name: 'countersign_replay_duration_seconds', help: 'Upstream round trip of replays', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers }),
   };
+}
+
+/** Gauges set when scraped: whether the policy serves, whether its last reload failed, whether the store answers. */
+function registerProbes(registry: Registry, probes: MetricProbes): void {
+  const registers = [registry];
+  const policy = (): PolicyStatus | undefined => {
+    try {
+      return probes.policyStatus();
+    } catch {
+      return undefined;
+    }
+  };
+  new Gauge({
+    name: 'countersign_policy_ready',
+    help: '1 when a policy is loaded and serving decisions',
+    registers,
+    collect() {
+      this.set(policy()?.ready ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'countersign_policy_reload_failing',
+    help: '1 while the last policy reload failed and the last good policy keeps serving',
+    registers,
+    collect() {
+      this.set(policy()?.lastError ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'countersign_store_up',
+    help: '1 when Redis answered a ping at scrape time',
+    registers,
+    async collect() {
+      this.set((await probes.storeUp().catch(() => false)) ? 1 : 0);
+    },
+  });
 }

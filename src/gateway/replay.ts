@@ -25,7 +25,7 @@ import type { GatewayConfig } from '../config/types';
 import { normalizeCall } from '../policy/normalize-call';
 import type { Caller } from '../policy/types';
 import type { ApprovalRequest, ReplayOutcome, RequestStore } from '../requests/types';
-import { errorSummary } from './handle-request';
+import { errorSummary } from './logger';
 import type { GatewayMetrics } from './metrics';
 import { relayableResponseHeaders } from './stored-headers';
 

@@ -14,11 +14,12 @@ import { createConsoleRouter } from '../console/router';
 import type { Identity } from '../identity/types';
 import type { PolicyEngine } from '../policy/types';
 import type { RequestStore } from '../requests/types';
-import { createRequestHandler, errorSummary, withTimeout } from './handle-request';
+import { createRequestHandler, withTimeout } from './handle-request';
+import { CONSOLE_PREFIX, GATEWAY_PATHS } from './gateway-routes';
 import { createMetrics, type GatewayMetrics } from './metrics';
-import { createLogger } from './logger';
+import { createLogger, errorSummary } from './logger';
 import { createProxy, createUpstreamAgent } from './proxy';
-import { createReplay } from './replay';
+import { createReplay, type Replay } from './replay';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -33,9 +34,20 @@ export interface Gateway {
   server: http.Server;
   app: express.Express;
   metrics: GatewayMetrics;
-  /** Stops accepting connections, closes idle upstream sockets. Does not close policy, store or identity. */
-  close(): Promise<void>;
+  /**
+   * Drains: stops accepting connections, closes idle keep-alive sockets at once, lets calls in
+   * flight (and any replay, even one whose caller went away) finish within `graceMs` (default
+   * `listen.shutdownGraceMs`), then cuts what is left and closes the upstream sockets.
+   * Does not close policy, store or identity: the caller closes them after this resolves.
+   */
+  close(graceMs?: number): Promise<void>;
 }
+
+/**
+ * The approval API's bodies are small (16 KiB at most): one that has not arrived in this time
+ * never will, and its connection should not be held for the server's request timeout.
+ */
+const API_BODY_DEADLINE_MS = 5_000;
 
 /** How long /readyz waits for Redis before calling it down. */
 const READY_PING_TIMEOUT_MS = 1_000;
@@ -49,14 +61,18 @@ const READY_PING_TIMEOUT_MS = 1_000;
 export function createGateway(deps: GatewayDeps): Gateway {
   const { config, policy, store, identity } = deps;
   const logger = deps.logger ?? createLogger(config.log.level);
-  const metrics = createMetrics();
+  const metrics = createMetrics({
+    policyStatus: () => policy.status(),
+    storeUp: () => withTimeout(store.ping(), READY_PING_TIMEOUT_MS).catch(() => false),
+  });
   const agent = createUpstreamAgent(config.upstream.url, config.upstream.timeoutMs);
   const proxy = createProxy({
     target: config.upstream.url,
     agent,
     onUpstreamError: (error, req) => logger.warn({ code: error.code, method: req.method }, 'upstream error on a proxied call'),
   });
-  const replay = createReplay({ config, store, agent, metrics, logger });
+  const replays = trackReplays(createReplay({ config, store, agent, metrics, logger }));
+  const replay = replays.replay;
 
   const app = express();
   app.disable('x-powered-by');
@@ -70,11 +86,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     next();
   });
 
-  app.get('/healthz', (_req, res) => {
+  app.get(GATEWAY_PATHS.health, (_req, res) => {
     res.json({ status: 'ok' });
   });
 
-  app.get('/readyz', async (_req, res) => {
+  app.get(GATEWAY_PATHS.ready, async (_req, res) => {
     const redisUp = await withTimeout(store.ping(), READY_PING_TIMEOUT_MS).catch(() => false);
     let policyUp = false;
     let policyDetail: Record<string, unknown> = {};
@@ -93,10 +109,11 @@ export function createGateway(deps: GatewayDeps): Gateway {
     });
   });
 
-  app.get('/metrics', async (_req, res) => {
+  app.get(GATEWAY_PATHS.metrics, async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  app.use(config.api.prefix, bodyDeadline(API_BODY_DEADLINE_MS));
   app.use(
     config.api.prefix,
     createApiRouter({ prefix: config.api.prefix, policy, store, identity, replay, metrics, logger }),
@@ -104,7 +121,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
 
   if (config.console.enabled) {
     app.use(
-      '/maa/console',
+      CONSOLE_PREFIX,
       createConsoleRouter({
         apiPrefix: config.api.prefix,
         ...(config.console.showDemoIdentities ? { demoIdentities: identity.staticIdentities() } : {}),
@@ -140,15 +157,89 @@ export function createGateway(deps: GatewayDeps): Gateway {
     server,
     app,
     metrics,
-    close: () =>
-      new Promise<void>((resolve) => {
-        agent.destroy();
-        if (!server.listening) {
-          resolve();
-          return;
-        }
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: (graceMs = config.listen.shutdownGraceMs) => drain(server, replays, graceMs, logger).finally(() => agent.destroy()),
   };
+}
+
+/**
+ * Refuses a request whose declared body has not fully arrived within `ms`, then drops the
+ * connection (the rest of the body would be read as the next request). The body parser sees
+ * the connection go and gives up; the error handler takes that for the client going away.
+ */
+function bodyDeadline(ms: number): express.RequestHandler {
+  return (req, res, next) => {
+    const declared = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    if (!declared || req.complete) {
+      next();
+      return;
+    }
+    const timer = setTimeout(() => {
+      // `complete`: the whole message arrived, even if no route has read it yet (a slow handler is not a slow client).
+      if (req.complete) return;
+      res.once('finish', () => req.socket.destroy());
+      sendError(res, new ApiError('REQUEST_TIMEOUT', {}, `the request body did not arrive in full within ${ms / 1000} s`), { connection: 'close' });
+    }, ms);
+    const stop = (): void => clearTimeout(timer);
+    // 'end' fires only when the body is read (express.json reads JSON bodies); 'close' covers the rest.
+    req.once('end', stop);
+    res.once('close', stop);
+    next();
+  };
+}
+
+/** How often idle keep-alive sockets are closed while draining (a socket goes idle when its call ends). */
+const IDLE_SWEEP_MS = 50;
+
+interface TrackedReplays {
+  replay: Replay;
+  /** Settles when every replay started so far has recorded its outcome (or failed to). */
+  settled(): Promise<void>;
+}
+
+/**
+ * Counts replays in flight. A replay outlives its HTTP call when the caller hangs up between
+ * send and record; shutdown must still wait for it, or the outcome is left unknown.
+ */
+function trackReplays(replay: Replay): TrackedReplays {
+  const inFlight = new Set<Promise<unknown>>();
+  return {
+    replay: (input) => {
+      const running = replay(input);
+      const forget = (): void => {
+        inFlight.delete(done);
+      };
+      const done: Promise<void> = running.then(forget, forget);
+      inFlight.add(done);
+      return running;
+    },
+    settled: async () => {
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
+  };
+}
+
+/**
+ * Stops accepting, waits for calls and replays in flight up to `graceMs`, then cuts the rest.
+ * Node's server.close() only closes the sockets idle at that moment; a keep-alive socket whose
+ * call ends later would hold the close open, so idle sockets are swept until the end.
+ */
+async function drain(server: http.Server, replays: TrackedReplays, graceMs: number, logger: Logger): Promise<void> {
+  const closed = server.listening ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+  server.closeIdleConnections();
+  const sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS);
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), graceMs);
+  });
+  try {
+    const outcome = await Promise.race([Promise.all([closed, replays.settled()]).then(() => 'drained' as const), deadline]);
+    if (outcome === 'deadline') {
+      logger.warn({ graceMs }, 'shutdown grace period over: cutting the calls still in flight');
+      server.closeAllConnections();
+      await closed;
+    }
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(timer);
+  }
 }

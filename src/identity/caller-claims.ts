@@ -1,6 +1,7 @@
 /**
  * Checks the user id and groups that reach the policy, whatever their source (JWT claims,
- * static tokens, directory): bounded, printable, and groups merged without duplicates.
+ * static tokens, directory): bounded, printable, and groups merged without duplicates. User ids
+ * are then made canonical by user-id.ts; group names are compared exactly as written.
  */
 
 /** Bounds on what an identity may carry into the policy input. */
@@ -9,7 +10,7 @@ export const MAX_GROUPS = 1000;
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 
-/** A user id or group name: 1..256 characters, no control characters. */
+/** A group name, or a user id as given (before user-id.ts makes it canonical): 1..256 characters, no control characters. */
 export function isValidName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH && !CONTROL.test(value);
 }

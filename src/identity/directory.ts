@@ -7,13 +7,19 @@
  *   bob:
  *     groups: [app-approvers, script-approvers]
  * ```
+ *
+ * Names are made canonical when the file is read (invariant 9), so `Bob:` is found for the caller
+ * `bob`. Two names that are one person once canonical (`bob` and `BOB`) refuse the file, naming
+ * both places: merging them would silently give one account the groups written for another entry,
+ * and a directory is a list of accounts, so two spellings of one is a mistake to fix, not to guess.
  */
 import { ConfigError } from '../config/config-error';
 import { readYamlFile } from '../config/yaml-file';
-import { isValidName, validGroups } from './caller-claims';
+import { validGroups } from './caller-claims';
+import { checkUserId } from './user-id';
 
 export interface Directory {
-  /** Extra groups of a user; empty for users not in the directory. */
+  /** Extra groups of a user, by canonical id (as identity gives it); empty for users not in the directory. */
   groupsOf(userId: string): readonly string[];
 }
 
@@ -39,18 +45,25 @@ export function loadDirectory(path: string): Directory {
   const names = Object.keys(users);
   if (names.length > MAX_USERS) issues.push(`${file.where(['users'])}: more than ${MAX_USERS} users`);
   const map = new Map<string, string[]>();
+  /** Where each canonical id was first written, to name both places of a duplicate. */
+  const firstAt = new Map<string, string>();
   for (const name of names) {
     const entry = (users as Record<string, unknown>)[name];
-    if (!isValidName(name)) issues.push(`${file.where(['users', name])}: user id must be 1 to 256 printable characters`);
+    const at = file.where(['users', name]);
+    const user = checkUserId(name);
+    if (!user.ok) issues.push(`${at}: ${user.reason}`);
+    else if (firstAt.has(user.userId)) {
+      issues.push(`${at}: user ${user.userId} appears twice (also at ${firstAt.get(user.userId)}): ids are compared as NFKC, trimmed, case-folded; list each user once`);
+    } else firstAt.set(user.userId, at);
     if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
-      issues.push(`${file.where(['users', name])}: each user is a mapping with groups; for example ${example}`);
+      issues.push(`${at}: each user is a mapping with groups; for example ${example}`);
       continue;
     }
     const { groups, ...rest } = entry as Record<string, unknown>;
     for (const key of Object.keys(rest)) issues.push(`${file.where(['users', name, key])}: unknown key ${key}; expected groups`);
     const list = validGroups(groups ?? []);
     if (!list) issues.push(`${file.where(['users', name, 'groups'])}: groups must be a list of names, for example [helpdesk]`);
-    else map.set(name, list);
+    else if (user.ok) map.set(user.userId, list);
   }
   if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
   return { groupsOf: (userId) => map.get(userId) ?? [] };

@@ -2,7 +2,8 @@
  * Verifies JWTs with jose against exactly one key source, with the accepted algorithms pinned
  * to that source: HS256 only for a shared secret, the key's own family for a PEM public key,
  * asymmetric families only for a JWKS. So `alg: none` and the HS-with-a-public-key confusion are
- * refused before any signature check, and tokens without `exp` are refused too.
+ * refused before any signature check; tokens without `exp`, or issued (`iat`) in the future beyond
+ * the clock tolerance, are refused too.
  */
 import { readFileSync } from 'node:fs';
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
@@ -12,7 +13,8 @@ import { displayPath } from '../config/yaml-file';
 import type { JwtConfig } from '../config/types';
 import type { Caller } from '../policy/types';
 import { IdentityError } from './types';
-import { isValidName, validGroups } from './caller-claims';
+import { validGroups } from './caller-claims';
+import { checkUserId } from './user-id';
 
 const RSA = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'];
 const EC_BY_CURVE: Record<string, string> = { prime256v1: 'ES256', secp384r1: 'ES384', secp521r1: 'ES512' };
@@ -91,6 +93,8 @@ function reasonOf(error: unknown, remote: boolean): string {
   if (error instanceof errors.JWTExpired) return 'token expired';
   if (error instanceof errors.JWTClaimValidationFailed) {
     if (error.reason === 'missing') return `token has no ${error.claim} claim`;
+    // jose's word for a time claim that is not a number: not the same failure as a failed check.
+    if (error.reason === 'invalid') return `token ${error.claim} claim is not a number`;
     switch (error.claim) {
       case 'iss':
         return 'token issuer not accepted';
@@ -141,15 +145,15 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier {
       if (known && now < known.untilMs) return { userId: known.caller.userId, groups: [...known.caller.groups] };
       if (known) verified.delete(digest);
       let payload: JWTPayload;
+      // One clock for jose's checks, ours and the memory of verified tokens.
+      const checks = { ...options, currentDate: new Date(now) };
       try {
         // The overloads differ only by key type; each branch narrows it for the compiler.
-        payload =
-          typeof key === 'function'
-            ? (await jwtVerify(token, key, options)).payload
-            : (await jwtVerify(token, key, options)).payload;
+        payload = typeof key === 'function' ? (await jwtVerify(token, key, checks)).payload : (await jwtVerify(token, key, checks)).payload;
       } catch (error) {
         throw new IdentityError(reasonOf(error, typeof key === 'function'));
       }
+      refuseFutureIat(payload, now, config.clockToleranceSec);
       const caller = callerFromClaims(payload, config);
       // Remembered until exp itself (no clock tolerance): never longer than jose would accept it.
       const untilMs = Math.min((payload.exp ?? 0) * 1000, now + VERIFIED_TTL_MS);
@@ -162,13 +166,27 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier {
   };
 }
 
-/** The user and groups of a verified payload, per the configured claims. */
+/**
+ * jose checks `iat` only when asked for a maximum token age (which would also make `iat`
+ * mandatory, and some issuers leave it out). A token issued later than now, beyond the clock
+ * tolerance, comes from a wrong clock or a forger choosing its own lifetime: refused. jose has
+ * already checked that an `iat`, when present, is a number.
+ */
+function refuseFutureIat(payload: JWTPayload, nowMs: number, toleranceSec: number): void {
+  if (payload.iat !== undefined && payload.iat > nowMs / 1000 + toleranceSec) throw new IdentityError('token issued in the future');
+}
+
+/**
+ * The user and groups of a verified payload, per the configured claims. The user id is made
+ * canonical here (invariant 9), so a cached caller is canonical too.
+ */
 export function callerFromClaims(payload: JWTPayload, config: Pick<JwtConfig, 'userClaim' | 'groupsClaim'>): Caller {
   const named = payload[config.userClaim];
-  const userId = named !== undefined ? named : payload.sub;
-  if (!isValidName(userId)) throw new IdentityError(`token has no valid ${config.userClaim} or sub claim`);
+  const user = checkUserId(named !== undefined ? named : payload.sub);
+  // The reason names the rule, never the claim's value.
+  if (!user.ok) throw new IdentityError(`token has no valid ${config.userClaim} or sub claim: ${user.reason}`);
   const rawGroups = payload[config.groupsClaim];
   const groups = rawGroups === undefined ? [] : validGroups(rawGroups);
   if (!groups) throw new IdentityError(`token ${config.groupsClaim} claim is not a list of names`);
-  return { userId, groups: [...groups] };
+  return { userId: user.userId, groups: [...groups] };
 }

@@ -9,18 +9,24 @@
  *     description: helpdesk; makes changes
  * ```
  *
+ * Each `userId` is made canonical when the file is read (invariant 9; `"Alice "` is `alice`), so
+ * several tokens may name one person (a laptop's and a script's), in any spelling: they are one
+ * requestor and at most one approver.
+ *
  * Lookup is by the token's SHA-256 digest: the time a lookup takes depends on the digest, which
  * says nothing about how much of a token was right, and it costs the same for 5 tokens or 1,000.
  */
 import { hash } from 'node:crypto';
 import { ConfigError } from '../config/config-error';
 import { readYamlFile } from '../config/yaml-file';
-import { isValidName, validGroups } from './caller-claims';
+import { validGroups } from './caller-claims';
+import { checkUserId } from './user-id';
 import { MAX_TOKEN_BYTES } from './bearer-token';
 import type { Caller } from '../policy/types';
 
 export interface StaticIdentity {
   token: string;
+  /** Canonical (see user-id.ts). */
   userId: string;
   groups: string[];
   description?: string;
@@ -86,14 +92,15 @@ export function loadStaticTokens(path: string): StaticTokens {
     } else if (seen.has(token)) {
       issues.push(`${at('token')}: the same token appears twice`);
     } else seen.add(token);
-    if (!isValidName(userId)) issues.push(`${at('userId')}: userId must be 1 to 256 printable characters`);
+    const user = checkUserId(userId);
+    if (!user.ok) issues.push(`${at('userId')}: ${user.reason}`);
     const groupList = validGroups(groups);
     if (!groupList) issues.push(`${at('groups')}: groups must be a list of names, for example [helpdesk, app-approvers]`);
     if (description !== undefined && (typeof description !== 'string' || description.length > 1000)) {
       issues.push(`${at('description')}: description must be text of at most 1000 characters`);
     }
-    if (typeof token === 'string' && isValidName(userId) && groupList) {
-      entries.push({ token, userId, groups: groupList, ...(typeof description === 'string' ? { description } : {}) });
+    if (typeof token === 'string' && user.ok && groupList) {
+      entries.push({ token, userId: user.userId, groups: groupList, ...(typeof description === 'string' ? { description } : {}) });
     }
   });
   if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);

@@ -1,13 +1,19 @@
 /**
  * Reads what the engine needs from an `opa build -t wasm` bundle (.tar.gz): the policy Wasm and
- * the bundle's own data. A tiny ustar reader, because that is all a bundle is, and so that a
- * prebuilt bundle loads without OPA or any other tool present.
+ * the bundle's own data. The tar format (ustar, PAX headers, GNU long names) is tar-stream's
+ * business; this module only picks the two files out, so a prebuilt bundle loads without OPA
+ * or any other tool present.
  */
+import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
+import { extract } from 'tar-stream';
 import { PolicyBuildError } from './errors';
 
 /** A bundle far larger than any policy is refused rather than unpacked. */
 const MAX_UNPACKED_BYTES = 64 * 1024 * 1024;
+
+/** The bundle files the engine reads, by their path inside the bundle. */
+const WANTED = new Set(['policy.wasm', 'data.json']);
 
 export interface BundleContents {
   wasm: Buffer;
@@ -15,29 +21,24 @@ export interface BundleContents {
   data: Record<string, unknown>;
 }
 
-/** Extracts policy.wasm and data.json from a bundle; throws PolicyBuildError when it is not one. */
-export function readBundle(tarGz: Buffer, name = 'bundle'): BundleContents {
+/**
+ * Extracts policy.wasm and data.json from a bundle; rejects with PolicyBuildError when it is not one.
+ * @example
+ * const { wasm, data } = await readBundle(readFileSync('.build/policy.tar.gz'), '.build/policy.tar.gz');
+ */
+export async function readBundle(tarGz: Buffer, name = 'bundle'): Promise<BundleContents> {
   let tar: Buffer;
   try {
+    // Unpacked in one step so the size bound holds before any tar parsing.
     tar = gunzipSync(tarGz, { maxOutputLength: MAX_UNPACKED_BYTES });
   } catch (error) {
     throw new PolicyBuildError(`${name} is not a gzip'd OPA bundle: ${(error as Error).message}`);
   }
-  const files = new Map<string, Buffer>();
-  let offset = 0;
-  while (offset + 512 <= tar.length) {
-    const header = tar.subarray(offset, offset + 512);
-    if (header.every((b) => b === 0)) break;
-    const field = (start: number, length: number): string => header.toString('latin1', start, start + length).replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const type = field(156, 1) || '0';
-    const prefix = field(345, 155);
-    const path = (prefix ? `${prefix}/` : '') + field(0, 100);
-    if (!Number.isFinite(size) || size < 0 || offset + 512 + size > tar.length) {
-      throw new PolicyBuildError(`${name}: damaged tar entry at byte ${offset}`);
-    }
-    if (type === '0') files.set(path.replace(/^\.?\/+/, ''), tar.subarray(offset + 512, offset + 512 + size));
-    offset += 512 + Math.ceil(size / 512) * 512;
+  let files: Map<string, Buffer>;
+  try {
+    files = await wantedFiles(tar);
+  } catch (error) {
+    throw new PolicyBuildError(`${name}: damaged tar archive: ${(error as Error).message}`);
   }
   const wasm = files.get('policy.wasm');
   if (!wasm) throw new PolicyBuildError(`${name} has no policy.wasm: build it with \`opa build -t wasm\``);
@@ -47,5 +48,23 @@ export function readBundle(tarGz: Buffer, name = 'bundle'): BundleContents {
     const parsed: unknown = JSON.parse(json.toString('utf8'));
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
   }
-  return { wasm: Buffer.from(wasm), data };
+  return { wasm, data };
+}
+
+/** The regular files named in WANTED at the bundle's root (`./` and `/` prefixes ignored). */
+async function wantedFiles(tar: Buffer): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  const entries = extract();
+  Readable.from([tar]).pipe(entries);
+  for await (const entry of entries) {
+    const path = entry.header.name.replace(/^\.?\/+/, '');
+    if (entry.header.type !== 'file' || !WANTED.has(path)) {
+      entry.resume();
+      continue;
+    }
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    files.set(path, Buffer.concat(chunks));
+  }
+  return files;
 }

@@ -203,7 +203,7 @@ async function loadState(options: PolicyEngineOptions): Promise<LoadedState> {
   } catch (error) {
     throw new PolicyUnavailableError(`cannot read the policy bundle ${bundlePath}: ${errorText(error)}`);
   }
-  const bundle = readBundle(bytes, bundlePath);
+  const bundle = await readBundle(bytes, bundlePath);
   let policy: LoadedPolicy;
   try {
     policy = await loadPolicy(bundle.wasm, { initial: 5, maximum: MAX_WASM_PAGES });

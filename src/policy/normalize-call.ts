@@ -171,9 +171,10 @@ function normalizePath(raw: string, caseInsensitive: boolean, mutation: boolean)
     if (c === 0x3b) return refuse('";" (path parameter) in path');
     if (c > 0x7e) return refuse('non-ASCII character in path (percent-encode it)');
   }
-  // One unit per upstream path segment; an OData key segment `x('42')` is one unit of two parts
-  // (x, 42), so that a following ".." removes it whole, as the upstream does.
-  const units: string[][] = [];
+  // One entry per upstream path segment, decoded; an OData key segment `x('42')` is one entry
+  // "x/42" (a decoded segment holds no other "/"), so that a following ".." removes it whole, as
+  // the upstream does.
+  const units: string[] = [];
   let canonical = true;
   const segments = raw.split('/');
   for (let s = 1; s < segments.length; s++) {
@@ -219,17 +220,17 @@ function normalizePath(raw: string, caseInsensitive: boolean, mutation: boolean)
         if (mutation) return keyed;
       } else {
         canonical = false;
-        units.push(keyed);
+        units.push(keyed.join('/'));
         continue;
       }
     }
-    units.push([decoded]);
+    units.push(decoded);
   }
   if (canonical) {
     const decided = caseInsensitive ? raw.toLowerCase() : raw;
     return { decided: decided === '' ? '/' : decided, target: raw === '' ? '/' : raw, canonical: raw !== '' };
   }
-  const parts = units.flat();
+  const parts = units.join('/').split('/');
   return {
     decided: `/${(caseInsensitive ? parts.map(foldCase) : parts).join('/')}`,
     target: `/${parts.map(encodeSegment).join('/')}`,

@@ -4,7 +4,10 @@
  * A result that does not match these shapes is an error, and an error denies.
  */
 
-export type Operation = 'create' | 'modify' | 'delete' | 'assign';
+// What config/ loads for the policy lives in config/ (the policy reads config, never the reverse).
+import type { AccessPolicy, Operation, ProfileType } from '../config/policy-definitions';
+
+export type { AccessPolicy, Operation, ProfileRoute, ProfileType } from '../config/policy-definitions';
 
 /** Who is calling, as established by identity/. */
 export interface Caller {
@@ -78,41 +81,6 @@ export interface PolicyStatus {
   loadedAt?: string;
   /** The last reload failure, kept while the last good policy serves. */
   lastError?: string;
-}
-
-/** An access policy as loaded from config/access-policies/*.yaml (after defaults). */
-export interface AccessPolicy {
-  name: string;
-  description: string;
-  profileType: string;
-  approverGroups: string[];
-  requiredApprovals: number;
-  enabled: boolean;
-  /** The file it came from, relative to the config root. */
-  source: string;
-}
-
-/** A protected route of a profile type, from config/profile-types/*.yaml. */
-export interface ProfileRoute {
-  /** Path template such as `/deviceAppManagement/mobileApps/{id}/assign`. */
-  path: string;
-  method: string;
-  operation: Operation;
-}
-
-export interface ProfileType {
-  name: string;
-  description: string;
-  /** Whether the upstream treats paths without regard to case (Microsoft Graph does). */
-  caseInsensitive: boolean;
-  /**
-   * API version segments a call may carry before a route (`v1.0`, `beta` for Microsoft Graph):
-   * `/v1.0/deviceAppManagement/mobileApps/42` matches `/deviceAppManagement/mobileApps/{id}` with the
-   * same object key. Empty when the upstream has none. Optional here only so older callers compile.
-   */
-  apiVersions?: string[];
-  routes: ProfileRoute[];
-  source: string;
 }
 
 /**

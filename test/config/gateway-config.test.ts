@@ -32,7 +32,7 @@ function configError(fn: () => unknown): ConfigError {
 describe('loadGatewayConfig', () => {
   test('defaults', () => {
     const config = loadGatewayConfig({ file: empty, env: MINIMAL });
-    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080 });
+    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080, shutdownGraceMs: 10_000 });
     assert.deepEqual(config.upstream, { url: 'http://127.0.0.1:9000', timeoutMs: 30_000, caseInsensitivePaths: true });
     assert.deepEqual(config.api, { prefix: '/maa/v1' });
     assert.deepEqual(config.redis, { url: 'redis://127.0.0.1:6379', deployment: 'default' });
@@ -77,10 +77,10 @@ log: { level: debug }
     );
     const config = loadGatewayConfig({
       file,
-      env: { PORT: '7070', COUNTERSIGN_DEPLOYMENT: 'from-env', COUNTERSIGN_POLICY_WATCH: 'yes', COUNTERSIGN_LOG_LEVEL: 'warn', COUNTERSIGN_API_PREFIX: '' },
+      env: { PORT: '7070', COUNTERSIGN_SHUTDOWN_GRACE: '2s', COUNTERSIGN_DEPLOYMENT: 'from-env', COUNTERSIGN_POLICY_WATCH: 'yes', COUNTERSIGN_LOG_LEVEL: 'warn', COUNTERSIGN_API_PREFIX: '' },
       overrides: { log: { level: 'silent' }, upstream: { caseInsensitivePaths: false } },
     });
-    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 7070 });
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 7070, shutdownGraceMs: 2000 });
     assert.deepEqual(config.upstream, { url: 'https://graph.example.test', timeoutMs: 2000, caseInsensitivePaths: false });
     assert.equal(config.redis.deployment, 'from-env');
     assert.equal(config.api.prefix, '/maa/v1', 'an empty variable counts as unset');
@@ -112,7 +112,7 @@ log: { level: debug }
   });
 
   test('bad values name their place, the key and an example; all problems at once', () => {
-    const file = writeFile('bad.yaml', 'listen:\n  port: eighty\nrequests:\n  retentionMs: 3 weeks\n  bodyLmit: 1MiB\nconsole: yes-please\n');
+    const file = writeFile('bad.yaml', 'listen:\n  port: eighty\nrequests:\n  retentionMs: 3 fortnights\n  bodyLmit: 1MiB\nconsole: yes-please\n');
     const error = configError(() => loadGatewayConfig({ file, env: { ...MINIMAL, COUNTERSIGN_UPSTREAM_URL: 'ftp://example.test', COUNTERSIGN_CONSOLE: 'maybe' } }));
     assert.equal(error.code, 'CONFIG_INVALID');
     const text = error.issues.join('\n');
@@ -121,6 +121,23 @@ log: { level: debug }
     assert.match(text, /bad\.yaml:5:13: unknown key requests\.bodyLmit; known keys of requests: bodyLimitBytes, /);
     assert.match(text, /bad\.yaml:6:10: console must be a mapping of keys \(enabled, showDemoIdentities\)/);
     assert.match(text, /environment COUNTERSIGN_UPSTREAM_URL: upstream\.url must use http: or https:; for example https:\/\/graph\.microsoft\.com/);
+  });
+
+  test('durations and sizes: the ms and bytes forms, and refusals of anything else', () => {
+    const load = (env: Record<string, string>) => loadGatewayConfig({ file: empty, env: { ...MINIMAL, ...env } });
+    assert.equal(load({ COUNTERSIGN_SWEEP_INTERVAL: '1.5h' }).requests.sweepIntervalMs, 5_400_000);
+    assert.equal(load({ COUNTERSIGN_SWEEP_INTERVAL: '2 hours' }).requests.sweepIntervalMs, 7_200_000);
+    assert.equal(load({ COUNTERSIGN_SWEEP_INTERVAL: '90000' }).requests.sweepIntervalMs, 90_000);
+    for (const [text, expected] of [['2000B', 2000], ['2048', 2048], ['512KiB', 512 * 1024], ['10MiB', 10 * 1024 * 1024], ['10MB', 10 * 1024 * 1024], ['1.5KiB', 1536], ['1 GiB', 1024 ** 3]] as const) {
+      assert.equal(load({ COUNTERSIGN_BODY_LIMIT: text }).requests.bodyLimitBytes, expected, text);
+    }
+    for (const text of ['10xyz', '1.5', '-2KiB', '10 MiBs', '0x400', '1e4']) {
+      assert.match(configError(() => load({ COUNTERSIGN_BODY_LIMIT: text })).message, /requests\.bodyLimitBytes must be bytes or a number with B, KiB, MiB or GiB; for example 10MiB/, text);
+    }
+    for (const text of ['1.5ms', '30 parsecs', '1e3', 'x'.repeat(200)]) {
+      assert.match(configError(() => load({ COUNTERSIGN_SWEEP_INTERVAL: text })).message, /requests\.sweepIntervalMs must be milliseconds or a number with ms, s, m, h or d; for example 1m/, text.slice(0, 20));
+    }
+    assert.match(configError(() => load({ COUNTERSIGN_SWEEP_INTERVAL: '-5s' })).message, /requests\.sweepIntervalMs must be between 1000 and 86400000 ms/);
   });
 
   test('required and cross-key rules', () => {

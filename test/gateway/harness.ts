@@ -14,7 +14,7 @@ import supertest from 'supertest';
 import { loadGatewayConfig, PROJECT_ROOT, type DeepPartial } from '../../src/config/gateway-config';
 import type { GatewayConfig } from '../../src/config/types';
 import { createGateway, type Gateway } from '../../src/gateway/server';
-import { createIdentity } from '../../src/identity';
+import { createIdentity } from '../../src/identity/create-identity';
 import type { Identity } from '../../src/identity/types';
 import { createPolicyEngine } from '../../src/policy/engine';
 import type { PolicyEngine } from '../../src/policy/types';

@@ -76,6 +76,28 @@ describe('HS256 secret', () => {
     assert.equal((await identity.authenticate(`Bearer ${recent}`)).userId, 'alice');
   });
 
+  test('issued in the future beyond the clock tolerance is refused; within it, or without iat, accepted', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const claims = { sub: 'alice', iss: 'https://idp.test/', aud: 'countersign' };
+    const signed = (iat: unknown) =>
+      new SignJWT({ ...claims, iat } as JWTPayload).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(now + 7200).sign(new TextEncoder().encode(SECRET));
+    // Issue 8: one hour ahead was accepted.
+    await refuses(identity, await signed(now + 3600), /^token issued in the future$/);
+    await refuses(identity, await signed(now + 31), /^token issued in the future$/);
+    assert.equal((await identity.authenticate(`Bearer ${await signed(now + 20)}`)).userId, 'alice');
+    assert.equal((await identity.authenticate(`Bearer ${await hs256(claims)}`)).userId, 'alice');
+    const withoutIat = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+    assert.equal((await identity.authenticate(`Bearer ${withoutIat}`)).userId, 'alice');
+    await refuses(identity, await signed('soon'), /^token iat claim is not a number$/);
+  });
+
+  test('the user id is made canonical; one that is empty once canonical is refused', async () => {
+    const claims = { iss: 'https://idp.test/', aud: 'countersign' };
+    assert.equal((await identity.authenticate(`Bearer ${await hs256({ ...claims, preferred_username: ' ＡＬＩＣＥ ' })}`)).userId, 'alice');
+    assert.equal((await identity.authenticate(`Bearer ${await hs256({ ...claims, sub: 'Bob@Contoso.TEST' })}`)).userId, 'bob@contoso.test');
+    await refuses(identity, await hs256({ ...claims, preferred_username: ' \u200B ' }), /no valid preferred_username or sub claim: user id is empty once canonicalised/);
+  });
+
   test('a token without exp is refused', async () => {
     const token = await new SignJWT({ sub: 'alice', iss: 'https://idp.test/', aud: 'countersign' })
       .setProtectedHeader({ alg: 'HS256' })
@@ -132,6 +154,21 @@ describe('verified tokens are remembered', () => {
     assert.deepEqual(await verifier.verify(token), { userId: 'alice', groups: ['helpdesk'] });
     await new Promise((resolve) => setTimeout(resolve, exp * 1000 - Date.now() + 100));
     await assert.rejects(verifier.verify(token), (error: unknown) => error instanceof IdentityError && /expired/.test(error.reason));
+  });
+
+  test('a token issued in the future is never remembered, and a remembered caller is canonical', async () => {
+    const verifier = createJwtVerifier(jwtConfig({ hs256Secret: SECRET }));
+    const now = Date.now();
+    const iat = Math.floor(now / 1000) + 600;
+    const token = await new SignJWT({ sub: 'alice', iat }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime(iat + 3600).sign(new TextEncoder().encode(SECRET));
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(verifier.verify(token, now), (error: unknown) => error instanceof IdentityError && error.reason === 'token issued in the future');
+    }
+    // Ten minutes on, by the verifier's clock, the same token is good: jose and the iat check read one clock.
+    assert.equal((await verifier.verify(token, now + 600_000)).userId, 'alice');
+    const spelled = await hs256({ sub: 'ALICE ' }, SECRET, '1h');
+    assert.equal((await verifier.verify(spelled)).userId, 'alice');
+    assert.equal((await verifier.verify(spelled)).userId, 'alice');
   });
 
   test('a remembered token is checked again once the memory runs out (at most five minutes)', async () => {

@@ -125,6 +125,20 @@ describe('static tokens', () => {
     await assert.rejects(pending, IdentityError);
   });
 
+  test("user ids are made canonical when the file is read: 'alice ' and fullwidth are alice", async () => {
+    const identity = await createIdentity({
+      staticTokensFile: writeFile(
+        'spellings.yaml',
+        'tokens:\n  - { token: token-plain, userId: alice }\n  - { token: token-space, userId: "alice " }\n  - { token: token-wide, userId: ａｌｉｃｅ, groups: [app-approvers] }\n  - { token: token-upper, userId: " ALICE" }\n',
+      ),
+    });
+    for (const token of ['token-plain', 'token-space', 'token-wide', 'token-upper']) {
+      assert.equal((await identity.authenticate(`Bearer ${token}`)).userId, 'alice', token);
+    }
+    assert.deepEqual(await identity.authenticate('Bearer token-wide'), { userId: 'alice', groups: ['app-approvers'] });
+    assert.deepEqual(new Set(identity.staticIdentities().map((i) => i.userId)), new Set(['alice']));
+  });
+
   test('bad files stop the start with file, line and column, never echoing a token', async () => {
     const cases: [string, RegExp][] = [
       ['tokens:\n  - token: short\n    userId: alice\n', /bad\.yaml:2:12: token must be 8/],
@@ -133,6 +147,8 @@ describe('static tokens', () => {
       ['tokens:\n  - token: secret-token-1\n    userId: alice\n    groups: helpdesk\n', /bad\.yaml:4:13: groups must be a list/],
       ['tokens:\n  - token: secret-token-1\n   userId: alice\n', /CONFIG_YAML_INVALID: .*bad\.yaml:3:\d+/],
       ['users: []\n', /expected a `tokens` list/],
+      ['tokens:\n  - token: secret-token-1\n    userId: "\\u200B "\n', /bad\.yaml:3:13: user id is empty once canonicalised \(NFKC, trimmed, case-folded\)/],
+      ['tokens:\n  - token: secret-token-1\n    userId: ""\n', /bad\.yaml:3:13: user id must be 1 to 256 printable characters/],
     ];
     for (const [text, expected] of cases) {
       const path = writeFile('bad.yaml', text);
@@ -160,6 +176,25 @@ describe('directory', () => {
   test('a user named like an Object property gets no groups from the prototype', async () => {
     const identity = await createIdentity({ staticTokensFile: writeFile('proto.yaml', 'tokens:\n  - { token: proto-token, userId: constructor }\n'), directoryFile });
     assert.deepEqual(await identity.authenticate('Bearer proto-token'), { userId: 'constructor', groups: [] });
+  });
+
+  test('directory names are canonical: a caller finds the entry written in another spelling', async () => {
+    const identity = await createIdentity({
+      staticTokensFile: writeFile('wide.yaml', 'tokens:\n  - { token: token-wide-alice, userId: ａｌｉｃｅ }\n  - { token: token-bob, userId: bob }\n'),
+      directoryFile: writeFile('spelled-directory.yaml', 'users:\n  " Alice":\n    groups: [readers]\n  BOB: { groups: [app-approvers] }\n'),
+    });
+    assert.deepEqual(await identity.authenticate('Bearer token-wide-alice'), { userId: 'alice', groups: ['readers'] });
+    assert.deepEqual(await identity.authenticate('Bearer token-bob'), { userId: 'bob', groups: ['app-approvers'] });
+  });
+
+  test('two names that are one id once canonical refuse the directory, naming both places', async () => {
+    const path = writeFile('twice-directory.yaml', 'users:\n  bob: { groups: [helpdesk] }\n  carol: { groups: [] }\n  ｂｏｂ: { groups: [app-approvers] }\n  "  ": { groups: [] }\n');
+    await assert.rejects(createIdentity({ staticTokensFile, directoryFile: path }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, /twice-directory\.yaml:4:\d+: user bob appears twice \(also at [^)]*twice-directory\.yaml:2:\d+\)/);
+      assert.match(error.message, /twice-directory\.yaml:5:\d+: user id is empty once canonicalised/);
+      return true;
+    });
   });
 
   test('a bad directory names the place', async () => {

@@ -207,25 +207,6 @@ describe('method normalisation', () => {
   });
 });
 
-test('normalisation with a version and an OData key is fast enough too', () => {
-  const input = { method: 'PATCH', url: "/v1.0/deviceAppManagement/mobileApps(id='42')/assign?x=1", headers: { 'content-type': 'application/json' } };
-  const n = 20_000;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) normalizeCall(input, { caseInsensitive: true });
-  const perCallUs = Number(process.hrtime.bigint() - start) / 1000 / n;
-  assert.ok(perCallUs < 50, `normalizeCall took ${perCallUs.toFixed(2)} µs per call`);
-});
-
-test('normalisation is fast enough to run on every proxied call', () => {
-  const input = { method: 'PATCH', url: '/deviceAppManagement//mobileApps/42/assign/?x=1', headers: { 'content-type': 'application/json' } };
-  const n = 20_000;
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < n; i++) normalizeCall(input, { caseInsensitive: true });
-  const perCallUs = Number(process.hrtime.bigint() - start) / 1000 / n;
-  // Generous bound for a shared 2-core machine; typical is about 1 µs.
-  assert.ok(perCallUs < 50, `normalizeCall took ${perCallUs.toFixed(2)} µs per call`);
-});
-
 describe('the canonical reading: decided and forwarded as one', () => {
   const read = (url: string, method = 'PATCH', headers: IncomingHttpHeaders = {}) => {
     const r = normalizeCall({ method, url, headers }, { caseInsensitive: true });
