@@ -101,6 +101,7 @@ async function cancel(rig: AttackRig, id: string): Promise<void> {
 /**
  * Asserts the promise: nothing protected changed at the upstream. The message names the row, what
  * the gateway answered and every reading under which the upstream touched a protected object.
+ * @example assertNothingProtectedChanged('overrides: POST with X-HTTP-Method: GET', await attack(rig, bytes));
  */
 export function assertNothingProtectedChanged(row: string, outcome: Outcome): void {
   const touched = outcome.touched.map((e) => `${e.via} ${e.method} ${e.target} → ${e.protectedReadings.map((c) => `${c.operation} ${c.object}`).join(' | ')}`);

@@ -270,7 +270,10 @@ export class LiberalUpstream {
   }
 }
 
-/** Starts a liberal upstream on a free loopback port. */
+/**
+ * Starts a liberal upstream on a free loopback port.
+ * @example const upstream = await startLiberalUpstream(); const mark = upstream.executions.length; … upstream.protectedSince(mark);
+ */
 export async function startLiberalUpstream(): Promise<LiberalUpstream> {
   return new LiberalUpstream().start();
 }
@@ -333,7 +336,10 @@ function methodReadings(sent: string, headers: Record<string, string>): string[]
   return [...new Set(all.map((m) => (m === 'MERGE' ? 'PATCH' : m)))];
 }
 
-/** The liberal readings of a request target's path: decoded once, and decoded until stable. */
+/**
+ * The liberal readings of a request target's path: decoded once, and decoded until stable.
+ * @example pathReadings('/v1.0/deviceAppManagement%252FmobileApps/42'); // [['deviceappmanagement%2fmobileapps', '42'], ['deviceappmanagement', 'mobileapps', '42']]
+ */
 export function pathReadings(target: string): string[][] {
   const raws: string[] = [];
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) {
@@ -460,7 +466,8 @@ function locate(segments: string[]): Located | null {
 /**
  * The protected change a reading makes, or null: creates in a protected collection, changes and
  * deletes of a protected object, and any change below one (assign, assignments, members/$ref…).
- * For groups, only what grants rights: the group itself, its members and owners.
+ * For groups, what grants rights: creates, the group itself, its members and owners.
+ * @example protectedChange({ method: 'POST', segments: ['groups', 'g1', 'members', '$ref'] }); // { family: 'groups', object: '/groups/g1', operation: 'action' }
  */
 export function protectedChange(reading: Reading): ProtectedChange | null {
   if (SAFE_METHODS.has(reading.method)) return null;

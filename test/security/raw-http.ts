@@ -93,7 +93,10 @@ export function exchange(port: number, bytes: Buffer | Buffer[], options: { wait
   });
 }
 
-/** Parses back-to-back HTTP/1.1 responses; interim (1xx) answers are skipped, a truncated one ends the list. */
+/**
+ * Parses back-to-back HTTP/1.1 responses; interim (1xx) answers are skipped, a truncated one ends the list.
+ * @example parseResponses(Buffer.from('HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}')); // [{ status: 202, headers: {…}, body: '{}' }]
+ */
 export function parseResponses(raw: Buffer): RawResponse[] {
   const out: RawResponse[] = [];
   let at = 0;
