@@ -211,6 +211,11 @@ function normalizePath(raw: string, caseInsensitive: boolean, mutation: boolean)
       units.pop();
       continue;
     }
+    // A change's segment that some servers read as another one is refused (reads change nothing).
+    if (mutation) {
+      const unclear = unclearSegment(decoded);
+      if (unclear !== undefined) return refuse(unclear);
+    }
     // OData key syntax: `mobileApps('42')` is `mobileApps/42` to the upstream.
     if (decoded.includes('(') || decoded.includes(')')) {
       const keyed = odataKeySegment(decoded);
@@ -232,23 +237,26 @@ function normalizePath(raw: string, caseInsensitive: boolean, mutation: boolean)
   }
   const parts = units.join('/').split('/');
   return {
-    decided: `/${(caseInsensitive ? parts.map(foldCase) : parts).join('/')}`,
+    decided: `/${(caseInsensitive ? parts.map((p) => p.toLowerCase()) : parts).join('/')}`,
     target: `/${parts.map(encodeSegment).join('/')}`,
     canonical: false,
   };
 }
 
 /**
- * A decoded segment as a case-insensitive upstream may compare it, on the strictest reading:
- * ASCII is lower-cased; anything else is also NFKC-normalised and upper-cased first, so that
- * look-alikes an upstream folds onto ASCII (`ſ` → S, `ı` → I, the Kelvin sign, fullwidth letters)
- * are decided as the route they would reach (`mobileAppſ` is `mobileapps`).
- * @example foldCase('mobileApp\u017f') // 'mobileapps'
+ * Why a decoded segment of a change could name another segment upstream, or undefined. Servers
+ * strip path parameters after ";" (Tomcat, Spring), trim trailing dots and spaces (IIS), and fold
+ * or drop non-ASCII characters (NFKC, case folding, zero-width characters): `mobileApp\u017f`,
+ * `mobileApps.` and `mobileApps%3Bx` can all reach `mobileApps`. Management API paths are ASCII
+ * names and ids, so such a segment in a change is refused rather than guessed.
  */
-export function foldCase(segment: string): string {
-  // Only percent-decoded segments can hold non-ASCII (raw non-ASCII is refused before).
-  if (!/[^\x00-\x7f]/.test(segment)) return segment.toLowerCase();
-  return segment.normalize('NFKC').toUpperCase().toLowerCase();
+function unclearSegment(segment: string): string | undefined {
+  const last = segment.charCodeAt(segment.length - 1);
+  if (last === 0x2e) return 'a path segment ending in "." (some servers trim it)';
+  if (last === 0x20 || segment.charCodeAt(0) === 0x20) return 'a path segment starting or ending with a space (some servers trim it)';
+  if (segment.includes(';')) return 'an encoded ";" in a path segment (some servers strip what follows it)';
+  if (/[^\x00-\x7f]/.test(segment)) return 'a non-ASCII character in the path of a change (some servers fold it onto another letter)';
+  return undefined;
 }
 
 /** Characters a path segment may carry unencoded (RFC 3986 pchar, minus ";" which some servers split on). */
