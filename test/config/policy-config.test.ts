@@ -164,10 +164,12 @@ describe('invalid files are reported with file, line and column', () => {
 
   test('apiVersions: a case-sensitive type keeps their case; a case-insensitive one lowers them', () => {
     const dir = copyConfig();
-    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\napiVersions: [V2]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
-    const data = loadPolicyConfig(dir).data;
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\ncaseInsensitive: false\napiVersions: [V2]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
+    const data = loadPolicyConfig(dir, { upstreamCaseInsensitivePaths: false }).data;
     assert.deepEqual(data.profileTypes.extra?.apiVersions, ['V2']);
     assert.equal(data.apiVersionSegments.v2, true);
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\napiVersions: [V2]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
+    assert.deepEqual(loadPolicyConfig(dir).data.profileTypes.extra?.apiVersions, ['v2']);
   });
 
   test('apiVersions: a segment with a slash, or a version that is also a route\'s first segment', () => {
@@ -176,5 +178,46 @@ describe('invalid files are reported with file, line and column', () => {
     assert.match(loadError(dir).issues[0]!, /extra\.yaml:3:\d+: apiVersions\.0 must be one path segment such as v1\.0 or beta/);
     writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\napiVersions: [deviceManagement]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
     assert.match(loadError(dir).issues.join('\n'), /extra\.yaml:3:\d+: apiVersions\.0 "deviceManagement" is also the first segment of \w+ routes\.\d+/);
+  });
+});
+
+describe('one case rule: a profile type cannot disagree with how the gateway normalises paths', () => {
+  const mixedCase = 'name: extra\ndescription: x\nroutes:\n  - { method: PATCH, path: "/Apps/{id}", operation: modify }\n';
+
+  test('caseInsensitive defaults to true: a mixed-case route is compiled to lower case', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), mixedCase);
+    const data = loadPolicyConfig(dir).data;
+    assert.equal(data.profileTypes.extra?.caseInsensitive, true);
+    assert.deepEqual(data.profileTypes.extra?.routes[0]?.literals, ['apps', null]);
+    assert.equal(data.routeIndex.PATCH?.apps?.[0]?.caseInsensitive, true);
+  });
+
+  test('caseInsensitive: false is refused while the upstream ignores case, at its line and column, with the reason', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), `name: extra\ndescription: x\ncaseInsensitive: false\n${mixedCase.split('\n').slice(2).join('\n')}`);
+    // The default (tools without a gateway configuration) and a gateway that says so explicitly.
+    for (const options of [undefined, { upstreamCaseInsensitivePaths: true }]) {
+      assert.throws(
+        () => loadPolicyConfig(dir, options),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.code === 'CONFIG_INVALID' &&
+          error.issues.length === 1 &&
+          /profile-types\/extra\.yaml:3:18: caseInsensitive: false is refused because the upstream ignores the case of paths \(upstream\.caseInsensitivePaths: true\).*would pass unapproved/.test(error.issues[0]!),
+      );
+    }
+  });
+
+  test('caseInsensitive: false is allowed when the upstream is case-sensitive, and keeps the route\'s case', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), `name: extra\ndescription: x\ncaseInsensitive: false\n${mixedCase.split('\n').slice(2).join('\n')}`);
+    const data = loadPolicyConfig(dir, { upstreamCaseInsensitivePaths: false }).data;
+    assert.equal(data.profileTypes.extra?.caseInsensitive, false);
+    assert.deepEqual(data.profileTypes.extra?.routes[0]?.literals, ['Apps', null]);
+  });
+
+  test('the shipped configuration says caseInsensitive nowhere as false', () => {
+    for (const type of loadPolicyConfig('config').profileTypes) assert.equal(type.caseInsensitive, true, type.name);
   });
 });
