@@ -30,11 +30,17 @@ function loadError(dir: string): ConfigError {
 }
 
 describe('shipped policy configuration', () => {
-  test('loads the three profile types and access policies the demo relies on', () => {
+  test('loads the five profile types and access policies the demo relies on, each with its own approver group', () => {
     const config = loadPolicyConfig('config');
-    assert.deepEqual(config.profileTypes.map((t) => t.name).sort(), ['accessPolicies', 'apps', 'scripts']);
+    assert.deepEqual(config.profileTypes.map((t) => t.name).sort(), ['accessPolicies', 'apps', 'groups', 'roles', 'scripts']);
     const groups = Object.fromEntries(config.accessPolicies.map((p) => [p.profileType, p.approverGroups]));
-    assert.deepEqual(groups, { apps: ['app-approvers'], scripts: ['script-approvers'], accessPolicies: ['policy-approvers'] });
+    assert.deepEqual(groups, {
+      apps: ['app-approvers'],
+      scripts: ['script-approvers'],
+      accessPolicies: ['policy-approvers'],
+      groups: ['group-approvers'],
+      roles: ['role-approvers'],
+    });
     assert.ok(config.accessPolicies.every((p) => p.enabled && p.requiredApprovals === 1));
     assert.deepEqual(config.roles, { auditorGroups: ['auditors'] });
     assert.ok(config.profileTypes.every((t) => t.caseInsensitive));
@@ -72,7 +78,7 @@ describe('invalid files are reported with file, line and column', () => {
   test('a profile type that does not exist', () => {
     const dir = copyConfig();
     writeFileSync(join(dir, 'access-policies/apps.yaml'), 'name: apps-approval\ndescription: x\nprofileType: aps\napproverGroups: [app-approvers]\n');
-    assert.match(loadError(dir).issues[0]!, /apps\.yaml:3:14: profileType "aps" is not a known profile type \(accessPolicies, apps, scripts\)/);
+    assert.match(loadError(dir).issues[0]!, /apps\.yaml:3:14: profileType "aps" is not a known profile type \(accessPolicies, apps, groups, roles, scripts\)/);
   });
 
   test('no approver groups, and a missing description, both reported', () => {
