@@ -213,6 +213,7 @@ describe('OData type casts in the shipped policy', () => {
       assert.deepEqual(engine.decide(callInput('PATCH', url)), plain, url);
     }
     const assign = engine.decide(callInput('POST', '/deviceManagement/deviceManagementScripts/microsoft.graph.deviceManagementScript/7/assign'));
+    assert.ok(assign.protected);
     assert.equal(assign.operation, 'assign');
     assert.equal(assign.objectKey, 'scripts:/devicemanagement/devicemanagementscripts/7');
   });
@@ -221,6 +222,8 @@ describe('OData type casts in the shipped policy', () => {
     const a = engine.decide(callInput('POST', '/deviceAppManagement/mobileApps/microsoft.graph.win32LobApp', { displayName: 'A' }));
     const b = engine.decide(callInput('POST', '/deviceAppManagement/mobileApps/microsoft.graph.win32LobApp', { displayName: 'B' }));
     const untyped = engine.decide(callInput('POST', '/deviceAppManagement/mobileApps', { displayName: 'A' }));
+    assert.ok(a.protected && b.protected && untyped.protected);
+    assert.equal(a.operation, 'create');
     assert.equal(a.objectKey, 'apps:/deviceappmanagement/mobileapps#create:a');
     assert.equal(a.objectKey, untyped.objectKey);
     assert.notEqual(a.objectKey, b.objectKey);
