@@ -84,22 +84,48 @@ version_allowed(e) if path_segments(e.caseInsensitive)[0] in data.countersign.pr
 # is a create on the collection. A typed reading that matches a route is the reading; otherwise
 # the path as written is. Within each, exact-length routes win over `{rest...}` routes, so a
 # profile type can name its sub-routes precisely and still cover every other change below an object.
-matched := typed_matched if count(typed_matched) > 0
+matched := typed_matched if {
+	path_has_cast
+	count(typed_matched) > 0
+} else := plain_matched
 
-else := plain_matched
+plain_matched := plain_exact if count(plain_exact) > 0
 
-typed_matched := route_matches(typed_readings)
+else := plain_rest
 
-plain_matched := route_matches(plain_readings)
+# The comprehensions are written out (not one function per reading) because this is the hot path:
+# a reading object is only built for a route that matches.
+plain_exact := [r |
+	some c in candidates
+	not c.entry.route.rest
+	segs := path_segments(c.entry.caseInsensitive)
+	count(segs) - c.offset == count(c.entry.route.literals)
+	every j, lit in c.entry.route.literals {
+		segment_matches(lit, segs[j + c.offset])
+	}
+	r := {"offset": c.offset, "entry": c.entry, "segments": segs, "typed": false}
+]
 
-route_matches(readings) := exact if {
-	exact := [r | some r in readings; exact_match(r)]
-	count(exact) > 0
-} else := [r | some r in readings; rest_match(r)]
+plain_rest := [r |
+	some c in candidates
+	c.entry.route.rest
+	segs := path_segments(c.entry.caseInsensitive)
+	count(segs) - c.offset > count(c.entry.route.literals)
+	every j, lit in c.entry.route.literals {
+		segment_matches(lit, segs[j + c.offset])
+	}
+	r := {"offset": c.offset, "entry": c.entry, "segments": segs, "typed": false}
+]
 
-plain_readings := [{"offset": c.offset, "entry": c.entry, "segments": path_segments(c.entry.caseInsensitive), "typed": false} | some c in candidates]
+typed_matched := typed_exact if count(typed_exact) > 0
 
+else := [r | some r in typed_readings; rest_match(r)]
+
+typed_exact := [r | some r in typed_readings; exact_match(r)]
+
+# Only built when some segment names a type: most calls have none.
 typed_readings := [{"offset": c.offset, "entry": c.entry, "segments": segs, "typed": true} |
+	path_has_cast
 	some c in candidates
 	segs := typed_segments(c)
 	segs != path_segments(c.entry.caseInsensitive)
@@ -127,7 +153,15 @@ rest_match(r) if {
 # - a create route (no parameter): `<collection>/<cast>` as the whole path reads as `<collection>`;
 # - a route with an object id at position p: a cast at p followed by more segments (cast before the
 #   id: `<collection>/<cast>/<id>/…`), then a cast right after the id (`<collection>/<id>/<cast>[/…]`).
-type_name(segment) if regex.match(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`, segment)
+type_name(segment) if {
+	contains(segment, ".") # cheap test first: the regular expression costs more in Wasm
+	regex.match(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`, segment)
+}
+
+path_has_cast if {
+	some segment in lowered_segments
+	type_name(segment)
+}
 
 typed_segments(c) := array.slice(segs, 0, n) if {
 	c.entry.route.objectLength == 0
