@@ -399,54 +399,121 @@ rights_decision(method, path, body) := d if {
 		with data.countersign as rights
 }
 
-# [method, path, profile type, operation, object key]: one case per route, and the spellings around it.
-rights_cases := [
-	["POST", "/groups", "groups", "create", "groups:/groups#create:approvers 2"],
-	["POST", "/groups/microsoft.graph.group", "groups", "create", "groups:/groups#create:approvers 2"],
-	["POST", "/groups/getbyids", "groups", "modify", "groups:/groups/getbyids"],
-	["PATCH", "/groups/g1", "groups", "modify", "groups:/groups/g1"],
-	["PUT", "/groups/g1", "groups", "modify", "groups:/groups/g1"],
-	["DELETE", "/groups/g1", "groups", "delete", "groups:/groups/g1"],
-	["POST", "/groups/g1/members/$ref", "groups", "assign", "groups:/groups/g1"],
-	["POST", "/groups/g1/owners/$ref", "groups", "assign", "groups:/groups/g1"],
-	["DELETE", "/groups/g1/members/$ref", "groups", "assign", "groups:/groups/g1"],
-	["DELETE", "/groups/g1/owners/$ref", "groups", "assign", "groups:/groups/g1"],
-	["DELETE", "/groups/g1/members/u2/$ref", "groups", "assign", "groups:/groups/g1"],
-	["DELETE", "/groups/g1/owners/u2/$ref", "groups", "assign", "groups:/groups/g1"],
-	["POST", "/groups/g1/members", "groups", "modify", "groups:/groups/g1"],
-	["DELETE", "/groups/g1/members/u2", "groups", "modify", "groups:/groups/g1"],
-	["POST", "/groups/microsoft.graph.group/g1/members/$ref", "groups", "assign", "groups:/groups/g1"],
-	["POST", "/groups/g1/microsoft.graph.group/owners/$ref", "groups", "assign", "groups:/groups/g1"],
-	["POST", "/v1.0/groups/g1/members/$ref", "groups", "assign", "groups:/groups/g1"],
-	["DELETE", "/beta/groups/g1/owners/u2/$ref", "groups", "assign", "groups:/groups/g1"],
-	["PATCH", "/directoryobjects/g1", "groups", "modify", "groups:/directoryobjects/g1"],
-	["PUT", "/directoryobjects/g1", "groups", "modify", "groups:/directoryobjects/g1"],
-	["DELETE", "/directoryobjects/g1", "groups", "delete", "groups:/directoryobjects/g1"],
-	["POST", "/directoryobjects/g1/restore", "groups", "modify", "groups:/directoryobjects/g1"],
-	["POST", "/directory/deleteditems/g1/restore", "groups", "modify", "groups:/directory/deleteditems/g1"],
-	["POST", "/users/u1/memberof", "groups", "assign", "groups:/users/u1"],
-	["POST", "/users/u1/memberof/$ref", "groups", "assign", "groups:/users/u1"],
-	["DELETE", "/users/u1/memberof/g1/$ref", "groups", "assign", "groups:/users/u1"],
-	["POST", "/me/memberof", "groups", "assign", "groups:/me/memberof"],
-	["POST", "/me/memberof/$ref", "groups", "assign", "groups:/me/memberof/$ref"],
-	["POST", "/devicemanagement/roleassignments", "roles", "create", "roles:/devicemanagement/roleassignments#create:approvers 2"],
-	["POST", "/devicemanagement/roleassignments/microsoft.graph.deviceandappmanagementroleassignment", "roles", "create", "roles:/devicemanagement/roleassignments#create:approvers 2"],
-	["POST", "/devicemanagement/roleassignments/ra1", "roles", "modify", "roles:/devicemanagement/roleassignments/ra1"],
-	["PATCH", "/devicemanagement/roleassignments/ra1", "roles", "modify", "roles:/devicemanagement/roleassignments/ra1"],
-	["PUT", "/devicemanagement/roleassignments/ra1", "roles", "modify", "roles:/devicemanagement/roleassignments/ra1"],
-	["DELETE", "/devicemanagement/roleassignments/ra1", "roles", "delete", "roles:/devicemanagement/roleassignments/ra1"],
-	["POST", "/devicemanagement/roleassignments/ra1/microsoft.graph.assign", "roles", "modify", "roles:/devicemanagement/roleassignments/ra1"],
-	["PATCH", "/beta/devicemanagement/roleassignments/microsoft.graph.deviceandappmanagementroleassignment/ra1", "roles", "modify", "roles:/devicemanagement/roleassignments/ra1"],
-]
+# [method, path, profile type, operation, object key]: one case per route, and the spellings around
+# it, in small tests (opa test gives each test 5 s, and a decision against this fixture is not free).
+rights_case_holds(c) if {
+	d := rights_decision(c[0], c[1], {"displayName": "Approvers 2", "members@odata.bind": ["https://graph.microsoft.com/v1.0/users/mallory2"]})
+	d.protected
+	d.profileType == c[2]
+	d.operation == c[3]
+	d.objectKey == c[4]
+	d.approverGroups == [{"groups": "group-approvers", "roles": "role-approvers"}[c[2]]]
+}
 
-test_every_route_that_grants_approval_rights_is_protected if {
-	every c in rights_cases {
-		d := rights_decision(c[0], c[1], {"displayName": "Approvers 2", "members@odata.bind": ["https://graph.microsoft.com/v1.0/users/mallory2"]})
-		d.protected
-		d.profileType == c[2]
-		d.operation == c[3]
-		d.objectKey == c[4]
-		d.approverGroups == [{"groups": "group-approvers", "roles": "role-approvers"}[c[2]]]
+test_group_creates_are_protected if {
+	every c in [
+		["POST", "/groups", "groups", "create", "groups:/groups#create:approvers 2"],
+		["POST", "/groups/microsoft.graph.group", "groups", "create", "groups:/groups#create:approvers 2"],
+		["POST", "/v1.0/groups", "groups", "create", "groups:/groups#create:approvers 2"],
+	] {
+		rights_case_holds(c)
+	}
+}
+
+test_group_changes_and_deletes_are_protected if {
+	every c in [
+		["POST", "/groups/getbyids", "groups", "modify", "groups:/groups/getbyids"],
+		["PATCH", "/groups/g1", "groups", "modify", "groups:/groups/g1"],
+		["PUT", "/groups/g1", "groups", "modify", "groups:/groups/g1"],
+		["DELETE", "/groups/g1", "groups", "delete", "groups:/groups/g1"],
+	] {
+		rights_case_holds(c)
+	}
+}
+
+test_adding_members_and_owners_is_protected if {
+	every c in [
+		["POST", "/groups/g1/members/$ref", "groups", "assign", "groups:/groups/g1"],
+		["POST", "/groups/g1/owners/$ref", "groups", "assign", "groups:/groups/g1"],
+		["POST", "/v1.0/groups/g1/members/$ref", "groups", "assign", "groups:/groups/g1"],
+		["POST", "/groups/g1/members", "groups", "modify", "groups:/groups/g1"],
+	] {
+		rights_case_holds(c)
+	}
+}
+
+test_removing_members_and_owners_is_protected if {
+	every c in [
+		["DELETE", "/groups/g1/members/$ref", "groups", "assign", "groups:/groups/g1"],
+		["DELETE", "/groups/g1/owners/$ref", "groups", "assign", "groups:/groups/g1"],
+		["DELETE", "/groups/g1/members/u2/$ref", "groups", "assign", "groups:/groups/g1"],
+		["DELETE", "/groups/g1/owners/u2/$ref", "groups", "assign", "groups:/groups/g1"],
+		["DELETE", "/beta/groups/g1/owners/u2/$ref", "groups", "assign", "groups:/groups/g1"],
+		["DELETE", "/groups/g1/members/u2", "groups", "modify", "groups:/groups/g1"],
+	] {
+		rights_case_holds(c)
+	}
+}
+
+test_membership_through_a_type_cast_is_the_same_group if {
+	every c in [
+		["POST", "/groups/microsoft.graph.group/g1/members/$ref", "groups", "assign", "groups:/groups/g1"],
+		["POST", "/groups/g1/microsoft.graph.group/owners/$ref", "groups", "assign", "groups:/groups/g1"],
+	] {
+		rights_case_holds(c)
+	}
+}
+
+test_groups_reached_as_directory_objects_are_protected if {
+	every c in [
+		["PATCH", "/directoryobjects/g1", "groups", "modify", "groups:/directoryobjects/g1"],
+		["PUT", "/directoryobjects/g1", "groups", "modify", "groups:/directoryobjects/g1"],
+		["DELETE", "/directoryobjects/g1", "groups", "delete", "groups:/directoryobjects/g1"],
+		["POST", "/directoryobjects/g1/restore", "groups", "modify", "groups:/directoryobjects/g1"],
+		["POST", "/directory/deleteditems/g1/restore", "groups", "modify", "groups:/directory/deleteditems/g1"],
+	] {
+		rights_case_holds(c)
+	}
+}
+
+test_membership_written_from_the_member_side_is_protected if {
+	every c in [
+		["POST", "/users/u1/memberof", "groups", "assign", "groups:/users/u1"],
+		["POST", "/users/u1/memberof/$ref", "groups", "assign", "groups:/users/u1"],
+		["DELETE", "/users/u1/memberof/g1/$ref", "groups", "assign", "groups:/users/u1"],
+		["POST", "/me/memberof", "groups", "assign", "groups:/me/memberof"],
+		["POST", "/me/memberof/$ref", "groups", "assign", "groups:/me/memberof/$ref"],
+	] {
+		rights_case_holds(c)
+	}
+}
+
+test_role_assignment_creates_are_protected if {
+	every c in [
+		["POST", "/devicemanagement/roleassignments", "roles", "create", "roles:/devicemanagement/roleassignments#create:approvers 2"],
+		["POST", "/devicemanagement/roleassignments/microsoft.graph.deviceandappmanagementroleassignment", "roles", "create", "roles:/devicemanagement/roleassignments#create:approvers 2"],
+	] {
+		rights_case_holds(c)
+	}
+}
+
+test_role_assignment_changes_are_protected if {
+	every c in [
+		["POST", "/devicemanagement/roleassignments/ra1", "roles", "modify", "roles:/devicemanagement/roleassignments/ra1"],
+		["PATCH", "/devicemanagement/roleassignments/ra1", "roles", "modify", "roles:/devicemanagement/roleassignments/ra1"],
+		["PUT", "/devicemanagement/roleassignments/ra1", "roles", "modify", "roles:/devicemanagement/roleassignments/ra1"],
+		["DELETE", "/devicemanagement/roleassignments/ra1", "roles", "delete", "roles:/devicemanagement/roleassignments/ra1"],
+	] {
+		rights_case_holds(c)
+	}
+}
+
+test_role_assignment_sub_routes_and_casts_are_protected if {
+	every c in [
+		["POST", "/devicemanagement/roleassignments/ra1/microsoft.graph.assign", "roles", "modify", "roles:/devicemanagement/roleassignments/ra1"],
+		["PATCH", "/beta/devicemanagement/roleassignments/microsoft.graph.deviceandappmanagementroleassignment/ra1", "roles", "modify", "roles:/devicemanagement/roleassignments/ra1"],
+	] {
+		rights_case_holds(c)
 	}
 }
 
