@@ -158,17 +158,24 @@ type_name(segment) if {
 	regex.match(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`, segment)
 }
 
-path_has_cast if {
+# The path's segments (lower case) that name a type, each tested once per decision. API version
+# segments are skipped: `v1.0` is never a type name, and the regular expression is the dear part.
+cast_segments := {segment |
 	some segment in lowered_segments
+	not data.countersign.apiVersionSegments[segment]
 	type_name(segment)
 }
+
+path_has_cast if count(cast_segments) > 0
+
+is_cast(segment) if lower(segment) in cast_segments
 
 typed_segments(c) := array.slice(segs, 0, n) if {
 	c.entry.route.objectLength == 0
 	segs := path_segments(c.entry.caseInsensitive)
 	n := c.offset + count(c.entry.route.literals)
 	count(segs) == n + 1
-	type_name(segs[n])
+	is_cast(segs[n])
 } else := after_id if {
 	p := c.offset + id_position(c.entry.route)
 	before := drop_cast(path_segments(c.entry.caseInsensitive), p, 1)
@@ -185,7 +192,7 @@ id_position(route) := route.objectLength - 1 if {
 # The segments without the one at i when it names a type and at least `after` segments follow it.
 drop_cast(segs, i, after) := array.concat(array.slice(segs, 0, i), array.slice(segs, i + 1, count(segs))) if {
 	count(segs) > i + after
-	type_name(segs[i])
+	is_cast(segs[i])
 } else := segs
 
 # A null literal is a template parameter such as {id}: any one segment.
