@@ -14,15 +14,15 @@ default decision := {"protected": false}
 decision := result if {
 	input.call.method in mutation_methods
 	count(matched) == 1
-	m := candidates[matched[0]]
-	c := object.union(m.entry, {"offset": m.offset})
-	policies := enabled_policies(c.profileType)
+	not conflicting_readings
+	r := matched[0]
+	policies := enabled_policies(r.entry.profileType)
 	count(policies) > 0
 	result := {
 		"protected": true,
-		"profileType": c.profileType,
-		"objectKey": object_key(c),
-		"operation": c.route.operation,
+		"profileType": r.entry.profileType,
+		"objectKey": object_key(r),
+		"operation": r.entry.route.operation,
 		"policies": sort([p.name | some p in policies]),
 		"approverGroups": sort({g | some p in policies; some g in p.approverGroups}),
 		"requiredApprovals": max([p.requiredApprovals | some p in policies]),
@@ -31,9 +31,22 @@ decision := result if {
 
 # Two profile types claiming one call cannot be decided: the configuration loader refuses
 # overlapping routes, and should it ever happen this answer fails the shape check, which denies.
-decision := {"protected": true, "ambiguous": sort([candidates[i].entry.profileType | some i in matched])} if {
+# The same holds when the type-cast reading and the reading as written name different types.
+decision := {"protected": true, "ambiguous": sort({r.entry.profileType | some r in array.concat(matched, plain_matched)})} if {
 	input.call.method in mutation_methods
-	count(matched) > 1
+	count(matched) > 0
+	any_ambiguity
+}
+
+any_ambiguity if count(matched) > 1
+
+any_ambiguity if conflicting_readings
+
+conflicting_readings if {
+	some t in matched
+	t.typed
+	some p in plain_matched
+	p.entry.profileType != t.entry.profileType
 }
 
 # Only routes of this method whose first segment could match are looked at: routeIndex is built
@@ -65,32 +78,122 @@ indexed_routes(key) := routes if {
 # The version segment must be one of the route's own profile type, compared with the type's case rule.
 version_allowed(e) if path_segments(e.caseInsensitive)[0] in data.countersign.profileTypes[e.profileType].apiVersions
 
-# Positions in candidates of the routes that match. Exact-length routes win over `{rest...}`
-# routes, so a profile type can name its sub-routes precisely and still cover every other
-# change below an object.
-matched := exact_matches if count(exact_matches) > 0
+# Each candidate route reads the path as written, and, when an OData type cast stands beside the
+# route's object id, also without that cast (the "typed" reading, see typed_segments): so
+# `…/mobileApps/microsoft.graph.webApp/43` is app 43 and `POST …/mobileApps/microsoft.graph.win32LobApp`
+# is a create on the collection. A typed reading that matches a route is the reading; otherwise
+# the path as written is. Within each, exact-length routes win over `{rest...}` routes, so a
+# profile type can name its sub-routes precisely and still cover every other change below an object.
+matched := typed_matched if {
+	path_has_cast
+	count(typed_matched) > 0
+} else := plain_matched
 
-else := rest_matches
+plain_matched := plain_exact if count(plain_exact) > 0
 
-exact_matches := [i |
-	some i, c in candidates
+else := plain_rest
+
+# The comprehensions are written out (not one function per reading) because this is the hot path:
+# a reading object is only built for a route that matches.
+plain_exact := [r |
+	some c in candidates
 	not c.entry.route.rest
 	segs := path_segments(c.entry.caseInsensitive)
 	count(segs) - c.offset == count(c.entry.route.literals)
 	every j, lit in c.entry.route.literals {
 		segment_matches(lit, segs[j + c.offset])
 	}
+	r := {"offset": c.offset, "entry": c.entry, "segments": segs, "typed": false}
 ]
 
-rest_matches := [i |
-	some i, c in candidates
+plain_rest := [r |
+	some c in candidates
 	c.entry.route.rest
 	segs := path_segments(c.entry.caseInsensitive)
 	count(segs) - c.offset > count(c.entry.route.literals)
 	every j, lit in c.entry.route.literals {
 		segment_matches(lit, segs[j + c.offset])
 	}
+	r := {"offset": c.offset, "entry": c.entry, "segments": segs, "typed": false}
 ]
+
+typed_matched := typed_exact if count(typed_exact) > 0
+
+else := [r | some r in typed_readings; rest_match(r)]
+
+typed_exact := [r | some r in typed_readings; exact_match(r)]
+
+# Only built when some segment names a type: most calls have none.
+typed_readings := [{"offset": c.offset, "entry": c.entry, "segments": segs, "typed": true} |
+	path_has_cast
+	some c in candidates
+	segs := typed_segments(c)
+	segs != path_segments(c.entry.caseInsensitive)
+]
+
+exact_match(r) if {
+	not r.entry.route.rest
+	count(r.segments) - r.offset == count(r.entry.route.literals)
+	every j, lit in r.entry.route.literals {
+		segment_matches(lit, r.segments[j + r.offset])
+	}
+}
+
+rest_match(r) if {
+	r.entry.route.rest
+	count(r.segments) - r.offset > count(r.entry.route.literals)
+	every j, lit in r.entry.route.literals {
+		segment_matches(lit, r.segments[j + r.offset])
+	}
+}
+
+# OData type casts. A segment names a type when it is a namespace-qualified name: two or more
+# identifiers joined by dots (`microsoft.graph.webApp`, `Contoso.Crm.Account`). Only the casts that
+# stand beside the route's object id are left out, so a dotted id elsewhere is never touched:
+# - a create route (no parameter): `<collection>/<cast>` as the whole path reads as `<collection>`;
+# - a route with an object id at position p: a cast at p followed by more segments (cast before the
+#   id: `<collection>/<cast>/<id>/…`), then a cast right after the id (`<collection>/<id>/<cast>[/…]`).
+type_name(segment) if {
+	contains(segment, ".") # cheap test first: the regular expression costs more in Wasm
+	regex.match(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$`, segment)
+}
+
+# The path's segments (lower case) that name a type, each tested once per decision. API version
+# segments are skipped: `v1.0` is never a type name, and the regular expression is the dear part.
+cast_segments := {segment |
+	some segment in lowered_segments
+	not data.countersign.apiVersionSegments[segment]
+	type_name(segment)
+}
+
+path_has_cast if count(cast_segments) > 0
+
+is_cast(segment) if lower(segment) in cast_segments
+
+typed_segments(c) := array.slice(segs, 0, n) if {
+	c.entry.route.objectLength == 0
+	segs := path_segments(c.entry.caseInsensitive)
+	n := c.offset + count(c.entry.route.literals)
+	count(segs) == n + 1
+	is_cast(segs[n])
+} else := after_id if {
+	p := c.offset + id_position(c.entry.route)
+	before := drop_cast(path_segments(c.entry.caseInsensitive), p, 1)
+	after_id := drop_cast(before, p + 1, 0)
+}
+
+# The route's object id: the segment of its first parameter (objectLength counts up to and
+# including it). A parameterless route that is not a create keys on its whole path: no id.
+id_position(route) := route.objectLength - 1 if {
+	route.objectLength > 0
+	not is_string(route.literals[route.objectLength - 1])
+}
+
+# The segments without the one at i when it names a type and at least `after` segments follow it.
+drop_cast(segs, i, after) := array.concat(array.slice(segs, 0, i), array.slice(segs, i + 1, count(segs))) if {
+	count(segs) > i + after
+	is_cast(segs[i])
+} else := segs
 
 # A null literal is a template parameter such as {id}: any one segment.
 segment_matches(null, _)
@@ -115,26 +218,27 @@ enabled_policies(profile_type) := [p |
 	p.profileType == profile_type
 ]
 
-# The object is the path up to the route's first parameter (the app, not its assignment),
-# so that at most one open request exists per object whatever sub-route it goes through.
-object_key(c) := sprintf("%s:/%s", [c.profileType, concat("/", array.slice(path_segments(c.caseInsensitive), c.offset, c.offset + c.route.objectLength))]) if {
-	c.route.objectLength > 0
+# The object is the path up to the route's first parameter (the app, not its assignment), in the
+# reading that matched (so without a type cast), so that at most one open request exists per
+# object whatever sub-route or type cast it goes through.
+object_key(r) := sprintf("%s:/%s", [r.entry.profileType, concat("/", array.slice(r.segments, r.offset, r.offset + r.entry.route.objectLength))]) if {
+	r.entry.route.objectLength > 0
 }
 
 # A create names no object yet: key on the collection and the new object's displayName, so two
 # creates of differently named objects do not collide; nameless creates share one key.
-object_key(c) := sprintf("%s:/%s#create:%s", [c.profileType, object_path(c), display_name(c.caseInsensitive)]) if {
-	c.route.objectLength == 0
-	display_name(c.caseInsensitive) != ""
+object_key(r) := sprintf("%s:/%s#create:%s", [r.entry.profileType, object_path(r), display_name(r.entry.caseInsensitive)]) if {
+	r.entry.route.objectLength == 0
+	display_name(r.entry.caseInsensitive) != ""
 }
 
-object_key(c) := sprintf("%s:/%s#create", [c.profileType, object_path(c)]) if {
-	c.route.objectLength == 0
-	display_name(c.caseInsensitive) == ""
+object_key(r) := sprintf("%s:/%s#create", [r.entry.profileType, object_path(r)]) if {
+	r.entry.route.objectLength == 0
+	display_name(r.entry.caseInsensitive) == ""
 }
 
-# The collection's path without the API version segment.
-object_path(c) := concat("/", array.slice(path_segments(c.caseInsensitive), c.offset, count(path_segments(c.caseInsensitive))))
+# The collection's path without the API version segment (and, for a typed create, without the cast).
+object_path(r) := concat("/", array.slice(r.segments, r.offset, count(r.segments)))
 
 display_name(true) := lower(raw_display_name)
 

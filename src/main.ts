@@ -55,6 +55,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       bundlePath: config.policy.bundlePath,
       watch: config.policy.watch,
       decisionCacheSize: config.policy.decisionCacheSize,
+      // The profile types' case rule must agree with how the gateway normalises paths.
+      upstreamCaseInsensitivePaths: config.upstream.caseInsensitivePaths,
       logger,
     });
     closers.push({ name: 'policy', close: () => policy.close() });

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { AccessPolicy } from './policy-definitions';
 import { loadAccessPolicies } from './access-policies';
-import { loadProfileTypes, type CompiledRoute, type LoadedProfileType } from './profile-types';
+import { loadProfileTypes, type CompiledRoute, type LoadedProfileType, type ProfileTypeOptions } from './profile-types';
 import { loadRoles, type Roles } from './roles';
 
 /** The document the Rego policy reads as `data.countersign`. docs/policy.md describes it. */
@@ -39,14 +39,20 @@ export interface PolicyConfig {
   dataHash: string;
 }
 
+/** What the loader must know about the gateway; the defaults are the strict readings. */
+export type PolicyConfigOptions = ProfileTypeOptions;
+
 /**
- * Loads and validates the policy configuration under `configDir`.
+ * Loads and validates the policy configuration under `configDir`. `upstreamCaseInsensitivePaths`
+ * (default true) is the gateway's `upstream.caseInsensitivePaths`: when true, a profile type that
+ * says `caseInsensitive: false` is refused, since its routes could never match.
  * @example
  * const config = loadPolicyConfig('config');
- * config.accessPolicies.map((p) => p.name); // ['access-policies-approval', 'apps-approval', 'scripts-approval']
+ * config.accessPolicies.map((p) => p.name); // ['access-policies-approval', 'apps-approval', ...]
+ * loadPolicyConfig('config', { upstreamCaseInsensitivePaths: gatewayConfig.upstream.caseInsensitivePaths });
  */
-export function loadPolicyConfig(configDir: string): PolicyConfig {
-  const profileTypes = loadProfileTypes(configDir);
+export function loadPolicyConfig(configDir: string, options: PolicyConfigOptions = {}): PolicyConfig {
+  const profileTypes = loadProfileTypes(configDir, options);
   const accessPolicies = loadAccessPolicies(configDir, new Set(profileTypes.map((t) => t.name)));
   const roles = loadRoles(configDir);
   const data: PolicyData = {

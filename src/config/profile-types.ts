@@ -20,7 +20,9 @@ const schema = {
   properties: {
     name: { type: 'string', pattern: '^[A-Za-z][A-Za-z0-9_-]{0,63}$', description: 'a name of letters, digits, _ and -, starting with a letter' },
     description: { type: 'string', maxLength: 1000 },
-    caseInsensitive: { type: 'boolean', default: false },
+    // Default true: the strict reading. A case-sensitive type is only allowed when the gateway's
+    // upstream is case-sensitive too (checked in compileProfileType), see docs/policy.md.
+    caseInsensitive: { type: 'boolean', default: true },
     apiVersions: {
       type: 'array',
       maxItems: 20,
@@ -86,18 +88,32 @@ export interface LoadedProfileType extends ProfileType {
   compiledRoutes: CompiledRoute[];
 }
 
+/** What the loader must know about the gateway the profile types will serve. */
+export interface ProfileTypeOptions {
+  /**
+   * Whether the upstream ignores the case of paths (the gateway's `upstream.caseInsensitivePaths`).
+   * Default true, the strict reading, for tools that have no gateway configuration (`explain`,
+   * `policy test`, `policy build`).
+   */
+  upstreamCaseInsensitivePaths?: boolean;
+}
+
 /**
  * Loads and checks every profile type under `<configDir>/profile-types/`.
  * @example
  * const types = loadProfileTypes('config'); // [{ name: 'apps', caseInsensitive: true, routes: [...] }, ...]
+ * loadProfileTypes('config', { upstreamCaseInsensitivePaths: false }); // also allows `caseInsensitive: false`
  */
-export function loadProfileTypes(configDir: string): LoadedProfileType[] {
+export function loadProfileTypes(configDir: string, options: ProfileTypeOptions = {}): LoadedProfileType[] {
+  const upstreamCaseInsensitive = options.upstreamCaseInsensitivePaths ?? true;
   const files = listYamlFiles(join(configDir, 'profile-types')).map((path) => readYamlFile(path));
   const issues: string[] = [];
   const loaded: { file: YamlFile; type: LoadedProfileType }[] = [];
   for (const file of files) {
     try {
-      loaded.push({ file, type: compileProfileType(check(file), file, configDir) });
+      const raw = check(file);
+      if (upstreamCaseInsensitive && !raw.caseInsensitive) throw new ConfigError('CONFIG_INVALID', [caseRuleIssue(file)]);
+      loaded.push({ file, type: compileProfileType(raw, file, configDir) });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       issues.push(...error.issues);
@@ -106,6 +122,19 @@ export function loadProfileTypes(configDir: string): LoadedProfileType[] {
   if (issues.length === 0) issues.push(...crossCheck(loaded));
   if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
   return loaded.map((l) => l.type);
+}
+
+/**
+ * The gateway lower-cases the path it gives the policy when the upstream ignores case, so a
+ * case-sensitive type's mixed-case routes would never match and its changes would pass unapproved.
+ */
+function caseRuleIssue(file: YamlFile): string {
+  return (
+    `${file.where(['caseInsensitive'])}: caseInsensitive: false is refused because the upstream ignores the case of paths ` +
+    `(upstream.caseInsensitivePaths: true): the policy sees lower-case paths, so routes compared with case would never match ` +
+    `and their changes would pass unapproved. Remove the line (the default is true), or set upstream.caseInsensitivePaths: false ` +
+    `if the upstream really tells /Apps from /apps`
+  );
 }
 
 function compileProfileType(raw: RawProfileType, file: YamlFile, configDir: string): LoadedProfileType {

@@ -1,9 +1,13 @@
 /**
- * The demo's management API: a small, in-memory stand-in for the Intune routes of Microsoft Graph
- * that the shipped profile types protect (mobile apps, device management scripts, operation
- * approval policies). It answers the way Graph does (`{ "@odata.context", "value" }` lists,
- * 201 on create, 204 on PATCH, DELETE and assign, `{ "error": { "code", "message" } }` refusals),
+ * The demo's management API: a small, in-memory stand-in for the Microsoft Graph routes that the
+ * shipped profile types protect (mobile apps, device management scripts, operation approval
+ * policies, groups with their members and owners, Intune role definitions, role assignments and
+ * scope tags). It answers the way Graph does (`{ "@odata.context", "value" }` lists, 201 on create,
+ * 204 on PATCH, DELETE, assign and `$ref` changes, `{ "error": { "code", "message" } }` refusals),
  * so a walkthrough against the gateway looks like one against the real thing.
+ *
+ * The seeded groups mirror config/demo/tokens.yaml, so the demo shows who is in which approver
+ * group; changing them here changes what this API answers, not the demo's static tokens.
  *
  * Paths carry no version prefix (`/deviceAppManagement/mobileApps`, not `/beta/...`) so they match
  * the profile types' routes one to one. Graph ignores case in paths; so does this API.
@@ -30,6 +34,11 @@ interface Collection {
   /** Properties a create must carry. */
   required: string[];
   items: Map<string, GraphObject>;
+  /**
+   * Navigation properties that hold references to directory objects (a group's `members` and
+   * `owners`), changed through `$ref` as Graph does: item id → property → referenced ids.
+   */
+  links?: { names: string[]; refs: Map<string, Record<string, Set<string>>> };
 }
 
 interface StoredAnswer {
@@ -112,6 +121,61 @@ function seed(): Collection[] {
       lastModifiedDateTime: created,
     },
   ];
+  // The approver groups of config/access-policies and their members as config/demo/tokens.yaml has them.
+  const groupSeed: [id: string, description: string, members: string[], owners: string[]][] = [
+    ['helpdesk', 'Makes changes', ['alice', 'carol'], ['frank']],
+    ['app-approvers', 'Approves app changes', ['bob', 'carol'], ['frank']],
+    ['script-approvers', 'Approves script changes', ['bob', 'carol'], ['frank']],
+    ['policy-approvers', 'Approves access-policy changes', ['dave'], ['frank']],
+    ['group-approvers', 'Approves group membership and ownership changes', ['frank'], ['dave']],
+    ['role-approvers', 'Approves Intune role changes', ['frank'], ['dave']],
+    ['auditors', 'Sees every request and the audit trail', ['erin'], ['frank']],
+  ];
+  const groups: GraphObject[] = groupSeed.map(([id, description]) => ({
+    id,
+    '@odata.type': '#microsoft.graph.group',
+    displayName: id,
+    description,
+    mailEnabled: false,
+    securityEnabled: true,
+    groupTypes: [],
+    createdDateTime: created,
+  }));
+  const refs = new Map(groupSeed.map(([id, , members, owners]) => [id, { members: new Set(members), owners: new Set(owners) }]));
+  const roleDefinitions: GraphObject[] = [
+    {
+      id: 'rd-helpdesk',
+      '@odata.type': '#microsoft.graph.deviceAndAppManagementRoleDefinition',
+      displayName: 'Help Desk Operator',
+      description: 'Reads devices and apps, runs remote tasks',
+      isBuiltIn: true,
+      rolePermissions: [{ resourceActions: [{ allowedResourceActions: ['Microsoft.Intune_ManagedApps_Read', 'Microsoft.Intune_RemoteTasks_RebootNow'] }] }],
+    },
+    {
+      id: 'rd-app-manager',
+      '@odata.type': '#microsoft.graph.deviceAndAppManagementRoleDefinition',
+      displayName: 'Application Manager',
+      description: 'Creates, changes and assigns apps',
+      isBuiltIn: true,
+      rolePermissions: [{ resourceActions: [{ allowedResourceActions: ['Microsoft.Intune_MobileApps_Create', 'Microsoft.Intune_MobileApps_Assign'] }] }],
+    },
+  ];
+  const roleAssignments: GraphObject[] = [
+    {
+      id: 'ra-helpdesk',
+      '@odata.type': '#microsoft.graph.deviceAndAppManagementRoleAssignment',
+      displayName: 'Helpdesk operators',
+      description: 'The helpdesk group as Help Desk Operator over all devices',
+      members: ['helpdesk'],
+      scopeMembers: ['all-devices'],
+      roleScopeTagIds: ['0'],
+      roleDefinitionId: 'rd-helpdesk',
+    },
+  ];
+  const roleScopeTags: GraphObject[] = [
+    { id: '0', '@odata.type': '#microsoft.graph.roleScopeTag', displayName: 'Default', description: 'Every object without another tag', isBuiltIn: true },
+    { id: '1', '@odata.type': '#microsoft.graph.roleScopeTag', displayName: 'Finance', description: 'Finance devices and apps', isBuiltIn: false },
+  ];
   const make = (path: string, odataType: string, required: string[], items: GraphObject[], assignField?: string): Collection => ({
     path,
     odataType,
@@ -123,7 +187,59 @@ function seed(): Collection[] {
     make('/deviceAppManagement/mobileApps', '#microsoft.graph.mobileApp', ['displayName'], apps, 'mobileAppAssignments'),
     make('/deviceManagement/deviceManagementScripts', '#microsoft.graph.deviceManagementScript', ['displayName', 'scriptContent'], scripts, 'deviceManagementScriptAssignments'),
     make('/deviceManagement/operationApprovalPolicies', '#microsoft.graph.operationApprovalPolicy', ['displayName', 'policyType'], policies),
+    { ...make('/groups', '#microsoft.graph.group', ['displayName'], groups), links: { names: ['members', 'owners'], refs } },
+    make('/deviceManagement/roleDefinitions', '#microsoft.graph.deviceAndAppManagementRoleDefinition', ['displayName', 'rolePermissions'], roleDefinitions),
+    make('/deviceManagement/roleAssignments', '#microsoft.graph.deviceAndAppManagementRoleAssignment', ['displayName', 'roleDefinitionId'], roleAssignments),
+    make('/deviceManagement/roleScopeTags', '#microsoft.graph.roleScopeTag', ['displayName'], roleScopeTags, 'assignments'),
   ];
+}
+
+/**
+ * Takes `members@odata.bind` / `owners@odata.bind` (arrays of directory object URLs) out of a create
+ * or PATCH body of a collection with links: Graph binds them as references, not as properties.
+ */
+function takeBindings(collection: Collection, input: Record<string, unknown>): Record<string, string[]> | undefined {
+  if (!collection.links) return undefined;
+  const bound: Record<string, string[]> = {};
+  for (const link of collection.links.names) {
+    const field = `${link}@odata.bind`;
+    if (!(field in input)) continue;
+    const urls = input[field];
+    if (!Array.isArray(urls) || urls.length > 20) throw new GraphError(400, 'BadRequest', `the property '${field}' must be an array of at most 20 directory object URLs`);
+    bound[link] = urls.map((url) => referencedId({ '@odata.id': url }));
+    delete input[field];
+  }
+  return bound;
+}
+
+/** The ids in one item's navigation property (members, owners), made empty on first use. */
+function linkSet(collection: Collection, id: string, link: string): Set<string> {
+  const refs = collection.links!.refs;
+  const item = refs.get(id) ?? refs.set(id, {}).get(id)!;
+  return (item[link] ??= new Set());
+}
+
+/** Longest directory object id a `$ref` may name. */
+const REF_ID_MAX = 128;
+
+/**
+ * The id a `$ref` body names: `{ "@odata.id": "https://graph.microsoft.com/v1.0/directoryObjects/{id}" }`
+ * (or `…/users/{id}`, `…/groups/{id}`): its last path segment.
+ */
+function referencedId(body: Record<string, unknown>): string {
+  const ref = body['@odata.id'];
+  if (typeof ref !== 'string') throw new GraphError(400, 'BadRequest', "the property '@odata.id' is required");
+  let last: string | undefined;
+  try {
+    last = new URL(ref, 'https://graph.microsoft.com').pathname.split('/').filter(Boolean).pop();
+  } catch {
+    last = undefined;
+  }
+  const id = last === undefined ? '' : decodeURIComponent(last);
+  if (id === '' || id.length > REF_ID_MAX || !/^[A-Za-z0-9._@-]+$/.test(id)) {
+    throw new GraphError(400, 'BadRequest', "'@odata.id' must be the URL of a directory object, such as https://graph.microsoft.com/v1.0/directoryObjects/{id}");
+  }
+  return id;
 }
 
 class GraphError extends Error {
@@ -215,6 +331,8 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
     const found = find(segments);
     if (!found) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${segments.join('/')}'.`);
     const { collection, rest } = found;
+    const link = collection.links && rest[1] !== undefined ? collection.links.names.find((n) => n.toLowerCase() === rest[1]!.toLowerCase()) : undefined;
+    if (link !== undefined) return handleLink(collection, method, rest[0]!, link, rest.slice(2), body);
     const [id, action, ...extra] = rest;
     if (extra.length > 0) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${extra.join('/')}'.`);
 
@@ -231,15 +349,18 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
           }
         }
         const at = now();
+        const id = randomUUID();
+        const bound = takeBindings(collection, input);
         const created: GraphObject = {
           '@odata.type': collection.odataType,
           ...input,
-          id: randomUUID(),
+          id,
           createdDateTime: at,
           lastModifiedDateTime: at,
         };
         if (collection.path.endsWith('operationApprovalPolicies')) delete created.createdDateTime;
         collection.items.set(created.id, created);
+        for (const [link, ids] of Object.entries(bound ?? {})) for (const member of ids) linkSet(collection, id, link).add(member);
         return {
           status: 201,
           body: { '@odata.context': context(collection, true), ...created },
@@ -273,15 +394,52 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
       case 'PATCH': {
         const patch = parseJsonObject(body, true);
         checkWritable(patch);
+        const bound = takeBindings(collection, patch);
         Object.assign(item, patch, { id: item.id, lastModifiedDateTime: now() });
+        // Graph adds what members@odata.bind names in a PATCH to the group's members.
+        for (const [link, ids] of Object.entries(bound ?? {})) {
+          const set = linkSet(collection, key, link);
+          for (const member of ids) set.add(member);
+        }
         return { status: 204 };
       }
       case 'DELETE':
         collection.items.delete(key);
+        collection.links?.refs.delete(key);
         return { status: 204 };
       default:
         throw new GraphError(405, 'MethodNotAllowed', `${method} is not allowed on ${collection.path}/{id}`);
     }
+  };
+
+  /**
+   * A group's members or owners: `GET …/{id}/members` lists them, `POST …/{id}/members/$ref` adds
+   * the object its `@odata.id` names, `DELETE …/{id}/members/{memberId}/$ref` removes one.
+   */
+  const handleLink = (collection: Collection, method: string, id: string, link: string, tail: string[], body: Buffer): Answer => {
+    const key = decodeURIComponent(id);
+    const item = collection.items.get(key);
+    if (!item) throw new GraphError(404, 'ResourceNotFound', `No ${collection.odataType.replace('#microsoft.graph.', '')} with id '${key}' was found.`);
+    const set = linkSet(collection, key, link);
+    const isRef = (segment: string | undefined): boolean => segment?.toLowerCase() === '$ref';
+    if (tail.length === 0 && method === 'GET') {
+      return {
+        status: 200,
+        body: { '@odata.context': `${baseUrl}/$metadata#directoryObjects`, value: [...set].map((member) => ({ '@odata.type': '#microsoft.graph.directoryObject', id: member })) },
+      };
+    }
+    if (tail.length === 1 && isRef(tail[0]) && method === 'POST') {
+      const member = referencedId(parseJsonObject(body, true));
+      if (set.has(member)) throw new GraphError(400, 'BadRequest', 'One or more added object references already exist for the following modified properties: ' + `'${link}'.`);
+      set.add(member);
+      return { status: 204 };
+    }
+    if (tail.length === 2 && isRef(tail[1]) && method === 'DELETE') {
+      const member = decodeURIComponent(tail[0]!);
+      if (!set.delete(member)) throw new GraphError(404, 'ResourceNotFound', `'${member}' is not in ${link} of '${key}'.`);
+      return { status: 204 };
+    }
+    throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${[link, ...tail].join('/')}'.`);
   };
 
   const send = (res: ServerResponse, status: number, body: string | undefined, headers: Record<string, string>): void => {

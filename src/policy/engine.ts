@@ -34,6 +34,11 @@ export interface PolicyEngineOptions {
   cacheDir?: string;
   /** How many decisions to remember per loaded policy (default 10,000; 0 turns the memo off). */
   decisionCacheSize?: number;
+  /**
+   * The gateway's `upstream.caseInsensitivePaths` (default true, the strict reading): when true,
+   * a profile type with `caseInsensitive: false` is refused (ConfigError), at start and on reload.
+   */
+  upstreamCaseInsensitivePaths?: boolean;
 }
 
 /** Inputs longer than this (as JSON) are evaluated every time, never remembered. */
@@ -195,7 +200,7 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
 }
 
 async function loadState(options: PolicyEngineOptions): Promise<LoadedState> {
-  const config = loadPolicyConfig(options.configDir);
+  const config = loadPolicyConfig(options.configDir, { upstreamCaseInsensitivePaths: options.upstreamCaseInsensitivePaths ?? true });
   const bundlePath = options.bundlePath ?? (await buildBundle({ policiesDir: options.policiesDir, opaBin: options.opaBin, cacheDir: options.cacheDir })).path;
   let bytes: Buffer;
   try {

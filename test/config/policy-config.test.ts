@@ -30,11 +30,17 @@ function loadError(dir: string): ConfigError {
 }
 
 describe('shipped policy configuration', () => {
-  test('loads the three profile types and access policies the demo relies on', () => {
+  test('loads the five profile types and access policies the demo relies on, each with its own approver group', () => {
     const config = loadPolicyConfig('config');
-    assert.deepEqual(config.profileTypes.map((t) => t.name).sort(), ['accessPolicies', 'apps', 'scripts']);
+    assert.deepEqual(config.profileTypes.map((t) => t.name).sort(), ['accessPolicies', 'apps', 'groups', 'roles', 'scripts']);
     const groups = Object.fromEntries(config.accessPolicies.map((p) => [p.profileType, p.approverGroups]));
-    assert.deepEqual(groups, { apps: ['app-approvers'], scripts: ['script-approvers'], accessPolicies: ['policy-approvers'] });
+    assert.deepEqual(groups, {
+      apps: ['app-approvers'],
+      scripts: ['script-approvers'],
+      accessPolicies: ['policy-approvers'],
+      groups: ['group-approvers'],
+      roles: ['role-approvers'],
+    });
     assert.ok(config.accessPolicies.every((p) => p.enabled && p.requiredApprovals === 1));
     assert.deepEqual(config.roles, { auditorGroups: ['auditors'] });
     assert.ok(config.profileTypes.every((t) => t.caseInsensitive));
@@ -72,7 +78,7 @@ describe('invalid files are reported with file, line and column', () => {
   test('a profile type that does not exist', () => {
     const dir = copyConfig();
     writeFileSync(join(dir, 'access-policies/apps.yaml'), 'name: apps-approval\ndescription: x\nprofileType: aps\napproverGroups: [app-approvers]\n');
-    assert.match(loadError(dir).issues[0]!, /apps\.yaml:3:14: profileType "aps" is not a known profile type \(accessPolicies, apps, scripts\)/);
+    assert.match(loadError(dir).issues[0]!, /apps\.yaml:3:14: profileType "aps" is not a known profile type \(accessPolicies, apps, groups, roles, scripts\)/);
   });
 
   test('no approver groups, and a missing description, both reported', () => {
@@ -164,10 +170,12 @@ describe('invalid files are reported with file, line and column', () => {
 
   test('apiVersions: a case-sensitive type keeps their case; a case-insensitive one lowers them', () => {
     const dir = copyConfig();
-    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\napiVersions: [V2]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
-    const data = loadPolicyConfig(dir).data;
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\ncaseInsensitive: false\napiVersions: [V2]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
+    const data = loadPolicyConfig(dir, { upstreamCaseInsensitivePaths: false }).data;
     assert.deepEqual(data.profileTypes.extra?.apiVersions, ['V2']);
     assert.equal(data.apiVersionSegments.v2, true);
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\napiVersions: [V2]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
+    assert.deepEqual(loadPolicyConfig(dir).data.profileTypes.extra?.apiVersions, ['v2']);
   });
 
   test('apiVersions: a segment with a slash, or a version that is also a route\'s first segment', () => {
@@ -176,5 +184,46 @@ describe('invalid files are reported with file, line and column', () => {
     assert.match(loadError(dir).issues[0]!, /extra\.yaml:3:\d+: apiVersions\.0 must be one path segment such as v1\.0 or beta/);
     writeFileSync(join(dir, 'profile-types/extra.yaml'), 'name: extra\ndescription: x\napiVersions: [deviceManagement]\nroutes:\n  - { method: PATCH, path: "/extra/{id}", operation: modify }\n');
     assert.match(loadError(dir).issues.join('\n'), /extra\.yaml:3:\d+: apiVersions\.0 "deviceManagement" is also the first segment of \w+ routes\.\d+/);
+  });
+});
+
+describe('one case rule: a profile type cannot disagree with how the gateway normalises paths', () => {
+  const mixedCase = 'name: extra\ndescription: x\nroutes:\n  - { method: PATCH, path: "/Apps/{id}", operation: modify }\n';
+
+  test('caseInsensitive defaults to true: a mixed-case route is compiled to lower case', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), mixedCase);
+    const data = loadPolicyConfig(dir).data;
+    assert.equal(data.profileTypes.extra?.caseInsensitive, true);
+    assert.deepEqual(data.profileTypes.extra?.routes[0]?.literals, ['apps', null]);
+    assert.equal(data.routeIndex.PATCH?.apps?.[0]?.caseInsensitive, true);
+  });
+
+  test('caseInsensitive: false is refused while the upstream ignores case, at its line and column, with the reason', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), `name: extra\ndescription: x\ncaseInsensitive: false\n${mixedCase.split('\n').slice(2).join('\n')}`);
+    // The default (tools without a gateway configuration) and a gateway that says so explicitly.
+    for (const options of [undefined, { upstreamCaseInsensitivePaths: true }]) {
+      assert.throws(
+        () => loadPolicyConfig(dir, options),
+        (error: unknown) =>
+          error instanceof ConfigError &&
+          error.code === 'CONFIG_INVALID' &&
+          error.issues.length === 1 &&
+          /profile-types\/extra\.yaml:3:18: caseInsensitive: false is refused because the upstream ignores the case of paths \(upstream\.caseInsensitivePaths: true\).*would pass unapproved/.test(error.issues[0]!),
+      );
+    }
+  });
+
+  test('caseInsensitive: false is allowed when the upstream is case-sensitive, and keeps the route\'s case', () => {
+    const dir = copyConfig();
+    writeFileSync(join(dir, 'profile-types/extra.yaml'), `name: extra\ndescription: x\ncaseInsensitive: false\n${mixedCase.split('\n').slice(2).join('\n')}`);
+    const data = loadPolicyConfig(dir, { upstreamCaseInsensitivePaths: false }).data;
+    assert.equal(data.profileTypes.extra?.caseInsensitive, false);
+    assert.deepEqual(data.profileTypes.extra?.routes[0]?.literals, ['Apps', null]);
+  });
+
+  test('the shipped configuration says caseInsensitive nowhere as false', () => {
+    for (const type of loadPolicyConfig('config').profileTypes) assert.equal(type.caseInsensitive, true, type.name);
   });
 });

@@ -16,7 +16,15 @@ after(() => graph.close());
 const json = { 'content-type': 'application/json' };
 
 test('lists are { @odata.context, value } and seeded with each kind', async () => {
-  for (const path of ['/deviceAppManagement/mobileApps', '/deviceManagement/deviceManagementScripts', '/deviceManagement/operationApprovalPolicies']) {
+  for (const path of [
+    '/deviceAppManagement/mobileApps',
+    '/deviceManagement/deviceManagementScripts',
+    '/deviceManagement/operationApprovalPolicies',
+    '/groups',
+    '/deviceManagement/roleDefinitions',
+    '/deviceManagement/roleAssignments',
+    '/deviceManagement/roleScopeTags',
+  ]) {
     const response = await fetch(`${graph.url}${path}`);
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^application\/json/);
@@ -111,4 +119,71 @@ test('the same Idempotency-Key twice returns the first answer and acts once', as
   const misuse = await fetch(`${graph.url}/deviceAppManagement/mobileApps/42`, { method: 'DELETE', headers: { 'idempotency-key': 'key-1' } });
   assert.equal(misuse.status, 422);
   assert.equal(((await fetch(`${graph.url}/deviceAppManagement/mobileApps/42`)).status), 200, 'not deleted');
+});
+
+const ids = async (url: string): Promise<string[]> => {
+  const response = await fetch(url);
+  assert.equal(response.status, 200, url);
+  return ((await response.json()) as { value: { id: string }[] }).value.map((v) => v.id).sort();
+};
+
+test('groups mirror the demo tokens, and members and owners change through $ref as in Graph', async () => {
+  const group = `${graph.url}/groups/app-approvers`;
+  assert.deepEqual(await ids(`${group}/members`), ['bob', 'carol']);
+  assert.deepEqual(await ids(`${graph.url}/groups/role-approvers/members`), ['frank']);
+  assert.deepEqual(await ids(`${group}/owners`), ['frank']);
+
+  const add = (link: string, body: unknown) => fetch(`${group}/${link}/$ref`, { method: 'POST', headers: json, body: JSON.stringify(body) });
+  assert.equal((await add('members', { '@odata.id': 'https://graph.microsoft.com/v1.0/directoryObjects/mallory' })).status, 204);
+  assert.deepEqual(await ids(`${group}/MEMBERS`), ['bob', 'carol', 'mallory']);
+  const twice = await add('members', { '@odata.id': 'https://graph.microsoft.com/v1.0/users/mallory' });
+  assert.equal(twice.status, 400, 'already a member');
+  assert.equal((await add('owners', { '@odata.id': 'not a url/..' })).status, 400);
+  assert.equal((await add('owners', {})).status, 400);
+
+  assert.equal((await fetch(`${group}/members/mallory/$ref`, { method: 'DELETE' })).status, 204);
+  assert.equal((await fetch(`${group}/members/mallory/$ref`, { method: 'DELETE' })).status, 404);
+  assert.deepEqual(await ids(`${group}/members`), ['bob', 'carol']);
+  assert.equal((await fetch(`${graph.url}/groups/nope/members`)).status, 404);
+});
+
+test('members@odata.bind on a group create or PATCH adds references, not properties', async () => {
+  const created = await fetch(`${graph.url}/groups`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ displayName: 'Shadow', 'members@odata.bind': ['https://graph.microsoft.com/v1.0/directoryObjects/alice'] }),
+  });
+  assert.equal(created.status, 201);
+  const group = (await created.json()) as Record<string, unknown> & { id: string };
+  assert.equal(group['members@odata.bind'], undefined);
+  assert.deepEqual(await ids(`${graph.url}/groups/${group.id}/members`), ['alice']);
+  const patched = await fetch(`${graph.url}/groups/${group.id}`, {
+    method: 'PATCH',
+    headers: json,
+    body: JSON.stringify({ 'members@odata.bind': ['https://graph.microsoft.com/v1.0/directoryObjects/bob'] }),
+  });
+  assert.equal(patched.status, 204);
+  assert.deepEqual(await ids(`${graph.url}/groups/${group.id}/members`), ['alice', 'bob']);
+  assert.equal((await fetch(`${graph.url}/groups/${group.id}`, { method: 'DELETE' })).status, 204);
+  assert.equal((await fetch(`${graph.url}/groups/${group.id}/members`)).status, 404);
+});
+
+test('Intune roles: create, change and delete a role assignment; assign a scope tag', async () => {
+  const created = await fetch(`${graph.url}/deviceManagement/roleAssignments`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({ displayName: 'App managers', roleDefinitionId: 'rd-app-manager', members: ['helpdesk'] }),
+  });
+  assert.equal(created.status, 201);
+  const { id } = (await created.json()) as { id: string };
+  const path = `${graph.url}/deviceManagement/roleAssignments/${id}`;
+  assert.equal((await fetch(path, { method: 'PATCH', headers: json, body: JSON.stringify({ members: ['helpdesk', 'auditors'] }) })).status, 204);
+  assert.deepEqual(((await (await fetch(path)).json()) as { members: string[] }).members, ['helpdesk', 'auditors']);
+  assert.equal((await fetch(path, { method: 'DELETE' })).status, 204);
+  assert.equal((await fetch(path)).status, 404);
+  const missing = await fetch(`${graph.url}/deviceManagement/roleAssignments`, { method: 'POST', headers: json, body: JSON.stringify({ displayName: 'x' }) });
+  assert.equal(missing.status, 400, 'roleDefinitionId is required');
+  const assigned = await fetch(`${graph.url}/deviceManagement/roleScopeTags/1/assign`, { method: 'POST', headers: json, body: JSON.stringify({ assignments: [{ target: { groupId: 'helpdesk' } }] }) });
+  assert.equal(assigned.status, 204);
+  assert.ok(await ids(`${graph.url}/deviceManagement/roleDefinitions`).then((list) => list.includes('rd-helpdesk')));
 });

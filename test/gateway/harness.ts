@@ -31,6 +31,7 @@ export const USERS = {
   dave: { token: 'test-token-dave', userId: 'dave', groups: ['policy-approvers'] },
   erin: { token: 'test-token-erin', userId: 'erin', groups: ['auditors'] },
   mallory: { token: 'test-token-mallory', userId: 'mallory', groups: ['helpdesk'] },
+  frank: { token: 'test-token-frank', userId: 'frank', groups: ['group-approvers', 'role-approvers'] },
 } as const;
 export type UserName = keyof typeof USERS;
 export const auth = (user: UserName): string => `Bearer ${USERS[user].token}`;

@@ -76,6 +76,8 @@ describe('the shipped policy', () => {
       ['POST', '/deviceManagement/deviceManagementScripts/7/assign', 'scripts', 'assign', 'script-approvers'],
       ['PATCH', '/deviceManagement/deviceManagementScripts/7', 'scripts', 'modify', 'script-approvers'],
       ['DELETE', '/deviceManagement/operationApprovalPolicies/p1', 'accessPolicies', 'delete', 'policy-approvers'],
+      ['POST', '/groups/g1/members/$ref', 'groups', 'assign', 'group-approvers'],
+      ['PATCH', '/deviceManagement/roleAssignments/r1', 'roles', 'modify', 'role-approvers'],
     ];
     for (const [method, url, profileType, operation, group] of cases) {
       const d = engine.decide(callInput(method, url));
@@ -131,7 +133,7 @@ describe('the shipped policy', () => {
     assert.equal(s.ready, true);
     assert.match(s.revision ?? '', /^[0-9a-f]{16}$/);
     assert.equal(s.lastError, undefined);
-    assert.equal(engine.accessPolicies().length, 3);
+    assert.equal(engine.accessPolicies().length, 5);
     assert.ok(engine.profileTypes().find((t) => t.name === 'apps')?.routes.some((r) => r.path === '/deviceAppManagement/mobileApps/{id}'));
   });
 
