@@ -104,7 +104,12 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
   const configDir = defaultDir(values.config, 'config');
   let verdict: CallVerdict;
   try {
-    const engine = await createPolicyEngine({ policiesDir: defaultDir(values.policies, 'policies'), configDir, bundlePath: values.bundle });
+    const engine = await createPolicyEngine({
+      policiesDir: defaultDir(values.policies, 'policies'),
+      configDir,
+      bundlePath: values.bundle,
+      upstreamCaseInsensitivePaths: !values['case-sensitive'],
+    });
     try {
       verdict = decideCall(engine, { method: values.method, url: values.path, headers, body }, { userId: user.userId, groups }, {
         caseInsensitive: !values['case-sensitive'],
