@@ -3,9 +3,11 @@
  * static tokens, directory): bounded, printable, and groups merged without duplicates.
  */
 
-/** Bounds on what an identity may carry into the policy input. */
-export const MAX_ID_LENGTH = 256;
-export const MAX_GROUPS = 1000;
+import { LIMITS } from '../limits';
+
+/** Bounds on what an identity may carry into the policy input: the ones the store keeps (src/limits.ts). */
+export const MAX_ID_LENGTH = LIMITS.userIdChars;
+export const MAX_GROUPS = LIMITS.callerGroups;
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 

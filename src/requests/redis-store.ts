@@ -7,13 +7,14 @@
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { readAudit } from '../audit/audit-stream';
+import { LIMITS, REQUEST_ID_PATTERN } from '../limits';
 import { decodeRequest, pairsToRecord } from './codec';
 import { scriptError, ScriptErrorCode, StoreInputError, TransitionError } from './errors';
 import { requestKeys, type RequestKeys } from './keys';
 import { decodeCursor, encodeCursor, unionPage } from './list-paging';
 import { RedisConnection } from './redis-connection';
 import { loadScripts, type LuaScript, type Scripts } from './scripts';
-import { checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
+import { checkGroups, checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -28,9 +29,6 @@ import type {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const STATUSES: readonly RequestStatus[] = ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired'];
 const ENDED: readonly RequestStatus[] = ['rejected', 'canceled', 'completed', 'failed', 'expired'];
-/** Ids are random UUIDs; anything else cannot name a request (and never reaches a key name). */
-const ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
-const LIST_LIMIT = { default: 25, max: 100 } as const;
 /** Who the audit stream names for expiries. */
 export const SWEEPER_ACTOR = 'countersign:expiry';
 const SWEEP_BATCH = 100;
@@ -109,7 +107,7 @@ class RedisRequestStore implements RequestStore {
   }
 
   private checkId(id: unknown): string {
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+    if (typeof id !== 'string' || !REQUEST_ID_PATTERN.test(id)) {
       throw new TransitionError('REQUEST_NOT_FOUND', 'no such request', String(id).slice(0, 64));
     }
     return id;
@@ -138,12 +136,12 @@ class RedisRequestStore implements RequestStore {
   }
 
   async get(id: string): Promise<ApprovalRequest | null> {
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) return null;
+    if (typeof id !== 'string' || !REQUEST_ID_PATTERN.test(id)) return null;
     return decodeRequest(pairsToRecord(await this.connection.send<unknown>(['HGETALL', this.keys.request(id)])));
   }
 
   async getBody(id: string): Promise<Buffer | null> {
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) return null;
+    if (typeof id !== 'string' || !REQUEST_ID_PATTERN.test(id)) return null;
     return this.connection.send<Buffer | null>(['GET', this.keys.body(id)], { buffers: true });
   }
 
@@ -267,8 +265,8 @@ class RedisRequestStore implements RequestStore {
   }
 
   async list(query: ListQuery): Promise<ListPage> {
-    const limit = query.limit ?? LIST_LIMIT.default;
-    if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) throw new StoreInputError(`limit must be an integer from 1 to ${LIST_LIMIT.max}`);
+    const limit = query.limit ?? LIMITS.listPage.default;
+    if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listPage.max) throw new StoreInputError(`limit must be an integer from 1 to ${LIMITS.listPage.max}`);
     if (query.status !== undefined && !STATUSES.includes(query.status)) throw new StoreInputError(`status must be one of ${STATUSES.join(', ')}`);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const status = query.status;
@@ -281,8 +279,8 @@ class RedisRequestStore implements RequestStore {
         break;
       }
       case 'received': {
-        const groups = [...new Set(query.viewer?.groups ?? [])].filter((g) => typeof g === 'string' && g.length > 0 && g.length <= 256);
-        if (groups.length > 100) throw new StoreInputError('viewer.groups has more than 100 entries');
+        // Identity bounds a caller's groups with the same limit, so a caller it accepted is never refused here.
+        const groups = [...new Set(checkGroups(query.viewer?.groups ?? [], 'viewer.groups', LIMITS.callerGroups, true))];
         keys = groups.map((g) => (status ? k.byGroupStatus(g, status) : k.byGroup(g)));
         break;
       }
