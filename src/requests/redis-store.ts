@@ -12,8 +12,8 @@ import { decodeRequest, pairsToRecord } from './codec';
 import { scriptError, ScriptErrorCode, StoreInputError, TransitionError } from './errors';
 import { requestKeys, type RequestKeys } from './keys';
 import { decodeCursor, encodeCursor, unionPage } from './list-paging';
-import { RedisConnection } from './redis-connection';
-import { loadScripts, type LuaScript, type Scripts } from './scripts';
+import type { Deadline } from './deadline';
+import { RedisConnection, type ScriptName } from './redis-connection';
 import { checkGroups, checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
 import type {
   ApprovalRequest,
@@ -40,8 +40,11 @@ export interface RequestStoreOptions {
   /** Defaults: 30 days each; audit entries are kept 365 days. */
   retention?: { openMs?: number; approvedMs?: number; endedMs?: number; auditMs?: number };
   logger?: Logger;
-  /** A command that takes longer fails with StoreUnavailableError; default 2000. */
-  commandTimeoutMs?: number;
+  /**
+   * The deadline of one store call, all its Redis commands together: past it the call rejects
+   * with StoreUnavailableError (503), whatever Redis does; default 2000. The only store timeout.
+   */
+  callTimeoutMs?: number;
   /** How long createRequestStore waits for the first connection before returning a store that is not ready yet; default 2000. */
   connectWaitMs?: number;
 }
@@ -69,7 +72,6 @@ function retentionMs(value: number | undefined, fallback: number, name: string):
 }
 
 class RedisRequestStore implements RequestStore {
-  private readonly scripts: Scripts = loadScripts();
   private readonly retention: { openMs: number; approvedMs: number; endedMs: number; auditMs: number };
 
   constructor(
@@ -91,14 +93,16 @@ class RedisRequestStore implements RequestStore {
   async warmUp(): Promise<void> {
     if (!this.connection.isReady) return;
     try {
-      await this.connection.loadScripts(Object.values(this.scripts));
+      await this.connection.loadScripts(Object.values(this.connection.scripts));
     } catch (error) {
       this.logger?.warn({ error: (error as Error).message }, 'could not preload request scripts');
     }
   }
 
-  private async transition(script: LuaScript, id: string, keys: string[], args: Array<string | Buffer>): Promise<ApprovalRequest> {
-    const reply = await this.connection.runScript<[number, unknown]>(script, keys, args);
+  /** One transition: one script, under the call's one deadline. */
+  private async transition(name: ScriptName, id: string, keys: string[], args: Array<string | Buffer>): Promise<ApprovalRequest> {
+    const script = this.connection.scripts[name];
+    const reply = await this.connection.within((deadline) => this.connection.runScript<[number, unknown]>(name, keys, args, deadline));
     const code = Number(reply[0]);
     if (code < 0) throw scriptError(script.name, code, id, String(reply[1] ?? ''));
     const request = decodeRequest(pairsToRecord(reply[1]));
@@ -119,7 +123,7 @@ class RedisRequestStore implements RequestStore {
     const id = randomUUID();
     const k = this.keys;
     const { requestor, decision } = request;
-    return this.transition(this.scripts.create, id, [k.request(id), k.body(id), k.locks, k.audit, k.prefix], [
+    return this.transition('create', id, [k.request(id), k.body(id), k.locks, k.audit, k.prefix], [
       id,
       String(t.ms),
       t.iso,
@@ -151,7 +155,7 @@ class RedisRequestStore implements RequestStore {
     checkNotes(notes);
     const t = clock(now);
     const k = this.keys;
-    return this.transition(this.scripts.approve, id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+    return this.transition('approve', id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
   }
 
   async reject(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest> {
@@ -160,7 +164,7 @@ class RedisRequestStore implements RequestStore {
     checkNotes(notes);
     const t = clock(now);
     const k = this.keys;
-    return this.transition(this.scripts.reject, id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+    return this.transition('reject', id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
   }
 
   async cancel(id: string, actor: string, now?: Date): Promise<ApprovalRequest> {
@@ -168,7 +172,7 @@ class RedisRequestStore implements RequestStore {
     checkUserId(actor);
     const t = clock(now);
     const k = this.keys;
-    return this.transition(this.scripts.cancel, id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor]);
+    return this.transition('cancel', id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor]);
   }
 
   async beginComplete(
@@ -185,7 +189,7 @@ class RedisRequestStore implements RequestStore {
     const leaseUntil = new Date(t.ms + leaseMs);
     const claimToken = randomBytes(18).toString('base64url');
     const k = this.keys;
-    const request = await this.transition(this.scripts.beginComplete, id, [k.request(id), k.audit, k.prefix], [
+    const request = await this.transition('beginComplete', id, [k.request(id), k.audit, k.prefix], [
       id,
       String(t.ms),
       t.iso,
@@ -206,7 +210,7 @@ class RedisRequestStore implements RequestStore {
     const o = checkOutcome(outcome);
     const t = clock(now);
     const k = this.keys;
-    return this.transition(this.scripts.finishComplete, id, [k.request(id), k.locks, k.audit, k.prefix], [
+    return this.transition('finishComplete', id, [k.request(id), k.locks, k.audit, k.prefix], [
       id,
       String(t.ms),
       t.iso,
@@ -227,40 +231,49 @@ class RedisRequestStore implements RequestStore {
 
     const expireArgs = (id: string) => [id, String(t.ms), t.iso, String(openCutoff), String(approvedCutoff), SWEEPER_ACTOR];
     let expired = 0;
-    expired += await this.sweepIndex('needsApproval', openCutoff, (id) =>
-      this.connection.runScript(this.scripts.expire, [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id)),
+    expired += await this.sweepIndex('needsApproval', openCutoff, (id, deadline) =>
+      this.connection.runScript('expire', [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id), deadline),
     );
-    expired += await this.sweepIndex('approved', approvedCutoff, (id) =>
-      this.connection.runScript(this.scripts.expire, [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id)),
+    expired += await this.sweepIndex('approved', approvedCutoff, (id, deadline) =>
+      this.connection.runScript('expire', [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id), deadline),
     );
     let removed = 0;
     for (const status of ENDED) {
-      removed += await this.sweepIndex(status, endedCutoff, (id) =>
-        this.connection.runScript(this.scripts.remove, [k.request(id), k.body(id), k.locks, k.prefix], [id, String(endedCutoff)]),
+      removed += await this.sweepIndex(status, endedCutoff, (id, deadline) =>
+        this.connection.runScript('remove', [k.request(id), k.body(id), k.locks, k.prefix], [id, String(endedCutoff)], deadline),
       );
     }
     // Audit entries older than their retention go too; '~' lets Redis trim whole nodes cheaply.
-    await this.connection.send(['XTRIM', k.audit, 'MINID', '~', String(Math.max(0, t.ms - this.retention.auditMs))]);
+    await this.connection.within((deadline) =>
+      this.connection.send(['XTRIM', k.audit, 'MINID', '~', String(Math.max(0, t.ms - this.retention.auditMs))], { deadline }),
+    );
     if (expired || removed) this.logger?.info({ expired, removed }, 'request sweep');
     return { expired, removed };
   }
 
-  /** Runs `step` on every request whose status has been `status` since at or before `cutoff`; returns how many succeeded. */
-  private async sweepIndex(status: RequestStatus, cutoff: number, step: (id: string) => Promise<unknown>): Promise<number> {
+  /**
+   * Runs `step` on every request whose status has been `status` since at or before `cutoff`; returns
+   * how many succeeded. The sweep is a background loop of independent atomic steps with no caller
+   * waiting on it, so its deadline is per batch: each wait is bounded, a long backlog is not cut short.
+   */
+  private async sweepIndex(status: RequestStatus, cutoff: number, step: (id: string, deadline: Deadline) => Promise<unknown>): Promise<number> {
     const key = this.keys.statusSince(status);
     let done = 0;
     let skipped = 0;
     for (;;) {
-      const ids = await this.connection.send<string[]>(['ZRANGE', key, '-inf', String(cutoff), 'BYSCORE', 'LIMIT', String(skipped), String(SWEEP_BATCH)]);
-      for (const id of ids) {
-        const reply = (await step(id)) as [number, unknown];
-        const code = Number(reply[0]);
-        if (code > 0) done++;
-        else if (code === ScriptErrorCode.RequestNotFound) await this.connection.send(['ZREM', key, id]);
-        // A live claim, or a request that moved since the read: leave it for a later sweep.
-        else skipped++;
-      }
-      if (ids.length < SWEEP_BATCH) return done;
+      const batch = await this.connection.within(async (deadline) => {
+        const ids = await this.connection.send<string[]>(['ZRANGE', key, '-inf', String(cutoff), 'BYSCORE', 'LIMIT', String(skipped), String(SWEEP_BATCH)], { deadline });
+        for (const id of ids) {
+          const reply = (await step(id, deadline)) as [number, unknown];
+          const code = Number(reply[0]);
+          if (code > 0) done++;
+          else if (code === ScriptErrorCode.RequestNotFound) await this.connection.send(['ZREM', key, id], { deadline });
+          // A live claim, or a request that moved since the read: leave it for a later sweep.
+          else skipped++;
+        }
+        return ids.length;
+      });
+      if (batch < SWEEP_BATCH) return done;
     }
   }
 
@@ -292,21 +305,24 @@ class RedisRequestStore implements RequestStore {
     }
     if (keys.length === 0) return { items: [] };
 
-    const positions = await unionPage(this.connection, keys, after, limit + 1);
-    const page = positions.slice(0, limit);
-    const hashes = await Promise.all(page.map((p) => this.connection.send<unknown>(['HGETALL', k.request(p.id)])));
-    const items: ApprovalRequest[] = [];
-    for (const hash of hashes) {
-      const request = decodeRequest(pairsToRecord(hash));
-      // Gone (removed) or moved to another status since the index was read: not part of this page.
-      if (request && (!status || request.status === status)) items.push(request);
-    }
-    const last = page[page.length - 1];
-    return positions.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+    return this.connection.within(async (deadline) => {
+      const positions = await unionPage(this.connection, keys, after, limit + 1, deadline);
+      const page = positions.slice(0, limit);
+      const hashes = await Promise.all(page.map((p) => this.connection.send<unknown>(['HGETALL', k.request(p.id)], { deadline })));
+      const items: ApprovalRequest[] = [];
+      for (const hash of hashes) {
+        const request = decodeRequest(pairsToRecord(hash));
+        // Gone (removed) or moved to another status since the index was read: not part of this page.
+        if (request && (!status || request.status === status)) items.push(request);
+      }
+      const last = page[page.length - 1];
+      return positions.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+    });
   }
 
   async audit(query: { requestId?: string; since?: string; limit?: number; order?: 'asc' | 'desc' }): Promise<AuditEvent[]> {
-    return readAudit(this.connection, this.keys.audit, query ?? {});
+    // readAudit (src/audit/) sends its own commands, each with a deadline; this bounds the whole call.
+    return this.connection.within(() => readAudit(this.connection, this.keys.audit, query ?? {}));
   }
 
   async ping(): Promise<boolean> {
@@ -332,7 +348,7 @@ class RedisRequestStore implements RequestStore {
  */
 export async function createRequestStore(options: RequestStoreOptions): Promise<RequestStore> {
   const keys = requestKeys(options.deployment ?? 'default');
-  const connection = new RedisConnection({ url: options.url, logger: options.logger, commandTimeoutMs: options.commandTimeoutMs });
+  const connection = new RedisConnection({ url: options.url, logger: options.logger, callTimeoutMs: options.callTimeoutMs });
   const store = new RedisRequestStore(connection, keys, options, options.logger);
   await connection.connect(options.connectWaitMs ?? 2000);
   await store.warmUp();

@@ -1,12 +1,15 @@
 /**
  * The Lua scripts of the store: read once from src/requests/scripts/, with their
  * `--- @include "name"` lines replaced by src/requests/scripts/includes/<name>.lua (one
- * local function per file, as BullMQ does), then run with EVALSHA and re-sent on NOSCRIPT.
+ * local function per file, as BullMQ does). They are given to node-redis as its `scripts`
+ * (defineScript), which runs them with EVALSHA and, on NOSCRIPT (a restarted or flushed Redis),
+ * sends the source once with EVAL, which caches it again for the next EVALSHA.
  */
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { join, dirname } from 'node:path';
+import { defineScript, type CommandParser, type RedisArgument } from 'redis';
 
 const SCRIPTS_DIR = join(dirname(fileURLToPath(import.meta.url)), 'scripts');
 const INCLUDE = /^--- @include "([a-z0-9-]+)"\s*$/gm;
@@ -48,3 +51,29 @@ export function loadScripts() {
 }
 
 export type Scripts = ReturnType<typeof loadScripts>;
+
+/**
+ * The scripts as node-redis `scripts` definitions: each becomes a client method taking the
+ * script's KEYS and ARGV, e.g. `client.approve(keys, args)`.
+ * @example createClient({ url, scripts: redisScripts(loadScripts()) })
+ */
+export function redisScripts<S extends Record<string, LuaScript>>(scripts: S) {
+  const out = {} as { [K in keyof S]: ReturnType<typeof redisScript> };
+  for (const key of Object.keys(scripts) as Array<keyof S>) out[key] = redisScript(scripts[key]!);
+  return out;
+}
+
+function redisScript(script: LuaScript) {
+  const defined = defineScript({
+    SCRIPT: script.source,
+    NUMBER_OF_KEYS: script.numberOfKeys,
+    parseCommand(parser: CommandParser, keys: readonly string[], args: readonly RedisArgument[]) {
+      if (keys.length !== script.numberOfKeys) throw new Error(`${script.name}: expects ${script.numberOfKeys} keys, got ${keys.length}`);
+      parser.pushKeys([...keys]);
+      parser.push(...args);
+    },
+    transformReply: (reply: unknown) => reply,
+  });
+  if (defined.SHA1 !== script.sha1) throw new Error(`${script.name}: node-redis computed sha1 ${defined.SHA1}, expected ${script.sha1}`);
+  return defined;
+}
