@@ -22,17 +22,21 @@ export interface LuaScript {
   sha1: string;
 }
 
-/** Reads one script and inlines its includes (each at most once). */
+/**
+ * Reads one script and inlines its includes, depth first (an include may include another, which
+ * then comes before it, as Lua local functions must), each at most once.
+ */
 export function loadScript(name: string): LuaScript {
   const match = /-(\d+)$/.exec(name);
   if (!match) throw new Error(`script ${name}: the file name must end with its key count, e.g. approve-3`);
   const included = new Set<string>();
-  const raw = readFileSync(join(SCRIPTS_DIR, `${name}.lua`), 'utf8');
-  const source = raw.replace(INCLUDE, (_line, include: string) => {
-    if (included.has(include)) return '';
-    included.add(include);
-    return readFileSync(join(SCRIPTS_DIR, 'includes', `${include}.lua`), 'utf8');
-  });
+  const inline = (text: string): string =>
+    text.replace(INCLUDE, (_line, include: string) => {
+      if (included.has(include)) return '';
+      included.add(include);
+      return inline(readFileSync(join(SCRIPTS_DIR, 'includes', `${include}.lua`), 'utf8'));
+    });
+  const source = inline(readFileSync(join(SCRIPTS_DIR, `${name}.lua`), 'utf8'));
   return { name, numberOfKeys: Number(match[1]), source, sha1: createHash('sha1').update(source).digest('hex') };
 }
 
