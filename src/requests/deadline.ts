@@ -1,6 +1,6 @@
 /**
  * The one deadline of a store call. Each public method of the store makes one Deadline when it
- * starts, and every Redis command of that call (a script, a page of HGETALLs, …) runs under it:
+ * starts (and ends it when the call settles), and every Redis command of that call (a script, a page of HGETALLs, …) runs under it:
  * node-redis drops a command still queued when its signal aborts, and `race` rejects a command
  * already written whose reply has not come (node-redis would wait for it forever, e.g. on a paused
  * Redis). So a call rejects with StoreUnavailableError within its deadline, whatever Redis does,
@@ -12,22 +12,40 @@ import { StoreUnavailableError } from './errors';
 export class Deadline {
   /** Aborts when the deadline passes; given to node-redis as each command's `abortSignal`. */
   readonly signal: AbortSignal;
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
   private readonly expired: Promise<never>;
 
   /**
    * @example
    * const deadline = new Deadline(2000);
-   * await deadline.race(client.sendCommand(['PING'], { abortSignal: deadline.signal }));
+   * try {
+   *   await deadline.race(client.sendCommand(['PING'], { abortSignal: deadline.signal }));
+   * } finally {
+   *   deadline.end();
+   * }
    */
   constructor(readonly ms: number) {
-    // AbortSignal.timeout's timer is unref'd: a pending deadline never keeps the process alive.
-    this.signal = AbortSignal.timeout(ms);
+    this.signal = this.controller.signal;
     // Every command queued under this call listens to the signal; a page of a list queues up to 100.
     setMaxListeners(0, this.signal);
+    let expire: (error: StoreUnavailableError) => void = () => undefined;
     this.expired = new Promise<never>((_, reject) => {
-      this.signal.addEventListener('abort', () => reject(this.error()), { once: true });
+      expire = reject;
     });
     this.expired.catch(() => undefined);
+    // Our own timer rather than AbortSignal.timeout: that one cannot be cancelled, so it would fire
+    // (and build an error) two seconds after every call, long after the call succeeded.
+    this.timer = setTimeout(() => {
+      expire(this.error());
+      this.controller.abort();
+    }, ms);
+    this.timer.unref();
+  }
+
+  /** The call settled: nothing fires later. */
+  end(): void {
+    clearTimeout(this.timer);
   }
 
   get passed(): boolean {

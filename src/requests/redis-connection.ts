@@ -100,9 +100,13 @@ export class RedisConnection {
    * whole call rejects with StoreUnavailableError when the deadline passes first.
    * @example await connection.within((d) => connection.send(['PING'], { deadline: d }))
    */
-  within<T>(call: (deadline: Deadline) => Promise<T>): Promise<T> {
+  async within<T>(call: (deadline: Deadline) => Promise<T>): Promise<T> {
     const deadline = this.deadline();
-    return deadline.race(call(deadline));
+    try {
+      return await deadline.race(call(deadline));
+    } finally {
+      deadline.end();
+    }
   }
 
   /**
@@ -110,7 +114,8 @@ export class RedisConnection {
    * (callers outside the store's methods) the command gets one of its own.
    */
   async send<T>(args: RedisArgument[], options: { buffers?: boolean; deadline?: Deadline } = {}): Promise<T> {
-    const deadline = options.deadline ?? this.deadline();
+    if (!options.deadline) return this.within((deadline) => this.send<T>(args, { ...options, deadline }));
+    const deadline = options.deadline;
     if (!this.client.isReady) throw new StoreUnavailableError('redis is not connected');
     const reply = this.client.sendCommand(args, {
       abortSignal: deadline.signal,
@@ -124,7 +129,8 @@ export class RedisConnection {
   }
 
   /** Runs a script through node-redis's `scripts` (EVALSHA; EVAL once on NOSCRIPT). */
-  async runScript<T>(name: ScriptName, keys: string[], args: RedisArgument[], deadline: Deadline = this.deadline()): Promise<T> {
+  async runScript<T>(name: ScriptName, keys: string[], args: RedisArgument[], deadline?: Deadline): Promise<T> {
+    if (!deadline) return this.within((d) => this.runScript<T>(name, keys, args, d));
     if (!this.client.isReady) throw new StoreUnavailableError('redis is not connected');
     const reply = this.client.withAbortSignal(deadline.signal)[name](keys, args);
     try {
