@@ -65,7 +65,8 @@ test('Redis killed mid-test: StoreUnavailableError fast; restarted: the same sto
     for (const call of calls) {
       const { error, ms } = await timed(call());
       assert.ok(error instanceof StoreUnavailableError, `expected StoreUnavailableError, got ${String(error)}`);
-      assert.ok(ms < 200, `failed fast (${ms.toFixed(1)} ms)`);
+      // Fast: refused at once, not after the store's 2,000 ms deadline (the bound leaves room for a loaded machine).
+      assert.ok(ms < 1000, `failed fast (${ms.toFixed(1)} ms)`);
     }
     assert.equal(await store.ping(), false);
 
@@ -104,7 +105,7 @@ test('a store created while Redis is down returns, refuses fast, and works once 
     assert.equal(await store.ping(), false);
     const { error, ms } = await timed(store.create(newRequest()));
     assert.ok(error instanceof StoreUnavailableError);
-    assert.ok(ms < 200);
+    assert.ok(ms < 1000, `failed fast (${ms.toFixed(1)} ms), not after the 2,000 ms deadline`);
     await redis.start();
     assert.ok(await until(() => store.ping(), 5_000), 'the client connected by itself');
     await fullCycle(store);
@@ -138,7 +139,7 @@ test('a Redis that does not answer in time is unavailable, not a hang', async ()
 
 test('a paused Redis (SIGSTOP): every store method rejects with StoreUnavailableError within its one deadline', async () => {
   const redis = await startRedis();
-  const callTimeoutMs = 300;
+  const callTimeoutMs = 500;
   const store = await freshStore(redis, { callTimeoutMs });
   const raw = createClient({ url: redis.url });
   let pid = 0;
@@ -169,7 +170,8 @@ test('a paused Redis (SIGSTOP): every store method rejects with StoreUnavailable
     const results = await Promise.all(Object.entries(calls).map(async ([name, call]) => ({ name, ...(await timed(call())) })));
     for (const { name, error, ms } of results) {
       assert.ok(error instanceof StoreUnavailableError, `${name}: expected StoreUnavailableError, got ${String(error)}`);
-      assert.ok(ms >= callTimeoutMs - 20 && ms < callTimeoutMs + 250, `${name}: rejected after ${ms.toFixed(0)} ms, deadline ${callTimeoutMs} ms`);
+      // One deadline for the whole call: never two commands' worth of waiting (2 × callTimeoutMs).
+      assert.ok(ms >= callTimeoutMs - 20 && ms < 1.9 * callTimeoutMs, `${name}: rejected after ${ms.toFixed(0)} ms, deadline ${callTimeoutMs} ms`);
     }
     assert.equal(await store.ping(), false);
 
