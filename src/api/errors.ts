@@ -5,6 +5,9 @@
  * (test/api/errors-doc.test.ts checks both directions), and the codes double as metric labels.
  */
 import type { ServerResponse } from 'node:http';
+import { LIMITS } from '../limits';
+import { PolicyUnavailableError } from '../policy/errors';
+import { StoreError, TransitionError, type StoreErrorCode } from '../requests/errors';
 
 export const errorRegistry = {
   // 400: the call cannot be understood.
@@ -39,7 +42,7 @@ export const errorRegistry = {
   VALIDATION_FAILED: { status: 422, message: 'the request is invalid' },
   INVALID_JUSTIFICATION: {
     status: 422,
-    message: 'X-MAA-Justification must be percent-encoded UTF-8 of at most 1,000 characters',
+    message: `X-MAA-Justification must be percent-encoded UTF-8 of at most ${LIMITS.justificationChars.toLocaleString('en')} characters, without control characters`,
   },
   // 5xx: a dependency failed; protected calls are refused, never forwarded.
   INTERNAL: { status: 500, message: 'internal error' },
@@ -49,6 +52,25 @@ export const errorRegistry = {
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof errorRegistry;
+
+/**
+ * Each store error code and the API code it is answered with. Typed against both unions, so a new
+ * store code that is not mapped, or mapped to an undocumented code, fails to compile.
+ */
+const FROM_STORE = {
+  REQUEST_NOT_FOUND: 'REQUEST_NOT_FOUND',
+  INVALID_STATE: 'INVALID_STATE',
+  OBJECT_LOCKED: 'OBJECT_LOCKED',
+  SELF_APPROVAL: 'SELF_APPROVAL',
+  ALREADY_APPROVED: 'ALREADY_APPROVED',
+  NOT_REQUESTOR: 'NOT_REQUESTOR',
+  COMPLETE_IN_PROGRESS: 'COMPLETE_IN_PROGRESS',
+  OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
+  CLAIM_LOST: 'CLAIM_LOST',
+  STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  // The store's message names the field and the limit it broke (src/limits.ts).
+  INVALID_INPUT: 'VALIDATION_FAILED',
+} as const satisfies Record<StoreErrorCode, ErrorCode>;
 
 /** Optional fields of an error body (docs/api.md). */
 export interface ErrorDetails {
@@ -87,6 +109,38 @@ export class ApiError extends Error {
   body(): { error: { code: string; message: string } & ErrorDetails } {
     return { error: { code: this.code, message: this.message, ...this.details } };
   }
+}
+
+/**
+ * The one mapping from anything a layer throws to the answer the caller gets, used by the API's
+ * routes and the gateway's park step alike:
+ * - an ApiError is returned as it is;
+ * - a store error by its code: a refused transition → 403/404/409 with the request's id and status
+ *   (OBJECT_LOCKED names the open request), a refused input → 422 VALIDATION_FAILED naming the
+ *   limit, Redis unusable → 503 STORE_UNAVAILABLE;
+ * - the policy not available → 503 POLICY_UNAVAILABLE;
+ * - a body the JSON parser refused (body-parser's own `type` codes) → 400 / 413 / 422;
+ * - anything else is a bug → 500 INTERNAL (the caller logs it; the answer carries no detail).
+ * @example
+ * apiErrorFrom(new StoreInputError('justification is longer than 1000 characters (the limit)')) // 422 VALIDATION_FAILED
+ * apiErrorFrom(new StoreUnavailableError('redis is not connected')) // 503 STORE_UNAVAILABLE
+ */
+export function apiErrorFrom(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof StoreError) {
+    const code = FROM_STORE[error.code];
+    if (error instanceof TransitionError) {
+      return new ApiError(code, { requestId: error.openRequestId ?? error.requestId, ...(error.status ? { status: error.status } : {}) });
+    }
+    // An input error's message is the caller's own field and the limit; an outage's stays internal.
+    return code === 'VALIDATION_FAILED' ? new ApiError(code, {}, error.message) : new ApiError(code);
+  }
+  if (error instanceof PolicyUnavailableError) return new ApiError('POLICY_UNAVAILABLE');
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === 'entity.parse.failed') return new ApiError('INVALID_JSON');
+  if (type === 'entity.too.large') return new ApiError('BODY_TOO_LARGE');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new ApiError('VALIDATION_FAILED', {}, 'unsupported body encoding');
+  return new ApiError('INTERNAL');
 }
 
 /**

@@ -15,11 +15,9 @@ import type { Replay } from '../gateway/replay';
 import type { GatewayMetrics } from '../gateway/metrics';
 import type { Identity } from '../identity/types';
 import type { Caller, PolicyEngine } from '../policy/types';
-import { TransitionError } from '../requests/errors';
 import type { ApprovalRequest, ListView, RequestStatus, RequestStore } from '../requests/types';
 import { callerOf, requireCaller } from './auth';
-import { toApiError } from './error-handler';
-import { ApiError, type ErrorCode } from './errors';
+import { ApiError, apiErrorFrom } from './errors';
 import { openApiDocumentFor } from './openapi';
 import { canView, policyVerdict, requestResource, statusRefusal, type ActAction } from './request-resource';
 import { checkInput } from './validate';
@@ -47,18 +45,6 @@ function route(handler: Handler) {
   };
 }
 
-/** Store failures other than a refused transition mean Redis is not usable: 503. */
-export function storeError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof TransitionError) {
-    return new ApiError(error.code as ErrorCode, { requestId: error.openRequestId ?? error.requestId, ...(error.status ? { status: error.status } : {}) });
-  }
-  const known = toApiError(error);
-  if (known) return known;
-  if ((error as { name?: string } | null)?.name === 'StoreInputError') return new ApiError('VALIDATION_FAILED', {}, (error as Error).message);
-  return new ApiError('STORE_UNAVAILABLE');
-}
-
 /**
  * Creates the Express router of the approval API, to mount at `deps.prefix`.
  * @example app.use('/maa/v1', createApiRouter({ prefix: '/maa/v1', policy, store, identity, replay, metrics, logger }));
@@ -66,6 +52,14 @@ export function storeError(error: unknown): ApiError {
 export function createApiRouter(deps: ApiRouterDeps): Router {
   const { policy, store, identity, replay, metrics } = deps;
   const router = Router({ caseSensitive: true, strict: false });
+  /** The answer to a failed store, replay or policy call (src/api/errors.ts); a bug is logged, name and message only. */
+  const storeError = (error: unknown): ApiError => {
+    const refusal = apiErrorFrom(error);
+    if (refusal.code === 'INTERNAL' && !(error instanceof ApiError)) {
+      deps.logger.error({ err: { name: (error as Error)?.name, message: (error as Error)?.message } }, 'unexpected error');
+    }
+    return refusal;
+  };
   const openApi = JSON.stringify(openApiDocumentFor(deps.prefix));
   // Asked of the policy each time, so a reload of config/roles.yaml applies here as in the Rego.
   const isAuditor = (caller: Caller): boolean => {

@@ -23,14 +23,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { RequestHandler } from 'http-proxy-middleware';
-import { ApiError, sendError } from '../api/errors';
+import { ApiError, apiErrorFrom, sendError } from '../api/errors';
 import type { GatewayConfig } from '../config/types';
 import type { Identity } from '../identity/types';
 import { decodeBody, type DecodeResult } from '../policy/body-encoding';
 import { decideDecoded, type CallVerdict, type NormalizedCall } from '../policy/decide-call';
 import { normalizeCall, isMutation, OVERRIDE_HEADERS } from '../policy/normalize-call';
 import type { Caller, PolicyEngine, ProtectedDecision } from '../policy/types';
-import { TransitionError } from '../requests/errors';
 import type { ParkedCall, RequestStore } from '../requests/types';
 import { gatewayRouteMatcher } from './gateway-routes';
 import { parseJustification } from './justification';
@@ -55,8 +54,6 @@ export interface RequestPathDeps {
 /** The caller the policy sees when a mutation carries no valid identity. */
 const ANONYMOUS: Caller = Object.freeze({ userId: '', groups: [] }) as Caller;
 
-/** A store that does not answer within this is treated as down (503), never waited on forever. */
-const STORE_TIMEOUT_MS = 5_000;
 
 /**
  * Builds the node `request` handler of the gateway's http.Server.
@@ -287,18 +284,18 @@ async function park(m: Mutation, caller: Caller, justification: string, decision
   const parked = parkedCall(req, m.normalized, body);
   let created;
   try {
-    created = await withTimeout(
-      store.create({ requestor: caller, justification, call: parked, body, decision: requestDecision(decision) }),
-      STORE_TIMEOUT_MS,
-    );
+    // No timer of our own: every store call has one deadline, inside the store.
+    created = await store.create({ requestor: caller, justification, call: parked, body, decision: requestDecision(decision) });
   } catch (error) {
-    if (error instanceof TransitionError && error.code === 'OBJECT_LOCKED') {
-      refuse(m, new ApiError('OBJECT_LOCKED', { requestId: error.openRequestId ?? error.requestId }, `${decision.objectKey} already has an open request`));
+    // One mapping for the proxy side and the API: 409 OBJECT_LOCKED (the open request's id),
+    // 422 over a limit, 503 when Redis is down or slow, 500 otherwise. Never forwarded (invariant 5).
+    const refusal = apiErrorFrom(error);
+    if (refusal.code === 'OBJECT_LOCKED') {
+      refuse(m, new ApiError('OBJECT_LOCKED', refusal.details, `${decision.objectKey} already has an open request`));
       return;
     }
-    // Redis down, slow or refusing: the call cannot be parked, so it is refused (invariant 5).
     logger.warn({ decisionId: m.decisionId, err: errorSummary(error) }, 'parking failed');
-    refuse(m, new ApiError('STORE_UNAVAILABLE'));
+    refuse(m, refusal);
     return;
   }
 
@@ -350,14 +347,4 @@ function requestDecision(decision: ProtectedDecision) {
     approverGroups: decision.approverGroups,
     requiredApprovals: decision.requiredApprovals,
   };
-}
-
-/** Rejects when `promise` does not settle in `ms`; the timer never keeps the process alive. */
-export function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

@@ -1,14 +1,24 @@
 /**
  * The business justification travels in `X-MAA-Justification`, percent-encoded UTF-8 (headers
- * are Latin-1 on the wire), at most 1,000 characters once decoded.
+ * are Latin-1 on the wire), at most LIMITS.justificationChars characters (code points) once
+ * decoded: the one limit the store applies too, counted the same way.
  */
+import { charCount, LIMITS } from '../limits';
 
-export const JUSTIFICATION_MAX_CHARS = 1000;
+export const JUSTIFICATION_MAX_CHARS = LIMITS.justificationChars;
+
+/**
+ * Every C0 control character (U+0000–U+001F, tab and line breaks included) and DEL. A
+ * justification is one line shown to approvers and written to logs: a decoded line break or tab
+ * could fake a second line or column there, so none is accepted (docs/api.md).
+ */
+const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /**
  * Decodes the header; '' when absent. Returns null when it is not valid percent-encoded UTF-8,
- * too long, or holds control characters other than tab and newline.
+ * longer than the limit, or holds a control character.
  * @example parseJustification('Ticket%20INC-1234') // 'Ticket INC-1234'
+ * @example parseJustification('line%0Abreak') // null
  */
 export function parseJustification(header: string | string[] | undefined): string | null {
   if (header === undefined) return '';
@@ -21,7 +31,8 @@ export function parseJustification(header: string | string[] | undefined): strin
   } catch {
     return null;
   }
-  if ([...text].length > JUSTIFICATION_MAX_CHARS) return null;
-  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(text)) return null;
-  return text.trim();
+  if (CONTROL.test(text)) return null;
+  const trimmed = text.trim();
+  if (charCount(trimmed) > JUSTIFICATION_MAX_CHARS) return null;
+  return trimmed;
 }

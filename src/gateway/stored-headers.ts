@@ -5,6 +5,7 @@
  * own Authorization is added at replay, and the method override is replaced by the effective
  * method stored on the request.
  */
+import { LIMITS } from '../limits';
 
 /** Hop-by-hop headers (RFC 9110 §7.6.1) plus framing headers the replay recomputes. */
 export const HOP_BY_HOP = new Set([
@@ -51,8 +52,9 @@ const DROPPED = new Set([
 /** Prefixes of the same kind: browser fetch metadata and client hints, proxy forwarding headers. */
 const DROPPED_PREFIXES = ['x-maa-', 'proxy-', 'sec-', 'x-forwarded-'];
 
-const MAX_HEADERS = 100;
-const MAX_VALUE_LENGTH = 8 * 1024;
+// The store keeps exactly as many (src/limits.ts): a call this function shaped always parks.
+const MAX_HEADERS = LIMITS.storedHeaders;
+const MAX_VALUE_LENGTH = LIMITS.storedHeaderValueChars;
 
 /**
  * The headers worth replaying, lower-case names, multi-valued headers joined with ", ".

@@ -4,9 +4,11 @@
  * are then made canonical by user-id.ts; group names are compared exactly as written.
  */
 
-/** Bounds on what an identity may carry into the policy input. */
-export const MAX_ID_LENGTH = 256;
-export const MAX_GROUPS = 1000;
+import { LIMITS } from '../limits';
+
+/** Bounds on what an identity may carry into the policy input: the ones the store keeps (src/limits.ts). */
+export const MAX_ID_LENGTH = LIMITS.userIdChars;
+export const MAX_GROUPS = LIMITS.callerGroups;
 
 const CONTROL = /[\u0000-\u001f\u007f]/;
 

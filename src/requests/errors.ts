@@ -1,11 +1,22 @@
 /**
- * Errors of the approval request store, and the one translator from the Lua scripts'
- * negative return codes to them (as BullMQ's error-code enum and finishedErrors do).
+ * Errors of the approval request store. Every one is a StoreError with a stable `code` (as
+ * undici's UND_ERR_* and Fastify's FST_ERR_* are): callers branch on the code, never on a class
+ * name string or a message. src/api/errors.ts `apiErrorFrom` is the one mapper from these codes
+ * to HTTP answers, for the API and the gateway's park step alike. The one translator from the Lua
+ * scripts' negative return codes is `scriptError` below (as BullMQ's error-code enum is).
  */
 import type { RequestStatus, TransitionErrorCode } from './types';
 
-/** A transition the request's state or the actor does not allow. The API maps `code` to 403/404/409/422. */
-export class TransitionError extends Error {
+/** Every code a store error carries: a refused transition, an unusable Redis, or a refused input. */
+export type StoreErrorCode = TransitionErrorCode | 'STORE_UNAVAILABLE' | 'INVALID_INPUT';
+
+/** The base class of every error the store throws on purpose. */
+export abstract class StoreError extends Error {
+  abstract readonly code: StoreErrorCode;
+}
+
+/** A transition the request's state or the actor does not allow. The API maps `code` to 403/404/409. */
+export class TransitionError extends StoreError {
   override name = 'TransitionError';
   readonly code: TransitionErrorCode;
   readonly requestId: string;
@@ -24,11 +35,11 @@ export class TransitionError extends Error {
 }
 
 /**
- * Redis is down, not ready, or did not answer in time. Commands fail fast (no offline
- * queue); the client keeps reconnecting by itself. The gateway answers 503 and never
- * passes a protected mutation through.
+ * Redis is down, not ready, or did not answer within the store call's deadline. Commands fail
+ * fast (no offline queue); the client keeps reconnecting by itself. The gateway answers 503 and
+ * never passes a protected mutation through.
  */
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends StoreError {
   override name = 'StoreUnavailableError';
   readonly code = 'STORE_UNAVAILABLE';
   constructor(message: string, options?: { cause?: unknown }) {
@@ -36,8 +47,11 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-/** An input the store refuses before touching Redis: a bad cursor or limit, an oversized or inconsistent field. */
-export class StoreInputError extends Error {
+/**
+ * An input the store refuses before touching Redis: a bad cursor or limit, an oversized or
+ * inconsistent field. The message names the field and the limit (src/limits.ts); answered 422.
+ */
+export class StoreInputError extends StoreError {
   override name = 'StoreInputError';
   readonly code = 'INVALID_INPUT';
 }

@@ -4,8 +4,9 @@
  * All keys of one deployment share the hash tag `{<deployment>}`, so every Lua script
  * touches a single cluster slot and the same code runs on one Redis, Sentinel or Cluster.
  * The Lua scripts derive per-request and per-index keys from `prefix` (passed as their
- * last KEYS entry) with the same layout; src/requests/scripts/includes/keys.lua mirrors
- * the builders below and test/requests/keys.test.ts holds the two together.
+ * last KEYS entry) and from fields they read in the same atomic step;
+ * src/requests/scripts/includes/keys.lua builds them with the same names and says why that is
+ * safe on a Cluster, and test/requests/keys.redis.test.ts holds the two together.
  */
 import type { RequestStatus } from './types';
 

@@ -8,6 +8,7 @@
  * with a keyset cursor nothing that stayed put is repeated or skipped, and the request that
  * changed shows up at the top of the next fresh list.
  */
+import type { Deadline } from './deadline';
 import { StoreInputError } from './errors';
 import type { RedisConnection } from './redis-connection';
 
@@ -54,7 +55,7 @@ function scoredMembers(reply: unknown[]): Position[] {
 }
 
 /** Up to `n` positions of one sorted set that sort after `after` (from the top when absent). */
-export async function positionsAfter(connection: RedisConnection, key: string, after: Position | undefined, n: number): Promise<Position[]> {
+export async function positionsAfter(connection: RedisConnection, key: string, after: Position | undefined, n: number, deadline?: Deadline): Promise<Position[]> {
   const out: Position[] = [];
   const max = after ? String(after.score) : '+inf';
   let offset = 0;
@@ -62,7 +63,7 @@ export async function positionsAfter(connection: RedisConnection, key: string, a
   // skip them. Ties are rare (same millisecond), so this loop normally runs once.
   for (;;) {
     const want = n - out.length + 1;
-    const reply = await connection.send<unknown[]>(['ZRANGE', key, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', String(offset), String(want), 'WITHSCORES']);
+    const reply = await connection.send<unknown[]>(['ZRANGE', key, max, '-inf', 'BYSCORE', 'REV', 'LIMIT', String(offset), String(want), 'WITHSCORES'], { deadline });
     const batch = scoredMembers(reply);
     for (const position of batch) {
       if (after && !before(after, position)) continue;
@@ -78,8 +79,8 @@ export async function positionsAfter(connection: RedisConnection, key: string, a
  * The first `n` positions of the union of several sorted sets (received: one per group),
  * without duplicates. The top n of a union is within the top n of each set, so n from each suffices.
  */
-export async function unionPage(connection: RedisConnection, keys: string[], after: Position | undefined, n: number): Promise<Position[]> {
-  const lists = await Promise.all(keys.map((key) => positionsAfter(connection, key, after, n)));
+export async function unionPage(connection: RedisConnection, keys: string[], after: Position | undefined, n: number, deadline?: Deadline): Promise<Position[]> {
+  const lists = await Promise.all(keys.map((key) => positionsAfter(connection, key, after, n, deadline)));
   const byId = new Map<string, Position>();
   for (const list of lists) for (const position of list) if (!byId.has(position.id)) byId.set(position.id, position);
   return [...byId.values()].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0)).slice(0, n);

@@ -7,13 +7,14 @@
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { readAudit } from '../audit/audit-stream';
+import { LIMITS, REQUEST_ID_PATTERN } from '../limits';
 import { decodeRequest, pairsToRecord } from './codec';
 import { scriptError, ScriptErrorCode, StoreInputError, TransitionError } from './errors';
 import { requestKeys, type RequestKeys } from './keys';
 import { decodeCursor, encodeCursor, unionPage } from './list-paging';
-import { RedisConnection } from './redis-connection';
-import { loadScripts, type LuaScript, type Scripts } from './scripts';
-import { checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
+import type { Deadline } from './deadline';
+import { RedisConnection, type ScriptName } from './redis-connection';
+import { checkGroups, checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -28,9 +29,6 @@ import type {
 const DAY_MS = 24 * 60 * 60 * 1000;
 const STATUSES: readonly RequestStatus[] = ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired'];
 const ENDED: readonly RequestStatus[] = ['rejected', 'canceled', 'completed', 'failed', 'expired'];
-/** Ids are random UUIDs; anything else cannot name a request (and never reaches a key name). */
-const ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
-const LIST_LIMIT = { default: 25, max: 100 } as const;
 /** Who the audit stream names for expiries. */
 export const SWEEPER_ACTOR = 'countersign:expiry';
 const SWEEP_BATCH = 100;
@@ -42,8 +40,11 @@ export interface RequestStoreOptions {
   /** Defaults: 30 days each; audit entries are kept 365 days. */
   retention?: { openMs?: number; approvedMs?: number; endedMs?: number; auditMs?: number };
   logger?: Logger;
-  /** A command that takes longer fails with StoreUnavailableError; default 2000. */
-  commandTimeoutMs?: number;
+  /**
+   * The deadline of one store call, all its Redis commands together: past it the call rejects
+   * with StoreUnavailableError (503), whatever Redis does; default 2000. The only store timeout.
+   */
+  callTimeoutMs?: number;
   /** How long createRequestStore waits for the first connection before returning a store that is not ready yet; default 2000. */
   connectWaitMs?: number;
 }
@@ -71,7 +72,6 @@ function retentionMs(value: number | undefined, fallback: number, name: string):
 }
 
 class RedisRequestStore implements RequestStore {
-  private readonly scripts: Scripts = loadScripts();
   private readonly retention: { openMs: number; approvedMs: number; endedMs: number; auditMs: number };
 
   constructor(
@@ -93,14 +93,16 @@ class RedisRequestStore implements RequestStore {
   async warmUp(): Promise<void> {
     if (!this.connection.isReady) return;
     try {
-      await this.connection.loadScripts(Object.values(this.scripts));
+      await this.connection.loadScripts(Object.values(this.connection.scripts));
     } catch (error) {
       this.logger?.warn({ error: (error as Error).message }, 'could not preload request scripts');
     }
   }
 
-  private async transition(script: LuaScript, id: string, keys: string[], args: Array<string | Buffer>): Promise<ApprovalRequest> {
-    const reply = await this.connection.runScript<[number, unknown]>(script, keys, args);
+  /** One transition: one script, under the call's one deadline. */
+  private async transition(name: ScriptName, id: string, keys: string[], args: Array<string | Buffer>): Promise<ApprovalRequest> {
+    const script = this.connection.scripts[name];
+    const reply = await this.connection.within((deadline) => this.connection.runScript<[number, unknown]>(name, keys, args, deadline));
     const code = Number(reply[0]);
     if (code < 0) throw scriptError(script.name, code, id, String(reply[1] ?? ''));
     const request = decodeRequest(pairsToRecord(reply[1]));
@@ -109,7 +111,7 @@ class RedisRequestStore implements RequestStore {
   }
 
   private checkId(id: unknown): string {
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+    if (typeof id !== 'string' || !REQUEST_ID_PATTERN.test(id)) {
       throw new TransitionError('REQUEST_NOT_FOUND', 'no such request', String(id).slice(0, 64));
     }
     return id;
@@ -121,7 +123,7 @@ class RedisRequestStore implements RequestStore {
     const id = randomUUID();
     const k = this.keys;
     const { requestor, decision } = request;
-    return this.transition(this.scripts.create, id, [k.request(id), k.body(id), k.locks, k.audit, k.prefix], [
+    return this.transition('create', id, [k.request(id), k.body(id), k.locks, k.audit, k.prefix], [
       id,
       String(t.ms),
       t.iso,
@@ -138,12 +140,12 @@ class RedisRequestStore implements RequestStore {
   }
 
   async get(id: string): Promise<ApprovalRequest | null> {
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) return null;
+    if (typeof id !== 'string' || !REQUEST_ID_PATTERN.test(id)) return null;
     return decodeRequest(pairsToRecord(await this.connection.send<unknown>(['HGETALL', this.keys.request(id)])));
   }
 
   async getBody(id: string): Promise<Buffer | null> {
-    if (typeof id !== 'string' || !ID_PATTERN.test(id)) return null;
+    if (typeof id !== 'string' || !REQUEST_ID_PATTERN.test(id)) return null;
     return this.connection.send<Buffer | null>(['GET', this.keys.body(id)], { buffers: true });
   }
 
@@ -153,7 +155,7 @@ class RedisRequestStore implements RequestStore {
     checkNotes(notes);
     const t = clock(now);
     const k = this.keys;
-    return this.transition(this.scripts.approve, id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+    return this.transition('approve', id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
   }
 
   async reject(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest> {
@@ -162,7 +164,7 @@ class RedisRequestStore implements RequestStore {
     checkNotes(notes);
     const t = clock(now);
     const k = this.keys;
-    return this.transition(this.scripts.reject, id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+    return this.transition('reject', id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
   }
 
   async cancel(id: string, actor: string, now?: Date): Promise<ApprovalRequest> {
@@ -170,7 +172,7 @@ class RedisRequestStore implements RequestStore {
     checkUserId(actor);
     const t = clock(now);
     const k = this.keys;
-    return this.transition(this.scripts.cancel, id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor]);
+    return this.transition('cancel', id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor]);
   }
 
   async beginComplete(
@@ -187,7 +189,7 @@ class RedisRequestStore implements RequestStore {
     const leaseUntil = new Date(t.ms + leaseMs);
     const claimToken = randomBytes(18).toString('base64url');
     const k = this.keys;
-    const request = await this.transition(this.scripts.beginComplete, id, [k.request(id), k.audit, k.prefix], [
+    const request = await this.transition('beginComplete', id, [k.request(id), k.audit, k.prefix], [
       id,
       String(t.ms),
       t.iso,
@@ -208,7 +210,7 @@ class RedisRequestStore implements RequestStore {
     const o = checkOutcome(outcome);
     const t = clock(now);
     const k = this.keys;
-    return this.transition(this.scripts.finishComplete, id, [k.request(id), k.locks, k.audit, k.prefix], [
+    return this.transition('finishComplete', id, [k.request(id), k.locks, k.audit, k.prefix], [
       id,
       String(t.ms),
       t.iso,
@@ -229,46 +231,55 @@ class RedisRequestStore implements RequestStore {
 
     const expireArgs = (id: string) => [id, String(t.ms), t.iso, String(openCutoff), String(approvedCutoff), SWEEPER_ACTOR];
     let expired = 0;
-    expired += await this.sweepIndex('needsApproval', openCutoff, (id) =>
-      this.connection.runScript(this.scripts.expire, [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id)),
+    expired += await this.sweepIndex('needsApproval', openCutoff, (id, deadline) =>
+      this.connection.runScript('expire', [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id), deadline),
     );
-    expired += await this.sweepIndex('approved', approvedCutoff, (id) =>
-      this.connection.runScript(this.scripts.expire, [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id)),
+    expired += await this.sweepIndex('approved', approvedCutoff, (id, deadline) =>
+      this.connection.runScript('expire', [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id), deadline),
     );
     let removed = 0;
     for (const status of ENDED) {
-      removed += await this.sweepIndex(status, endedCutoff, (id) =>
-        this.connection.runScript(this.scripts.remove, [k.request(id), k.body(id), k.locks, k.prefix], [id, String(endedCutoff)]),
+      removed += await this.sweepIndex(status, endedCutoff, (id, deadline) =>
+        this.connection.runScript('remove', [k.request(id), k.body(id), k.locks, k.prefix], [id, String(endedCutoff)], deadline),
       );
     }
     // Audit entries older than their retention go too; '~' lets Redis trim whole nodes cheaply.
-    await this.connection.send(['XTRIM', k.audit, 'MINID', '~', String(Math.max(0, t.ms - this.retention.auditMs))]);
+    await this.connection.within((deadline) =>
+      this.connection.send(['XTRIM', k.audit, 'MINID', '~', String(Math.max(0, t.ms - this.retention.auditMs))], { deadline }),
+    );
     if (expired || removed) this.logger?.info({ expired, removed }, 'request sweep');
     return { expired, removed };
   }
 
-  /** Runs `step` on every request whose status has been `status` since at or before `cutoff`; returns how many succeeded. */
-  private async sweepIndex(status: RequestStatus, cutoff: number, step: (id: string) => Promise<unknown>): Promise<number> {
+  /**
+   * Runs `step` on every request whose status has been `status` since at or before `cutoff`; returns
+   * how many succeeded. The sweep is a background loop of independent atomic steps with no caller
+   * waiting on it, so its deadline is per batch: each wait is bounded, a long backlog is not cut short.
+   */
+  private async sweepIndex(status: RequestStatus, cutoff: number, step: (id: string, deadline: Deadline) => Promise<unknown>): Promise<number> {
     const key = this.keys.statusSince(status);
     let done = 0;
     let skipped = 0;
     for (;;) {
-      const ids = await this.connection.send<string[]>(['ZRANGE', key, '-inf', String(cutoff), 'BYSCORE', 'LIMIT', String(skipped), String(SWEEP_BATCH)]);
-      for (const id of ids) {
-        const reply = (await step(id)) as [number, unknown];
-        const code = Number(reply[0]);
-        if (code > 0) done++;
-        else if (code === ScriptErrorCode.RequestNotFound) await this.connection.send(['ZREM', key, id]);
-        // A live claim, or a request that moved since the read: leave it for a later sweep.
-        else skipped++;
-      }
-      if (ids.length < SWEEP_BATCH) return done;
+      const batch = await this.connection.within(async (deadline) => {
+        const ids = await this.connection.send<string[]>(['ZRANGE', key, '-inf', String(cutoff), 'BYSCORE', 'LIMIT', String(skipped), String(SWEEP_BATCH)], { deadline });
+        for (const id of ids) {
+          const reply = (await step(id, deadline)) as [number, unknown];
+          const code = Number(reply[0]);
+          if (code > 0) done++;
+          else if (code === ScriptErrorCode.RequestNotFound) await this.connection.send(['ZREM', key, id], { deadline });
+          // A live claim, or a request that moved since the read: leave it for a later sweep.
+          else skipped++;
+        }
+        return ids.length;
+      });
+      if (batch < SWEEP_BATCH) return done;
     }
   }
 
   async list(query: ListQuery): Promise<ListPage> {
-    const limit = query.limit ?? LIST_LIMIT.default;
-    if (!Number.isInteger(limit) || limit < 1 || limit > LIST_LIMIT.max) throw new StoreInputError(`limit must be an integer from 1 to ${LIST_LIMIT.max}`);
+    const limit = query.limit ?? LIMITS.listPage.default;
+    if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listPage.max) throw new StoreInputError(`limit must be an integer from 1 to ${LIMITS.listPage.max}`);
     if (query.status !== undefined && !STATUSES.includes(query.status)) throw new StoreInputError(`status must be one of ${STATUSES.join(', ')}`);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const status = query.status;
@@ -281,8 +292,8 @@ class RedisRequestStore implements RequestStore {
         break;
       }
       case 'received': {
-        const groups = [...new Set(query.viewer?.groups ?? [])].filter((g) => typeof g === 'string' && g.length > 0 && g.length <= 256);
-        if (groups.length > 100) throw new StoreInputError('viewer.groups has more than 100 entries');
+        // Identity bounds a caller's groups with the same limit, so a caller it accepted is never refused here.
+        const groups = [...new Set(checkGroups(query.viewer?.groups ?? [], 'viewer.groups', LIMITS.callerGroups, true))];
         keys = groups.map((g) => (status ? k.byGroupStatus(g, status) : k.byGroup(g)));
         break;
       }
@@ -294,21 +305,24 @@ class RedisRequestStore implements RequestStore {
     }
     if (keys.length === 0) return { items: [] };
 
-    const positions = await unionPage(this.connection, keys, after, limit + 1);
-    const page = positions.slice(0, limit);
-    const hashes = await Promise.all(page.map((p) => this.connection.send<unknown>(['HGETALL', k.request(p.id)])));
-    const items: ApprovalRequest[] = [];
-    for (const hash of hashes) {
-      const request = decodeRequest(pairsToRecord(hash));
-      // Gone (removed) or moved to another status since the index was read: not part of this page.
-      if (request && (!status || request.status === status)) items.push(request);
-    }
-    const last = page[page.length - 1];
-    return positions.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+    return this.connection.within(async (deadline) => {
+      const positions = await unionPage(this.connection, keys, after, limit + 1, deadline);
+      const page = positions.slice(0, limit);
+      const hashes = await Promise.all(page.map((p) => this.connection.send<unknown>(['HGETALL', k.request(p.id)], { deadline })));
+      const items: ApprovalRequest[] = [];
+      for (const hash of hashes) {
+        const request = decodeRequest(pairsToRecord(hash));
+        // Gone (removed) or moved to another status since the index was read: not part of this page.
+        if (request && (!status || request.status === status)) items.push(request);
+      }
+      const last = page[page.length - 1];
+      return positions.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+    });
   }
 
   async audit(query: { requestId?: string; since?: string; limit?: number; order?: 'asc' | 'desc' }): Promise<AuditEvent[]> {
-    return readAudit(this.connection, this.keys.audit, query ?? {});
+    // readAudit (src/audit/) sends its own commands, each with a deadline; this bounds the whole call.
+    return this.connection.within(() => readAudit(this.connection, this.keys.audit, query ?? {}));
   }
 
   async ping(): Promise<boolean> {
@@ -334,7 +348,7 @@ class RedisRequestStore implements RequestStore {
  */
 export async function createRequestStore(options: RequestStoreOptions): Promise<RequestStore> {
   const keys = requestKeys(options.deployment ?? 'default');
-  const connection = new RedisConnection({ url: options.url, logger: options.logger, commandTimeoutMs: options.commandTimeoutMs });
+  const connection = new RedisConnection({ url: options.url, logger: options.logger, callTimeoutMs: options.callTimeoutMs });
   const store = new RedisRequestStore(connection, keys, options, options.logger);
   await connection.connect(options.connectWaitMs ?? 2000);
   await store.warmUp();

@@ -4,7 +4,7 @@
  * (src/requests/scripts/*.lua) that checks the "from" state, changes it and appends
  * the audit event in the same atomic step.
  */
-import type { Caller, Operation } from '../policy/types';
+import type { Caller, ProtectedDecision } from '../policy/types';
 
 export type RequestStatus =
   | 'needsApproval'
@@ -31,14 +31,8 @@ export interface ParkedCall {
   bodySize: number;
 }
 
-export interface RequestDecision {
-  profileType: string;
-  objectKey: string;
-  operation: Operation;
-  policies: string[];
-  approverGroups: string[];
-  requiredApprovals: number;
-}
+/** What the policy decided about a protected call, as the request keeps it. */
+export type RequestDecision = Omit<ProtectedDecision, 'protected'>;
 
 export interface Verdict {
   userId: string;

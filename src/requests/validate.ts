@@ -1,34 +1,22 @@
 /**
- * Bounds on everything the store accepts, checked before Redis sees it. The API and the
- * gateway check their inputs too; these are the store's own guard rails.
+ * Bounds on everything the store accepts, checked before Redis sees it. The values are the one
+ * set in src/limits.ts that identity, the gateway and the API check first, counted the same way
+ * (code points), so what the edge accepted passes here; a refusal names the limit and is an input
+ * error (422), never an outage.
  */
 import { createHash } from 'node:crypto';
+import { charCount, LIMITS } from '../limits';
 import { StoreInputError } from './errors';
 import type { NewRequest, ReplayOutcome } from './types';
 
-export const LIMITS = {
-  userIdChars: 256,
-  groupChars: 256,
-  groups: 100,
-  justificationChars: 1000,
-  notesChars: 1000,
-  objectKeyChars: 1024,
-  pathChars: 8192,
-  queryChars: 8192,
-  headers: 64,
-  headerChars: 8192,
-  /** The gateway's limit is configurable (default 10 MiB); this is the store's ceiling. */
-  bodyBytes: 64 * 1024 * 1024,
-  maxRequiredApprovals: 20,
-  previewBytes: 4096,
-  reasonChars: 1000,
-  maxLeaseMs: 24 * 60 * 60 * 1000,
-} as const;
 
 function text(value: unknown, name: string, max: number, allowEmpty = false): string {
   if (typeof value !== 'string') throw new StoreInputError(`${name} must be a string`);
   if (!allowEmpty && value.length === 0) throw new StoreInputError(`${name} must not be empty`);
-  if (value.length > max) throw new StoreInputError(`${name} is longer than ${max} characters`);
+  // Cheap first: a string has at least length/2 code points.
+  if (value.length > max && (value.length > 2 * max || charCount(value) > max)) {
+    throw new StoreInputError(`${name} is longer than ${max} characters (the limit)`);
+  }
   return value;
 }
 
@@ -44,7 +32,7 @@ export function checkNotes(value: unknown): string {
 /** Checks a new request, including that the stored hash and size describe the body (invariant 3). */
 export function checkNewRequest(request: NewRequest): void {
   checkUserId(request.requestor?.userId, 'requestor.userId');
-  checkGroups(request.requestor.groups, 'requestor.groups', true);
+  checkGroups(request.requestor.groups, 'requestor.groups', LIMITS.callerGroups, true);
   text(request.justification, 'justification', LIMITS.justificationChars, true);
   const { call, decision, body } = request;
   if (!Buffer.isBuffer(body)) throw new StoreInputError('body must be a Buffer');
@@ -53,13 +41,13 @@ export function checkNewRequest(request: NewRequest): void {
   text(call.path, 'call.path', LIMITS.pathChars);
   text(call.query, 'call.query', LIMITS.queryChars, true);
   const headers = Object.entries(call.headers ?? {});
-  if (headers.length > LIMITS.headers) throw new StoreInputError(`call.headers has more than ${LIMITS.headers} entries`);
-  for (const [name, value] of headers) text(value, `call.headers.${name}`, LIMITS.headerChars, true);
+  if (headers.length > LIMITS.storedHeaders) throw new StoreInputError(`call.headers has more than ${LIMITS.storedHeaders} entries (the limit)`);
+  for (const [name, value] of headers) text(value, `call.headers.${name}`, LIMITS.storedHeaderValueChars, true);
   if (call.bodySize !== body.length) throw new StoreInputError('call.bodySize does not match the body');
   if (call.bodySha256 !== createHash('sha256').update(body).digest('hex')) throw new StoreInputError('call.bodySha256 does not match the body');
   text(decision?.profileType, 'decision.profileType', 256);
   text(decision.objectKey, 'decision.objectKey', LIMITS.objectKeyChars);
-  checkGroups(decision.approverGroups, 'decision.approverGroups', false);
+  checkGroups(decision.approverGroups, 'decision.approverGroups', LIMITS.approverGroups, false);
   if (!Array.isArray(decision.policies)) throw new StoreInputError('decision.policies must be an array');
   const n = decision.requiredApprovals;
   if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxRequiredApprovals) {
@@ -67,11 +55,13 @@ export function checkNewRequest(request: NewRequest): void {
   }
 }
 
-function checkGroups(groups: unknown, name: string, allowEmpty: boolean): void {
+/** A list of group names, at most `max` of them. */
+export function checkGroups(groups: unknown, name: string, max: number, allowEmpty: boolean): string[] {
   if (!Array.isArray(groups)) throw new StoreInputError(`${name} must be an array`);
   if (!allowEmpty && groups.length === 0) throw new StoreInputError(`${name} must not be empty`);
-  if (groups.length > LIMITS.groups) throw new StoreInputError(`${name} has more than ${LIMITS.groups} entries`);
+  if (groups.length > max) throw new StoreInputError(`${name} has more than ${max} entries (the limit)`);
   for (const group of groups) text(group, name, LIMITS.groupChars);
+  return groups as string[];
 }
 
 export function checkLeaseMs(leaseMs: unknown): number {
@@ -91,6 +81,17 @@ export function truncateUtf8(value: string, maxBytes: number): string {
   return bytes.subarray(0, end).toString('utf8');
 }
 
+/** The first `max` code points of a text (a cut never splits a surrogate pair). */
+function firstChars(value: string, max: number): string {
+  let end = 0;
+  let count = 0;
+  for (const char of value) {
+    if (count++ === max) break;
+    end += char.length;
+  }
+  return value.slice(0, end);
+}
+
 /** Checks an outcome and trims what the upstream produced to what the store keeps. */
 export function checkOutcome(outcome: ReplayOutcome): { kind: ReplayOutcome['kind']; status: number; preview: string; reason: string } {
   if (!outcome || !['completed', 'failed', 'retryable'].includes(outcome.kind)) {
@@ -100,6 +101,6 @@ export function checkOutcome(outcome: ReplayOutcome): { kind: ReplayOutcome['kin
   // 0 stands for "no answer" (timeout, refused connection) on a retryable outcome.
   if (!Number.isInteger(status) || status < 0 || status > 599) throw new StoreInputError('outcome.upstreamStatus must be an HTTP status or 0');
   const preview = truncateUtf8(String(outcome.upstreamBodyPreview ?? ''), LIMITS.previewBytes);
-  const reason = 'reason' in outcome ? String(outcome.reason ?? '').slice(0, LIMITS.reasonChars) : '';
+  const reason = 'reason' in outcome ? firstChars(String(outcome.reason ?? ''), LIMITS.reasonChars) : '';
   return { kind: outcome.kind, status, preview, reason };
 }

@@ -8,7 +8,7 @@
   Input:
     KEYS[1] request hash          maa:{d}:req:<id>
     KEYS[2] audit stream          maa:{d}:audit
-    KEYS[3] key prefix            maa:{d}:   (derived keys: idx:*, since:*)
+    KEYS[3] key prefix            maa:{d}:   (derived in includes/keys.lua: idx:*, since:*)
 
     ARGV[1] request id
     ARGV[2] now, ms since epoch

@@ -10,7 +10,7 @@
   Input:
     KEYS[1] request hash          maa:{d}:req:<id>
     KEYS[2] audit stream          maa:{d}:audit
-    KEYS[3] key prefix            maa:{d}:   (derived keys: idx:*)
+    KEYS[3] key prefix            maa:{d}:   (derived in includes/keys.lua: idx:*)
 
     ARGV[1] request id
     ARGV[2] now, ms since epoch

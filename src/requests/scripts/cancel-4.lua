@@ -7,7 +7,7 @@
     KEYS[1] request hash          maa:{d}:req:<id>
     KEYS[2] object locks hash     maa:{d}:locks
     KEYS[3] audit stream          maa:{d}:audit
-    KEYS[4] key prefix            maa:{d}:   (derived keys: idx:*, since:*)
+    KEYS[4] key prefix            maa:{d}:   (derived in includes/keys.lua: idx:*, since:*)
 
     ARGV[1] request id
     ARGV[2] now, ms since epoch

@@ -8,7 +8,7 @@
     KEYS[2] body                  maa:{d}:body:<id>
     KEYS[3] object locks hash     maa:{d}:locks
     KEYS[4] audit stream          maa:{d}:audit
-    KEYS[5] key prefix            maa:{d}:   (derived keys: req:<holder>, idx:*, since:*)
+    KEYS[5] key prefix            maa:{d}:   (derived in includes/keys.lua: req:<holder>, idx:*, since:*)
 
     ARGV[1]  request id
     ARGV[2]  now, ms since epoch
@@ -41,7 +41,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then return { -10, '' } end
 
 local holder = redis.call('HGET', KEYS[3], ARGV[9])
 if holder then
-  local holderStatus = redis.call('HGET', requestKeyOf(prefix, holder), 'status')
+  local holderStatus = redis.call('HGET', derivedKeys(prefix).request(holder), 'status')
   if holderStatus == 'needsApproval' or holderStatus == 'approved' then
     return { -3, holder }
   end

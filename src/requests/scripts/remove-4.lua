@@ -9,7 +9,7 @@
     KEYS[1] request hash          maa:{d}:req:<id>
     KEYS[2] body                  maa:{d}:body:<id>
     KEYS[3] object locks hash     maa:{d}:locks
-    KEYS[4] key prefix            maa:{d}:   (derived keys: idx:*, since:*)
+    KEYS[4] key prefix            maa:{d}:   (derived in includes/keys.lua: idx:*, since:*)
 
     ARGV[1] request id
     ARGV[2] cutoff, ms (status changed at or before it: due)

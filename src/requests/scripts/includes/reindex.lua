@@ -4,25 +4,26 @@
   scored by the time the status last changed, which is what the sweep reads.
   oldStatus is false for a new request.
 ]]
+--- @include "keys"
 local function reindex(prefix, id, requestorId, groups, oldStatus, newStatus, updatedMs, statusChangedMs)
-  local idx = prefix .. 'idx:'
+  local k = derivedKeys(prefix)
   if oldStatus and oldStatus ~= newStatus then
-    redis.call('ZREM', idx .. 'status:' .. oldStatus, id)
-    redis.call('ZREM', idx .. 'requestor-status:' .. oldStatus .. ':' .. requestorId, id)
+    redis.call('ZREM', k.byStatus(oldStatus), id)
+    redis.call('ZREM', k.byRequestorStatus(requestorId, oldStatus), id)
     for _, g in ipairs(groups) do
-      redis.call('ZREM', idx .. 'group-status:' .. oldStatus .. ':' .. g, id)
+      redis.call('ZREM', k.byGroupStatus(g, oldStatus), id)
     end
-    redis.call('ZREM', prefix .. 'since:' .. oldStatus, id)
+    redis.call('ZREM', k.statusSince(oldStatus), id)
   end
-  redis.call('ZADD', idx .. 'all', updatedMs, id)
-  redis.call('ZADD', idx .. 'status:' .. newStatus, updatedMs, id)
-  redis.call('ZADD', idx .. 'requestor:' .. requestorId, updatedMs, id)
-  redis.call('ZADD', idx .. 'requestor-status:' .. newStatus .. ':' .. requestorId, updatedMs, id)
+  redis.call('ZADD', k.all, updatedMs, id)
+  redis.call('ZADD', k.byStatus(newStatus), updatedMs, id)
+  redis.call('ZADD', k.byRequestor(requestorId), updatedMs, id)
+  redis.call('ZADD', k.byRequestorStatus(requestorId, newStatus), updatedMs, id)
   for _, g in ipairs(groups) do
-    redis.call('ZADD', idx .. 'group:' .. g, updatedMs, id)
-    redis.call('ZADD', idx .. 'group-status:' .. newStatus .. ':' .. g, updatedMs, id)
+    redis.call('ZADD', k.byGroup(g), updatedMs, id)
+    redis.call('ZADD', k.byGroupStatus(g, newStatus), updatedMs, id)
   end
   if oldStatus ~= newStatus then
-    redis.call('ZADD', prefix .. 'since:' .. newStatus, statusChangedMs, id)
+    redis.call('ZADD', k.statusSince(newStatus), statusChangedMs, id)
   end
 end

@@ -1,15 +1,17 @@
 --[[
-  Takes a request out of every index (removal of an ended request).
+  Takes a request out of every index (removal of an ended request): every key reindex.lua adds
+  it to.
 ]]
+--- @include "keys"
 local function unindex(prefix, id, requestorId, groups, status)
-  local idx = prefix .. 'idx:'
-  redis.call('ZREM', idx .. 'all', id)
-  redis.call('ZREM', idx .. 'status:' .. status, id)
-  redis.call('ZREM', idx .. 'requestor:' .. requestorId, id)
-  redis.call('ZREM', idx .. 'requestor-status:' .. status .. ':' .. requestorId, id)
+  local k = derivedKeys(prefix)
+  redis.call('ZREM', k.all, id)
+  redis.call('ZREM', k.byStatus(status), id)
+  redis.call('ZREM', k.byRequestor(requestorId), id)
+  redis.call('ZREM', k.byRequestorStatus(requestorId, status), id)
   for _, g in ipairs(groups) do
-    redis.call('ZREM', idx .. 'group:' .. g, id)
-    redis.call('ZREM', idx .. 'group-status:' .. status .. ':' .. g, id)
+    redis.call('ZREM', k.byGroup(g), id)
+    redis.call('ZREM', k.byGroupStatus(g, status), id)
   end
-  redis.call('ZREM', prefix .. 'since:' .. status, id)
+  redis.call('ZREM', k.statusSince(status), id)
 end
