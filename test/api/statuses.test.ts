@@ -17,6 +17,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from 'redis';
+import { loadScript } from '../../src/requests/scripts';
 import { PROJECT_ROOT } from '../../src/config/gateway-config';
 import { createPolicyEngine } from '../../src/policy/engine';
 import type { PolicyEngine } from '../../src/policy/types';
@@ -59,14 +60,9 @@ function leadingName(file: string): string {
   return file.replace(/\.lua$/, '').replace(/-\d+$/, '').replace(/[-_]/g, '').toLowerCase();
 }
 
-/** The script's source with its `--- @include "name"` lines replaced by includes/<name>.lua. */
+/** The script's source exactly as the store assembles it (includes inlined, depth first). */
 function scriptSource(file: string): string {
-  const seen = new Set<string>();
-  return readFileSync(join(SCRIPTS_DIR, file), 'utf8').replace(/^--- @include "([A-Za-z0-9_-]+)"\s*$/gm, (_line, name: string) => {
-    if (seen.has(name)) return '';
-    seen.add(name);
-    return readFileSync(join(SCRIPTS_DIR, 'includes', `${name}.lua`), 'utf8');
-  });
+  return loadScript(file.replace(/\.lua$/, '')).source;
 }
 
 /**
