@@ -23,6 +23,7 @@ export const errorRegistry = {
   BATCH_NOT_ALLOWED: { status: 403, message: 'a JSON batch may not carry protected changes; send each on its own so it can be approved' },
   // 404
   NOT_FOUND: { status: 404, message: 'no such route' },
+  APPROVAL_CODE_UNKNOWN: { status: 404, message: 'no approved request of yours has this approval code' },
   REQUEST_NOT_FOUND: { status: 404, message: 'no such request, or it is not visible to you' },
   METHOD_NOT_ALLOWED: { status: 405, message: 'this route does not serve that method' },
   REQUEST_TIMEOUT: { status: 408, message: 'the request body did not arrive in time' },
@@ -35,6 +36,7 @@ export const errorRegistry = {
     status: 409,
     message: 'an earlier replay may have reached the upstream; check it, then resend with ?resend=confirm',
   },
+  APPROVAL_CODE_MISMATCH: { status: 409, message: 'the call resent with an approval code is not the call that was approved' },
   CLAIM_LOST: { status: 409, message: 'the replay claim expired before its outcome was recorded' },
   // 413 / 415 / 422: the input is too large, in an unreadable coding, or invalid.
   BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },

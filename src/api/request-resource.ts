@@ -3,8 +3,9 @@
  * with it now (policy, status and replay claim together), and for the detail view a preview of its body.
  */
 import { decodeBodySync } from '../policy/body-encoding';
-import type { AuthorizeRequestView, Caller, PolicyEngine } from '../policy/types';
+import type { Caller, PolicyEngine } from '../policy/types';
 import { CALLER_ACTIONS, mayStart, startStatuses, type CallerAction } from '../requests/statuses';
+import { authorizeView } from '../requests/authorize-view';
 import type { ApprovalRequest } from '../requests/types';
 
 export type ActAction = CallerAction;
@@ -22,21 +23,6 @@ export interface AllowedAction {
 }
 
 const PREVIEW_BYTES = 64 * 1024;
-
-/** What the authorize entry point is told about a request. */
-export function authorizeView(request: ApprovalRequest): AuthorizeRequestView {
-  return {
-    id: request.id,
-    status: request.status,
-    requestor: request.requestor,
-    profileType: request.decision.profileType,
-    operation: request.decision.operation,
-    policies: request.decision.policies,
-    approverGroups: request.decision.approverGroups,
-    requiredApprovals: request.decision.requiredApprovals,
-    approvedBy: request.approvals.map((approval) => approval.userId),
-  };
-}
 
 /** Whether `actor` may see the request (the policy's `view` action). */
 export function canView(policy: PolicyEngine, request: ApprovalRequest, actor: Caller): boolean {
@@ -139,8 +125,10 @@ export function requestResource(
   actor: Caller,
   body?: Buffer | null,
 ): ApprovalRequest & { allowedActions: Record<ActAction, AllowedAction>; bodyPreview?: ReturnType<typeof bodyPreview> } {
+  // The approval code's hash is the store's, for the resend check; no viewer needs it.
+  const { approvalCodeSha256: _codeHash, ...shown } = request;
   const resource: ApprovalRequest & { allowedActions: Record<ActAction, AllowedAction>; bodyPreview?: ReturnType<typeof bodyPreview> } = {
-    ...request,
+    ...shown,
     allowedActions: allowedActions(policy, request, actor),
   };
   if (body) resource.bodyPreview = bodyPreview(readableBody(body, request));

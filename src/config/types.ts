@@ -64,6 +64,8 @@ export interface GatewayConfig {
     endedRetentionMs: number;
     completeLeaseMs: number;
     sweepIntervalMs: number;
+    /** `accepted`: 202 with the approval request; `approvalRequired`: the upstream's own error shape (403), so SDKs throw. */
+    parkedResponse: 'accepted' | 'approvalRequired';
   };
   console: {
     enabled: boolean;

@@ -8,7 +8,10 @@
  *                    ──► identity ─► decide (policy/decide-call.ts: the policy, then a JSON batch's
  *                        every sub-request: any protected ─► 403, unreadable ─► 400)
  *      not protected ──► proxy the canonical reading: effective method, canonical target, the bytes received
- *      protected     ──► 401 without identity ─► 422 bad justification ─► park in Redis ─► 202
+ *      protected     ──► 401 without identity
+ *                    ──► resent with an approval code: the identical call of the requestor's approved
+ *                        request ─► the one replay (claim, send, record) ─► the upstream's answer
+ *                    ──► else 422 bad justification ─► park in Redis ─► 202, or 403 ApprovalRequired
  *
  * Invariant 7: what is forwarded is what was decided. The method sent is the effective method
  * (override headers removed), the target sent is the canonical one the policy decided on, and the
@@ -30,11 +33,15 @@ import { decodeBody, type DecodeResult } from '../policy/body-encoding';
 import { decideDecoded, type CallVerdict, type NormalizedCall } from '../policy/decide-call';
 import { normalizeCall, isMutation, OVERRIDE_HEADERS } from '../policy/normalize-call';
 import type { Caller, PolicyEngine, ProtectedDecision } from '../policy/types';
+import { authorizeView } from '../requests/authorize-view';
+import { mayStart } from '../requests/statuses';
 import type { ParkedCall, RequestStore } from '../requests/types';
 import { gatewayRouteMatcher } from './gateway-routes';
-import { parseJustification } from './justification';
+import { justificationOf } from './justification';
 import { errorSummary } from './logger';
 import type { GatewayMetrics } from './metrics';
+import { answerParked, approvalCodeOf, codeMatches, newApprovalSecret, requestIdOfCode } from './parked-answer';
+import type { Replay } from './replay';
 import { setBufferedBody } from './proxy';
 import { readBodyThen, type BodyResult } from './read-body';
 import { storedHeaders } from './stored-headers';
@@ -49,6 +56,8 @@ export interface RequestPathDeps {
   proxy: RequestHandler;
   /** Handles the gateway's own routes (the Express app). */
   gatewayApp: (req: IncomingMessage, res: ServerResponse) => void;
+  /** The one replay of a parked call, for a resend with an approval code (as for complete). */
+  replay: Replay;
 }
 
 /** The caller the policy sees when a mutation carries no valid identity. */
@@ -253,7 +262,12 @@ function decideAndAct(m: Mutation, caller: Caller | null): void {
     });
     return;
   }
-  const justification = parseJustification(req.headers['x-maa-justification']);
+  const code = approvalCodeOf(req.headers);
+  if (code !== undefined) {
+    completeByResend(m, caller, code).catch((error: unknown) => internalError(m, error));
+    return;
+  }
+  const justification = justificationOf(req.headers);
   if (justification === null) {
     refuse(m, new ApiError('INVALID_JUSTIFICATION'));
     return;
@@ -282,10 +296,11 @@ async function park(m: Mutation, caller: Caller, justification: string, decision
   const { req, res, deps, body } = m;
   const { config, store, metrics, logger } = deps;
   const parked = parkedCall(req, m.normalized, body);
+  const code = newApprovalSecret();
   let created;
   try {
     // No timer of our own: every store call has one deadline, inside the store.
-    created = await store.create({ requestor: caller, justification, call: parked, body, decision: requestDecision(decision) });
+    created = await store.create({ requestor: caller, justification, call: parked, body, decision: requestDecision(decision), approvalCodeSha256: code.sha256 });
   } catch (error) {
     // One mapping for the proxy side and the API: 409 OBJECT_LOCKED (the open request's id),
     // 422 over a limit, 503 when Redis is down or slow, 500 otherwise. Never forwarded (invariant 5).
@@ -302,26 +317,71 @@ async function park(m: Mutation, caller: Caller, justification: string, decision
   metrics.decisions.inc({ result: 'protected' });
   metrics.parked.inc({ profile_type: decision.profileType });
   logDecision(m, 'parked', { requestId: created.id, profileType: decision.profileType, objectKey: decision.objectKey, requestor: caller.userId });
-  const location = `${config.api.prefix}/requests/${encodeURIComponent(created.id)}`;
-  const payload = JSON.stringify({
-    id: created.id,
-    status: created.status,
-    profileType: decision.profileType,
-    operation: decision.operation,
-    objectKey: decision.objectKey,
-    requiredApprovals: decision.requiredApprovals,
-    approverGroups: decision.approverGroups,
-    bodySha256: created.call.bodySha256,
-    location,
-  });
-  res.writeHead(202, {
-    location,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(payload),
-    'cache-control': 'no-store',
-    'x-maa-request-status': created.status,
-  });
-  res.end(payload);
+  answerParked(res, config, created, created.decision, `${created.id}.${code.secret}`);
+}
+
+/**
+ * The requestor's client resends the identical call with its approval code (docs/graph.md): the
+ * code must name an approved request of this caller for exactly this call (effective method,
+ * canonical path, query, body SHA-256); it is then completed through the one replay, with the same
+ * claim, lease, exactly-once and outcome recording as complete, and the upstream's answer is relayed
+ * as if nothing had stood in between. Nothing is parked twice and nothing else is ever sent.
+ */
+async function completeByResend(m: Mutation, caller: Caller, code: string | null): Promise<void> {
+  const { req, res, deps } = m;
+  const { config, store, policy, metrics } = deps;
+  const unknown = (): void => refuse(m, new ApiError('APPROVAL_CODE_UNKNOWN', {}, 'no request of yours has this approval code; nothing was sent'));
+  const named = code === null ? null : requestIdOfCode(code);
+  if (named === null) return unknown();
+  let request;
+  try {
+    request = await store.get(named.id);
+  } catch (error) {
+    return refuse(m, apiErrorFrom(error));
+  }
+  // One answer for a wrong secret and someone else's code: neither says whether the request exists.
+  if (request === null || !codeMatches(request, named.secret) || request.requestor.userId !== caller.userId) return unknown();
+
+  const stored = normalizeCall(
+    { method: request.call.method, url: request.call.query ? `${request.call.path}?${request.call.query}` : request.call.path, headers: request.call.headers },
+    { caseInsensitive: config.upstream.caseInsensitivePaths },
+  );
+  const sent = parkedCall(req, m.normalized, m.body);
+  const differs = [
+    !stored.ok || stored.call.method !== m.normalized.call.method ? 'method' : '',
+    !stored.ok || stored.call.path !== m.normalized.call.path ? 'path' : '',
+    sent.query !== request.call.query ? 'query' : '',
+    sent.bodySha256 !== request.call.bodySha256 ? 'body' : '',
+  ].filter(Boolean);
+  if (differs.length > 0) {
+    return refuse(m, new ApiError('APPROVAL_CODE_MISMATCH', { requestId: request.id }, `the ${differs.join(', ')} of this call differ from the approved request's; nothing was sent`));
+  }
+  // Not approved yet: the same answer as when it was parked, so a retrying client keeps waiting.
+  if (request.status === 'needsApproval') {
+    logDecision(m, 'still-parked', { requestId: request.id });
+    answerParked(res, config, request, request.decision, code ?? undefined);
+    return;
+  }
+  if (!mayStart('complete', request.status)) {
+    return refuse(m, new ApiError('INVALID_STATE', { requestId: request.id, status: request.status }, `the request is ${request.status}; its approval code was for one complete`));
+  }
+  const verdict = policy.authorize({ request: authorizeView(request), actor: caller, action: 'complete' });
+  if (!verdict.allow) return refuse(m, new ApiError('FORBIDDEN', { requestId: request.id, reasons: verdict.reasons }, `you may not complete this request: ${verdict.reasons.join('; ')}`));
+
+  let result;
+  try {
+    result = await deps.replay({ id: request.id, actor: caller, authorization: req.headers.authorization, resend: false });
+  } catch (error) {
+    return refuse(m, apiErrorFrom(error));
+  }
+  metrics.transitions.inc({ action: 'complete', result: result.requestStatus });
+  logDecision(m, 'completed-by-resend', { requestId: request.id, requestStatus: result.requestStatus });
+  res.setHeader('x-maa-request-id', request.id);
+  res.setHeader('x-maa-request-status', result.requestStatus);
+  if (result.error || !result.upstream) return refuse(m, result.error ?? new ApiError('INTERNAL'));
+  // The upstream's answer, relayed as it came (hop-by-hop headers aside).
+  res.writeHead(result.upstream.status, { ...result.upstream.headers, 'content-length': result.upstream.body.length });
+  res.end(result.upstream.body);
 }
 
 /** The call exactly as it will be replayed: the decided method and target, the exact bytes received. */

@@ -139,6 +139,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       metrics,
       logger,
       proxy,
+      replay,
       gatewayApp: (req, res) => {
         // Express's own finalhandler should never run, but if it does it answers our shape.
         app(req as express.Request, res as express.Response, (error?: unknown) => {

@@ -44,6 +44,7 @@ export function decodeRequest(hash: Record<string, string>): ApprovalRequest | n
   };
   if (hash.rejection) request.rejection = JSON.parse(hash.rejection) as Verdict;
   if (hash.cancellation) request.cancellation = JSON.parse(hash.cancellation) as { userId: string; at: string };
+  if (hash.approvalCodeSha256) request.approvalCodeSha256 = hash.approvalCodeSha256;
   if (hash.completion) request.completion = JSON.parse(hash.completion) as CompletionRecord;
   if (hash.claimToken && hash.claimUserId && hash.claimAt && hash.claimLeaseUntil) {
     request.claim = { userId: hash.claimUserId, at: hash.claimAt, leaseUntil: hash.claimLeaseUntil };

@@ -136,6 +136,7 @@ class RedisRequestStore implements RequestStore {
       String(decision.requiredApprovals),
       JSON.stringify([...new Set(decision.approverGroups)]),
       request.body,
+      request.approvalCodeSha256 ?? '',
     ]);
   }
 

@@ -79,6 +79,11 @@ export interface ApprovalRequest {
   /** Set while a complete is in flight; an expired claim means the outcome is unknown. */
   claim?: { userId: string; at: string; leaseUntil: string };
   history: HistoryEntry[];
+  /**
+   * SHA-256 (hex) of the secret of the approval code the requestor's client resends the call with
+   * (docs/graph.md). Internal: the API never shows it.
+   */
+  approvalCodeSha256?: string;
 }
 
 export interface NewRequest {
@@ -87,6 +92,8 @@ export interface NewRequest {
   call: ParkedCall;
   body: Buffer;
   decision: RequestDecision;
+  /** SHA-256 (hex) of the approval code's secret, when the call may be completed by a resend. */
+  approvalCodeSha256?: string;
 }
 
 export type ListView = 'mine' | 'received' | 'all';

@@ -49,6 +49,9 @@ export function checkNewRequest(request: NewRequest): void {
   text(decision.objectKey, 'decision.objectKey', LIMITS.objectKeyChars);
   checkGroups(decision.approverGroups, 'decision.approverGroups', LIMITS.approverGroups, false);
   if (!Array.isArray(decision.policies)) throw new StoreInputError('decision.policies must be an array');
+  if (request.approvalCodeSha256 !== undefined && !/^[0-9a-f]{64}$/.test(request.approvalCodeSha256)) {
+    throw new StoreInputError('approvalCodeSha256 must be a SHA-256 in lower-case hex');
+  }
   const n = decision.requiredApprovals;
   if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxRequiredApprovals) {
     throw new StoreInputError(`decision.requiredApprovals must be an integer from 1 to ${LIMITS.maxRequiredApprovals}`);

@@ -38,7 +38,7 @@ describe('two approvals', () => {
     const parked = await h.http.patch('/deviceAppManagement/mobileApps/5').set('authorization', auth('alice')).send({ a: 1 });
     assert.equal(parked.status, 202);
     assert.equal(parked.body.requiredApprovals, 2);
-    const id = parked.body.id as string;
+    const id = parked.body.requestId as string;
     const first = await h.http.post(`/maa/v1/requests/${id}/approve`).set('authorization', auth('bob')).send({ notes: 'one' });
     assert.equal(first.status, 200);
     assert.equal(first.body.status, 'needsApproval');
@@ -57,7 +57,7 @@ describe('two approvals', () => {
 
   test('countersign approve, twice by one approver: exit 1, and the reason is said once (issue 10)', async () => {
     const parked = await h.http.patch('/deviceAppManagement/mobileApps/6').set('authorization', auth('alice')).send({ a: 1 });
-    const id = parked.body.id as string;
+    const id = parked.body.requestId as string;
     const cli = async (...args: string[]) => {
       let stderr = '';
       const io: CliIo = { stdout: () => {}, stderr: (t) => (stderr += t), env: { COUNTERSIGN_URL: h.baseUrl, COUNTERSIGN_TOKEN: USERS.bob.token } };

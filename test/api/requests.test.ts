@@ -15,7 +15,7 @@ const api = (path: string): string => `/maa/v1${path}`;
 async function park(user: UserName = 'alice', path = APP, body: unknown = { displayName: 'Contoso Portal' }): Promise<string> {
   const res = await h.http.patch(path).set('authorization', auth(user)).set('x-maa-justification', 'INC-1').send(body as object);
   assert.equal(res.status, 202, JSON.stringify(res.body));
-  return res.body.id as string;
+  return res.body.requestId as string;
 }
 
 function expectError(res: { status: number; body: { error?: { code: string } } }, status: number, code: string): void {

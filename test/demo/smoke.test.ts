@@ -74,22 +74,22 @@ test('npm run demo serves the README walkthrough and Ctrl-C stops everything it 
     body: JSON.stringify({ displayName: 'Contoso Portal v2' }),
   });
   assert.equal(parked.status, 202);
-  const ticket = (await parked.json()) as { id: string; status: string; approverGroups: string[] };
+  const ticket = (await parked.json()) as { requestId: string; status: string; approverGroups: string[] };
   assert.equal(ticket.status, 'needsApproval');
   assert.deepEqual(ticket.approverGroups, ['app-approvers']);
-  assert.equal(parked.headers.get('location'), `/maa/v1/requests/${ticket.id}`);
+  assert.equal(parked.headers.get('location'), `/maa/v1/requests/${ticket.requestId}`);
   // Parked, not applied.
   const before = (await (await fetch(`${upstream}/deviceAppManagement/mobileApps/42`)).json()) as { displayName: string };
   assert.equal(before.displayName, 'Contoso Portal');
 
   // 2. alice lists her requests.
   const mine = (await (await fetch(`${base}/maa/v1/requests?view=mine`, { headers: as('demo-alice') })).json()) as { items: { id: string; status: string; justification: string }[] };
-  const listed = mine.items.find((item) => item.id === ticket.id);
+  const listed = mine.items.find((item) => item.id === ticket.requestId);
   assert.equal(listed?.status, 'needsApproval');
   assert.equal(listed?.justification, 'Ticket INC-1234: rename the portal');
 
   // 3. bob approves with notes.
-  const approved = await fetch(`${base}/maa/v1/requests/${ticket.id}/approve`, {
+  const approved = await fetch(`${base}/maa/v1/requests/${ticket.requestId}/approve`, {
     method: 'POST',
     headers: as('demo-bob', { 'content-type': 'application/json' }),
     body: JSON.stringify({ notes: 'Looks right' }),
@@ -100,7 +100,7 @@ test('npm run demo serves the README walkthrough and Ctrl-C stops everything it 
   assert.deepEqual(afterApproval.approvals.map((a) => [a.userId, a.notes]), [['bob', 'Looks right']]);
 
   // 4. alice completes; the change shows up in the demo API.
-  const completed = await fetch(`${base}/maa/v1/requests/${ticket.id}/complete`, { method: 'POST', headers: as('demo-alice') });
+  const completed = await fetch(`${base}/maa/v1/requests/${ticket.requestId}/complete`, { method: 'POST', headers: as('demo-alice') });
   assert.equal(completed.status, 204, 'Graph answers a PATCH with 204, relayed');
   assert.equal(completed.headers.get('x-maa-request-status'), 'completed');
   const app = (await (await fetch(`${base}/deviceAppManagement/mobileApps/42`, { headers: as('demo-alice') })).json()) as { displayName: string };
@@ -113,7 +113,7 @@ test('npm run demo serves the README walkthrough and Ctrl-C stops everything it 
     body: JSON.stringify({ isFeatured: false }),
   });
   assert.equal(carols.status, 202);
-  const carolsId = ((await carols.json()) as { id: string }).id;
+  const carolsId = ((await carols.json()) as { requestId: string }).requestId;
   const self = await fetch(`${base}/maa/v1/requests/${carolsId}/approve`, {
     method: 'POST',
     headers: as('demo-carol', { 'content-type': 'application/json' }),

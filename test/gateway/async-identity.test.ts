@@ -48,7 +48,7 @@ describe('identity that answers later', () => {
     const parked = await h.http.patch(APP).set('authorization', auth('alice')).set('content-type', 'application/json').send('{"displayName":"x"}');
     assert.equal(parked.status, 202);
     assert.match(String(parked.headers['x-maa-decision-id']), /^[0-9a-f-]{36}$/);
-    const stored = await h.store.get(parked.body.id);
+    const stored = await h.store.get(parked.body.requestId);
     assert.deepEqual(stored?.requestor, { userId: 'alice', groups: [...USERS.alice.groups] });
     assert.equal(h.upstream.calls.length, 0);
 

@@ -173,10 +173,10 @@ describe('compressed bodies are decided and shown as the upstream reads them', (
     // The create is keyed on the displayName inside the compressed body: the policy read it.
     assert.equal(parked.body.objectKey, 'apps:/deviceappmanagement/mobileapps#create:contoso portal 3');
     assert.equal(parked.body.bodySha256, sha(gz));
-    const shown = await h.http.get(`/maa/v1/requests/${parked.body.id}`).set('authorization', auth('bob'));
+    const shown = await h.http.get(`/maa/v1/requests/${parked.body.requestId}`).set('authorization', auth('bob'));
     assert.equal(shown.body.bodyPreview.encoding, 'utf8');
     assert.equal(shown.body.bodyPreview.text, plain.toString());
-    await approveAndComplete(parked.body.id as string);
+    await approveAndComplete(parked.body.requestId as string);
     const sent = h.upstream.calls[0]!;
     assert.ok(sent.body.equals(gz));
     assert.equal(sent.headers['content-encoding'], 'gzip');
@@ -189,7 +189,7 @@ describe('compressed bodies are decided and shown as the upstream reads them', (
     ] as const) {
       const res = await send('PATCH', '/deviceAppManagement/mobileApps/43', { authorization: auth('alice'), ...json, 'content-encoding': coding }, encode('{"x":1}'));
       assert.equal(res.status, 202, `${coding}: ${res.text}`);
-      await h.http.post(`/maa/v1/requests/${res.body.id}/cancel`).set('authorization', auth('alice'));
+      await h.http.post(`/maa/v1/requests/${res.body.requestId}/cancel`).set('authorization', auth('alice'));
     }
     const batch = zlib.gzipSync(JSON.stringify({ requests: [{ id: 'a', method: 'DELETE', url: '/deviceAppManagement/mobileApps/42' }] }));
     const refused = await send('POST', '/$batch', { ...json, 'content-encoding': 'gzip' }, batch);

@@ -20,7 +20,7 @@ describe('Graph path forms', () => {
     const second = await h.http.patch('/beta/deviceAppManagement/mobileApps/42').set('authorization', auth('alice')).set(json).send('{"displayName":"B"}');
     assert.equal(second.status, 409);
     assert.equal(second.body.error.code, 'OBJECT_LOCKED');
-    assert.equal(second.body.error.requestId, first.body.id);
+    assert.equal(second.body.error.requestId, first.body.requestId);
     assert.equal(h.upstream.calls.length, 0);
   });
 
@@ -28,7 +28,7 @@ describe('Graph path forms', () => {
     const res = await h.http.patch("/deviceAppManagement/mobileApps('42')").set('authorization', auth('alice')).set(json).send('{"displayName":"A"}');
     assert.equal(res.status, 202);
     assert.equal(res.body.objectKey, 'apps:/deviceappmanagement/mobileapps/42');
-    const stored = await h.store.get(res.body.id);
+    const stored = await h.store.get(res.body.requestId);
     assert.equal(stored?.call.path, '/deviceAppManagement/mobileApps/42');
     const composite = await h.http.patch("/deviceAppManagement/mobileApps(id='42',x='1')").set('authorization', auth('alice')).set(json).send('{}');
     assert.equal(composite.status, 400);

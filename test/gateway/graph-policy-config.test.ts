@@ -26,7 +26,7 @@ describe('OData type casts and object keys', () => {
       const typed = await change('carol', 'patch', path, { isFeatured: true });
       assert.equal(typed.status, 409, path);
       assert.equal(typed.body.error.code, 'OBJECT_LOCKED', path);
-      assert.equal(typed.body.error.requestId, plain.body.id, path);
+      assert.equal(typed.body.error.requestId, plain.body.requestId, path);
     }
 
     const typedFirst = await change('alice', 'delete', '/v1.0/deviceAppManagement/mobileApps/microsoft.graph.win32LobApp/42');
@@ -35,7 +35,7 @@ describe('OData type casts and object keys', () => {
     assert.equal(typedFirst.body.operation, 'delete');
     const plainSecond = await change('carol', 'patch', '/deviceAppManagement/mobileApps/42', { displayName: 'x' });
     assert.equal(plainSecond.status, 409);
-    assert.equal(plainSecond.body.error.requestId, typedFirst.body.id);
+    assert.equal(plainSecond.body.error.requestId, typedFirst.body.requestId);
     assert.equal(h.upstream.mutations.length, 0);
   });
 
@@ -48,7 +48,7 @@ describe('OData type casts and object keys', () => {
     assert.equal(a.body.operation, 'create');
     const untypedSameName = await change('carol', 'post', '/deviceAppManagement/mobileApps', { displayName: 'tool a' });
     assert.equal(untypedSameName.status, 409);
-    assert.equal(untypedSameName.body.error.requestId, a.body.id);
+    assert.equal(untypedSameName.body.error.requestId, a.body.requestId);
     assert.equal(h.upstream.mutations.length, 0);
   });
 });
@@ -65,12 +65,12 @@ describe('changes that grant approval rights', () => {
     assert.deepEqual(parked.body.approverGroups, ['group-approvers']);
     assert.equal(h.upstream.mutations.length, 0);
 
-    const approve = (user: UserName) => h.http.post(`/maa/v1/requests/${parked.body.id}/approve`).set('authorization', auth(user)).send({});
+    const approve = (user: UserName) => h.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', auth(user)).send({});
     assert.equal((await approve('mallory')).status, 403, 'the requestor');
     // Approvers of other profile types do not even see it (the API answers 404 to those who may not view).
     for (const user of ['bob', 'dave'] as const) assert.equal((await approve(user)).status, 404, user);
     assert.equal((await approve('frank')).status, 200);
-    const done = await h.http.post(`/maa/v1/requests/${parked.body.id}/complete`).set('authorization', auth('mallory'));
+    const done = await h.http.post(`/maa/v1/requests/${parked.body.requestId}/complete`).set('authorization', auth('mallory'));
     assert.equal(done.status, 200, JSON.stringify(done.body));
     assert.equal(h.upstream.mutations.length, 1);
     assert.equal(h.upstream.mutations[0]!.url, '/v1.0/groups/app-approvers/members/$ref');

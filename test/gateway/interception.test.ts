@@ -39,7 +39,7 @@ describe('interception', () => {
       .set('x-maa-justification', 'Ticket%20INC-1234%3A%20fix%20%E2%9C%93')
       .send(body);
     assert.equal(res.status, 202);
-    assert.equal(res.headers.location, `/maa/v1/requests/${res.body.id}`);
+    assert.equal(res.headers.location, `/maa/v1/requests/${res.body.requestId}`);
     assert.equal(res.body.status, 'needsApproval');
     assert.equal(res.body.profileType, 'apps');
     assert.equal(res.body.operation, 'modify');
@@ -50,7 +50,7 @@ describe('interception', () => {
     assert.equal(res.body.location, res.headers.location);
     assert.equal(h.upstream.calls.length, 0);
 
-    const stored = await h.store.get(res.body.id);
+    const stored = await h.store.get(res.body.requestId);
     assert.ok(stored);
     assert.equal(stored.justification, 'Ticket INC-1234: fix ✓');
     assert.deepEqual(stored.requestor, { userId: 'alice', groups: [...USERS.alice.groups] });
@@ -62,7 +62,7 @@ describe('interception', () => {
     for (const dropped of ['authorization', 'cookie', 'host', 'content-length', 'connection', 'x-maa-justification']) {
       assert.equal(stored.call.headers[dropped], undefined, dropped);
     }
-    assert.equal((await h.store.getBody(res.body.id))?.toString(), body);
+    assert.equal((await h.store.getBody(res.body.requestId))?.toString(), body);
     // One decision line, with an id; never the token, the cookie or the body.
     const lines = h.logs.filter((l) => l.includes('"msg":"decision"'));
     assert.equal(lines.length, 1);
@@ -99,7 +99,7 @@ describe('interception', () => {
     const second = await h.http.delete(APP.toUpperCase()).set('authorization', auth('carol'));
     assert.equal(second.status, 409);
     assert.equal(second.body.error.code, 'OBJECT_LOCKED');
-    assert.equal(second.body.error.requestId, first.body.id);
+    assert.equal(second.body.error.requestId, first.body.requestId);
     const other = await h.http.patch('/deviceAppManagement/mobileApps/43').set('authorization', auth('alice')).send({ a: 1 });
     assert.equal(other.status, 202);
     assert.equal(h.upstream.calls.length, 0);
@@ -146,7 +146,7 @@ describe('interception', () => {
     // Method override on a protected route parks the effective method, without the override header.
     const parked = await h.http.post(APP).set('authorization', auth('alice')).set('x-http-method-override', 'DELETE');
     assert.equal(parked.status, 202);
-    const stored = await h.store.get(parked.body.id);
+    const stored = await h.store.get(parked.body.requestId);
     assert.equal(stored?.call.method, 'DELETE');
     assert.equal(stored?.call.headers['x-http-method-override'], undefined);
   });

@@ -36,7 +36,7 @@ describe('races', () => {
   test('100 concurrent approve, reject and cancel on a needsApproval request: exactly one wins', async () => {
     const parked = await h.http.delete('/deviceAppManagement/mobileApps/7').set('authorization', auth('alice'));
     assert.equal(parked.status, 202);
-    const id = parked.body.id as string;
+    const id = parked.body.requestId as string;
     const calls: Call[] = [];
     for (let i = 0; i < 100; i++) {
       const kind = i % 4;
@@ -63,7 +63,7 @@ describe('races', () => {
 
   test('100 concurrent completes of an approved request: one replay, counted at the upstream', async () => {
     const parked = await h.http.post('/deviceAppManagement/mobileApps/8/assign').set('authorization', auth('alice')).send({ a: 1 });
-    const id = parked.body.id as string;
+    const id = parked.body.requestId as string;
     assert.equal((await h.http.post(`/maa/v1/requests/${id}/approve`).set('authorization', auth('bob')).send({})).status, 200);
     const calls: Call[] = Array.from({ length: 100 }, (_, i) => (i % 10 === 9 ? { action: 'cancel', user: 'alice' } : { action: 'complete', user: 'alice' }));
     const results = await fire(id, calls);

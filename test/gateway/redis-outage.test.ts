@@ -32,7 +32,7 @@ describe('Redis down and back', () => {
     assert.equal(ready.status, 503);
     assert.deepEqual(ready.body.down, ['redis']);
     assert.equal((await h.http.get('/healthz')).status, 200);
-    const api = await h.http.post(`/maa/v1/requests/${before.body.id}/approve`).set('authorization', auth('bob')).send({});
+    const api = await h.http.post(`/maa/v1/requests/${before.body.requestId}/approve`).set('authorization', auth('bob')).send({});
     assert.equal(api.status, 503);
     assert.equal(api.body.error.code, 'STORE_UNAVAILABLE');
 

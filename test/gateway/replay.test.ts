@@ -19,9 +19,9 @@ async function parkAndApprove(body: Buffer, contentType: string, path = '/device
     .send(contentType.startsWith('application/json') ? body.toString('utf8') : body);
   assert.equal(parked.status, 202, parked.text);
   assert.equal(parked.body.bodySha256, sha(body));
-  const approved = await h.http.post(`/maa/v1/requests/${parked.body.id}/approve`).set('authorization', auth('bob')).send({});
+  const approved = await h.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', auth('bob')).send({});
   assert.equal(approved.body.status, 'approved');
-  return parked.body.id as string;
+  return parked.body.requestId as string;
 }
 
 const complete = (id: string, query = '') => h.http.post(`/maa/v1/requests/${id}/complete${query}`).set('authorization', auth('alice'));

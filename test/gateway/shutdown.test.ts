@@ -36,9 +36,9 @@ function holdUpstreamMutations(): { arrived: Promise<void>; release: () => void 
 async function parkAndApprove(): Promise<string> {
   const parked = await h.http.post('/deviceAppManagement/mobileApps/42/assign').set('authorization', auth('alice')).set('content-type', 'application/json').send('{"a":1}');
   assert.equal(parked.status, 202, parked.text);
-  const approved = await h.http.post(`/maa/v1/requests/${parked.body.id}/approve`).set('authorization', auth('bob')).send({});
+  const approved = await h.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', auth('bob')).send({});
   assert.equal(approved.body.status, 'approved');
-  return parked.body.id as string;
+  return parked.body.requestId as string;
 }
 
 /** One raw HTTP call on its own connection, so the test controls when the caller hangs up. */

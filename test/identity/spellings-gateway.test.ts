@@ -48,7 +48,7 @@ describe('one person, several configured spellings', () => {
     try {
       const parked = await h.http.patch('/deviceAppManagement/mobileApps/9').set('authorization', bearer('token-alice-plain')).send({ displayName: 'x' });
       assert.equal(parked.status, 202, JSON.stringify(parked.body));
-      const id = parked.body.id as string;
+      const id = parked.body.requestId as string;
       assert.equal((await h.store.get(id))?.requestor.userId, 'alice');
 
       for (const token of ['token-alice-space', 'token-alice-wide']) {
@@ -83,13 +83,13 @@ describe('one person, several configured spellings', () => {
       assert.deepEqual(me.body, { userId: 'dana', groups: ['helpdesk', 'app-approvers'], auditor: false });
       const parked = await h.http.patch('/deviceAppManagement/mobileApps/10').set('authorization', bearer('token-dana-helpdesk')).send({ displayName: 'y' });
       assert.equal(parked.status, 202);
-      const own = await h.http.post(`/maa/v1/requests/${parked.body.id}/approve`).set('authorization', bearer('token-dana-helpdesk')).send({});
+      const own = await h.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', bearer('token-dana-helpdesk')).send({});
       assert.equal(own.status, 403);
       assert.ok(own.body.error.reasons.includes('the requestor cannot approve their own request'));
 
       // Her directory groups are real: she approves alice's request.
       const other = await h.http.patch('/deviceAppManagement/mobileApps/11').set('authorization', bearer('token-alice-plain')).send({ displayName: 'z' });
-      const approved = await h.http.post(`/maa/v1/requests/${other.body.id}/approve`).set('authorization', bearer('token-dana-helpdesk')).send({});
+      const approved = await h.http.post(`/maa/v1/requests/${other.body.requestId}/approve`).set('authorization', bearer('token-dana-helpdesk')).send({});
       assert.equal(approved.status, 200, JSON.stringify(approved.body));
       assert.deepEqual(approved.body.approvals.map((a: { userId: string }) => a.userId), ['dana']);
     } finally {

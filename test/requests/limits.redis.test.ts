@@ -69,15 +69,15 @@ describe('limits, end to end', () => {
 
     const parked = await h.http.patch(APP).set('authorization', 'Bearer wide-requestor').send({ a: 1 });
     assert.equal(parked.status, 202, JSON.stringify(parked.body));
-    const stored = await h.store.get(parked.body.id);
+    const stored = await h.store.get(parked.body.requestId);
     assert.equal(stored?.requestor.groups.length, LIMITS.callerGroups);
 
     const received = await h.http.get('/maa/v1/requests?view=received&limit=100').set('authorization', 'Bearer wide-approver');
     assert.equal(received.status, 200, JSON.stringify(received.body));
     const ids = (received.body.items as Array<{ id: string }>).map((item) => item.id);
-    assert.ok(ids.includes(parked.body.id) && ids.includes(some.body.id), 'both requests are received');
+    assert.ok(ids.includes(parked.body.requestId) && ids.includes(some.body.requestId), 'both requests are received');
 
-    const approved = await h.http.post(`/maa/v1/requests/${parked.body.id}/approve`).set('authorization', 'Bearer wide-approver').send({ notes: 'ok' });
+    const approved = await h.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', 'Bearer wide-approver').send({ notes: 'ok' });
     assert.equal(approved.status, 200, JSON.stringify(approved.body));
     assert.equal(approved.body.status, 'approved');
   });
@@ -87,7 +87,7 @@ describe('limits, end to end', () => {
     for (let i = 0; i < LIMITS.storedHeaders + 10; i++) req.set(`x-custom-${i}`, `v${i}`);
     const res = await req.send({ a: 1 });
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    const stored = await h.store.get(res.body.id);
+    const stored = await h.store.get(res.body.requestId);
     assert.equal(Object.keys(stored?.call.headers ?? {}).length, LIMITS.storedHeaders);
   });
 
@@ -95,7 +95,7 @@ describe('limits, end to end', () => {
     const full = encodeURIComponent(EMOJI.repeat(LIMITS.justificationChars));
     const res = await h.http.patch('/deviceAppManagement/mobileApps/44').set('authorization', 'Bearer plain-requestor').set('x-maa-justification', full).send({ a: 1 });
     assert.equal(res.status, 202, JSON.stringify(res.body));
-    const stored = await h.store.get(res.body.id);
+    const stored = await h.store.get(res.body.requestId);
     assert.equal(charCount(stored?.justification ?? ''), LIMITS.justificationChars);
 
     const over = encodeURIComponent(EMOJI.repeat(LIMITS.justificationChars + 1));

@@ -71,7 +71,7 @@ export async function attack(rig: AttackRig, bytes: Buffer | Buffer[], options: 
   const parked: string[] = [];
   for (const r of ex.responses) {
     if (r.status !== 202) continue;
-    const id = (JSON.parse(r.body) as { id?: string }).id;
+    const id = (JSON.parse(r.body) as { requestId?: string }).requestId;
     if (typeof id === 'string') parked.push(id);
   }
   for (const id of parked) await cancel(rig, id);

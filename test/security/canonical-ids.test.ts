@@ -74,7 +74,7 @@ async function park(h: Harness, app: number): Promise<string> {
   const parked = await h.http.patch(`/deviceAppManagement/mobileApps/${app}`).set('authorization', 'Bearer token-alice').send({ displayName: `app ${app}` });
   assert.equal(parked.status, 202, JSON.stringify(parked.body));
   assert.equal(parked.body.requiredApprovals, 2);
-  return parked.body.id as string;
+  return parked.body.requestId as string;
 }
 
 /** Approvals recorded, and approve events written, for one request. */

@@ -22,6 +22,7 @@
     ARGV[10] required approvals
     ARGV[11] approver groups (JSON array of strings)
     ARGV[12] body bytes (binary-safe)
+    ARGV[13] SHA-256 (hex) of the approval code's secret, or '' for none
 
   Output:
     {1, HGETALL request}  created
@@ -65,6 +66,7 @@ redis.call('HSET', KEYS[1],
   'groups', ARGV[11],
   'approvals', '',
   'history', '')
+if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'approvalCodeSha256', ARGV[13]) end
 redis.call('SET', KEYS[2], ARGV[12])
 redis.call('HSET', KEYS[3], ARGV[9], id)
 

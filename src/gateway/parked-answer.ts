@@ -1,0 +1,107 @@
+/**
+ * How a parked change is answered (`requests.parkedResponse`), and the approval code that lets
+ * the requestor's client complete it by resending the identical call (docs/graph.md).
+ *
+ * Neither answer has the shape of the resource the client asked to change: a client that takes a
+ * 2xx body for the object (the Graph SDK resolves its promise with it) must not find an `id` there
+ * and use the request's id as the new object's. `approvalRequired` goes further and answers in the
+ * upstream's own error shape, so SDKs throw, as Intune's Multi Admin Approval does for automation.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { GatewayConfig } from '../config/types';
+import type { ApprovalRequest, RequestDecision } from '../requests/types';
+
+/** The headers a client resends the call with: ours, and the one Intune's automation uses. */
+const APPROVAL_CODE_HEADERS = ['x-maa-approval-code', 'x-msft-approval-code'] as const;
+
+/** An approval code is `<request id>.<secret>`: the id finds the request, the secret proves it is the requestor's copy. */
+const CODE = /^([A-Za-z0-9-]{1,64})\.([A-Za-z0-9_-]{43})$/;
+
+/**
+ * A fresh approval code's secret (256 random bits) and the SHA-256 the store keeps of it.
+ * @example const { secret, sha256 } = newApprovalSecret(); // code = `${requestId}.${secret}`
+ */
+export function newApprovalSecret(): { secret: string; sha256: string } {
+  const secret = randomBytes(32).toString('base64url');
+  return { secret, sha256: sha256Hex(secret) };
+}
+
+function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The approval code a call carries; undefined when none, null when it is sent twice or differently. */
+export function approvalCodeOf(headers: IncomingHttpHeaders): string | null | undefined {
+  let code: string | undefined;
+  for (const name of APPROVAL_CODE_HEADERS) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (Array.isArray(value) || (code !== undefined && code !== value.trim())) return null;
+    code = value.trim();
+  }
+  return code;
+}
+
+/**
+ * The request id an approval code names, when the code is well formed and its secret is the one
+ * stored for that request; compared in constant time.
+ */
+export function requestIdOfCode(code: string): { id: string; secret: string } | null {
+  const match = CODE.exec(code);
+  return match ? { id: match[1]!, secret: match[2]! } : null;
+}
+
+export function codeMatches(request: ApprovalRequest, secret: string): boolean {
+  const stored = request.approvalCodeSha256;
+  if (stored === undefined) return false;
+  return timingSafeEqual(Buffer.from(sha256Hex(secret), 'hex'), Buffer.from(stored, 'hex'));
+}
+
+/**
+ * Writes the answer to a parked (or resent but not yet approved) change.
+ * @example answerParked(res, config, created, decision, `${created.id}.${secret}`);
+ */
+export function answerParked(res: ServerResponse, config: GatewayConfig, request: ApprovalRequest, decision: RequestDecision, approvalCode: string | undefined): void {
+  const location = `${config.api.prefix}/requests/${encodeURIComponent(request.id)}`;
+  const summary = {
+    requestId: request.id,
+    status: request.status,
+    profileType: decision.profileType,
+    operation: decision.operation,
+    objectKey: decision.objectKey,
+    requiredApprovals: decision.requiredApprovals,
+    approverGroups: decision.approverGroups,
+    bodySha256: request.call.bodySha256,
+    location,
+    ...(approvalCode ? { approvalCode } : {}),
+  };
+  let status: number;
+  let payload: string;
+  if (config.requests.parkedResponse === 'approvalRequired') {
+    status = 403;
+    const groups = decision.approverGroups.join(', ');
+    payload = JSON.stringify({
+      error: {
+        code: 'ApprovalRequired',
+        message:
+          `This change needs ${decision.requiredApprovals === 1 ? 'an approval' : `${decision.requiredApprovals} approvals`} from ${groups} (approval request ${request.id}). ` +
+          'Once it is approved, send the identical request again with the header X-MAA-Approval-Code.',
+        innerError: { ...summary, date: new Date().toISOString() },
+      },
+    });
+  } else {
+    status = 202;
+    payload = JSON.stringify(summary);
+  }
+  res.writeHead(status, {
+    location,
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(payload),
+    'cache-control': 'no-store',
+    'x-maa-request-id': request.id,
+    'x-maa-request-status': request.status,
+    ...(approvalCode ? { 'x-maa-approval-code': approvalCode } : {}),
+  });
+  res.end(payload);
+}
