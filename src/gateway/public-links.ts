@@ -16,8 +16,8 @@
  * body stays byte for byte what the upstream sent except for the links themselves. A parse and
  * re-serialisation would reformat it, reorder nothing but still drop duplicate members, and turn
  * 64-bit integers above 2^53 (Graph has Int64 properties) into other numbers. The member pattern
- * is anchored on `{` or `,`, so in well-formed JSON it only ever matches a real member name (a
- * name inside a string value has its quotes escaped), and each value is decoded as a JSON string
+ * is read only where `{` or `,` precedes it, so in well-formed JSON it only ever matches a real
+ * member name (a name inside a string value has its quotes escaped), and each value is decoded as a JSON string
  * before it is compared, so `https:\/\/…` is read as the URL it is.
  */
 import { promisify } from 'node:util';
@@ -34,8 +34,11 @@ export const LINK_REWRITE_LIMIT_BYTES = 4 * 1024 * 1024;
 /** The response headers that carry a link to rewrite. */
 const LINK_HEADERS = ['location', 'content-location'] as const;
 
-/** A member whose string value is a link; group 1 is what precedes the value, group 2 the value. */
-const LINK_MEMBER = /([{,]\s*"@odata\.(?:nextLink|deltaLink|context)"\s*:\s*)("(?:[^"\\]|\\.)*")/g;
+/**
+ * A link member and its string value (group 1). Only taken where isMemberName agrees that its
+ * quote opens a member name. Global: its literal start lets V8 skip through the body quickly.
+ */
+const LINK_MEMBER = /"@odata\.(?:nextLink|deltaLink|context)"\s*:\s*("(?:[^"\\]|\\.)*")/g;
 
 /** The scheme and authority of an absolute URL, as written. */
 const ORIGIN_PART = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
@@ -93,8 +96,6 @@ export function createPublicLinks(upstreamUrl: string, publicUrl: string | undef
   const upstreamOrigin = upstream.origin;
   const basePath = upstream.pathname.replace(/\/+$/, '');
   const publicBase = publicUrl.replace(/\/+$/, '');
-  // Bodies without this text have no link to rewrite (the host is compared case-insensitively).
-  const needle = upstream.host.toLowerCase();
 
   function rewriteUrl(value: string): string {
     const origin = ORIGIN_PART.exec(value);
@@ -140,26 +141,40 @@ export function createPublicLinks(upstreamUrl: string, publicUrl: string | undef
       if (encoding !== undefined && encoding !== '' && encoding !== 'identity' && decode === undefined) return null;
       // maxOutputLength bounds the decoded size too (a small gzip can inflate to gigabytes).
       const plain = decode ? await decode(body, { maxOutputLength: LINK_REWRITE_LIMIT_BYTES }) : body;
+      // Cheap first look: no member name, no link to rewrite (most answers: single objects).
+      if (plain.indexOf('"@odata.') === -1) return null;
       text = plain.toString('utf8');
     } catch {
       return null; // larger than the limit once decoded, or not decodable: relayed as it came
     }
-    if (!text.toLowerCase().includes(needle)) return null;
-    let changed = false;
-    const rewritten = text.replace(LINK_MEMBER, (member, before: string, literal: string) => {
-      let value: unknown;
-      try {
-        value = JSON.parse(literal);
-      } catch {
-        return member;
-      }
-      if (typeof value !== 'string') return member;
-      const next = rewriteUrl(value);
-      if (next === value) return member;
-      changed = true;
-      return before + JSON.stringify(next);
-    });
-    return changed ? Buffer.from(rewritten, 'utf8') : null;
+    const parts: string[] = [];
+    let copied = 0;
+    LINK_MEMBER.lastIndex = 0;
+    for (let match = LINK_MEMBER.exec(text); match !== null; match = LINK_MEMBER.exec(text)) {
+      if (!isMemberName(text, match.index)) continue;
+      const literal = match[1]!;
+      const next = rewriteLink(literal);
+      if (next === null) continue;
+      const valueAt = LINK_MEMBER.lastIndex - literal.length;
+      parts.push(text.slice(copied, valueAt), next);
+      copied = LINK_MEMBER.lastIndex;
+    }
+    if (parts.length === 0) return null;
+    parts.push(text.slice(copied));
+    return Buffer.from(parts.join(''), 'utf8');
+  }
+
+  /** A JSON string literal holding a link, rewritten as a literal; null when it stays as it is. */
+  function rewriteLink(literal: string): string | null {
+    let value: unknown;
+    try {
+      value = JSON.parse(literal);
+    } catch {
+      return null;
+    }
+    if (typeof value !== 'string') return null;
+    const next = rewriteUrl(value);
+    return next === value ? null : JSON.stringify(next);
   }
 
   async function rewriteAnswer<T extends ResponseHeaders>(headers: T, body: Buffer): Promise<{ headers: T; body: Buffer }> {
@@ -174,6 +189,17 @@ export function createPublicLinks(upstreamUrl: string, publicUrl: string | undef
   }
 
   return { rewriteUrl, rewriteHeaders, wantsBody, rewriteBody, rewriteAnswer };
+}
+
+/**
+ * Whether the quote at `at` opens a member name: the last non-blank character before it is `{` or
+ * `,`. In well-formed JSON a quote inside a string is escaped, so `,\"@odata.nextLink` in a value
+ * never qualifies.
+ */
+function isMemberName(text: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && (text[i] === ' ' || text[i] === '\n' || text[i] === '\r' || text[i] === '\t')) i--;
+  return i >= 0 && (text[i] === '{' || text[i] === ',');
 }
 
 function headerText(value: string | string[] | number | undefined): string | undefined {
