@@ -20,6 +20,13 @@ class GraphLikeUpstream {
   server = http.createServer((req, res) => this.answer(req, res));
   hits: string[] = [];
   url = '';
+  /** /big ends when this resolves; `release` resolves it. */
+  bigRelease: Promise<void> = Promise.resolve();
+  release = (): void => undefined;
+
+  holdBig(): void {
+    this.bigRelease = new Promise((resolve) => (this.release = resolve));
+  }
 
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
@@ -71,7 +78,8 @@ class GraphLikeUpstream {
       res.write(link);
       const chunk = 'x'.repeat(64 * 1024);
       for (let sent = 0; sent <= LINK_REWRITE_LIMIT_BYTES; sent += chunk.length) res.write(chunk);
-      res.end('"}');
+      // The end waits until the test saw the first part arrive: proof it was streamed, not held.
+      void this.bigRelease.then(() => res.end('"}'));
       return;
     }
     if (route === '/text') {
@@ -198,7 +206,25 @@ describe('public links through the proxy', () => {
 
   test('a JSON body larger than the limit passes untouched, streamed', async () => {
     const direct = await get(`${upstream.url}/big`);
-    const res = await get(`${gateway.url}/big`);
+    upstream.holdBig();
+    // More than the limit reaches the client while the upstream has not ended: nothing held it back.
+    const res = await new Promise<{ status: number; body: Buffer }>((resolve, reject) => {
+      const deadline = setTimeout(() => reject(new Error('the first part did not arrive before the end: buffered, not streamed')), 5_000);
+      http.get(`${gateway.url}/big`, (answer) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        answer.on('data', (c: Buffer) => {
+          chunks.push(c);
+          size += c.length;
+          if (size > LINK_REWRITE_LIMIT_BYTES) {
+            clearTimeout(deadline);
+            upstream.release();
+          }
+        });
+        answer.on('end', () => resolve({ status: answer.statusCode!, body: Buffer.concat(chunks) }));
+      }).on('error', reject);
+    });
+    upstream.release();
     assert.equal(res.status, 200);
     assert.ok(res.body.length > LINK_REWRITE_LIMIT_BYTES);
     assert.ok(res.body.equals(direct.body), 'byte for byte what the upstream sent');
