@@ -6,7 +6,11 @@
  *   bare hpm      http-proxy-middleware on node's own http server with a keep-alive agent;
  *   gateway       the Countersign gateway with the real policy and a real redis-server,
  *                 for unprotected GETs and for unprotected POSTs (a path no profile type
- *                 protects, small JSON body) that are buffered, authenticated and decided.
+ *                 protects, small JSON body) that are buffered, authenticated and decided;
+ *   list GET      a Graph-like list page (20 apps, ~6 KiB, absolute @odata.context and
+ *                 @odata.nextLink at the upstream) through the gateway as configured today, and
+ *                 through a second gateway with upstream.publicUrl set, which reads the page whole
+ *                 and rewrites its links (the probe checks that it did). Target: >= 0.90 of the first.
  * Each server is its own child process, so none shares an event loop with another.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
  *
@@ -33,6 +37,27 @@ const GET_PATH = '/deviceAppManagement/mobileApps/42';
 /** A mutation no profile type protects: it is buffered, authenticated and decided, then forwarded. */
 const POST_PATH = '/deviceManagement/managedDevices/42/syncDevice';
 const POST_BODY = JSON.stringify({ reason: 'benchmark', attempt: 1 });
+/** A list page: the upstream answers it with absolute links at itself, as Graph does. */
+const LIST_PATH = '/deviceAppManagement/mobileApps?$top=20';
+/** The second gateway's upstream.publicUrl: the list page's links must come back under it. */
+const PUBLIC_URL = 'https://gw.bench.example';
+
+function listPage(selfUrl: string): string {
+  const value = Array.from({ length: 20 }, (_, i) => ({
+    '@odata.type': '#microsoft.graph.webApp',
+    id: `6f1c${String(i).padStart(4, '0')}-8e2b-4c1d-9a7e-3b5d2c1e0f${String(i).padStart(2, '0')}`,
+    displayName: `Contoso Portal ${i}`,
+    publisher: 'Contoso',
+    createdDateTime: '2026-01-01T00:00:00Z',
+    isFeatured: i % 2 === 0,
+    appUrl: `https://portal${i}.contoso.example/`,
+  }));
+  return JSON.stringify({
+    '@odata.context': `${selfUrl}/v1.0/$metadata#deviceAppManagement/mobileApps`,
+    value,
+    '@odata.nextLink': `${selfUrl}/v1.0/deviceAppManagement/mobileApps?$top=20&$skiptoken=RFNwdAIAAQAAABc6YXBwQGNvbnRvc28uZXhhbXBsZQ`,
+  });
+}
 
 // ---------------------------------------------------------------- child roles
 
@@ -48,16 +73,21 @@ function addressUrl(server: http.Server): string {
 
 async function runUpstream(): Promise<void> {
   const body = Buffer.from(UPSTREAM_BODY);
+  let list = Buffer.alloc(0);
   const server = http.createServer((req, res) => {
     // Drain the request body before answering, as a real API would read it.
     req.resume();
     req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': body.length });
-      res.end(body);
+      const answer = req.url === LIST_PATH ? list : body;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
+      res.end(answer);
     });
   });
   server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => ready(addressUrl(server)));
+  server.listen(0, '127.0.0.1', () => {
+    list = Buffer.from(listPage(addressUrl(server)));
+    ready(addressUrl(server));
+  });
 }
 
 async function runBareHpm(target: string): Promise<void> {
@@ -76,14 +106,14 @@ async function runBareHpm(target: string): Promise<void> {
   server.listen(0, '127.0.0.1', () => ready(addressUrl(server)));
 }
 
-async function runGateway(options: { upstream: string; redis: string; tokens: string; deployment: string }): Promise<void> {
+async function runGateway(options: { upstream: string; redis: string; tokens: string; deployment: string; publicUrl?: string }): Promise<void> {
   const { loadGatewayConfig } = await import('../src/config/gateway-config');
   const { startGateway } = await import('../src/main');
   const config = loadGatewayConfig({
     env: {},
     overrides: {
       listen: { host: '127.0.0.1', port: 0 },
-      upstream: { url: options.upstream },
+      upstream: { url: options.upstream, publicUrl: options.publicUrl },
       redis: { url: options.redis, deployment: options.deployment },
       identity: { staticTokensFile: options.tokens },
       log: { level: 'warn' },
@@ -239,6 +269,7 @@ function table(results: Result[], load: Load, rounds: number): string {
   };
   ratio('gateway GET', 'bare hpm GET', 0.85);
   ratio('gateway POST', 'bare hpm POST', 0.85);
+  ratio('gateway publicUrl list GET', 'gateway list GET', 0.9);
   ratio('bare hpm GET', 'upstream GET');
   ratio('bare hpm POST', 'upstream POST');
   if (results.some((r) => r.errors > 0)) lines.push('', 'Some runs had errors (non-2xx/3xx or socket errors): their numbers are not comparable.');
@@ -296,6 +327,10 @@ async function orchestrate(): Promise<void> {
     const upstream = await startChild('upstream', ['upstream']);
     const hpm = await startChild('bare hpm', ['hpm', upstream.url]);
     const gateway = await startChild('gateway', ['gateway', JSON.stringify({ upstream: upstream.url, redis: redis.url, tokens, deployment: randomDeployment() })]);
+    const linked = await startChild('gateway publicUrl', ['gateway', JSON.stringify({ upstream: upstream.url, redis: redis.url, tokens, deployment: randomDeployment(), publicUrl: PUBLIC_URL })]);
+    // A figure for rewriting that did not happen would be no figure: the page's links must come back rewritten.
+    const page = await fetchText(`${linked.url}${LIST_PATH}`);
+    if (!page.includes(`"@odata.nextLink":"${PUBLIC_URL}/v1.0/`)) throw new Error(`the gateway with upstream.publicUrl did not rewrite the list page's links:\n${page.slice(0, 300)}`);
 
     // Each scenario must answer 200 before it is measured: a fast error is not a result.
     for (const [url, post] of [[`${gateway.url}${GET_PATH}`, false], [`${gateway.url}${POST_PATH}`, true]] as const) {
@@ -311,6 +346,8 @@ async function orchestrate(): Promise<void> {
       ['upstream POST', `${upstream.url}${POST_PATH}`, true],
       ['bare hpm POST', `${hpm.url}${POST_PATH}`, true],
       ['gateway POST', `${gateway.url}${POST_PATH}`, true],
+      ['gateway list GET', `${gateway.url}${LIST_PATH}`, false],
+      ['gateway publicUrl list GET', `${linked.url}${LIST_PATH}`, false],
     ] as [string, string, boolean][]).filter(([name]) => only.test(name));
     const all = new Map<string, Result[]>();
     for (let round = 1; round <= rounds; round++) {
@@ -329,6 +366,18 @@ async function orchestrate(): Promise<void> {
     process.off('SIGTERM', onSignal);
     await cleanup();
   }
+}
+
+function fetchText(url: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(url, { headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        res.once('end', () => resolve(text));
+      })
+      .once('error', reject);
+  });
 }
 
 function probe(url: string, post: boolean): Promise<number> {

@@ -33,7 +33,7 @@ type Kind =
   | { type: 'bool' }
   | { type: 'duration'; min: number; max: number }
   | { type: 'size'; min: number; max: number }
-  | { type: 'url'; protocols: string[]; loopbackHttp?: boolean }
+  | { type: 'url'; protocols: string[]; loopbackHttp?: boolean; /** No query (nor fragment): a base URL that paths are appended to. */ bare?: boolean }
   | { type: 'path' }
   | { type: 'enum'; values: string[] };
 
@@ -62,6 +62,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'upstream.url', env: 'COUNTERSIGN_UPSTREAM_URL', kind: { type: 'url', protocols: ['http:', 'https:'] }, required: true, example: 'https://graph.microsoft.com', doc: 'The management API every call is forwarded to. Required.' },
   { key: 'upstream.timeoutMs', env: 'COUNTERSIGN_UPSTREAM_TIMEOUT', kind: { type: 'duration', min: 100, max: 10 * 60 * 1000 }, default: 30_000, example: '30s', doc: 'Timeout of proxied calls and of the replay at complete.' },
   { key: 'upstream.caseInsensitivePaths', env: 'COUNTERSIGN_UPSTREAM_CASE_INSENSITIVE_PATHS', kind: { type: 'bool' }, default: true, example: 'true', doc: 'Whether the upstream ignores the case of paths (Microsoft Graph does); then policies see lower-case paths, so `/DeviceAppManagement/…` cannot dodge a rule, and every profile type must be case-insensitive (the default; docs/policy.md).' },
+  { key: 'upstream.publicUrl', env: 'COUNTERSIGN_PUBLIC_URL', kind: { type: 'url', protocols: ['http:', 'https:'], bare: true }, example: 'https://gw.example.com', doc: 'The URL clients use for the gateway. When set, links in answers that point at the upstream are rewritten to it, so a client that follows them stays behind the gateway: `Location` and `Content-Location` headers, and in JSON answers up to 4 MiB (gzip, deflate and br included) the `@odata.nextLink`, `@odata.deltaLink` and `@odata.context` values. Larger and other bodies pass untouched. Unset: answers are relayed as they come (no rewriting, no cost). No query or #fragment.' },
   { key: 'api.prefix', env: 'COUNTERSIGN_API_PREFIX', kind: { type: 'string', pattern: /^(\/[A-Za-z0-9._~-]+)+$/, max: 100 }, default: '/maa/v1', example: '/maa/v1', doc: 'Path prefix of the approval API. Must not collide with an upstream path.' },
   { key: 'redis.url', env: 'REDIS_URL', kind: { type: 'url', protocols: ['redis:', 'rediss:'] }, default: 'redis://127.0.0.1:6379', example: 'redis://127.0.0.1:6379', doc: 'Redis (single, or a cluster node) holding the requests. `rediss://` for TLS; credentials go in the URL.' },
   { key: 'redis.deployment', env: 'COUNTERSIGN_DEPLOYMENT', kind: { type: 'string', pattern: /^[A-Za-z0-9_-]+$/, max: 64 }, default: 'default', example: 'prod-eu', doc: 'Hash tag of every Redis key (`maa:{<deployment>}:…`): several gateways of one deployment share it; separate deployments may share one Redis.' },
@@ -284,6 +285,7 @@ function parse(setting: Setting, value: unknown, from: string): Parsed {
       const loopbackHttp = kind.loopbackHttp && url.protocol === 'http:' && LOOPBACK.has(url.hostname);
       if (!kind.protocols.includes(url.protocol) && !loopbackHttp) return { error: `must use ${kind.protocols.join(' or ')}` };
       if (url.hash) return { error: 'must not have a #fragment' };
+      if (kind.bare && (value.includes('?') || value.includes('#'))) return { error: 'must not have a ?query or #fragment' };
       return { value: value };
     }
     case 'path': {
@@ -337,7 +339,12 @@ function build(values: Map<string, unknown>): GatewayConfig {
     : undefined;
   return {
     listen: { host: get('listen.host'), port: get('listen.port'), shutdownGraceMs: get('listen.shutdownGraceMs') },
-    upstream: { url: get('upstream.url'), timeoutMs: get('upstream.timeoutMs'), caseInsensitivePaths: get('upstream.caseInsensitivePaths') },
+    upstream: dropUndefined({
+      url: get<string>('upstream.url'),
+      timeoutMs: get<number>('upstream.timeoutMs'),
+      caseInsensitivePaths: get<boolean>('upstream.caseInsensitivePaths'),
+      publicUrl: get<string | undefined>('upstream.publicUrl'),
+    }),
     api: { prefix: get('api.prefix') },
     redis: { url: get('redis.url'), deployment: get('redis.deployment') },
     policy: {

@@ -41,6 +41,11 @@ export interface GatewayConfig {
     timeoutMs: number;
     /** Whether the upstream treats paths without regard to case (Microsoft Graph does). */
     caseInsensitivePaths: boolean;
+    /**
+     * The URL clients use for the gateway; when set, links in answers that point at the upstream
+     * are rewritten to it (src/gateway/public-links.ts). Absent: answers are relayed untouched.
+     */
+    publicUrl?: string;
   };
   api: { prefix: string };
   redis: { url: string; /** Hash tag of every key: `maa:{<deployment>}:…` */ deployment: string };

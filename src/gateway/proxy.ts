@@ -9,6 +9,7 @@ import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin, type RequestHandler } from 'http-proxy-middleware';
 import { ApiError, sendError } from '../api/errors';
+import { createPublicLinks, LINK_REWRITE_LIMIT_BYTES, type PublicLinks } from './public-links';
 
 /** The body of a mutation that was buffered to be decided on; set by the request path. */
 const BUFFERED_BODY = Symbol('countersign.bufferedBody');
@@ -47,6 +48,11 @@ export interface ProxyOptions {
   agent: http.Agent;
   /** Called once per upstream failure, for logs and metrics. */
   onUpstreamError?: (error: NodeJS.ErrnoException, req: IncomingMessage) => void;
+  /**
+   * `upstream.publicUrl`: links in answers that point at the upstream are rewritten to it
+   * (public-links.ts). Absent: answers are piped by http-proxy untouched, as fast as ever.
+   */
+  publicUrl?: string;
 }
 
 /**
@@ -56,10 +62,13 @@ export interface ProxyOptions {
  * @example const proxy = createProxy({ target: 'http://127.0.0.1:9000', agent: createUpstreamAgent('http://127.0.0.1:9000', 30000) }); proxy(req, res);
  */
 export function createProxy(options: ProxyOptions): RequestHandler {
+  const links = createPublicLinks(options.target, options.publicUrl);
   return createProxyMiddleware<IncomingMessage, ServerResponse>({
     target: options.target,
     changeOrigin: true,
     agent: options.agent,
+    // Only with publicUrl do we write answers ourselves; without it http-proxy pipes them as before.
+    selfHandleResponse: links !== null,
     // The default plugins include a logger that builds a URL per response; keep only the one
     // that guards sockets against crashes, and our own event handlers.
     ejectPlugins: true,
@@ -75,6 +84,11 @@ export function createProxy(options: ProxyOptions): RequestHandler {
         // Order matters: this runs on the socket event, before the ended request's pipe calls end().
         if (body !== undefined && body.length > 0) proxyReq.write(body);
       },
+      ...(links !== null && {
+        proxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) {
+          relayWithPublicLinks(links, proxyRes, req, res);
+        },
+      }),
       error(error, req, res) {
         const err = error as NodeJS.ErrnoException;
         options.onUpstreamError?.(err, req);
@@ -87,4 +101,74 @@ export function createProxy(options: ProxyOptions): RequestHandler {
       },
     },
   });
+}
+
+/**
+ * Writes the upstream's answer with its links rewritten (selfHandleResponse). Headers are copied
+ * as http-proxy's own web-outgoing passes copy them; a JSON body within the limit is read whole,
+ * rewritten and sent with a new Content-Length; any other body is piped as it comes. Reading stops
+ * at LINK_REWRITE_LIMIT_BYTES: a body that turns out larger is sent on unchanged, what was read
+ * first and then the rest as it streams.
+ */
+function relayWithPublicLinks(links: PublicLinks, proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse): void {
+  const headers = links.rewriteHeaders({ ...proxyRes.headers });
+  // As http-proxy's removeChunked and setConnection passes: framing follows the client's HTTP version.
+  if (req.httpVersion === '1.0') {
+    delete headers['transfer-encoding'];
+    headers.connection = req.headers.connection ?? 'close';
+  } else if (headers.connection === undefined) {
+    headers.connection = req.headers.connection ?? 'keep-alive';
+  }
+  const writeHead = (): void => {
+    res.statusCode = proxyRes.statusCode ?? 502;
+    if (proxyRes.statusMessage) res.statusMessage = proxyRes.statusMessage;
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) res.setHeader(name, value);
+  };
+  // A broken upstream body breaks the client's answer too, rather than ending it short and "complete".
+  proxyRes.once('error', () => res.destroy());
+  proxyRes.once('aborted', () => res.destroy());
+  // A client that went away frees the upstream socket instead of leaving its answer unread.
+  res.once('close', () => {
+    if (!res.writableFinished) proxyRes.destroy();
+  });
+
+  const status = proxyRes.statusCode ?? 502;
+  const hasBody = req.method !== 'HEAD' && status >= 200 && status !== 204 && status !== 304;
+  if (!hasBody || !links.wantsBody(headers)) {
+    writeHead();
+    proxyRes.pipe(res);
+    return;
+  }
+
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const onData = (chunk: Buffer): void => {
+    size += chunk.length;
+    chunks.push(chunk);
+    if (size <= LINK_REWRITE_LIMIT_BYTES) return;
+    // Larger than the limit after all: stop reading whole and stream on unchanged.
+    proxyRes.off('data', onData);
+    proxyRes.off('end', onEnd);
+    proxyRes.pause();
+    writeHead();
+    for (const buffered of chunks) res.write(buffered);
+    chunks.length = 0;
+    proxyRes.pipe(res);
+  };
+  const onEnd = (): void => {
+    const body = Buffer.concat(chunks, size);
+    const encoding = headers['content-encoding'];
+    void links.rewriteBody(body, Array.isArray(encoding) ? encoding.join(',') : encoding).then((rewritten) => {
+      if (res.destroyed) return;
+      if (rewritten !== null) {
+        delete headers['content-encoding'];
+        delete headers['transfer-encoding'];
+        headers['content-length'] = String(rewritten.length);
+      }
+      writeHead();
+      res.end(rewritten ?? body);
+    });
+  };
+  proxyRes.on('data', onData);
+  proxyRes.on('end', onEnd);
 }

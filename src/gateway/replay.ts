@@ -27,6 +27,7 @@ import type { Caller } from '../policy/types';
 import type { ApprovalRequest, ReplayOutcome, RequestStore } from '../requests/types';
 import { errorSummary } from './logger';
 import type { GatewayMetrics } from './metrics';
+import { createPublicLinks } from './public-links';
 import { relayableResponseHeaders } from './stored-headers';
 
 export interface ReplayInput {
@@ -78,6 +79,8 @@ export function createReplay(deps: ReplayDeps): Replay {
   const target = new URL(config.upstream.url);
   const basePath = target.pathname.replace(/\/+$/, '');
   const transport = target.protocol === 'https:' ? https : http;
+  // The relayed answer's links point at the gateway, as the proxy's do (upstream.publicUrl).
+  const links = createPublicLinks(config.upstream.url, config.upstream.publicUrl);
   const leaseMs = config.requests.completeLeaseMs;
   // The upstream gets less time than the lease, so the outcome is recorded while the claim holds.
   const timeoutMs = Math.max(1_000, Math.min(config.upstream.timeoutMs, leaseMs - 1_000));
@@ -211,10 +214,12 @@ export function createReplay(deps: ReplayDeps): Replay {
         error: new ApiError('UPSTREAM_UNAVAILABLE', { requestId: id }, `the upstream answered ${sent.status} but its body could not be relayed in full`, 502),
       };
     }
+    const relayed = { headers: relayableResponseHeaders(sent.headers), body: sent.body };
+    const answer = links === null ? relayed : await links.rewriteAnswer(relayed.headers, relayed.body);
     return {
       request: after,
       requestStatus: after?.status ?? 'unknown',
-      upstream: { status: sent.status, headers: relayableResponseHeaders(sent.headers), body: sent.body },
+      upstream: { status: sent.status, headers: answer.headers, body: answer.body },
     };
   };
 }

@@ -160,6 +160,24 @@ log: { level: debug }
     assert.match(configError(() => loadGatewayConfig({ file: empty, env: MINIMAL, overrides: { listen: { port: 70000 } } })).message, /overrides\.listen\.port: listen\.port must be between 0 and 65535/);
   });
 
+  test('upstream.publicUrl: an absolute http(s) URL without query or fragment, from file or COUNTERSIGN_PUBLIC_URL; unset by default', () => {
+    const load = (env: Record<string, string>) => loadGatewayConfig({ file: empty, env: { ...MINIMAL, ...env } });
+    assert.equal(load({}).upstream.publicUrl, undefined);
+    assert.equal(load({ COUNTERSIGN_PUBLIC_URL: 'https://gw.example.com' }).upstream.publicUrl, 'https://gw.example.com');
+    assert.equal(load({ COUNTERSIGN_PUBLIC_URL: 'http://127.0.0.1:8080/graph/' }).upstream.publicUrl, 'http://127.0.0.1:8080/graph/');
+    const file = writeFile('public.yaml', 'upstream:\n  publicUrl: https://gw.example.com\n');
+    assert.equal(loadGatewayConfig({ file, env: MINIMAL }).upstream.publicUrl, 'https://gw.example.com');
+    for (const [value, reason] of [
+      ['https://gw.example.com/?a=1', /upstream\.publicUrl must not have a \?query or #fragment; for example https:\/\/gw\.example\.com/],
+      ['https://gw.example.com/#top', /upstream\.publicUrl must not have a #fragment/],
+      ['https://gw.example.com/?', /upstream\.publicUrl must not have a \?query or #fragment/],
+      ['ftp://gw.example.com', /upstream\.publicUrl must use http: or https:/],
+      ['gw.example.com', /upstream\.publicUrl is not a URL/],
+    ] as const) {
+      assert.match(configError(() => load({ COUNTERSIGN_PUBLIC_URL: value })).message, reason, value);
+    }
+  });
+
   test('docs/configuration.md lists every key with its environment variable, and no key that does not exist', () => {
     const docs = readFileSync(resolve(PROJECT_ROOT, 'docs/configuration.md'), 'utf8');
     for (const setting of SETTINGS) {
