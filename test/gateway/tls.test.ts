@@ -7,7 +7,7 @@
  */
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import https from 'node:https';
@@ -22,7 +22,7 @@ import { loadGatewayConfig, PROJECT_ROOT } from '../../src/config/gateway-config
 import { createGateway, type Gateway } from '../../src/gateway/server';
 import { createRequestStore } from '../../src/requests/redis-store';
 import type { RequestStore } from '../../src/requests/types';
-import { randomDeployment } from '../support/redis-server';
+import { freePort, randomDeployment } from '../support/redis-server';
 import { startUpstream, type TestUpstream } from '../support/upstream';
 import { auth, startSuite, type Suite } from './harness';
 
@@ -131,9 +131,9 @@ function call(agent: https.Agent, ca: string, method: string, path: string, head
 }
 
 /** The certificate a fresh connection is shown (verification off: the test only looks). */
-function servedFingerprint(): Promise<string> {
+function servedFingerprint(at = port): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = https.request({ host: '127.0.0.1', port, path: '/healthz', agent: false, rejectUnauthorized: false }, (res) => {
+    const req = https.request({ host: '127.0.0.1', port: at, path: '/healthz', agent: false, rejectUnauthorized: false }, (res) => {
       const fingerprint = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
       res.resume();
       res.on('end', () => resolve(fingerprint));
@@ -270,5 +270,60 @@ describe('a bad TLS configuration is refused at start', () => {
     assert.equal(invalid.status, 2, invalid.stderr);
     assert.ok(invalid.stderr.includes(`listen.tls.certFile ${notPem}: holds no PEM certificate`), invalid.stderr);
     assert.ok(!invalid.stderr.includes(first.key.split('\n')[1]!), 'the key never appears in the message');
+  });
+});
+
+describe('npm start', () => {
+  test('SIGHUP makes the running process serve the renewed certificate; SIGTERM still stops it cleanly', { timeout: 120_000 }, async () => {
+    const own = { certFile: join(dir, 'process-cert.pem'), keyFile: join(dir, 'process-key.pem') };
+    writeFileSync(own.certFile, first.cert);
+    writeFileSync(own.keyFile, first.key, { mode: 0o600 });
+    const at = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/main.ts')], {
+      cwd: PROJECT_ROOT,
+      env: {
+        PATH: process.env.PATH,
+        ...(process.env.OPA_BIN ? { OPA_BIN: process.env.OPA_BIN } : {}),
+        COUNTERSIGN_CONFIG: join(PROJECT_ROOT, 'config/gateway.yaml'),
+        COUNTERSIGN_HOST: '127.0.0.1',
+        PORT: String(at),
+        COUNTERSIGN_UPSTREAM_URL: upstream.url,
+        COUNTERSIGN_STATIC_TOKENS: 'config/demo/tokens.yaml',
+        REDIS_URL: suite.redis.url,
+        COUNTERSIGN_DEPLOYMENT: randomDeployment(),
+        COUNTERSIGN_TLS_CERT: own.certFile,
+        COUNTERSIGN_TLS_KEY: own.keyFile,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const until = async (what: string, check: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 60_000;
+      while (!check()) {
+        if (child.exitCode !== null || Date.now() > deadline) assert.fail(`waiting for ${what}:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      await until('the gateway to listen', () => output.includes('gateway listening'));
+      assert.match(output, new RegExp(`"url":"https://127\\.0\\.0\\.1:${at}"`));
+      assert.equal(await servedFingerprint(at), first.fingerprint256);
+
+      writeFileSync(own.certFile, second.cert);
+      writeFileSync(own.keyFile, second.key);
+      child.kill('SIGHUP');
+      await until('the reload', () => output.split('TLS certificate loaded').length === 3);
+      assert.equal(await servedFingerprint(at), second.fingerprint256);
+      assert.equal(child.exitCode, null, 'SIGHUP did not end the process');
+
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0, output);
+      assert.ok(!output.includes(second.key.split('\n')[1]!), 'no key material in the logs');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });
