@@ -149,21 +149,21 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.use(errorHandler(logger));
 
   const handler = createRequestHandler({
-      config,
-      policy,
-      store,
-      identity,
-      metrics,
-      logger,
-      proxy,
-      gatewayApp: (req, res) => {
-        // Express's own finalhandler should never run, but if it does it answers our shape.
-        app(req as express.Request, res as express.Response, (error?: unknown) => {
-          if (error) logger.error({ err: errorSummary(error) }, 'unhandled error in a gateway route');
-          sendError(res, new ApiError(error ? 'INTERNAL' : 'NOT_FOUND'));
-        });
-      },
-    });
+    config,
+    policy,
+    store,
+    identity,
+    metrics,
+    logger,
+    proxy,
+    gatewayApp: (req, res) => {
+      // Express's own finalhandler should never run, but if it does it answers our shape.
+      app(req as express.Request, res as express.Response, (error?: unknown) => {
+        if (error) logger.error({ err: errorSummary(error) }, 'unhandled error in a gateway route');
+        sendError(res, new ApiError(error ? 'INTERNAL' : 'NOT_FOUND'));
+      });
+    },
+  });
   const tlsFiles = config.listen.tls;
   const tlsMaterial = tlsFiles ? readTlsFiles(tlsFiles) : undefined;
   // https.Server is an http.Server underneath: same handler, keep-alive, timeouts and drain.
@@ -207,7 +207,7 @@ function tlsReloader(server: https.Server, files: TlsFiles, registry: Registry, 
         return { result: 'reloaded', certificate: material.certificate };
       } catch (error) {
         reloads.inc({ result: 'failed' });
-        // ConfigError messages name the file and the check; OpenSSL's are reduced to their reason.
+        // A ConfigError names the file and the check; setSecureContext's errors are OpenSSL reasons. Neither quotes the key.
         const message = errorSummary(error).message ?? 'unknown error';
         logger.warn({ error: message }, 'TLS reload failed: the current certificate stays in use');
         return { result: 'failed', error: message };
