@@ -11,6 +11,10 @@
  *                 @odata.nextLink at the upstream) through the gateway as configured today, and
  *                 through a second gateway with upstream.publicUrl set, which reads the page whole
  *                 and rewrites its links (the probe checks that it did). Target: >= 0.90 of the first.
+ *   (TLS)         bare hpm and the gateway again, each serving HTTPS (`listen.tls`, a self-signed
+ *                 2048-bit RSA certificate made with `selfsigned`) to the same plain-HTTP upstream,
+ *                 for GETs: what TLS on the gateway's port costs, compared with the same TLS on
+ *                 bare hpm. wrk keeps its connections alive, so the handshakes are in the warm-up.
  * Each server is its own child process, so none shares an event loop with another.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
  *
@@ -23,10 +27,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import selfsigned from 'selfsigned';
 
 const SELF = fileURLToPath(import.meta.url);
 const TOKEN = 'bench-token-0123456789';
@@ -65,10 +71,16 @@ function ready(url: string): void {
   process.stdout.write(`READY ${url}\n`);
 }
 
-function addressUrl(server: http.Server): string {
+function addressUrl(server: http.Server | https.Server, scheme = 'http'): string {
   const address = server.address();
   if (!address || typeof address !== 'object') throw new Error('not listening');
-  return `http://127.0.0.1:${address.port}`;
+  return `${scheme}://127.0.0.1:${address.port}`;
+}
+
+/** PEM files of the TLS scenarios, made once by the orchestrator. */
+interface TlsFiles {
+  certFile: string;
+  keyFile: string;
 }
 
 async function runUpstream(): Promise<void> {
@@ -90,29 +102,30 @@ async function runUpstream(): Promise<void> {
   });
 }
 
-async function runBareHpm(target: string): Promise<void> {
+async function runBareHpm(target: string, tls?: TlsFiles): Promise<void> {
   const { createProxyMiddleware } = await import('http-proxy-middleware');
   const agent = new http.Agent({ keepAlive: true });
   const proxy = createProxyMiddleware({ target, changeOrigin: true, agent });
-  const server = http.createServer((req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     void proxy(req, res, () => {
       res.statusCode = 404;
       res.end();
     });
-  });
+  };
+  const server = tls ? https.createServer({ cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) }, handler) : http.createServer(handler);
   server.keepAliveTimeout = 60_000;
   // Exit (rather than die by the signal) so that a --cpu-prof profile is written.
   process.on('SIGTERM', () => process.exit(0));
-  server.listen(0, '127.0.0.1', () => ready(addressUrl(server)));
+  server.listen(0, '127.0.0.1', () => ready(addressUrl(server, tls ? 'https' : 'http')));
 }
 
-async function runGateway(options: { upstream: string; redis: string; tokens: string; deployment: string; publicUrl?: string }): Promise<void> {
+async function runGateway(options: { upstream: string; redis: string; tokens: string; deployment: string; publicUrl?: string; tls?: TlsFiles }): Promise<void> {
   const { loadGatewayConfig } = await import('../src/config/gateway-config');
   const { startGateway } = await import('../src/main');
   const config = loadGatewayConfig({
     env: {},
     overrides: {
-      listen: { host: '127.0.0.1', port: 0 },
+      listen: { host: '127.0.0.1', port: 0, ...(options.tls ? { tls: options.tls } : {}) },
       upstream: { url: options.upstream, publicUrl: options.publicUrl },
       redis: { url: options.redis, deployment: options.deployment },
       identity: { staticTokensFile: options.tokens },
@@ -270,6 +283,7 @@ function table(results: Result[], load: Load, rounds: number): string {
   ratio('gateway GET', 'bare hpm GET', 0.85);
   ratio('gateway POST', 'bare hpm POST', 0.85);
   ratio('gateway publicUrl list GET', 'gateway list GET', 0.9);
+  ratio('gateway GET (TLS)', 'bare hpm GET (TLS)', 0.85);
   ratio('bare hpm GET', 'upstream GET');
   ratio('bare hpm POST', 'upstream POST');
   if (results.some((r) => r.errors > 0)) lines.push('', 'Some runs had errors (non-2xx/3xx or socket errors): their numbers are not comparable.');
@@ -308,6 +322,7 @@ async function orchestrate(): Promise<void> {
   );
   const tokens = join(dir, 'tokens.yaml');
   writeFileSync(tokens, `tokens:\n  - token: ${TOKEN}\n    userId: bench\n    groups: [helpdesk]\n`);
+  const tls = selfSigned(dir);
 
   const { startRedis, randomDeployment } = await import('../test/support/redis-server');
   const redis = await startRedis();
@@ -331,9 +346,11 @@ async function orchestrate(): Promise<void> {
     // A figure for rewriting that did not happen would be no figure: the page's links must come back rewritten.
     const page = await fetchText(`${linked.url}${LIST_PATH}`);
     if (!page.includes(`"@odata.nextLink":"${PUBLIC_URL}/v1.0/`)) throw new Error(`the gateway with upstream.publicUrl did not rewrite the list page's links:\n${page.slice(0, 300)}`);
+    const hpmTls = await startChild('bare hpm (TLS)', ['hpm', upstream.url, JSON.stringify(tls)]);
+    const gatewayTls = await startChild('gateway (TLS)', ['gateway', JSON.stringify({ upstream: upstream.url, redis: redis.url, tokens, deployment: randomDeployment(), tls })]);
 
     // Each scenario must answer 200 before it is measured: a fast error is not a result.
-    for (const [url, post] of [[`${gateway.url}${GET_PATH}`, false], [`${gateway.url}${POST_PATH}`, true]] as const) {
+    for (const [url, post] of [[`${gateway.url}${GET_PATH}`, false], [`${gateway.url}${POST_PATH}`, true], [`${gatewayTls.url}${GET_PATH}`, false]] as const) {
       const status = await probe(url, post);
       if (status !== 200) throw new Error(`the gateway answered ${status} to ${post ? 'POST' : 'GET'} ${url}; expected 200 (passed through)`);
     }
@@ -348,6 +365,8 @@ async function orchestrate(): Promise<void> {
       ['gateway POST', `${gateway.url}${POST_PATH}`, true],
       ['gateway list GET', `${gateway.url}${LIST_PATH}`, false],
       ['gateway publicUrl list GET', `${linked.url}${LIST_PATH}`, false],
+      ['bare hpm GET (TLS)', `${hpmTls.url}${GET_PATH}`, false],
+      ['gateway GET (TLS)', `${gatewayTls.url}${GET_PATH}`, false],
     ] as [string, string, boolean][]).filter(([name]) => only.test(name));
     const all = new Map<string, Result[]>();
     for (let round = 1; round <= rounds; round++) {
@@ -380,9 +399,25 @@ function fetchText(url: string): Promise<string> {
   });
 }
 
+/** A self-signed certificate for 127.0.0.1, as `DEMO_TLS=1` makes one (wrk does not verify it). */
+function selfSigned(dir: string): TlsFiles {
+  const made = selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    keySize: 2048,
+    days: 2,
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  });
+  const files = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
+  writeFileSync(files.certFile, made.cert);
+  writeFileSync(files.keyFile, made.private, { mode: 0o600 });
+  return files;
+}
+
 function probe(url: string, post: boolean): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, {
+    // The probe checks the answer, not the certificate (wrk does not either).
+    const req = (url.startsWith('https:') ? https : http).request(url, {
+      rejectUnauthorized: false,
       method: post ? 'POST' : 'GET',
       headers: { authorization: `Bearer ${TOKEN}`, ...(post ? { 'content-type': 'application/json' } : {}) },
     });
@@ -405,9 +440,9 @@ if (roleAt === -1) {
     process.exit(1);
   });
 } else {
-  const [role, arg] = process.argv.slice(roleAt + 1);
+  const [role, arg, tlsArg] = process.argv.slice(roleAt + 1);
   const run =
-    role === 'upstream' ? runUpstream() : role === 'hpm' ? runBareHpm(arg!) : role === 'gateway' ? runGateway(JSON.parse(arg!)) : Promise.reject(new Error(`unknown role ${role}`));
+    role === 'upstream' ? runUpstream() : role === 'hpm' ? runBareHpm(arg!, tlsArg ? (JSON.parse(tlsArg) as TlsFiles) : undefined) : role === 'gateway' ? runGateway(JSON.parse(arg!)) : Promise.reject(new Error(`unknown role ${role}`));
   run.catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);

@@ -1,8 +1,9 @@
 /**
  * `npm start`: the gateway process. Loads the configuration, then starts the parts in the
  * order that fails fastest on a mistake (identity reads its files, the policy builds with OPA,
- * the store connects to Redis), serves, sweeps expiries, and on SIGINT/SIGTERM closes
- * everything it started, in reverse order.
+ * the store connects to Redis), serves, sweeps expiries, on SIGHUP re-reads the TLS certificate
+ * and key (when `listen.tls` is set), and on SIGINT/SIGTERM closes everything it started, in
+ * reverse order.
  *
  * `startGateway` is the same start without the process around it, for the demo and the benchmark.
  */
@@ -12,17 +13,19 @@ import type { Logger } from 'pino';
 import { ConfigError, loadGatewayConfig } from './config/gateway-config';
 import type { GatewayConfig } from './config/types';
 import { createLogger } from './gateway/logger';
-import { createGateway } from './gateway/server';
+import { createGateway, type TlsReload } from './gateway/server';
 import { createIdentity } from './identity/create-identity';
 import { createPolicyEngine } from './policy/engine';
 import { startSweeper } from './requests/expiry';
 import { createRequestStore } from './requests/redis-store';
 
 export interface RunningGateway {
-  /** Where the gateway answers, e.g. http://127.0.0.1:8080 (loopback when it listens on all addresses). */
+  /** Where the gateway answers, e.g. http://127.0.0.1:8080 or https://… (loopback when it listens on all addresses). */
   url: string;
   /** Closes the server, the sweeper, the store, the policy and the identity; safe to call twice. */
   close(): Promise<void>;
+  /** What SIGHUP does: re-reads `listen.tls`'s files and serves them to new connections (Gateway.reloadTls). */
+  reloadTls(): TlsReload;
 }
 
 /**
@@ -88,19 +91,19 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     const sweeper = startSweeper(store, config.requests.sweepIntervalMs, logger);
     closers.push({ name: 'sweeper', close: () => sweeper.stop() });
 
-    const url = listenUrl(server.address() as AddressInfo);
+    const url = listenUrl(server.address() as AddressInfo, config.listen.tls ? 'https' : 'http');
     logger.info({ url, upstream: redactUrl(config.upstream.url), redis: redactUrl(config.redis.url), deployment: config.redis.deployment }, 'gateway listening');
-    return { url, close: closeAll };
+    return { url, close: closeAll, reloadTls: () => gateway.reloadTls() };
   } catch (error) {
     await closeAll();
     throw error;
   }
 }
 
-function listenUrl(address: AddressInfo): string {
+function listenUrl(address: AddressInfo, scheme: 'http' | 'https'): string {
   const host =
     address.address === '0.0.0.0' ? '127.0.0.1' : address.address === '::' ? '[::1]' : address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return `http://${host}:${address.port}`;
+  return `${scheme}://${host}:${address.port}`;
 }
 
 /** A URL without its user and password, for logs (Redis URLs carry credentials). */
@@ -159,6 +162,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  // Only with TLS: without it SIGHUP keeps its default (the process ends when its terminal closes).
+  // reloadTls logs the outcome itself and keeps the old certificate when the new files are bad.
+  if (config.listen.tls) process.on('SIGHUP', () => void gateway.reloadTls());
 }
 
 const entry = process.argv[1];

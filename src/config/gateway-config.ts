@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import bytes from 'bytes';
 import ms from 'ms';
 import { ConfigError } from './config-error';
+import { readTlsFiles } from './tls-files';
 import { readYamlFile, displayPath, type YamlFile } from './yaml-file';
 import type { GatewayConfig } from './types';
 
@@ -59,6 +60,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'listen.host', env: 'COUNTERSIGN_HOST', kind: { type: 'string', pattern: /^[A-Za-z0-9.:[\]-]+$/, max: 253 }, default: '0.0.0.0', example: '127.0.0.1', doc: 'Address the gateway listens on.' },
   { key: 'listen.port', env: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, default: 8080, example: '8080', doc: 'TCP port; 0 picks a free port (tests).' },
   { key: 'listen.shutdownGraceMs', env: 'COUNTERSIGN_SHUTDOWN_GRACE', kind: { type: 'duration', min: 0, max: 10 * 60 * 1000 }, default: 10_000, example: '10s', doc: 'On SIGTERM or SIGINT the gateway stops accepting connections and gives calls in flight (a complete\'s replay included) this long to finish before it cuts them. Idle keep-alive connections are closed at once.' },
+  { key: 'listen.tls.certFile', env: 'COUNTERSIGN_TLS_CERT', kind: { type: 'path' }, example: '/etc/countersign/tls/cert.pem', doc: 'PEM certificate, optionally followed by its chain: set it with `keyFile` and the gateway serves HTTPS on its port (HTTP otherwise). Re-read on SIGHUP.' },
+  { key: 'listen.tls.keyFile', env: 'COUNTERSIGN_TLS_KEY', kind: { type: 'path' }, example: '/etc/countersign/tls/key.pem', doc: 'PEM private key of the certificate, unencrypted (protect it with the file\'s permissions). Re-read on SIGHUP.' },
+  { key: 'listen.tls.caFile', env: 'COUNTERSIGN_TLS_CA', kind: { type: 'path' }, example: '/etc/countersign/tls/chain.pem', doc: 'Extra PEM chain certificates (intermediates), sent after those of `certFile`. Re-read on SIGHUP.' },
   { key: 'upstream.url', env: 'COUNTERSIGN_UPSTREAM_URL', kind: { type: 'url', protocols: ['http:', 'https:'] }, required: true, example: 'https://graph.microsoft.com', doc: 'The management API every call is forwarded to. Required.' },
   { key: 'upstream.timeoutMs', env: 'COUNTERSIGN_UPSTREAM_TIMEOUT', kind: { type: 'duration', min: 100, max: 10 * 60 * 1000 }, default: 30_000, example: '30s', doc: 'Timeout of proxied calls and of the replay at complete.' },
   { key: 'upstream.caseInsensitivePaths', env: 'COUNTERSIGN_UPSTREAM_CASE_INSENSITIVE_PATHS', kind: { type: 'bool' }, default: true, example: 'true', doc: 'Whether the upstream ignores the case of paths (Microsoft Graph does); then policies see lower-case paths, so `/DeviceAppManagement/…` cannot dodge a rule, and every profile type must be case-insensitive (the default; docs/policy.md).' },
@@ -315,11 +319,39 @@ function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues:
     const path = values.get(key);
     if (typeof path === 'string' && !existsSync(path)) issues.push(`${raw.get(key)?.from}: ${key} ${displayPath(path)} does not exist`);
   }
+  checkTls(raw, values, issues);
   const lease = values.get('requests.completeLeaseMs');
   const timeout = values.get('upstream.timeoutMs');
   if (typeof lease === 'number' && typeof timeout === 'number' && lease < timeout) {
     // A lease that ends while the replay is still in flight turns a slow success into "outcome unknown".
     issues.push(`requests.completeLeaseMs (${lease}) must not be shorter than upstream.timeoutMs (${timeout}); for example completeLeaseMs: 30s with timeoutMs: 30s`);
+  }
+}
+
+const TLS_FILES = ['listen.tls.certFile', 'listen.tls.keyFile', 'listen.tls.caFile'];
+
+/**
+ * TLS needs a certificate and its key together; then the files are read and checked now, by the
+ * same function that reads them again on SIGHUP, so a bad file stops the start with the rest.
+ */
+function checkTls(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[]): void {
+  const [certFile, keyFile, caFile] = TLS_FILES.map((k) => values.get(k) as string | undefined);
+  if (certFile === undefined && keyFile === undefined) {
+    if (caFile !== undefined) issues.push(`${raw.get('listen.tls.caFile')?.from}: listen.tls.caFile without listen.tls.certFile and listen.tls.keyFile; for example COUNTERSIGN_TLS_CERT=/etc/countersign/tls/cert.pem COUNTERSIGN_TLS_KEY=/etc/countersign/tls/key.pem`);
+    return;
+  }
+  if (certFile === undefined || keyFile === undefined) {
+    const given = certFile === undefined ? 'listen.tls.keyFile' : 'listen.tls.certFile';
+    const missing = certFile === undefined ? 'listen.tls.certFile (COUNTERSIGN_TLS_CERT)' : 'listen.tls.keyFile (COUNTERSIGN_TLS_KEY)';
+    // Half a TLS setting must not quietly serve plain HTTP.
+    issues.push(`${raw.get(given)?.from}: ${given} needs ${missing} too: TLS takes both or neither`);
+    return;
+  }
+  try {
+    readTlsFiles({ certFile, keyFile, ...(caFile === undefined ? {} : { caFile }) });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    issues.push(...error.issues);
   }
 }
 
@@ -338,7 +370,12 @@ function build(values: Map<string, unknown>): GatewayConfig {
       }
     : undefined;
   return {
-    listen: { host: get('listen.host'), port: get('listen.port'), shutdownGraceMs: get('listen.shutdownGraceMs') },
+    listen: {
+      host: get('listen.host'),
+      port: get('listen.port'),
+      shutdownGraceMs: get('listen.shutdownGraceMs'),
+      ...(values.has('listen.tls.certFile') ? { tls: dropUndefined({ certFile: get<string>('listen.tls.certFile'), keyFile: get<string>('listen.tls.keyFile'), caFile: get<string | undefined>('listen.tls.caFile') }) } : {}),
+    },
     upstream: dropUndefined({
       url: get<string>('upstream.url'),
       timeoutMs: get<number>('upstream.timeoutMs'),

@@ -4,6 +4,8 @@
  * The README's configuration reference lists every key, its default and its environment variable.
  */
 
+import type { TlsFiles } from './tls-files';
+
 export interface JwtConfig {
   /** Exactly one key source. */
   hs256Secret?: string;
@@ -34,6 +36,8 @@ export interface GatewayConfig {
     port: number;
     /** At shutdown, how long calls in flight get to finish before their connections are cut. */
     shutdownGraceMs: number;
+    /** Present: the port serves HTTPS with these PEM files (absolute paths), re-read on SIGHUP. */
+    tls?: TlsFiles;
   };
   upstream: {
     url: string;

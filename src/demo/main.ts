@@ -1,9 +1,11 @@
 /**
- * `npm run demo`: starts the demo (start-demo.ts) on http://localhost:8080 (PORT overrides), prints
- * who is who and a few calls to try, and stops everything it started on Ctrl-C (SIGINT) or SIGTERM.
+ * `npm run demo`: starts the demo (start-demo.ts) on http://localhost:8080 (PORT overrides; with
+ * DEMO_TLS=1 on https, with a self-signed certificate it says how to trust), prints who is who and a
+ * few calls to try, and stops everything it started on Ctrl-C (SIGINT) or SIGTERM.
  */
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
+import { displayPath } from '../config/yaml-file';
 import { DEMO_TOKENS_FILE, DemoError, startDemo } from './start-demo';
 
 interface DemoIdentity {
@@ -18,10 +20,26 @@ function identities(): DemoIdentity[] {
   return file.tokens ?? [];
 }
 
-/** The banner: who is who, three calls to try, where the console and the CLI are. */
-export function banner(gatewayUrl: string, upstreamUrl: string, people: DemoIdentity[], ownRedis = true): string {
-  const port = new URL(gatewayUrl).port;
-  const base = `http://localhost:${port}`;
+/**
+ * The banner: who is who, three calls to try, where the console and the CLI are; with `certFile`
+ * (DEMO_TLS=1), https URLs and how to trust the certificate.
+ */
+export function banner(gatewayUrl: string, upstreamUrl: string, people: DemoIdentity[], ownRedis = true, certFile?: string): string {
+  const { port, protocol } = new URL(gatewayUrl);
+  const base = `${protocol}//localhost:${port}`;
+  const cert = certFile === undefined ? undefined : displayPath(certFile);
+  // Every curl line trusts the demo's certificate explicitly rather than telling curl to skip the check.
+  const curl = cert === undefined ? 'curl' : `curl --cacert ${cert}`;
+  const trust =
+    cert === undefined
+      ? ''
+      : `
+TLS: the gateway serves https with a self-signed certificate for localhost and 127.0.0.1,
+made for this demo and kept in ${cert}. Trust that file, and only for this demo:
+  curl:     curl --cacert ${cert} ${base}/healthz
+  Node.js:  NODE_EXTRA_CA_CERTS=${cert} node your-script.mjs   (the CLI too)
+  browsers: accept the warning for ${base}, or import the file as a trusted authority
+`;
   const width = Math.max(...people.map((p) => p.userId.length));
   const tokenWidth = Math.max(...people.map((p) => p.token.length));
   const who = people
@@ -33,19 +51,19 @@ Countersign demo is running.
   gateway      ${base}  (in front of the demo Graph API at ${upstreamUrl})
   web console  ${base}/maa/console/
   approval API ${base}/maa/v1  (description: ${base}/maa/v1/openapi.json)
-
+${trust}
 Who is who (static bearer tokens, for this demo only):
 ${who}
 
 Try it:
   # 1. alice changes an app: the gateway parks the call and answers 202 with a request id
-  curl -i -X PATCH ${base}/deviceAppManagement/mobileApps/42 -H "Authorization: Bearer demo-alice" -H "Content-Type: application/json" -H "X-MAA-Justification: Ticket%20INC-1234%3A%20rename%20the%20portal" -d '{"displayName":"Contoso Portal v2"}'
+  ${curl} -i -X PATCH ${base}/deviceAppManagement/mobileApps/42 -H "Authorization: Bearer demo-alice" -H "Content-Type: application/json" -H "X-MAA-Justification: Ticket%20INC-1234%3A%20rename%20the%20portal" -d '{"displayName":"Contoso Portal v2"}'
   # 2. bob sees what waits for him (then: POST ${base}/maa/v1/requests/<id>/approve)
-  curl -s "${base}/maa/v1/requests?view=received" -H "Authorization: Bearer demo-bob"
+  ${curl} -s "${base}/maa/v1/requests?view=received" -H "Authorization: Bearer demo-bob"
   # 3. reads pass straight through
-  curl -s ${base}/deviceAppManagement/mobileApps/42 -H "Authorization: Bearer demo-alice"
+  ${curl} -s ${base}/deviceAppManagement/mobileApps/42 -H "Authorization: Bearer demo-alice"
 
-Or with the CLI:  COUNTERSIGN_URL=${base} COUNTERSIGN_TOKEN=demo-bob npx countersign requests list --received
+Or with the CLI:  ${cert === undefined ? '' : `NODE_EXTRA_CA_CERTS=${cert} `}COUNTERSIGN_URL=${base} COUNTERSIGN_TOKEN=demo-bob npx countersign requests list --received
 
 Gateway logs (JSON lines): DEMO_LOG=1 npm run demo
 Ctrl-C stops the gateway, the demo Graph API${ownRedis ? " and the demo's redis-server" : ' (Redis from REDIS_URL is left running)'}.
@@ -61,14 +79,14 @@ async function main(): Promise<void> {
   }
   let demo;
   try {
-    demo = await startDemo({ port, log: process.env.DEMO_LOG === '1' });
+    demo = await startDemo({ port, log: process.env.DEMO_LOG === '1', tls: process.env.DEMO_TLS === '1' });
   } catch (error) {
     const message = error instanceof DemoError ? error.message : `demo: could not start: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') process.stderr.write(`demo: port ${port} is taken; try PORT=8081 npm run demo\n`);
     process.exit(1);
   }
-  process.stdout.write(banner(demo.gatewayUrl, demo.upstreamUrl, identities(), demo.ownRedis));
+  process.stdout.write(banner(demo.gatewayUrl, demo.upstreamUrl, identities(), demo.ownRedis, demo.certFile));
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,14 +1,17 @@
 /**
  * Starts the whole demo in one process: OPA (built if missing), Redis (REDIS_URL, or a
  * `redis-server` child with append-only persistence under `.data/demo-redis`), the demo Graph API,
- * and the gateway in front of it with the demo's static tokens. `stop()` ends everything it started,
- * in reverse order.
+ * and the gateway in front of it with the demo's static tokens; with `tls`, the gateway serves HTTPS
+ * with a throwaway self-signed certificate for localhost. `stop()` ends everything it started, in
+ * reverse order.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadGatewayConfig } from '../config/gateway-config';
+import selfsigned from 'selfsigned';
+import { ConfigError, loadGatewayConfig } from '../config/gateway-config';
+import { readTlsFiles } from '../config/tls-files';
 import { startGateway } from '../main';
 import { startGraphApi } from './graph-api';
 import { canConnect, freePort } from './local-ports';
@@ -26,6 +29,10 @@ export interface DemoOptions {
   log?: boolean;
   /** Where the demo's own redis-server keeps its data; default $COUNTERSIGN_DEMO_DATA_DIR or .data/demo-redis. */
   dataDir?: string;
+  /** Serve the gateway on https with a self-signed certificate for localhost (`DEMO_TLS=1`); default off. */
+  tls?: boolean;
+  /** Where that certificate is kept (and reused while valid); default $COUNTERSIGN_DEMO_TLS_DIR or .data/demo-tls. */
+  tlsDir?: string;
 }
 
 export interface Demo {
@@ -36,6 +43,8 @@ export interface Demo {
   ownRedis: boolean;
   /** The Redis hash tag of this run (a fresh one each run, see below). */
   deployment: string;
+  /** With `tls`: the self-signed certificate clients must trust (`curl --cacert`, `NODE_EXTRA_CA_CERTS`). */
+  certFile?: string;
   stop(): Promise<void>;
 }
 
@@ -135,6 +144,48 @@ async function startOwnRedis(dataDir: string): Promise<{ url: string; stop(): Pr
   throw new DemoError(`demo: redis-server did not accept connections on port ${port} within 10 s`);
 }
 
+/** The names the demo's certificate is valid for: what the banner prints and what browsers and curl check. */
+const DEMO_TLS_NAMES = ['DNS:localhost', 'IP Address:127.0.0.1'];
+/** A certificate closer than this to its end is replaced rather than reused. */
+const RENEW_BEFORE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * The demo's self-signed certificate for localhost and 127.0.0.1, kept in `dir` and reused while it
+ * is valid for another day, so a client told to trust it keeps trusting it across runs.
+ * @example
+ * const { certFile, keyFile } = demoCertificate('.data/demo-tls');
+ */
+export function demoCertificate(dir: string): { certFile: string; keyFile: string } {
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  if (existsSync(certFile) && existsSync(keyFile)) {
+    try {
+      const { certificate } = readTlsFiles({ certFile, keyFile });
+      const names = certificate.subjectAltName?.split(', ') ?? [];
+      if (certificate.notAfter.getTime() - Date.now() > RENEW_BEFORE_MS && DEMO_TLS_NAMES.every((n) => names.includes(n))) return { certFile, keyFile };
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // Unreadable or broken: made afresh below.
+    }
+  }
+  mkdirSync(dir, { recursive: true });
+  const made = selfsigned.generate([{ name: 'commonName', value: 'localhost' }, { name: 'organizationName', value: 'Countersign demo' }], {
+    keySize: 2048,
+    days: 90,
+    algorithm: 'sha256',
+    extensions: [
+      // Its own CA, so `curl --cacert` and NODE_EXTRA_CA_CERTS can trust it directly.
+      { name: 'basicConstraints', cA: true },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, keyCertSign: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+    ],
+  });
+  writeFileSync(keyFile, made.private, { mode: 0o600 });
+  writeFileSync(certFile, made.cert);
+  return { certFile, keyFile };
+}
+
 /**
  * Starts the demo. Every run uses a fresh Redis deployment name (`demo-<time>`): the demo Graph API
  * starts from its seed each time, so requests of an earlier run (kept by the append-only file) must
@@ -172,11 +223,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     stack.push(graph.close);
 
     const deployment = `demo-${Date.now().toString(36)}`;
+    const tls = options.tls ? demoCertificate(resolve(options.tlsDir ?? process.env.COUNTERSIGN_DEMO_TLS_DIR ?? join(DEMO_ROOT, '.data/demo-tls'))) : undefined;
     const config = loadGatewayConfig({
       env: process.env,
       overrides: {
         // The demo's tokens are public: listen on loopback only.
-        listen: { host: '127.0.0.1', port: options.port ?? 8080 },
+        listen: { host: '127.0.0.1', port: options.port ?? 8080, ...(tls ? { tls } : {}) },
         upstream: { url: graph.url },
         redis: { url: redisUrl, deployment },
         identity: { staticTokensFile: DEMO_TOKENS_FILE },
@@ -193,6 +245,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
       redisUrl,
       ownRedis: !(options.redisUrl ?? process.env.REDIS_URL),
       deployment,
+      ...(tls ? { certFile: tls.certFile } : {}),
       stop: stopAll,
     };
   } catch (error) {

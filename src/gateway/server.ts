@@ -1,15 +1,19 @@
 /**
- * Assembles the gateway: one node http.Server whose handler is the request path
- * (handle-request.ts), the shared proxy, the replay, and an Express app for the gateway's own
- * routes (approval API, console, health, readiness, metrics) and their errors.
+ * Assembles the gateway: one node http.Server (an https.Server when `listen.tls` is set, with the
+ * same handler and keep-alive behaviour) whose handler is the request path (handle-request.ts),
+ * the shared proxy, the replay, and an Express app for the gateway's own routes (approval API,
+ * console, health, readiness, metrics) and their errors.
  */
 import http from 'node:http';
+import https from 'node:https';
 import express from 'express';
 import type { Logger } from 'pino';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { errorHandler } from '../api/error-handler';
 import { ApiError, sendError } from '../api/errors';
 import { createApiRouter } from '../api/router';
 import type { GatewayConfig } from '../config/types';
+import { readTlsFiles, type CertificateSummary, type TlsFiles } from '../config/tls-files';
 import { createConsoleRouter } from '../console/router';
 import type { Identity } from '../identity/types';
 import type { PolicyEngine } from '../policy/types';
@@ -41,7 +45,19 @@ export interface Gateway {
    * Does not close policy, store or identity: the caller closes them after this resolves.
    */
   close(graceMs?: number): Promise<void>;
+  /**
+   * Re-reads `listen.tls`'s files and serves the new certificate to new connections; connections
+   * already open keep theirs. A file that fails the checks leaves the current certificate in place.
+   * `main.ts` calls it on SIGHUP.
+   */
+  reloadTls(): TlsReload;
 }
+
+/** What a TLS reload did; `failed` carries the reason (file and check, never the key). */
+export type TlsReload =
+  | { result: 'reloaded'; certificate: CertificateSummary }
+  | { result: 'failed'; error: string }
+  | { result: 'disabled' };
 
 /**
  * The approval API's bodies are small (16 KiB at most): one that has not arrived in this time
@@ -67,6 +83,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const proxy = createProxy({
     target: config.upstream.url,
     agent,
+    ...(config.upstream.publicUrl ? { publicUrl: config.upstream.publicUrl } : {}),
     onUpstreamError: (error, req) => logger.warn({ code: error.code, method: req.method }, 'upstream error on a proxied call'),
   });
   const replays = trackReplays(createReplay({ config, store, agent, metrics, logger }));
@@ -130,25 +147,28 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.use((_req, _res, next) => next(new ApiError('NOT_FOUND')));
   app.use(errorHandler(logger));
 
-  const server = http.createServer(
-    createRequestHandler({
-      config,
-      policy,
-      store,
-      identity,
-      metrics,
-      logger,
-      proxy,
-      replay,
-      gatewayApp: (req, res) => {
-        // Express's own finalhandler should never run, but if it does it answers our shape.
-        app(req as express.Request, res as express.Response, (error?: unknown) => {
-          if (error) logger.error({ err: errorSummary(error) }, 'unhandled error in a gateway route');
-          sendError(res, new ApiError(error ? 'INTERNAL' : 'NOT_FOUND'));
-        });
-      },
-    }),
-  );
+  const handler = createRequestHandler({
+    config,
+    policy,
+    store,
+    identity,
+    metrics,
+    logger,
+    proxy,
+    replay,
+    gatewayApp: (req, res) => {
+      // Express's own finalhandler should never run, but if it does it answers our shape.
+      app(req as express.Request, res as express.Response, (error?: unknown) => {
+        if (error) logger.error({ err: errorSummary(error) }, 'unhandled error in a gateway route');
+        sendError(res, new ApiError(error ? 'INTERNAL' : 'NOT_FOUND'));
+      });
+    },
+  });
+  const tlsFiles = config.listen.tls;
+  const tlsMaterial = tlsFiles ? readTlsFiles(tlsFiles) : undefined;
+  // https.Server is an http.Server underneath: same handler, keep-alive, timeouts and drain.
+  const server: http.Server = tlsMaterial ? https.createServer(tlsMaterial.options, handler) : http.createServer(handler);
+  const tls = tlsFiles && tlsMaterial ? tlsReloader(server as https.Server, tlsFiles, metrics.registry, logger, tlsMaterial.certificate) : undefined;
   // A slow client may not hold a mutation's buffer forever.
   server.requestTimeout = Math.max(config.upstream.timeoutMs * 2, 60_000);
 
@@ -157,6 +177,52 @@ export function createGateway(deps: GatewayDeps): Gateway {
     app,
     metrics,
     close: (graceMs = config.listen.shutdownGraceMs) => drain(server, replays, graceMs, logger).finally(() => agent.destroy()),
+    reloadTls: () => (tls ? tls.reload() : { result: 'disabled' }),
+  };
+}
+
+/**
+ * Reloads the certificate of a running https.Server: `setSecureContext` applies to handshakes from
+ * now on, so no connection is dropped. Counts reloads by result and exposes the certificate's end
+ * of validity, the figure to alert on.
+ */
+function tlsReloader(server: https.Server, files: TlsFiles, registry: Registry, logger: Logger, loaded: CertificateSummary): { reload(): TlsReload } {
+  const registers = [registry];
+  const reloads = new Counter({ name: 'countersign_tls_reloads_total', help: 'Reloads of the TLS certificate and key (SIGHUP), by result', labelNames: ['result'], registers });
+  const notAfter = new Gauge({ name: 'countersign_tls_certificate_not_after_seconds', help: 'End of validity of the TLS certificate being served, in Unix seconds', registers });
+  const serve = (certificate: CertificateSummary): void => {
+    notAfter.set(Math.floor(certificate.notAfter.getTime() / 1000));
+    const log = describe(certificate);
+    if (certificate.notAfter.getTime() <= Date.now()) logger.warn(log, 'the TLS certificate has expired: clients will refuse it');
+    else logger.info(log, 'TLS certificate loaded');
+  };
+  serve(loaded);
+  return {
+    reload() {
+      try {
+        const material = readTlsFiles(files);
+        server.setSecureContext(material.options);
+        reloads.inc({ result: 'reloaded' });
+        serve(material.certificate);
+        return { result: 'reloaded', certificate: material.certificate };
+      } catch (error) {
+        reloads.inc({ result: 'failed' });
+        // A ConfigError names the file and the check; setSecureContext's errors are OpenSSL reasons. Neither quotes the key.
+        const message = errorSummary(error).message ?? 'unknown error';
+        logger.warn({ error: message }, 'TLS reload failed: the current certificate stays in use');
+        return { result: 'failed', error: message };
+      }
+    },
+  };
+}
+
+function describe(certificate: CertificateSummary): Record<string, unknown> {
+  return {
+    subject: certificate.subject,
+    subjectAltName: certificate.subjectAltName,
+    notAfter: certificate.notAfter.toISOString(),
+    fingerprint256: certificate.fingerprint256,
+    chainLength: certificate.chainLength,
   };
 }
 

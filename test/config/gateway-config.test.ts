@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createPrivateKey } from 'node:crypto';
+import selfsigned from 'selfsigned';
 import { loadGatewayConfig, SETTINGS, PROJECT_ROOT, ConfigError } from '../../src/config/gateway-config';
+import { readTlsFiles } from '../../src/config/tls-files';
 
 const dir = mkdtempSync(join(tmpdir(), 'countersign-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -176,6 +179,46 @@ log: { level: debug }
     ] as const) {
       assert.match(configError(() => load({ COUNTERSIGN_PUBLIC_URL: value })).message, reason, value);
     }
+  });
+
+  test('listen.tls: both files or neither, relative paths resolved, the files checked at start naming the absolute path', () => {
+    const made = (cn: string) => selfsigned.generate([{ name: 'commonName', value: cn }], { keySize: 2048, days: 2, algorithm: 'sha256' });
+    const leaf = made('gateway.example.test');
+    const intermediate = made('intermediate.example.test');
+    const cert = writeFile('tls-cert.pem', leaf.cert);
+    const key = writeFile('tls-key.pem', leaf.private);
+    const chain = writeFile('tls-chain.pem', intermediate.cert);
+    const load = (env: Record<string, string>) => loadGatewayConfig({ file: empty, env: { ...MINIMAL, ...env } });
+
+    assert.equal(load({}).listen.tls, undefined, 'HTTP stays the default');
+    assert.deepEqual(load({ COUNTERSIGN_TLS_CERT: cert, COUNTERSIGN_TLS_KEY: key, COUNTERSIGN_TLS_CA: chain }).listen.tls, { certFile: cert, keyFile: key, caFile: chain });
+    const viaFile = writeFile('tls.yaml', `listen:\n  tls:\n    certFile: ${cert}\n    keyFile: ${key}\n`);
+    assert.deepEqual(loadGatewayConfig({ file: viaFile, env: MINIMAL }).listen.tls, { certFile: cert, keyFile: key });
+
+    const material = readTlsFiles({ certFile: cert, keyFile: key, caFile: chain });
+    assert.equal(material.certificate.chainLength, 2, 'the extra chain certificates are sent after the certificate');
+    assert.ok(String(material.options.cert).startsWith(leaf.cert.trim()));
+    assert.ok(String(material.options.cert).includes(intermediate.cert.trim()));
+    assert.equal(material.certificate.subject, 'CN=gateway.example.test');
+
+    assert.match(configError(() => load({ COUNTERSIGN_TLS_KEY: key })).message, /environment COUNTERSIGN_TLS_KEY: listen\.tls\.keyFile needs listen\.tls\.certFile \(COUNTERSIGN_TLS_CERT\) too: TLS takes both or neither/);
+    assert.match(configError(() => load({ COUNTERSIGN_TLS_CA: chain })).message, /listen\.tls\.caFile without listen\.tls\.certFile and listen\.tls\.keyFile/);
+    // A relative path resolves against the project root, and the message names where it looked.
+    assert.ok(configError(() => load({ COUNTERSIGN_TLS_CERT: 'no/such/cert.pem', COUNTERSIGN_TLS_KEY: key })).message.includes(`listen.tls.certFile ${resolve(PROJECT_ROOT, 'no/such/cert.pem')}: does not exist`));
+    assert.ok(configError(() => load({ COUNTERSIGN_TLS_CERT: key, COUNTERSIGN_TLS_KEY: key })).message.includes(`listen.tls.certFile ${key}: holds no PEM certificate`));
+    assert.ok(configError(() => load({ COUNTERSIGN_TLS_CERT: cert, COUNTERSIGN_TLS_KEY: cert })).message.includes(`listen.tls.keyFile ${cert}: holds no PEM private key`));
+    assert.ok(configError(() => load({ COUNTERSIGN_TLS_CERT: cert, COUNTERSIGN_TLS_KEY: key, COUNTERSIGN_TLS_CA: key })).message.includes(`listen.tls.caFile ${key}: holds no PEM certificate`));
+    const broken = writeFile('tls-broken.pem', '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n');
+    assert.ok(configError(() => load({ COUNTERSIGN_TLS_CERT: broken, COUNTERSIGN_TLS_KEY: key })).message.includes(`listen.tls.certFile ${broken}: certificate 1 cannot be parsed`));
+    const otherKey = writeFile('tls-other-key.pem', intermediate.private);
+    assert.ok(configError(() => load({ COUNTERSIGN_TLS_CERT: cert, COUNTERSIGN_TLS_KEY: otherKey })).message.includes(`listen.tls.keyFile ${otherKey}: the key does not belong to the first certificate of ${cert}`));
+    const encrypted = writeFile(
+      'tls-encrypted.pem',
+      createPrivateKey(leaf.private).export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'correct horse' }) as string,
+    );
+    const refused = configError(() => load({ COUNTERSIGN_TLS_CERT: cert, COUNTERSIGN_TLS_KEY: encrypted })).message;
+    assert.ok(refused.includes(`listen.tls.keyFile ${encrypted}: the key is encrypted`), refused);
+    assert.ok(!refused.includes(leaf.private.split('\n')[1]!), 'no key material in the message');
   });
 
   test('docs/configuration.md lists every key with its environment variable, and no key that does not exist', () => {

@@ -1,14 +1,18 @@
 /**
  * startDemo's own redis-server: a clear message when redis-server is missing, one demo per data
- * folder, append-only persistence, and stop() leaves nothing running.
+ * folder, append-only persistence, and stop() leaves nothing running. DEMO_TLS=1: https with a
+ * self-signed certificate for localhost, and a banner whose curl lines trust exactly that file.
  */
-import { canConnect } from '../support/redis-server';
+import { canConnect, freePort } from '../support/redis-server';
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DemoError, startDemo } from '../../src/demo/start-demo';
+import { DEMO_ROOT, DemoError, demoCertificate, startDemo } from '../../src/demo/start-demo';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'countersign-start-demo-'));
 // These tests are about the demo's own Redis: never use one from the environment.
@@ -73,4 +77,70 @@ test('own redis-server: append-only data in the folder, one demo per folder, sto
   } finally {
     if (!stopped) await demo.stop();
   }
+});
+
+test('DEMO_TLS=1: https with a self-signed certificate for localhost, the printed curl lines work as printed, the certificate is reused', { timeout: 120_000 }, async () => {
+  const tlsDir = join(dataDir, 'tls');
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), DEMO_TLS: '1', COUNTERSIGN_DEMO_DATA_DIR: join(dataDir, 'tls-redis'), COUNTERSIGN_DEMO_TLS_DIR: tlsDir };
+  // detached: its own process group, signalled at once like Ctrl-C, and killed whatever happens.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(DEMO_ROOT, 'src/demo/main.ts')], { cwd: DEMO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!output.includes('Countersign demo is running') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(output.includes('Countersign demo is running'), `the demo did not start:\n${output}`);
+
+    const certFile = join(tlsDir, 'cert.pem');
+    const cert = new X509Certificate(readFileSync(certFile));
+    assert.equal(cert.subjectAltName, 'DNS:localhost, IP Address:127.0.0.1');
+    assert.equal((statSync(join(tlsDir, 'key.pem')).mode & 0o777).toString(8), '600', 'the key is readable by its owner only');
+
+    const base = `https://localhost:${port}`;
+    assert.ok(output.includes(`${base}/maa/console/`), output);
+    assert.ok(!output.includes(`http://localhost:${port}`), 'no plain-http gateway URL is printed');
+    assert.ok(output.includes(`NODE_EXTRA_CA_CERTS=${certFile}`), output);
+    const curls = output.split('\n').filter((line) => /^\s+curl /.test(line)).map((line) => line.trim());
+    assert.equal(curls.filter((line) => line.startsWith(`curl --cacert ${certFile} `)).length, curls.length, 'every curl line trusts the certificate explicitly');
+
+    // The banner's read line, run exactly as printed: curl verifies the certificate against the file.
+    const readLine = curls.find((line) => line.includes(' -s ') && line.endsWith('mobileApps/42 -H "Authorization: Bearer demo-alice"'));
+    assert.ok(readLine, output);
+    const read = spawnSync('bash', ['-c', readLine], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(read.status, 0, read.stderr);
+    assert.equal((JSON.parse(read.stdout) as { id: string }).id, '42');
+
+    // A protected change over https, trusting only the demo's certificate: parked.
+    const parked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request(`${base}/deviceAppManagement/mobileApps/43`, {
+        method: 'PATCH',
+        ca: readFileSync(certFile),
+        headers: { authorization: 'Bearer demo-alice', 'content-type': 'application/json', 'x-maa-justification': 'over%20https' },
+      });
+      req.on('response', (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end('{"isFeatured":false}');
+    });
+    assert.equal(parked.status, 202, parked.body);
+
+    process.kill(-child.pid!, 'SIGINT');
+    assert.equal(await exited, 0, output);
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid!, 'SIGKILL');
+  }
+
+  // A valid certificate is kept for the next run (a client told to trust it keeps trusting it); a broken one is replaced.
+  const kept = readFileSync(join(tlsDir, 'cert.pem'), 'utf8');
+  demoCertificate(tlsDir);
+  assert.equal(readFileSync(join(tlsDir, 'cert.pem'), 'utf8'), kept);
+  writeFileSync(join(tlsDir, 'cert.pem'), 'broken\n');
+  demoCertificate(tlsDir);
+  assert.match(readFileSync(join(tlsDir, 'cert.pem'), 'utf8'), /^-----BEGIN CERTIFICATE-----/);
 });
