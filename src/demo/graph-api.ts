@@ -614,7 +614,8 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
         if (log.length > 1000) log.shift();
       }
       statuses.set(request.id, answer.status);
-      const headers: Record<string, string> = { ...answer.headers };
+      // Graph spells a sub-response's header names capitalised (`Location`, `Content-Type`), and the SDK reads them so.
+      const headers = Object.fromEntries(Object.entries(answer.headers ?? {}).map(([name, value]) => [name.replace(/(^|-)[a-z]/g, (c) => c.toUpperCase()), value]));
       if (answer.body !== undefined) headers['Content-Type'] = 'application/json; odata.metadata=minimal; charset=utf-8';
       return { id: request.id, status: answer.status, headers, ...(answer.body === undefined ? {} : { body: answer.body }) };
     });
