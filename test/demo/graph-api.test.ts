@@ -5,6 +5,17 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { generate } from 'selfsigned';
+import {
+  BatchRequestContent,
+  BatchResponseContent,
+  Client,
+  GraphError,
+  PageIterator,
+  ResponseType,
+  type FetchOptions,
+  type PageCollection,
+} from '@microsoft/microsoft-graph-client';
 import { startGraphApi, type GraphApi } from '../../src/demo/graph-api';
 
 let graph: GraphApi;
@@ -383,4 +394,123 @@ test('a malformed $batch is refused whole with 400 and runs nothing', async () =
   const nested = await call(`${graph.url}/$batch`, { method: 'POST', headers: json, body: JSON.stringify({ requests: [{ id: '1', method: 'POST', url: '/$batch', body: { requests: [] } }] }) });
   assert.equal(((await nested.json()) as BatchAnswer).responses[0]!.status, 400);
   assert.equal((await call(`${graph.url}/$batch`)).status, 405, 'GET $batch');
+});
+
+// ── The official Graph JavaScript client, unmodified, straight at the demo API ──────────────────────
+
+/**
+ * A fetch dispatcher that trusts `ca`. Node's fetch is undici's, and Node 20 does not let one import
+ * undici's Agent without the undici package; the global dispatcher (made by the first fetch) is one,
+ * so a second Agent of its class trusts the test's certificate without touching anything else.
+ */
+async function trusting(ca: string): Promise<unknown> {
+  await fetch('http://127.0.0.1:1').catch(() => undefined);
+  const global = (globalThis as Record<symbol, unknown>)[Symbol.for('undici.globalDispatcher.1')] as object | undefined;
+  assert.ok(global, "Node's fetch has a global dispatcher");
+  const Agent = global.constructor as new (options: unknown) => unknown;
+  return new Agent({ connect: { ca } });
+}
+
+test('over plain HTTP the Graph client drops its token (https or customHosts only), and the demo API makes that visible: 401', async () => {
+  const client = Client.init({ authProvider: (done) => done(null, 'demo-alice'), baseUrl: graph.url, customHosts: new Set(['127.0.0.1']) });
+  await assert.rejects(client.api('/deviceAppManagement/mobileApps/42').get(), (error: unknown) => {
+    assert.ok(error instanceof GraphError);
+    assert.equal(error.statusCode, 401);
+    assert.equal(error.code, 'InvalidAuthenticationToken');
+    assert.match(error.requestId ?? '', /^[0-9a-f-]{36}$/, 'the client read innerError');
+    return true;
+  });
+});
+
+test('the official Graph client works unchanged against the demo API over HTTPS: pages, gets, creates (Location), batches, throws GraphError', async () => {
+  const pems = generate([{ name: 'commonName', value: '127.0.0.1' }], {
+    days: 1,
+    keySize: 2048,
+    algorithm: 'sha256',
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+  });
+  const secure = await startGraphApi(0, { tls: { cert: pems.cert, key: pems.private } });
+  try {
+    assert.match(secure.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+    // Only what any deployment configures: the base URL, the host allowed a token, an auth provider.
+    // The dispatcher only trusts the test's self-signed certificate.
+    const client = Client.init({
+      authProvider: (done) => done(null, 'demo-carol'),
+      baseUrl: secure.url,
+      customHosts: new Set(['127.0.0.1']),
+      fetchOptions: { dispatcher: await trusting(pems.cert) } as FetchOptions,
+    });
+
+    // List and page with PageIterator: every page is fetched from the absolute nextLink.
+    const everything = ((await client.api('/groups').get()) as PageCollection).value.map((g: { id: string }) => g.id);
+    const seen: string[] = [];
+    const first = (await client.api('/groups').top(2).get()) as PageCollection;
+    assert.ok(first['@odata.nextLink']?.startsWith(`${secure.url}/v1.0/groups?`));
+    await new PageIterator(client, first, (group: { id: string }) => {
+      seen.push(group.id);
+      return true;
+    }).iterate();
+    assert.deepEqual(seen, everything);
+    const pageCalls = secure.calls().filter((c) => c.method === 'GET' && c.path === '/v1.0/groups' && c.status === 200);
+    assert.equal(pageCalls.length, 1 + Math.ceil(everything.length / 2), 'one call for the whole list, then one per page');
+
+    // Get one, on v1.0 and on beta.
+    const app = (await client.api('/deviceAppManagement/mobileApps/42').get()) as { id: string; displayName: string };
+    assert.equal(app.displayName, 'Contoso Portal');
+    const beta = (await client.api('/deviceAppManagement/mobileApps/43').version('beta').get()) as { '@odata.context': string };
+    assert.equal(beta['@odata.context'], `${secure.url}/beta/$metadata#deviceAppManagement/mobileApps/$entity`);
+
+    // Create: 201 and an absolute Location the client can follow as it is.
+    const raw = (await client
+      .api('/deviceManagement/deviceManagementScripts')
+      .responseType(ResponseType.RAW)
+      .post({ displayName: 'From the SDK', scriptContent: 'V3JpdGUtSG9zdCBoaQ==' })) as Response;
+    assert.equal(raw.status, 201);
+    const created = (await raw.json()) as { id: string };
+    const location = raw.headers.get('location') ?? '';
+    assert.equal(location, `${secure.url}/v1.0/deviceManagement/deviceManagementScripts('${created.id}')`);
+    const followed = (await client.api(location).get()) as { id: string; displayName: string };
+    assert.deepEqual([followed.id, followed.displayName], [created.id, 'From the SDK']);
+    await client.api(`/deviceManagement/deviceManagementScripts/${created.id}`).patch({ runAsAccount: 'user' });
+    assert.equal(((await client.api(location).get()) as { runAsAccount: string }).runAsAccount, 'user');
+
+    // Errors are GraphErrors with Graph's code.
+    await assert.rejects(client.api('/groups/nope').get(), (error: unknown) => {
+      assert.ok(error instanceof GraphError);
+      assert.deepEqual([error.statusCode, error.code], [404, 'Request_ResourceNotFound']);
+      return true;
+    });
+
+    // JSON batching with the SDK's own request and response content.
+    const batch = new BatchRequestContent([
+      { id: '1', request: new Request(`${secure.url}/v1.0/deviceAppManagement/mobileApps/42`, { method: 'GET' }) },
+      {
+        id: '2',
+        request: new Request(`${secure.url}/v1.0/deviceManagement/roleScopeTags`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ displayName: 'Tag from a batch' }),
+        }),
+      },
+      { id: '3', request: new Request(`${secure.url}/v1.0/deviceManagement/deviceManagementScripts/missing`, { method: 'GET' }) },
+    ]);
+    batch.addDependency('2', '1');
+    batch.addDependency('3', '2');
+    const answers = new BatchResponseContent(await client.api('/$batch').post(await batch.getContent()));
+    const one = answers.getResponseById('1');
+    assert.equal(one.status, 200);
+    assert.equal(((await one.json()) as { id: string }).id, '42');
+    const two = answers.getResponseById('2');
+    assert.equal(two.status, 201);
+    const tag = (await two.json()) as { id: string; displayName: string };
+    assert.equal(tag.displayName, 'Tag from a batch');
+    assert.equal(two.headers.get('location'), `${secure.url}/v1.0/deviceManagement/roleScopeTags('${tag.id}')`);
+    const three = answers.getResponseById('3');
+    assert.equal(three.status, 404);
+    assert.equal(((await three.json()) as GraphErrorBody).error.code, 'ResourceNotFound');
+    const tags = ((await client.api('/deviceManagement/roleScopeTags').get()) as PageCollection).value as { displayName: string }[];
+    assert.ok(tags.some((t) => t.displayName === 'Tag from a batch'), 'the batched create happened');
+  } finally {
+    await secure.close();
+  }
 });
