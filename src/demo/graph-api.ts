@@ -583,7 +583,7 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
       if (typeof id !== 'string' || id === '' || id.length > 64) throw new GraphError(400, 'BadRequest', `${at}.id must be a string of 1 to 64 characters`);
       if (ids.has(id)) throw new GraphError(400, 'BadRequest', `the request id '${id}' is used twice in the batch`);
       if (typeof method !== 'string' || !/^(GET|POST|PATCH|PUT|DELETE)$/i.test(method)) throw new GraphError(400, 'BadRequest', `${at}.method must be GET, POST, PATCH, PUT or DELETE`);
-      if (typeof url !== 'string' || url.length > 2048 || /^[a-z][a-z0-9+.-]*:/i.test(url)) throw new GraphError(400, 'BadRequest', `${at}.url must be a relative URL such as /deviceAppManagement/mobileApps`);
+      if (typeof url !== 'string' || url.length > 2048 || /^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith('//')) throw new GraphError(400, 'BadRequest', `${at}.url must be a relative URL such as /deviceAppManagement/mobileApps`);
       if (headers !== undefined && (typeof headers !== 'object' || headers === null || Array.isArray(headers))) throw new GraphError(400, 'BadRequest', `${at}.headers must be an object`);
       const needs = dependsOn === undefined ? [] : dependsOn;
       if (!Array.isArray(needs) || !needs.every((d) => typeof d === 'string' && ids.has(d))) {

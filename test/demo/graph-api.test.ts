@@ -380,6 +380,7 @@ test('a malformed $batch is refused whole with 400 and runs nothing', async () =
     ['dependsOn an unknown id', { requests: [patch('1', { dependsOn: ['9'] })] }],
     ['dependsOn a later id', { requests: [patch('1', { dependsOn: ['2'] }), patch('2')] }],
     ['an absolute url', { requests: [patch('1'), { id: '2', method: 'GET', url: 'https://graph.microsoft.com/v1.0/groups' }] }],
+    ['a scheme-relative url', { requests: [patch('1'), { id: '2', method: 'GET', url: '//graph.microsoft.com/v1.0/groups' }] }],
     ['an unknown method', { requests: [patch('1'), { id: '2', method: 'TRACE', url: '/groups' }] }],
     ['no id', { requests: [patch('1'), { method: 'GET', url: '/groups' }] }],
   ];
