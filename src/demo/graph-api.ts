@@ -2,18 +2,30 @@
  * The demo's management API: a small, in-memory stand-in for the Microsoft Graph routes that the
  * shipped profile types protect (mobile apps, device management scripts, operation approval
  * policies, groups with their members and owners, Intune role definitions, role assignments and
- * scope tags). It answers the way Graph does (`{ "@odata.context", "value" }` lists, 201 on create,
- * 204 on PATCH, DELETE, assign and `$ref` changes, `{ "error": { "code", "message" } }` refusals),
- * so a walkthrough against the gateway looks like one against the real thing.
+ * scope tags). It answers the way Graph does, so that the official Graph SDKs work against it
+ * unchanged and a walkthrough against the gateway looks like one against the real thing:
+ * - every route with and without the `/v1.0` and `/beta` prefixes;
+ * - lists as `{ "@odata.context", "value" }`, paged by `$top` with `$skiptoken` (or `$skip`), and an
+ *   absolute `@odata.nextLink` on this API's own origin;
+ * - 201 with an absolute `Location` on create; 204 on PATCH, DELETE, assign and `$ref` changes;
+ * - JSON batching (`POST /$batch`, at most 20 requests, `dependsOn` honoured);
+ * - refusals as `{ "error": { "code", "message", "innerError": { date, request-id, client-request-id } } }`;
+ * - every call must carry a bearer token, any of config/demo/tokens.yaml (the gateway forwards the
+ *   caller's, and the completer's at replay), so a client that drops its token sees 401
+ *   `InvalidAuthenticationToken` instead of working by accident.
  *
  * The seeded groups mirror config/demo/tokens.yaml, so the demo shows who is in which approver
  * group; changing them here changes what this API answers, not the demo's static tokens.
  *
- * Paths carry no version prefix (`/deviceAppManagement/mobileApps`, not `/beta/...`) so they match
- * the profile types' routes one to one. Graph ignores case in paths; so does this API.
+ * The unprefixed paths (`/deviceAppManagement/mobileApps`) match the profile types' routes one to
+ * one and are what the README walkthrough uses. Graph ignores case in paths; so does this API.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { loadStaticTokens, type StaticTokens } from '../identity/static-tokens';
+import { bearerToken } from '../identity/bearer-token';
 
 /** Bodies larger than this are refused with 413, like Graph's own request size limit (4 MB). */
 const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -21,6 +33,18 @@ const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
 const IDEMPOTENCY_CAPACITY = 10_000;
 /** Longest Idempotency-Key accepted. */
 const IDEMPOTENCY_KEY_MAX = 255;
+/** Graph's own limit of requests in one JSON batch. */
+const BATCH_MAX_REQUESTS = 20;
+/** Largest `$top` Graph accepts on most collections. */
+const TOP_MAX = 999;
+/** Page size when the client sends no `$top` (Graph's default for directory collections). */
+const PAGE_DEFAULT = 100;
+/** Longest `client-request-id` echoed back; a longer one is replaced, not reflected. */
+const CLIENT_REQUEST_ID_MAX = 128;
+/** The version prefixes Graph serves; each route answers with and without one. */
+const VERSIONS = ['v1.0', 'beta'];
+/** The demo's identities: any of these tokens is accepted. */
+const DEMO_TOKENS_FILE = fileURLToPath(new URL('../../config/demo/tokens.yaml', import.meta.url));
 
 type GraphObject = Record<string, unknown> & { id: string };
 
@@ -58,10 +82,18 @@ export interface GraphCall {
 }
 
 export interface GraphApi {
+  /** `http://127.0.0.1:<port>`, or `https://…` when started with `tls`. */
   url: string;
   /** Calls that reached this API, oldest first (at most the last 1,000). */
   calls(): GraphCall[];
   close(): Promise<void>;
+}
+
+export interface GraphApiOptions {
+  /** Static tokens accepted as bearer tokens; default config/demo/tokens.yaml. */
+  tokensFile?: string;
+  /** Serve HTTPS with this certificate and key (PEM), as Graph does; default plain HTTP. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
 }
 
 function now(): string {
@@ -243,15 +275,63 @@ function referencedId(body: Record<string, unknown>): string {
 }
 
 class GraphError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
     super(message);
   }
+}
+
+/**
+ * One page of a collection, as Graph pages: `$top` items from the position `$skiptoken` (opaque
+ * to clients; here the offset in base64url) or `$skip` names, and the link to the next page when
+ * more remain. Query option names ignore case, as Graph's do.
+ */
+function page<T>(items: T[], query: URLSearchParams, nextUrl: (top: number, skiptoken: string) => string): { value: T[]; nextLink?: string } {
+  const option = (name: string): string | undefined => {
+    for (const [key, value] of query) if (key.toLowerCase() === name) return value;
+    return undefined;
+  };
+  const count = (name: string, raw: string | undefined, max: number, fallback: number): number => {
+    if (raw === undefined) return fallback;
+    if (!/^\d{1,7}$/.test(raw) || Number(raw) > max) throw new GraphError(400, 'BadRequest', `Invalid value '${raw}' for the query option '${name}': expected a whole number from 0 to ${max}.`);
+    return Number(raw);
+  };
+  const top = count('$top', option('$top'), TOP_MAX, PAGE_DEFAULT);
+  let offset = count('$skip', option('$skip'), Number.MAX_SAFE_INTEGER, 0);
+  const skiptoken = option('$skiptoken');
+  if (skiptoken !== undefined) {
+    const decoded = skiptoken.length <= 32 ? Buffer.from(skiptoken, 'base64url').toString('utf8') : '';
+    if (!/^\d{1,9}$/.test(decoded)) throw new GraphError(400, 'BadRequest', "The '$skiptoken' is not one this API issued; follow '@odata.nextLink' as it is.");
+    offset += Number(decoded);
+  }
+  const value = items.slice(offset, offset + top);
+  const next = offset + top;
+  return next < items.length && top > 0 ? { value, nextLink: nextUrl(top, Buffer.from(String(next)).toString('base64url')) } : { value };
+}
+
+/**
+ * Path segments with an OData key in parentheses (`mobileApps('42')`, as Graph's `Location` headers
+ * spell it) split into the collection and the key, so such a URL reads the same object.
+ */
+function splitKeys(segments: string[]): string[] {
+  return segments.flatMap((segment) => {
+    const match = /^([^()']+)\('([^()']*)'\)$/.exec(segment) ?? /^([^()']+)\(([^()',=]+)\)$/.exec(segment);
+    return match ? [match[1]!, match[2]!] : [segment];
+  });
 }
 
 interface Answer {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+}
+
+/**
+ * Graph's 404: directory objects (groups) answer `Request_ResourceNotFound`, Intune's routes
+ * `ResourceNotFound`.
+ */
+function notFound(collection: Collection, key: string): GraphError {
+  const code = collection.links ? 'Request_ResourceNotFound' : 'ResourceNotFound';
+  return new GraphError(404, code, `No ${collection.odataType.replace('#microsoft.graph.', '')} with id '${key}' was found.`);
 }
 
 /** Reads the body up to the limit; refuses a larger one with 413 rather than buffer it. */
@@ -299,15 +379,27 @@ function checkWritable(patch: Record<string, unknown>): void {
   }
 }
 
+/** Where one call is answered: this API's origin plus the version prefix the call used, if any. */
+interface Call {
+  method: string;
+  segments: string[];
+  query: URLSearchParams;
+  body: Buffer;
+  /** `v1.0`, `beta`, or undefined for the unprefixed routes. */
+  version: string | undefined;
+}
+
 /**
  * Starts the demo Graph API on 127.0.0.1. Port 0 (the default) picks a free port.
  *
  * @example
  * const graph = await startGraphApi();
- * await fetch(`${graph.url}/deviceAppManagement/mobileApps`); // { "@odata.context": …, "value": [...] }
+ * await fetch(`${graph.url}/v1.0/deviceAppManagement/mobileApps?$top=1`, { headers: { authorization: 'Bearer demo-alice' } });
+ * // { "@odata.context": …, "value": [ … ], "@odata.nextLink": "http://127.0.0.1:…/v1.0/…?$top=1&$skiptoken=…" }
  * await graph.close();
  */
-export async function startGraphApi(port = 0): Promise<GraphApi> {
+export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Promise<GraphApi> {
+  const tokens: StaticTokens = loadStaticTokens(options.tokensFile ?? DEMO_TOKENS_FILE);
   const collections = seed();
   const idempotency = new Map<string, StoredAnswer>();
   const log: GraphCall[] = [];
@@ -324,21 +416,31 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
     return undefined;
   };
 
-  const context = (collection: Collection, entity = false): string =>
-    `${baseUrl}/$metadata#${collection.path.slice(1)}${entity ? '/$entity' : ''}`;
+  /** Absolute links start at this API's origin and keep the version the call used, as Graph's do. */
+  const root = (version: string | undefined): string => (version === undefined ? baseUrl : `${baseUrl}/${version}`);
+  const context = (version: string | undefined, collection: Collection, entity = false): string =>
+    `${root(version)}/$metadata#${collection.path.slice(1)}${entity ? '/$entity' : ''}`;
 
-  const handle = (method: string, segments: string[], body: Buffer): Answer => {
+  /** A list answer: one page of `items` and, when more remain, the absolute link to the next. */
+  const list = (call: Call, odataContext: string, items: unknown[]): Answer => {
+    const path = `/${call.segments.map(encodeURIComponent).join('/')}`;
+    const { value, nextLink } = page(items, call.query, (top, skiptoken) => `${root(call.version)}${path}?$top=${top}&$skiptoken=${skiptoken}`);
+    return { status: 200, body: { '@odata.context': odataContext, value, ...(nextLink ? { '@odata.nextLink': nextLink } : {}) } };
+  };
+
+  const handle = (call: Call): Answer => {
+    const { method, segments, body, version } = call;
     const found = find(segments);
     if (!found) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${segments.join('/')}'.`);
     const { collection, rest } = found;
     const link = collection.links && rest[1] !== undefined ? collection.links.names.find((n) => n.toLowerCase() === rest[1]!.toLowerCase()) : undefined;
-    if (link !== undefined) return handleLink(collection, method, rest[0]!, link, rest.slice(2), body);
+    if (link !== undefined) return handleLink(call, collection, rest[0]!, link, rest.slice(2));
     const [id, action, ...extra] = rest;
     if (extra.length > 0) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${extra.join('/')}'.`);
 
     if (id === undefined) {
       if (method === 'GET') {
-        return { status: 200, body: { '@odata.context': context(collection), value: [...collection.items.values()] } };
+        return list(call, context(version, collection), [...collection.items.values()]);
       }
       if (method === 'POST') {
         const input = parseJsonObject(body, true);
@@ -363,8 +465,8 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
         for (const [link, ids] of Object.entries(bound ?? {})) for (const member of ids) linkSet(collection, id, link).add(member);
         return {
           status: 201,
-          body: { '@odata.context': context(collection, true), ...created },
-          headers: { location: `${baseUrl}${collection.path}('${created.id}')` },
+          body: { '@odata.context': context(version, collection, true), ...created },
+          headers: { location: `${root(version)}${collection.path}('${created.id}')` },
         };
       }
       throw new GraphError(405, 'MethodNotAllowed', `${method} is not allowed on ${collection.path}`);
@@ -372,7 +474,7 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
 
     const key = decodeURIComponent(id);
     const item = collection.items.get(key);
-    if (!item) throw new GraphError(404, 'ResourceNotFound', `No ${collection.odataType.replace('#microsoft.graph.', '')} with id '${key}' was found.`);
+    if (!item) throw notFound(collection, key);
 
     if (action !== undefined) {
       if (action.toLowerCase() !== 'assign' || !collection.assignField || method !== 'POST') {
@@ -390,7 +492,7 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
 
     switch (method) {
       case 'GET':
-        return { status: 200, body: { '@odata.context': context(collection, true), ...item } };
+        return { status: 200, body: { '@odata.context': context(version, collection, true), ...item } };
       case 'PATCH': {
         const patch = parseJsonObject(body, true);
         checkWritable(patch);
@@ -416,17 +518,16 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
    * A group's members or owners: `GET …/{id}/members` lists them, `POST …/{id}/members/$ref` adds
    * the object its `@odata.id` names, `DELETE …/{id}/members/{memberId}/$ref` removes one.
    */
-  const handleLink = (collection: Collection, method: string, id: string, link: string, tail: string[], body: Buffer): Answer => {
+  const handleLink = (call: Call, collection: Collection, id: string, link: string, tail: string[]): Answer => {
+    const { method, body } = call;
     const key = decodeURIComponent(id);
     const item = collection.items.get(key);
-    if (!item) throw new GraphError(404, 'ResourceNotFound', `No ${collection.odataType.replace('#microsoft.graph.', '')} with id '${key}' was found.`);
+    if (!item) throw notFound(collection, key);
     const set = linkSet(collection, key, link);
     const isRef = (segment: string | undefined): boolean => segment?.toLowerCase() === '$ref';
     if (tail.length === 0 && method === 'GET') {
-      return {
-        status: 200,
-        body: { '@odata.context': `${baseUrl}/$metadata#directoryObjects`, value: [...set].map((member) => ({ '@odata.type': '#microsoft.graph.directoryObject', id: member })) },
-      };
+      const members = [...set].map((member) => ({ '@odata.type': '#microsoft.graph.directoryObject', id: member }));
+      return list(call, `${root(call.version)}/$metadata#directoryObjects`, members);
     }
     if (tail.length === 1 && isRef(tail[0]) && method === 'POST') {
       const member = referencedId(parseJsonObject(body, true));
@@ -436,31 +537,127 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
     }
     if (tail.length === 2 && isRef(tail[1]) && method === 'DELETE') {
       const member = decodeURIComponent(tail[0]!);
-      if (!set.delete(member)) throw new GraphError(404, 'ResourceNotFound', `'${member}' is not in ${link} of '${key}'.`);
+      if (!set.delete(member)) throw new GraphError(404, 'Request_ResourceNotFound', `'${member}' is not in ${link} of '${key}'.`);
       return { status: 204 };
     }
     throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${[link, ...tail].join('/')}'.`);
   };
 
+  /** Graph's error body: `request-id` is the answer's own header, `client-request-id` echoes the client's. */
+  const errorBody = (e: GraphError, requestId: string, clientRequestId: string): unknown => ({
+    error: { code: e.code, message: e.message, innerError: { date: now(), 'request-id': requestId, 'client-request-id': clientRequestId } },
+  });
+
+  /** The version prefix (if any) and the decoded path segments, OData keys split off. */
+  const route = (pathname: string): { version: string | undefined; segments: string[] } => {
+    const segments = pathname.split('/').filter(Boolean).map((s) => {
+      try {
+        return decodeURIComponent(s);
+      } catch {
+        throw new GraphError(400, 'BadRequest', 'the path is not valid percent-encoding');
+      }
+    });
+    const version = VERSIONS.find((v) => v === segments[0]?.toLowerCase());
+    return { version, segments: splitKeys(version === undefined ? segments : segments.slice(1)) };
+  };
+
+  const isBatch = (segments: string[]): boolean => segments.length === 1 && segments[0]!.toLowerCase() === '$batch';
+
+  /**
+   * JSON batching as Graph does it: each of at most 20 requests runs against the same routes, in
+   * order; one whose `dependsOn` names a failed request is answered 424 without running. Ids are
+   * checked before anything runs, so a malformed batch changes nothing.
+   */
+  const batch = (outer: Call, requestId: string, clientRequestId: string): Answer => {
+    if (outer.method !== 'POST') throw new GraphError(405, 'MethodNotAllowed', `${outer.method} is not allowed on $batch; send POST`);
+    const input = parseJsonObject(outer.body, true);
+    const requests = input.requests;
+    if (!Array.isArray(requests) || requests.length === 0 || requests.length > BATCH_MAX_REQUESTS) {
+      throw new GraphError(400, 'BadRequest', `'requests' must be an array of 1 to ${BATCH_MAX_REQUESTS} requests`);
+    }
+    const ids = new Set<string>();
+    const checked = requests.map((request: unknown, i) => {
+      const at = `requests[${i}]`;
+      if (typeof request !== 'object' || request === null || Array.isArray(request)) throw new GraphError(400, 'BadRequest', `${at} must be an object`);
+      const { id, method, url, headers, body, dependsOn } = request as Record<string, unknown>;
+      if (typeof id !== 'string' || id === '' || id.length > 64) throw new GraphError(400, 'BadRequest', `${at}.id must be a string of 1 to 64 characters`);
+      if (ids.has(id)) throw new GraphError(400, 'BadRequest', `the request id '${id}' is used twice in the batch`);
+      if (typeof method !== 'string' || !/^(GET|POST|PATCH|PUT|DELETE)$/i.test(method)) throw new GraphError(400, 'BadRequest', `${at}.method must be GET, POST, PATCH, PUT or DELETE`);
+      if (typeof url !== 'string' || url.length > 2048 || /^[a-z][a-z0-9+.-]*:/i.test(url) || url.startsWith('//')) throw new GraphError(400, 'BadRequest', `${at}.url must be a relative URL such as /deviceAppManagement/mobileApps`);
+      if (headers !== undefined && (typeof headers !== 'object' || headers === null || Array.isArray(headers))) throw new GraphError(400, 'BadRequest', `${at}.headers must be an object`);
+      const needs = dependsOn === undefined ? [] : dependsOn;
+      if (!Array.isArray(needs) || !needs.every((d) => typeof d === 'string' && ids.has(d))) {
+        throw new GraphError(400, 'BadRequest', `${at}.dependsOn must list ids of requests earlier in the batch`);
+      }
+      ids.add(id);
+      const bytes = body === undefined || body === null ? Buffer.alloc(0) : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+      return { id, method: method.toUpperCase(), url, body: bytes, dependsOn: needs as string[] };
+    });
+    const statuses = new Map<string, number>();
+    const responses = checked.map((request) => {
+      let answer: Answer;
+      if (request.dependsOn.some((d) => statuses.get(d)! >= 400)) {
+        const e = new GraphError(424, 'FailedDependency', `a request that '${request.id}' depends on failed`);
+        answer = { status: e.status, body: errorBody(e, requestId, clientRequestId) };
+      } else {
+        const url = new URL(request.url.startsWith('/') ? request.url : `/${request.url}`, 'http://graph.local');
+        try {
+          const { version, segments } = route(url.pathname);
+          if (isBatch(segments)) throw new GraphError(400, 'BadRequest', 'a batch cannot contain another $batch');
+          // A sub-request's URL is relative to the batch's version; the SDK also sends `/v1.0/…`.
+          answer = handle({ method: request.method, segments, query: url.searchParams, body: request.body, version: version ?? outer.version });
+        } catch (error) {
+          const e = error instanceof GraphError ? error : new GraphError(500, 'InternalServerError', 'unexpected error');
+          answer = { status: e.status, body: errorBody(e, requestId, clientRequestId), headers: e.headers };
+        }
+        log.push({ method: request.method, path: url.pathname, status: answer.status, replayed: false });
+        if (log.length > 1000) log.shift();
+      }
+      statuses.set(request.id, answer.status);
+      // Graph spells a sub-response's header names capitalised (`Location`, `Content-Type`), and the SDK reads them so.
+      const headers = Object.fromEntries(Object.entries(answer.headers ?? {}).map(([name, value]) => [name.replace(/(^|-)[a-z]/g, (c) => c.toUpperCase()), value]));
+      if (answer.body !== undefined) headers['Content-Type'] = 'application/json; odata.metadata=minimal; charset=utf-8';
+      return { id: request.id, status: answer.status, headers, ...(answer.body === undefined ? {} : { body: answer.body }) };
+    });
+    return { status: 200, body: { responses } };
+  };
+
   const send = (res: ServerResponse, status: number, body: string | undefined, headers: Record<string, string>): void => {
-    const all: Record<string, string> = { 'request-id': randomUUID(), ...headers };
+    const all: Record<string, string> = { ...headers };
     if (body !== undefined) all['content-type'] = 'application/json; odata.metadata=minimal; charset=utf-8';
     res.writeHead(status, all);
     res.end(body);
   };
 
-  const server: Server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
     void (async () => {
       const method = (req.method ?? 'GET').toUpperCase();
       const url = new URL(req.url ?? '/', 'http://graph.local');
       const rawKey = req.headers['idempotency-key'];
       const idempotencyKey = typeof rawKey === 'string' ? rawKey : undefined;
+      const requestId = randomUUID();
+      // Graph echoes the client's id for correlation; a missing or oversized one gets a fresh id.
+      const rawClientId = req.headers['client-request-id'];
+      const clientRequestId = typeof rawClientId === 'string' && rawClientId !== '' && rawClientId.length <= CLIENT_REQUEST_ID_MAX ? rawClientId : randomUUID();
+      const ids = { 'request-id': requestId, 'client-request-id': clientRequestId };
       const record = (status: number, replayed: boolean): void => {
         log.push({ method, path: url.pathname, status, idempotencyKey, replayed });
         if (log.length > 1000) log.shift();
       };
       try {
         const body = await readBody(req);
+        // Graph checks the token before anything else, so a client that lost its token learns so at once.
+        let token: string;
+        try {
+          token = bearerToken(req.headers.authorization);
+        } catch {
+          throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token is empty.', { 'www-authenticate': 'Bearer realm="countersign-demo"' });
+        }
+        if (!tokens.lookup(token)) {
+          throw new GraphError(401, 'InvalidAuthenticationToken', 'Access token validation failure: not a token of config/demo/tokens.yaml.', {
+            'www-authenticate': 'Bearer realm="countersign-demo", error="invalid_token"',
+          });
+        }
         if (idempotencyKey !== undefined) {
           if (idempotencyKey.length === 0 || idempotencyKey.length > IDEMPOTENCY_KEY_MAX) {
             throw new GraphError(400, 'BadRequest', `Idempotency-Key must be 1 to ${IDEMPOTENCY_KEY_MAX} characters`);
@@ -473,18 +670,13 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
               throw new GraphError(422, 'IdempotencyKeyReused', 'this Idempotency-Key was used for another call');
             }
             record(previous.status, true);
-            send(res, previous.status, previous.body, { ...previous.headers, 'idempotent-replayed': 'true' });
+            send(res, previous.status, previous.body, { ...previous.headers, ...ids, 'idempotent-replayed': 'true' });
             return;
           }
         }
-        const segments = url.pathname.split('/').filter(Boolean).map((s) => {
-          try {
-            return decodeURIComponent(s);
-          } catch {
-            throw new GraphError(400, 'BadRequest', 'the path is not valid percent-encoding');
-          }
-        });
-        const answer = handle(method, segments, body);
+        const { version, segments } = route(url.pathname);
+        const call: Call = { method, segments, query: url.searchParams, body, version };
+        const answer = isBatch(segments) ? batch(call, requestId, clientRequestId) : handle(call);
         const text = answer.body === undefined ? undefined : JSON.stringify(answer.body);
         // Only successes are remembered, so a client may fix a refused call and send it again.
         if (idempotencyKey !== undefined && answer.status < 400) {
@@ -492,15 +684,16 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
           if (idempotency.size > IDEMPOTENCY_CAPACITY) idempotency.delete(idempotency.keys().next().value!);
         }
         record(answer.status, false);
-        send(res, answer.status, text, answer.headers ?? {});
+        send(res, answer.status, text, { ...answer.headers, ...ids });
       } catch (error) {
         const e = error instanceof GraphError ? error : new GraphError(500, 'InternalServerError', 'unexpected error');
         record(e.status, false);
         if (res.headersSent) return res.destroy();
-        send(res, e.status, JSON.stringify({ error: { code: e.code, message: e.message, innerError: { date: now() } } }), {});
+        send(res, e.status, JSON.stringify(errorBody(e, requestId, clientRequestId)), { ...e.headers, ...ids });
       }
     })();
-  });
+  };
+  const server: Server = options.tls ? createTlsServer({ cert: options.tls.cert, key: options.tls.key }, listener) : createServer(listener);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -508,7 +701,7 @@ export async function startGraphApi(port = 0): Promise<GraphApi> {
   });
   const address = server.address();
   if (!address || typeof address !== 'object') throw new Error('graph api: no address');
-  baseUrl = `http://127.0.0.1:${address.port}`;
+  baseUrl = `${options.tls ? 'https' : 'http'}://127.0.0.1:${address.port}`;
 
   return {
     url: baseUrl,

@@ -94,7 +94,7 @@ describe('countersign approval commands against the demo', () => {
     const completed = await cli('demo-alice', 'complete', id, '--json');
     assert.equal(completed.code, ExitCode.ok, completed.stderr);
     assert.deepEqual(JSON.parse(completed.stdout), { requestId: id, requestStatus: 'completed', upstream: { status: 204, body: '' } });
-    const app = (await (await fetch(`${demo.upstreamUrl}/deviceAppManagement/mobileApps/42`)).json()) as { displayName: string };
+    const app = (await (await fetch(`${demo.upstreamUrl}/deviceAppManagement/mobileApps/42`, { headers: { authorization: 'Bearer demo-alice' } })).json()) as { displayName: string };
     assert.equal(app.displayName, 'Contoso Portal CLI');
 
     // Completing twice is refused by the gateway: exit 1.

@@ -172,7 +172,7 @@ describe('web console in headless Chromium against the demo', () => {
     await alice.screenshot({ path: `${SHOTS}/completed.png` });
 
     // The demo API now holds the change.
-    const app = (await (await fetch(`${demo.upstreamUrl}/deviceAppManagement/mobileApps/42`)).json()) as { displayName: string };
+    const app = (await (await fetch(`${demo.upstreamUrl}/deviceAppManagement/mobileApps/42`, { headers: { authorization: 'Bearer demo-alice' } })).json()) as { displayName: string };
     assert.equal(app.displayName, 'Contoso Portal v2');
     assert.deepEqual([...problemsOf(bob), ...problemsOf(alice)], []);
   });

@@ -79,7 +79,7 @@ test('npm run demo serves the README walkthrough and Ctrl-C stops everything it 
   assert.deepEqual(ticket.approverGroups, ['app-approvers']);
   assert.equal(parked.headers.get('location'), `/maa/v1/requests/${ticket.requestId}`);
   // Parked, not applied.
-  const before = (await (await fetch(`${upstream}/deviceAppManagement/mobileApps/42`)).json()) as { displayName: string };
+  const before = (await (await fetch(`${upstream}/deviceAppManagement/mobileApps/42`, { headers: as('demo-alice') })).json()) as { displayName: string };
   assert.equal(before.displayName, 'Contoso Portal');
 
   // 2. alice lists her requests.
