@@ -84,11 +84,12 @@ export function createProxy(options: ProxyOptions): RequestHandler {
         // Order matters: this runs on the socket event, before the ended request's pipe calls end().
         if (body !== undefined && body.length > 0) proxyReq.write(body);
       },
-      ...(links !== null && {
-        proxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) {
-          relayWithPublicLinks(links, proxyRes, req, res);
-        },
-      }),
+      proxyRes(proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) {
+        // Keep-Alive is hop-by-hop: it describes the upstream's connection to us, and relayed it
+        // would make the client retire its connection to the gateway on the upstream's timeout.
+        if (proxyRes.headers['keep-alive'] !== undefined) delete proxyRes.headers['keep-alive'];
+        if (links !== null) relayWithPublicLinks(links, proxyRes, req, res);
+      },
       error(error, req, res) {
         const err = error as NodeJS.ErrnoException;
         options.onUpstreamError?.(err, req);
