@@ -46,7 +46,7 @@ async function park(token: string, path: string, body: unknown, justification = 
     body: JSON.stringify(body),
   });
   assert.equal(response.status, 202, await response.clone().text());
-  return ((await response.json()) as { id: string }).id;
+  return ((await response.json()) as { requestId: string }).requestId;
 }
 
 before(async () => {

@@ -54,7 +54,8 @@ describe('web console in headless Chromium against the demo', () => {
       body: JSON.stringify(body),
     });
     assert.equal(response.status, 202, `the gateway parks ${method} ${path}`);
-    const parked = (await response.json()) as Parked;
+    const { requestId, ...rest } = (await response.json()) as Omit<Parked, 'id'> & { requestId: string };
+    const parked: Parked = { id: requestId, ...rest };
     assert.equal(parked.status, 'needsApproval');
     return parked;
   }

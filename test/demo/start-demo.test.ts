@@ -60,7 +60,7 @@ test('own redis-server: append-only data in the folder, one demo per folder, sto
       body: '{"description":"two approvers"}',
     });
     assert.equal(parked.status, 202);
-    const { id, approverGroups } = (await parked.json()) as { id: string; approverGroups: string[] };
+    const { requestId: id, approverGroups } = (await parked.json()) as { requestId: string; approverGroups: string[] };
     assert.deepEqual(approverGroups, ['policy-approvers']);
     const aof = join(folder, 'appendonlydir');
     assert.ok(existsSync(aof));
