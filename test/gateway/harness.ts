@@ -13,7 +13,7 @@ import pino from 'pino';
 import supertest from 'supertest';
 import { loadGatewayConfig, PROJECT_ROOT, type DeepPartial } from '../../src/config/gateway-config';
 import type { GatewayConfig } from '../../src/config/types';
-import { createGateway, type Gateway } from '../../src/gateway/server';
+import { createGateway, type Gateway } from '../../src/server';
 import { createIdentity } from '../../src/identity/create-identity';
 import type { Identity } from '../../src/identity/types';
 import { createPolicyEngine } from '../../src/policy/engine';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createIdentity } from '../../src/identity/create-identity';
 import type { Identity } from '../../src/identity/types';
 import { charCount, LIMITS } from '../../src/limits';
-import { apiErrorFrom } from '../../src/api/errors';
+import { apiErrorFrom } from '../../src/errors';
 import { startHarness, startSuite, type Harness, type Suite } from '../gateway/harness';
 import { freshStore, newRequest } from './fixtures';
 
