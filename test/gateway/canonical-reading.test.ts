@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import zlib from 'node:zlib';
-import { auth, useHarness, type Harness } from './harness';
+import { auth, useHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 useHarness({ get: () => h, set: (next) => (h = next) });

@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync, brotliCompressSync } from 'node:zlib';
 import { createProxy, createUpstreamAgent } from '../../src/gateway/proxy';
 import { createPublicLinks, LINK_REWRITE_LIMIT_BYTES } from '../../src/gateway/public-links';
-import { auth, startHarness, useHarness, type Harness } from './harness';
+import { auth, startHarness, useHarness, type Harness } from '../support/harness';
 
 const PAGES = 4;
 const PAGE_SIZE = 3;

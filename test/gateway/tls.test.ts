@@ -24,7 +24,7 @@ import { createRequestStore } from '../../src/requests/redis-store';
 import type { RequestStore } from '../../src/requests/types';
 import { freePort, randomDeployment } from '../support/redis-server';
 import { startUpstream, type TestUpstream } from '../support/upstream';
-import { auth, startSuite, type Suite } from './harness';
+import { auth, startSuite, type Suite } from '../support/harness';
 
 interface Pem {
   cert: string;

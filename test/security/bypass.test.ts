@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { auth } from '../gateway/harness';
+import { auth } from '../support/harness';
 import { assertNothingProtectedChanged, attack, BODY_LIMIT, startAttackRig, type AttackRig, type Outcome } from './attack-harness';
 import { exchange, rawRequest, type HeaderList, type RawRequestOptions } from './raw-http';
 

@@ -20,8 +20,8 @@ import { createPolicyEngine } from '../../src/policy/engine';
 import type { PolicyEngine } from '../../src/policy/types';
 import { createRequestStore } from '../../src/requests/redis-store';
 import type { RequestStore } from '../../src/requests/types';
-import { randomDeployment, startRedis, type TestRedis } from '../support/redis-server';
-import { startUpstream, type TestUpstream } from '../support/upstream';
+import { randomDeployment, startRedis, type TestRedis } from './redis-server';
+import { startUpstream, type TestUpstream } from './upstream';
 
 /** Tokens of the tests; `T.alice` is the Authorization header value. */
 export const USERS = {
