@@ -18,13 +18,13 @@ import selfsigned from 'selfsigned';
 import { BatchRequestContent, Client, GraphError, PageIterator, type FetchOptions, type PageCollection } from '@microsoft/microsoft-graph-client';
 import { loadGatewayConfig, PROJECT_ROOT } from '../../src/config/gateway-config';
 import { startGraphApi, type GraphApi } from '../../src/demo/graph-api';
-import { createGateway, type Gateway } from '../../src/gateway/server';
+import { createGateway, type Gateway } from '../../src/server';
 import { createIdentity } from '../../src/identity/create-identity';
 import type { Identity } from '../../src/identity/types';
 import { createRequestStore } from '../../src/requests/redis-store';
 import type { RequestStore } from '../../src/requests/types';
 import { freePort, randomDeployment } from '../support/redis-server';
-import { startSuite, type Suite } from './harness';
+import { startSuite, type Suite } from '../support/harness';
 
 const run = promisify(execFile);
 const DEMO_TOKENS = join(PROJECT_ROOT, 'config/demo/tokens.yaml');
