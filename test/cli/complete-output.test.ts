@@ -67,7 +67,7 @@ async function approvedRequest(app: number): Promise<string> {
     body: '{"displayName":"Lines"}',
   });
   assert.equal(parked.status, 202);
-  const { id } = (await parked.json()) as { id: string };
+  const { requestId: id } = (await parked.json()) as { requestId: string };
   assert.equal((await cli('demo-bob', 'approve', id)).code, ExitCode.ok);
   return id;
 }

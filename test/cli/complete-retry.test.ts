@@ -71,7 +71,7 @@ test('upstream 503 at complete: exit 3 and still approved; the retry completes',
     body: '{"displayName":"Retry"}',
   });
   assert.equal(parked.status, 202);
-  const { id } = (await parked.json()) as { id: string };
+  const { requestId: id } = (await parked.json()) as { requestId: string };
   assert.equal((await cli('demo-bob', 'approve', id, '--notes', 'ok')).code, ExitCode.ok);
 
   const busy = await cli('demo-alice', 'complete', id, '--json');
