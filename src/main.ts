@@ -13,7 +13,7 @@ import type { Logger } from 'pino';
 import { ConfigError, loadGatewayConfig } from './config/gateway-config';
 import type { GatewayConfig } from './config/types';
 import { createLogger } from './gateway/logger';
-import { createGateway, type TlsReload } from './gateway/server';
+import { createGateway, type TlsReload } from './server';
 import { createIdentity } from './identity/create-identity';
 import { createPolicyEngine } from './policy/engine';
 import { startSweeper } from './requests/expiry';

@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Identity } from '../identity/types';
 import { IdentityError } from '../identity/types';
 import type { Caller } from '../policy/types';
-import { ApiError } from './errors';
+import { ApiError } from '../errors';
 
 /** Express middleware: sets res.locals.caller or refuses with 401 UNAUTHENTICATED. */
 export function requireCaller(identity: Identity) {

@@ -5,7 +5,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
-import { ApiError, sendError } from './errors';
+import { ApiError, sendError } from '../errors';
 
 /** Maps any thrown value to an ApiError. */
 export function toApiError(error: unknown): ApiError | null {

@@ -8,7 +8,7 @@
  */
 
 import { REQUEST_STATUSES } from '../requests/statuses';
-import { errorRegistry } from './errors';
+import { errorRegistry } from '../errors';
 
 /**
  * What a request id can look like: the store makes random UUIDs, so anything else cannot name a
@@ -50,7 +50,7 @@ const schemas = {
         type: 'object',
         required: ['code', 'message'],
         properties: {
-          code: { type: 'string', enum: Object.keys(errorRegistry), description: 'A documented, stable code (src/api/errors.ts).' },
+          code: { type: 'string', enum: Object.keys(errorRegistry), description: 'A documented, stable code (src/errors.ts).' },
           message: { type: 'string' },
           reasons: { type: 'array', items: { type: 'string' }, description: 'Policy reasons, when a policy refused.' },
           requestId: { type: 'string', description: 'The open request that holds the object (OBJECT_LOCKED).' },

@@ -17,7 +17,7 @@ import type { Identity } from '../identity/types';
 import type { Caller, PolicyEngine } from '../policy/types';
 import type { ApprovalRequest, ListView, RequestStatus, RequestStore } from '../requests/types';
 import { callerOf, requireCaller } from './auth';
-import { ApiError, apiErrorFrom } from './errors';
+import { ApiError, apiErrorFrom } from '../errors';
 import { openApiDocumentFor } from './openapi';
 import { canView, policyVerdict, requestResource, statusRefusal, type ActAction } from './request-resource';
 import { checkInput } from './validate';
@@ -52,7 +52,7 @@ function route(handler: Handler) {
 export function createApiRouter(deps: ApiRouterDeps): Router {
   const { policy, store, identity, replay, metrics } = deps;
   const router = Router({ caseSensitive: true, strict: false });
-  /** The answer to a failed store, replay or policy call (src/api/errors.ts); a bug is logged, name and message only. */
+  /** The answer to a failed store, replay or policy call (src/errors.ts); a bug is logged, name and message only. */
   const storeError = (error: unknown): ApiError => {
     const refusal = apiErrorFrom(error);
     if (refusal.code === 'INTERNAL' && !(error instanceof ApiError)) {

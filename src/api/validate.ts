@@ -13,7 +13,7 @@
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import type { Request } from 'express';
-import { ApiError } from './errors';
+import { ApiError } from '../errors';
 import { openApiDocument } from './openapi';
 
 type Json = Record<string, unknown>;

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { errorRegistry } from '../api/errors';
+import { errorRegistry } from '../errors';
 import { createPolicyEngine } from '../policy/engine';
 import { errorText } from '../policy/errors';
 import { decideCall, type CallVerdict } from '../policy/decide-call';

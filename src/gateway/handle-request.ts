@@ -26,7 +26,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { RequestHandler } from 'http-proxy-middleware';
-import { ApiError, apiErrorFrom, sendError } from '../api/errors';
+import { ApiError, apiErrorFrom, sendError } from '../errors';
 import type { GatewayConfig } from '../config/types';
 import type { Identity } from '../identity/types';
 import { decodeBody, type DecodeResult } from '../policy/body-encoding';

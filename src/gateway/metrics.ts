@@ -1,7 +1,7 @@
 /**
  * The gateway's Prometheus metrics. Each gateway gets its own prom-client Registry (not the
  * global one), so tests can build many gateways in one process. Label values are fixed words
- * or error codes from src/api/errors.ts, never user input, so cardinality stays bounded.
+ * or error codes from src/errors.ts, never user input, so cardinality stays bounded.
  *
  * Beside Countersign's own `countersign_*` series, the registry carries prom-client's default
  * process and runtime series under their usual names (`process_resident_memory_bytes`,

@@ -87,7 +87,8 @@ export function answerParked(res: ServerResponse, config: GatewayConfig, request
         message:
           `This change needs ${decision.requiredApprovals === 1 ? 'an approval' : `${decision.requiredApprovals} approvals`} from ${groups} (approval request ${request.id}). ` +
           'Once it is approved, send the identical request again with the header X-MAA-Approval-Code.',
-        innerError: { ...summary, date: new Date().toISOString() },
+        // `request-id` and `date` as Graph names them, so SDKs fill GraphError.requestId and .date.
+        innerError: { ...summary, 'request-id': request.id, date: new Date().toISOString() },
       },
     });
   } else {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createProxyMiddleware, debugProxyErrorsPlugin, proxyEventsPlugin, type RequestHandler } from 'http-proxy-middleware';
-import { ApiError, sendError } from '../api/errors';
+import { ApiError, sendError } from '../errors';
 import { createPublicLinks, LINK_REWRITE_LIMIT_BYTES, type PublicLinks } from './public-links';
 
 /** The body of a mutation that was buffered to be decided on; set by the request path. */

@@ -20,7 +20,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { ApiError } from '../api/errors';
+import { ApiError } from '../errors';
 import type { GatewayConfig } from '../config/types';
 import { normalizeCall } from '../policy/normalize-call';
 import type { Caller } from '../policy/types';

@@ -1,7 +1,7 @@
 /**
  * Errors of the approval request store. Every one is a StoreError with a stable `code` (as
  * undici's UND_ERR_* and Fastify's FST_ERR_* are): callers branch on the code, never on a class
- * name string or a message. src/api/errors.ts `apiErrorFrom` is the one mapper from these codes
+ * name string or a message. src/errors.ts `apiErrorFrom` is the one mapper from these codes
  * to HTTP answers, for the API and the gateway's park step alike. The one translator from the Lua
  * scripts' negative return codes is `scriptError` below (as BullMQ's error-code enum is).
  */

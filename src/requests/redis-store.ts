@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { readAudit } from '../audit/audit-stream';
+import { readAudit } from './audit-stream';
 import { LIMITS, REQUEST_ID_PATTERN } from '../limits';
 import { decodeRequest, pairsToRecord } from './codec';
 import { scriptError, ScriptErrorCode, StoreInputError, TransitionError } from './errors';
@@ -322,7 +322,7 @@ class RedisRequestStore implements RequestStore {
   }
 
   async audit(query: { requestId?: string; since?: string; limit?: number; order?: 'asc' | 'desc' }): Promise<AuditEvent[]> {
-    // readAudit (src/audit/) sends its own commands, each with a deadline; this bounds the whole call.
+    // readAudit (audit-stream.ts) sends its own commands, each with a deadline; this bounds the whole call.
     return this.connection.within(() => readAudit(this.connection, this.keys.audit, query ?? {}));
   }
 

@@ -1,11 +1,11 @@
 /**
- * docs/api.md's error table lists exactly the codes of src/api/errors.ts, each with the
+ * docs/api.md's error table lists exactly the codes of src/errors.ts, each with the
  * registry's status: no undocumented code, no documented code that does not exist.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { errorRegistry, ApiError } from '../../src/api/errors';
+import { errorRegistry, ApiError } from '../../src/errors';
 import { PROJECT_ROOT } from '../../src/config/gateway-config';
 
 function documentedCodes(): Map<string, string> {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { run, type CliIo } from '../../src/cli/approval-commands';
 import { ExitCode } from '../../src/cli/gateway-client';
 import { PROJECT_ROOT } from '../../src/config/gateway-config';
-import { auth, startHarness, startSuite, USERS, type Harness, type Suite } from '../gateway/harness';
+import { auth, startHarness, startSuite, USERS, type Harness, type Suite } from '../support/harness';
 
 let suite: Suite;
 let h: Harness;

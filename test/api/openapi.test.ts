@@ -12,13 +12,13 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv2020 from 'ajv/dist/2020';
 import { openApiDocument, openApiDocumentFor } from '../../src/api/openapi';
-import { ApiError, errorRegistry } from '../../src/api/errors';
+import { ApiError, errorRegistry } from '../../src/errors';
 import { createInputCheck, checkInput, type RequestParts } from '../../src/api/validate';
 import { REQUEST_STATUSES } from '../../src/requests/statuses';
 import request from 'supertest';
 import type { Express } from 'express';
 import { loadGatewayConfig } from '../../src/config/gateway-config';
-import { createGateway } from '../../src/gateway/server';
+import { createGateway } from '../../src/server';
 import type { Identity } from '../../src/identity/types';
 import type { PolicyEngine } from '../../src/policy/types';
 import type { RequestStore } from '../../src/requests/types';
@@ -292,7 +292,7 @@ describe('OpenAPI description', () => {
     }
   });
 
-  test('the error shape lists every code of src/api/errors.ts', () => {
+  test('the error shape lists every code of src/errors.ts', () => {
     const errorSchema = ((doc.components as Json).schemas as Json).Error as { properties: { error: { properties: { code: { enum: string[] } } } } };
     assert.deepEqual([...errorSchema.properties.error.properties.code.enum].sort(), Object.keys(errorRegistry).sort());
     const validate = componentValidator(doc, 'Error');

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auth, useHarness, type Harness, type UserName } from '../gateway/harness';
+import { auth, useHarness, type Harness, type UserName } from '../support/harness';
 
 let h: Harness;
 useHarness({ get: () => h, set: (next) => (h = next) });

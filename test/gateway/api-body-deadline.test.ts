@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { auth, useHarness, type Harness } from './harness';
+import { auth, useHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 useHarness({ get: () => h, set: (next) => (h = next) });

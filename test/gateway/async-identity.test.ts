@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Identity } from '../../src/identity/types';
 import { IdentityError } from '../../src/identity/types';
-import { auth, startHarness, useHarness, USERS, type Harness } from './harness';
+import { auth, startHarness, useHarness, USERS, type Harness } from '../support/harness';
 
 let h: Harness;
 const files = useHarness({ get: () => h, set: (next) => (h = next) });

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import zlib from 'node:zlib';
-import { auth, useHarness, type Harness } from './harness';
+import { auth, useHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 useHarness({ get: () => h, set: (next) => (h = next) });
@@ -147,7 +147,7 @@ describe('the replay sends the path that was decided', () => {
       Buffer.from('{"displayName":"A2"}'),
     );
     assert.equal(res.status, 202, res.text);
-    const id = /"id":"([^"]+)"/.exec(res.text)![1]!;
+    const id = /"requestId":"([^"]+)"/.exec(res.text)![1]!;
     const stored = await h.store.get(id);
     assert.equal(stored?.call.path, '/deviceAppManagement/mobileApps/42');
     await approveAndComplete(id);

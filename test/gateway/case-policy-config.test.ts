@@ -11,7 +11,7 @@ import { after, afterEach, before, beforeEach, describe, test } from 'node:test'
 import { ConfigError } from '../../src/config/config-error';
 import { PROJECT_ROOT } from '../../src/config/gateway-config';
 import { createPolicyEngine } from '../../src/policy/engine';
-import { auth, startHarness, startSuite, type Harness, type Suite } from './harness';
+import { auth, startHarness, startSuite, type Harness, type Suite } from '../support/harness';
 
 /** config/ plus a profile type "crm" as a new user writes it: mixed case, no caseInsensitive line. */
 function userConfig(extraLines = ''): string {

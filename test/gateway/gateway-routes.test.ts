@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONSOLE_PREFIX, GATEWAY_PATHS, gatewayRouteMatcher } from '../../src/gateway/gateway-routes';
-import { startHarness, useHarness, type Harness } from './harness';
+import { startHarness, useHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 const files = useHarness({ get: () => h, set: (next) => (h = next) });

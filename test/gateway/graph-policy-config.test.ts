@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { auth, useHarness, type Harness, type UserName } from './harness';
+import { auth, useHarness, type Harness, type UserName } from '../support/harness';
 
 let h: Harness;
 useHarness({ get: () => h, set: (next) => (h = next) });

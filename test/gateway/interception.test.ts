@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHash } from 'node:crypto';
-import { auth, startHarness, useHarness, USERS, type Harness } from './harness';
+import { auth, startHarness, useHarness, USERS, type Harness } from '../support/harness';
 
 let h: Harness;
 const files = useHarness({ get: () => h, set: (next) => (h = next) });

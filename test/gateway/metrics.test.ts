@@ -6,7 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { PolicyEngine } from '../../src/policy/types';
-import { startHarness, useHarness, type Harness } from './harness';
+import { startHarness, useHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 const files = useHarness({ get: () => h, set: (next) => (h = next) });

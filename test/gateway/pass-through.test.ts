@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { auth, startHarness, useHarness, type Harness } from './harness';
+import { auth, startHarness, useHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 const files = useHarness({ get: () => h, set: (next) => (h = next) });
@@ -48,6 +48,16 @@ describe('pass-through', () => {
     assert.equal(call.headers['x-client'], 'c1');
     // Reads carry the client's own credentials to the upstream untouched.
     assert.equal(call.headers.authorization, 'Bearer upstream-token');
+  });
+
+  test("the upstream's Keep-Alive header is not relayed: it is about the upstream's connection, not the client's", async () => {
+    h.upstream.respond = (_call, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain', 'keep-alive': 'timeout=1, max=7' });
+      res.end('ok');
+    };
+    const res = await h.http.get('/users/1');
+    assert.equal(res.status, 200);
+    assert.doesNotMatch(String(res.headers['keep-alive'] ?? ''), /max=7/);
   });
 
   test('a chunked answer streams through chunked', async () => {

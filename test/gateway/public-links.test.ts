@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync, brotliCompressSync } from 'node:zlib';
 import { createProxy, createUpstreamAgent } from '../../src/gateway/proxy';
 import { createPublicLinks, LINK_REWRITE_LIMIT_BYTES } from '../../src/gateway/public-links';
-import { auth, startHarness, useHarness, type Harness } from './harness';
+import { auth, startHarness, useHarness, type Harness } from '../support/harness';
 
 const PAGES = 4;
 const PAGE_SIZE = 3;
@@ -290,9 +290,9 @@ describe('public links on the replay\'s relayed answer', () => {
     };
     const parked = await h.http.post('/deviceAppManagement/mobileApps/42/assign').set('authorization', auth('alice')).set('content-type', 'application/json').send('{"mobileAppAssignments":[]}');
     assert.equal(parked.status, 202, parked.text);
-    const approved = await h.http.post(`/maa/v1/requests/${parked.body.id}/approve`).set('authorization', auth('bob')).send({});
+    const approved = await h.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', auth('bob')).send({});
     assert.equal(approved.body.status, 'approved');
-    const res = await h.http.post(`/maa/v1/requests/${parked.body.id}/complete`).set('authorization', auth('alice'));
+    const res = await h.http.post(`/maa/v1/requests/${parked.body.requestId}/complete`).set('authorization', auth('alice'));
     assert.equal(res.status, 201, res.text);
     assert.equal(res.headers.location, 'https://gw.example.test/deviceAppManagement/mobileApps/42/assignments/9');
     assert.equal(res.body['@odata.context'], 'https://gw.example.test/$metadata#assignments/$entity');

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PolicyUnavailableError } from '../../src/policy/errors';
 import type { PolicyEngine } from '../../src/policy/types';
-import { auth, startHarness, useHarness, type Harness } from './harness';
+import { auth, startHarness, useHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 const files = useHarness({ get: () => h, set: (next) => (h = next) });

@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auth, startHarness, useHarness, type Harness } from './harness';
+import { auth, startHarness, useHarness, type Harness } from '../support/harness';
 
 let h: Harness;
 const files = useHarness({ get: () => h, set: (next) => (h = next) });

@@ -19,12 +19,12 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import selfsigned from 'selfsigned';
 import { loadGatewayConfig, PROJECT_ROOT } from '../../src/config/gateway-config';
-import { createGateway, type Gateway } from '../../src/gateway/server';
+import { createGateway, type Gateway } from '../../src/server';
 import { createRequestStore } from '../../src/requests/redis-store';
 import type { RequestStore } from '../../src/requests/types';
 import { freePort, randomDeployment } from '../support/redis-server';
 import { startUpstream, type TestUpstream } from '../support/upstream';
-import { auth, startSuite, type Suite } from './harness';
+import { auth, startSuite, type Suite } from '../support/harness';
 
 interface Pem {
   cert: string;

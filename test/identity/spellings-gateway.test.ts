@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createIdentity } from '../../src/identity/create-identity';
 import type { Identity } from '../../src/identity/types';
-import { startHarness, startSuite, type Suite } from '../gateway/harness';
+import { startHarness, startSuite, type Suite } from '../support/harness';
 
 const TOKENS = `tokens:
   - { token: token-alice-plain, userId: alice, groups: [helpdesk] }

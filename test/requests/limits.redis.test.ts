@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { createIdentity } from '../../src/identity/create-identity';
 import type { Identity } from '../../src/identity/types';
 import { charCount, LIMITS } from '../../src/limits';
-import { apiErrorFrom } from '../../src/api/errors';
-import { startHarness, startSuite, type Harness, type Suite } from '../gateway/harness';
+import { apiErrorFrom } from '../../src/errors';
+import { startHarness, startSuite, type Harness, type Suite } from '../support/harness';
 import { freshStore, newRequest } from './fixtures';
 
 const APP = '/deviceAppManagement/mobileApps/42';

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiError, apiErrorFrom, errorRegistry } from '../../src/api/errors';
+import { ApiError, apiErrorFrom, errorRegistry } from '../../src/errors';
 import { PolicyUnavailableError } from '../../src/policy/errors';
 import { scriptError, ScriptErrorCode, StoreError, StoreInputError, StoreUnavailableError } from '../../src/requests/errors';
 

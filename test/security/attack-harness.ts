@@ -1,10 +1,10 @@
 /**
  * The security suite's rig: one real gateway per test file (real policy, real redis-server,
- * static-token identity, from test/gateway/harness.ts) in front of the liberal upstream, and
+ * static-token identity, from test/support/harness.ts) in front of the liberal upstream, and
  * `attack()`, which sends raw bytes and reports what the upstream executed because of them.
  */
 import assert from 'node:assert/strict';
-import { startHarness, startSuite, type Harness, type Suite } from '../gateway/harness';
+import { startHarness, startSuite, type Harness, type Suite } from '../support/harness';
 import { startLiberalUpstream, type Execution, type LiberalUpstream } from './liberal-upstream';
 import { ALICE, exchange, type Exchange } from './raw-http';
 

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
-import { auth } from '../gateway/harness';
+import { auth } from '../support/harness';
 import { assertNothingProtectedChanged, attack, BODY_LIMIT, startAttackRig, type AttackRig, type Outcome } from './attack-harness';
 import { exchange, rawRequest, type HeaderList, type RawRequestOptions } from './raw-http';
 
@@ -414,7 +414,7 @@ describe('approved and completed changes reach the upstream once, on the approve
       const mark = rig.upstream.executions.length;
       const ex = await exchange(rig.port, c.bytes);
       assert.equal(ex.responses[0]?.status, 202, `[${c.name}] not parked: ${ex.raw.slice(0, 300)}`);
-      const id = (JSON.parse(ex.responses[0]!.body) as { id: string }).id;
+      const id = (JSON.parse(ex.responses[0]!.body) as { requestId: string }).requestId;
       assert.equal(rig.upstream.protectedSince(mark).length, 0, `[${c.name}] reached the upstream before approval`);
 
       assert.equal((await api('POST', `/requests/${id}/approve`, c.approver, { notes: 'ok' })).status, 200);
@@ -443,7 +443,7 @@ describe('approved and completed changes reach the upstream once, on the approve
     const mark = rig.upstream.executions.length;
     const ex = await exchange(rig.port, req('DELETE', `${APP}/43`));
     assert.equal(ex.responses[0]?.status, 202);
-    const id = (JSON.parse(ex.responses[0]!.body) as { id: string }).id;
+    const id = (JSON.parse(ex.responses[0]!.body) as { requestId: string }).requestId;
     assert.equal((await api('POST', `/requests/${id}/reject`, 'bob', { notes: 'no' })).status, 200);
     assert.notEqual((await api('POST', `/requests/${id}/complete`, 'alice')).status, 200);
     await rig.upstream.idle();

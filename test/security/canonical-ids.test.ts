@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/config/gateway-config';
 import { createIdentity } from '../../src/identity/create-identity';
 import type { Identity } from '../../src/identity/types';
-import { startHarness, startSuite, type Harness, type Suite } from '../gateway/harness';
+import { startHarness, startSuite, type Harness, type Suite } from '../support/harness';
 
 /** Token → [configured user id, the person]. Every bob and every alice is one person once canonical. */
 const PEOPLE = {

@@ -5,9 +5,9 @@
  * (test/api/errors-doc.test.ts checks both directions), and the codes double as metric labels.
  */
 import type { ServerResponse } from 'node:http';
-import { LIMITS } from '../limits';
-import { PolicyUnavailableError } from '../policy/errors';
-import { StoreError, TransitionError, type StoreErrorCode } from '../requests/errors';
+import { LIMITS } from './limits';
+import { PolicyUnavailableError } from './policy/errors';
+import { StoreError, TransitionError, type StoreErrorCode } from './requests/errors';
 
 export const errorRegistry = {
   // 400: the call cannot be understood.

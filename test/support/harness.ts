@@ -13,15 +13,15 @@ import pino from 'pino';
 import supertest from 'supertest';
 import { loadGatewayConfig, PROJECT_ROOT, type DeepPartial } from '../../src/config/gateway-config';
 import type { GatewayConfig } from '../../src/config/types';
-import { createGateway, type Gateway } from '../../src/gateway/server';
+import { createGateway, type Gateway } from '../../src/server';
 import { createIdentity } from '../../src/identity/create-identity';
 import type { Identity } from '../../src/identity/types';
 import { createPolicyEngine } from '../../src/policy/engine';
 import type { PolicyEngine } from '../../src/policy/types';
 import { createRequestStore } from '../../src/requests/redis-store';
 import type { RequestStore } from '../../src/requests/types';
-import { randomDeployment, startRedis, type TestRedis } from '../support/redis-server';
-import { startUpstream, type TestUpstream } from '../support/upstream';
+import { randomDeployment, startRedis, type TestRedis } from './redis-server';
+import { startUpstream, type TestUpstream } from './upstream';
 
 /** Tokens of the tests; `T.alice` is the Authorization header value. */
 export const USERS = {

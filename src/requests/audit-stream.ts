@@ -4,8 +4,8 @@
  * this module only reads. Entry ids are `<ms>-<seq>` with ms at or after the event's `at`,
  * so a `since` query starts at that id and then checks `at` itself.
  */
-import type { AuditEvent, HistoryEntry, RequestStatus } from '../requests/types';
-import { StoreInputError } from '../requests/errors';
+import type { AuditEvent, HistoryEntry, RequestStatus } from './types';
+import { StoreInputError } from './errors';
 
 /** The one thing the reader needs from a Redis connection. */
 export interface CommandSender {
