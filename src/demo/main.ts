@@ -56,9 +56,11 @@ Who is who (static bearer tokens, for this demo only):
 ${who}
 
 Try it:
-  # 1. alice changes an app: the gateway parks the call and answers 202 with a request id
+  # 1. alice changes an app: the gateway parks the call and answers 403 ApprovalRequired, as Graph
+  #    does under Multi Admin Approval, with the request id and approval code in error.innerError
   ${curl} -i -X PATCH ${base}/deviceAppManagement/mobileApps/42 -H "Authorization: Bearer demo-alice" -H "Content-Type: application/json" -H "X-MAA-Justification: Ticket%20INC-1234%3A%20rename%20the%20portal" -d '{"displayName":"Contoso Portal v2"}'
-  # 2. bob sees what waits for him (then: POST ${base}/maa/v1/requests/<id>/approve)
+  # 2. bob sees what waits for him (then: POST ${base}/maa/v1/requests/<id>/approve; once approved,
+  #    alice resends the identical call with -H "X-MAA-Approval-Code: <code>" and it is applied)
   ${curl} -s "${base}/maa/v1/requests?view=received" -H "Authorization: Bearer demo-bob"
   # 3. reads pass straight through
   ${curl} -s ${base}/deviceAppManagement/mobileApps/42 -H "Authorization: Bearer demo-alice"

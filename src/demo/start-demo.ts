@@ -2,8 +2,10 @@
  * Starts the whole demo in one process: OPA (built if missing), Redis (REDIS_URL, or a
  * `redis-server` child with append-only persistence under `.data/demo-redis`), the demo Graph API,
  * and the gateway in front of it with the demo's static tokens; with `tls`, the gateway serves HTTPS
- * with a throwaway self-signed certificate for localhost. `stop()` ends everything it started, in
- * reverse order.
+ * with a throwaway self-signed certificate for localhost. The gateway answers as Microsoft Graph
+ * under Intune Multi Admin Approval does (`parkedResponse: approvalRequired`) and keeps links
+ * behind itself (`upstream.publicUrl`), so Graph SDKs meet what they would meet in production
+ * (docs/graph.md). `stop()` ends everything it started, in reverse order.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -224,14 +226,23 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
 
     const deployment = `demo-${Date.now().toString(36)}`;
     const tls = options.tls ? demoCertificate(resolve(options.tlsDir ?? process.env.COUNTERSIGN_DEMO_TLS_DIR ?? join(DEMO_ROOT, '.data/demo-tls'))) : undefined;
+    // The public URL names the port, so port 0 is resolved first: links in answers must point at
+    // the port the gateway really listens on.
+    const port = options.port === 0 ? await freePort() : (options.port ?? 8080);
+    // localhost, as the banner and the README's walkthrough spell it (the certificate covers it too).
+    const publicUrl = `${tls ? 'https' : 'http'}://localhost:${port}`;
     const config = loadGatewayConfig({
       env: process.env,
       overrides: {
         // The demo's tokens are public: listen on loopback only.
-        listen: { host: '127.0.0.1', port: options.port ?? 8080, ...(tls ? { tls } : {}) },
-        upstream: { url: graph.url },
+        listen: { host: '127.0.0.1', port, ...(tls ? { tls } : {}) },
+        // Links the demo Graph API writes (@odata.nextLink, Location) lead back to the gateway.
+        upstream: { url: graph.url, publicUrl },
         redis: { url: redisUrl, deployment },
         identity: { staticTokensFile: DEMO_TOKENS_FILE },
+        // A parked change is refused in Graph's error shape so SDKs throw; resent with its approval
+        // code once approved, it is applied (docs/graph.md).
+        requests: { parkedResponse: 'approvalRequired' },
         console: { enabled: true, showDemoIdentities: true },
         log: { level: options.log ? 'info' : 'silent' },
       },

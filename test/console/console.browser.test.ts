@@ -53,11 +53,12 @@ describe('web console in headless Chromium against the demo', () => {
       headers: { authorization: `Bearer ${TOKENS[user]}`, 'content-type': 'application/json', 'x-maa-justification': encodeURIComponent(justification) },
       body: JSON.stringify(body),
     });
-    assert.equal(response.status, 202, `the gateway parks ${method} ${path}`);
-    const { requestId, ...rest } = (await response.json()) as Omit<Parked, 'id'> & { requestId: string };
-    const parked: Parked = { id: requestId, ...rest };
-    assert.equal(parked.status, 'needsApproval');
-    return parked;
+    // The demo answers a parked change as Graph under Multi Admin Approval does: 403 ApprovalRequired.
+    assert.equal(response.status, 403, `the gateway parks ${method} ${path}`);
+    const { error } = (await response.json()) as { error: { code: string; innerError: { requestId: string; status: string; bodySha256: string } } };
+    assert.equal(error.code, 'ApprovalRequired');
+    assert.equal(error.innerError.status, 'needsApproval');
+    return { id: error.innerError.requestId, status: error.innerError.status, bodySha256: error.innerError.bodySha256 };
   }
 
   /** A fresh tab (its own sessionStorage) for one user, on a laptop-sized screen. */

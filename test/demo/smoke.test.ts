@@ -67,17 +67,30 @@ test('npm run demo serves the README walkthrough and Ctrl-C stops everything it 
   const base = `http://localhost:${port}`;
   const as = (token: string, extra: Record<string, string> = {}) => ({ authorization: `Bearer ${token}`, ...extra });
 
-  // 1. alice changes an app with a business justification: parked, 202.
+  // Reads pass through, and the demo API's links lead back to the gateway (upstream.publicUrl), so
+  // a paging client stays behind it.
+  const page = (await (await fetch(`${base}/v1.0/deviceAppManagement/mobileApps?$top=1`, { headers: as('demo-alice') })).json()) as { '@odata.nextLink'?: string; value: unknown[] };
+  assert.equal(page.value.length, 1);
+  assert.ok(page['@odata.nextLink']?.startsWith(`${base}/v1.0/deviceAppManagement/mobileApps?`), JSON.stringify(page));
+
+  // 1. alice changes an app with a business justification: parked, and refused as Graph refuses a
+  //    change under Multi Admin Approval (403 ApprovalRequired), so an SDK throws.
   const parked = await fetch(`${base}/deviceAppManagement/mobileApps/42`, {
     method: 'PATCH',
     headers: as('demo-alice', { 'content-type': 'application/json', 'x-maa-justification': encodeURIComponent('Ticket INC-1234: rename the portal') }),
     body: JSON.stringify({ displayName: 'Contoso Portal v2' }),
   });
-  assert.equal(parked.status, 202);
-  const ticket = (await parked.json()) as { requestId: string; status: string; approverGroups: string[] };
+  assert.equal(parked.status, 403);
+  const refused = (await parked.json()) as { error: { code: string; innerError: { requestId: string; status: string; approverGroups: string[]; approvalCode: string } } };
+  assert.equal(refused.error.code, 'ApprovalRequired');
+  const ticket = refused.error.innerError;
   assert.equal(ticket.status, 'needsApproval');
   assert.deepEqual(ticket.approverGroups, ['app-approvers']);
   assert.equal(parked.headers.get('location'), `/maa/v1/requests/${ticket.requestId}`);
+  assert.equal(parked.headers.get('x-maa-request-id'), ticket.requestId);
+  assert.equal(parked.headers.get('x-maa-approval-code'), ticket.approvalCode);
+  // The README pulls the id out with sed; the body must keep a shape that a one-line regex reads.
+  assert.equal(/"requestId":"([^"]+)"/.exec(JSON.stringify(refused))?.[1], ticket.requestId);
   // Parked, not applied.
   const before = (await (await fetch(`${upstream}/deviceAppManagement/mobileApps/42`, { headers: as('demo-alice') })).json()) as { displayName: string };
   assert.equal(before.displayName, 'Contoso Portal');
@@ -106,14 +119,45 @@ test('npm run demo serves the README walkthrough and Ctrl-C stops everything it 
   const app = (await (await fetch(`${base}/deviceAppManagement/mobileApps/42`, { headers: as('demo-alice') })).json()) as { displayName: string };
   assert.equal(app.displayName, 'Contoso Portal v2');
 
-  // 5. carol changes an app and tries to approve her own change: refused.
+  // 5. Or the Multi Admin Approval way: changed again (403), approved, resent with the approval code.
+  const change = JSON.stringify({ displayName: 'Contoso Portal 3' });
+  const again = await fetch(`${base}/deviceAppManagement/mobileApps/42`, {
+    method: 'PATCH',
+    headers: as('demo-alice', { 'content-type': 'application/json', 'x-maa-justification': 'INC-1235' }),
+    body: change,
+  });
+  assert.equal(again.status, 403);
+  const { requestId: againId, approvalCode } = ((await again.json()) as { error: { innerError: { requestId: string; approvalCode: string } } }).error.innerError;
+  const approvedAgain = await fetch(`${base}/maa/v1/requests/${againId}/approve`, {
+    method: 'POST',
+    headers: as('demo-bob', { 'content-type': 'application/json' }),
+    body: JSON.stringify({ notes: 'ok' }),
+  });
+  assert.equal(approvedAgain.status, 200);
+  const resend = () =>
+    fetch(`${base}/deviceAppManagement/mobileApps/42`, {
+      method: 'PATCH',
+      headers: as('demo-alice', { 'content-type': 'application/json', 'x-maa-approval-code': approvalCode }),
+      body: change,
+    });
+  const resent = await resend();
+  assert.equal(resent.status, 204, 'the upstream\'s own answer to the PATCH, relayed');
+  assert.equal(resent.headers.get('x-maa-request-status'), 'completed');
+  const renamed = (await (await fetch(`${upstream}/deviceAppManagement/mobileApps/42`, { headers: as('demo-alice') })).json()) as { displayName: string };
+  assert.equal(renamed.displayName, 'Contoso Portal 3');
+  // The code was for one complete.
+  const twice = await resend();
+  assert.equal(twice.status, 409);
+  assert.equal(((await twice.json()) as { error: { code: string } }).error.code, 'INVALID_STATE');
+
+  // 6. carol changes an app and tries to approve her own change: refused.
   const carols = await fetch(`${base}/deviceAppManagement/mobileApps/43`, {
     method: 'PATCH',
     headers: as('demo-carol', { 'content-type': 'application/json', 'x-maa-justification': 'feature%20it' }),
     body: JSON.stringify({ isFeatured: false }),
   });
-  assert.equal(carols.status, 202);
-  const carolsId = ((await carols.json()) as { requestId: string }).requestId;
+  assert.equal(carols.status, 403);
+  const carolsId = ((await carols.json()) as { error: { innerError: { requestId: string } } }).error.innerError.requestId;
   const self = await fetch(`${base}/maa/v1/requests/${carolsId}/approve`, {
     method: 'POST',
     headers: as('demo-carol', { 'content-type': 'application/json' }),

@@ -59,8 +59,9 @@ test('own redis-server: append-only data in the folder, one demo per folder, sto
       headers: { authorization: 'Bearer demo-alice', 'content-type': 'application/json', 'x-maa-justification': 'tighten' },
       body: '{"description":"two approvers"}',
     });
-    assert.equal(parked.status, 202);
-    const { requestId: id, approverGroups } = (await parked.json()) as { requestId: string; approverGroups: string[] };
+    // The demo answers as Graph under Multi Admin Approval: 403 ApprovalRequired.
+    assert.equal(parked.status, 403);
+    const { requestId: id, approverGroups } = ((await parked.json()) as { error: { innerError: { requestId: string; approverGroups: string[] } } }).error.innerError;
     assert.deepEqual(approverGroups, ['policy-approvers']);
     const aof = join(folder, 'appendonlydir');
     assert.ok(existsSync(aof));
@@ -128,7 +129,12 @@ test('DEMO_TLS=1: https with a self-signed certificate for localhost, the printe
       req.on('error', reject);
       req.end('{"isFeatured":false}');
     });
-    assert.equal(parked.status, 202, parked.body);
+    assert.equal(parked.status, 403, parked.body);
+    const refused = (JSON.parse(parked.body) as { error: { code: string; innerError: { location: string } } }).error;
+    assert.equal(refused.code, 'ApprovalRequired');
+    // Links lead back to the gateway's https URL (upstream.publicUrl), not to the plain-http demo API.
+    const context = (JSON.parse(read.stdout) as { '@odata.context': string })['@odata.context'];
+    assert.ok(context.startsWith(`${base}/`), context);
 
     process.kill(-child.pid!, 'SIGINT');
     assert.equal(await exited, 0, output);

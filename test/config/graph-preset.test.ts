@@ -1,0 +1,39 @@
+/**
+ * The Graph preset (config/presets/graph.yaml, docs/graph.md) is a configuration the gateway
+ * accepts once the deployment's own values are given, and says what Graph needs.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ConfigError, loadGatewayConfig, PROJECT_ROOT } from '../../src/config/gateway-config';
+
+const PRESET = join(PROJECT_ROOT, 'config/presets/graph.yaml');
+/** What docs/graph.md tells an operator to set: the JWT key source, issuer and audience. */
+const ENTRA = {
+  COUNTERSIGN_JWKS_URL: 'https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/discovery/v2.0/keys',
+  COUNTERSIGN_JWT_ISSUER: 'https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/v2.0',
+  COUNTERSIGN_JWT_AUDIENCE: 'api://countersign',
+};
+
+test('the Graph preset loads with the deployment values from the environment', () => {
+  const config = loadGatewayConfig({ file: PRESET, env: { ...ENTRA, COUNTERSIGN_PUBLIC_URL: 'https://countersign.example.com' } });
+  assert.equal(config.upstream.url, 'https://graph.microsoft.com');
+  assert.equal(config.upstream.caseInsensitivePaths, true);
+  assert.equal(config.upstream.publicUrl, 'https://countersign.example.com');
+  assert.equal(config.requests.parkedResponse, 'approvalRequired');
+  assert.equal(config.identity.jwt?.jwksUrl, ENTRA.COUNTERSIGN_JWKS_URL);
+  assert.equal(config.identity.jwt?.issuer, ENTRA.COUNTERSIGN_JWT_ISSUER);
+  assert.equal(config.identity.jwt?.audience, ENTRA.COUNTERSIGN_JWT_AUDIENCE);
+  // No static tokens and no demo identities in a preset meant for a tenant.
+  assert.equal(config.identity.staticTokensFile, undefined);
+  assert.equal(config.console.showDemoIdentities, false);
+  // TLS stays a commented placeholder: the operator's own files, or a load balancer in front.
+  assert.equal(config.listen.tls, undefined);
+});
+
+test('without a JWT key source the Graph preset is refused, naming what to set', () => {
+  assert.throws(
+    () => loadGatewayConfig({ file: PRESET, env: {} }),
+    (error: unknown) => error instanceof ConfigError && /COUNTERSIGN_JWKS_URL/.test(error.message),
+  );
+});
