@@ -354,7 +354,7 @@ async function completeByResend(m: Mutation, caller: Caller, code: string | null
     sent.bodySha256 !== request.call.bodySha256 ? 'body' : '',
   ].filter(Boolean);
   if (differs.length > 0) {
-    return refuse(m, new ApiError('APPROVAL_CODE_MISMATCH', { requestId: request.id }, `the ${differs.join(', ')} of this call differ from the approved request's; nothing was sent`));
+    return refuse(m, new ApiError('APPROVAL_CODE_MISMATCH', { requestId: request.id }, `the ${differs.join(', ')} of this call ${differs.length === 1 ? 'differs' : 'differ'} from the approved request's; nothing was sent`));
   }
   // Not approved yet: the same answer as when it was parked, so a retrying client keeps waiting.
   if (request.status === 'needsApproval') {
