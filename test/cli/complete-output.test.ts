@@ -5,63 +5,30 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { run, type CliIo } from '../../src/cli/approval-commands';
 import { ExitCode } from '../../src/cli/gateway-client';
 import { cleanLines } from '../../src/cli/format';
-import { loadGatewayConfig } from '../../src/config/gateway-config';
-import { startGateway, type RunningGateway } from '../../src/main';
-import { DEMO_TOKENS_FILE } from '../../src/demo/start-demo';
-import { randomDeployment, startRedis, type TestRedis } from '../support/redis-server';
+import { startCliGateway, type CliGateway } from '../support/cli-gateway';
 
 /** What the upstream answers to the next replay. */
 let answer = { status: 200, body: '' };
-let redis: TestRedis;
-let upstream: Server;
-let gateway: RunningGateway;
+let g: CliGateway;
 
 before(async () => {
-  redis = await startRedis();
-  upstream = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8' });
-      res.end(answer.body);
-    });
+  g = await startCliGateway((_req, res) => {
+    res.writeHead(answer.status, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end(answer.body);
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  const address = upstream.address();
-  const port = address && typeof address === 'object' ? address.port : 0;
-  gateway = await startGateway(
-    loadGatewayConfig({
-      env: {},
-      overrides: {
-        listen: { host: '127.0.0.1', port: 0 },
-        upstream: { url: `http://127.0.0.1:${port}` },
-        redis: { url: redis.url, deployment: randomDeployment() },
-        identity: { staticTokensFile: DEMO_TOKENS_FILE },
-        log: { level: 'silent' },
-      },
-    }),
-  );
 });
 
 after(async () => {
-  await gateway?.close();
-  await new Promise<void>((r) => (upstream ? upstream.close(() => r()) : r()));
-  await redis?.stop();
+  await g?.close();
 });
 
-async function cli(token: string, ...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { COUNTERSIGN_URL: gateway.url, COUNTERSIGN_TOKEN: token } };
-  return { code: await run(args, io), stdout, stderr };
-}
+const cli = (token: string, ...args: string[]) => g.cli(token, ...args);
 
 /** Parks a change to app `app` as alice and has bob approve it. */
 async function approvedRequest(app: number): Promise<string> {
-  const parked = await fetch(`${gateway.url}/deviceAppManagement/mobileApps/${app}`, {
+  const parked = await fetch(`${g.gateway.url}/deviceAppManagement/mobileApps/${app}`, {
     method: 'PATCH',
     headers: { authorization: 'Bearer demo-alice', 'content-type': 'application/json' },
     body: '{"displayName":"Lines"}',

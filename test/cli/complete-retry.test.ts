@@ -5,67 +5,34 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import { run, type CliIo } from '../../src/cli/approval-commands';
 import { ExitCode } from '../../src/cli/gateway-client';
-import { loadGatewayConfig } from '../../src/config/gateway-config';
-import { startGateway, type RunningGateway } from '../../src/main';
-import { DEMO_TOKENS_FILE } from '../../src/demo/start-demo';
-import { randomDeployment, startRedis, type TestRedis } from '../support/redis-server';
+import { startCliGateway, type CliGateway } from '../support/cli-gateway';
 
-let redis: TestRedis;
-let upstream: Server;
-let gateway: RunningGateway;
+let g: CliGateway;
 const seen: { method: string; url: string; idempotencyKey?: string }[] = [];
 
 before(async () => {
-  redis = await startRedis();
-  upstream = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      seen.push({ method: req.method!, url: req.url!, idempotencyKey: req.headers['idempotency-key'] as string | undefined });
-      // The first replay meets a busy upstream; the second goes through.
-      if (seen.length === 1) {
-        res.writeHead(503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { code: 'ServiceUnavailable', message: 'try later' } }));
-      } else {
-        res.writeHead(204);
-        res.end();
-      }
-    });
+  g = await startCliGateway((req, res) => {
+    seen.push({ method: req.method!, url: req.url!, idempotencyKey: req.headers['idempotency-key'] as string | undefined });
+    // The first replay meets a busy upstream; the second goes through.
+    if (seen.length === 1) {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'ServiceUnavailable', message: 'try later' } }));
+    } else {
+      res.writeHead(204);
+      res.end();
+    }
   });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
-  const address = upstream.address();
-  const port = address && typeof address === 'object' ? address.port : 0;
-  gateway = await startGateway(
-    loadGatewayConfig({
-      env: {},
-      overrides: {
-        listen: { host: '127.0.0.1', port: 0 },
-        upstream: { url: `http://127.0.0.1:${port}` },
-        redis: { url: redis.url, deployment: randomDeployment() },
-        identity: { staticTokensFile: DEMO_TOKENS_FILE },
-        log: { level: 'silent' },
-      },
-    }),
-  );
 });
 
 after(async () => {
-  await gateway?.close();
-  await new Promise<void>((r) => (upstream ? upstream.close(() => r()) : r()));
-  await redis?.stop();
+  await g?.close();
 });
 
-async function cli(token: string, ...args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), env: { COUNTERSIGN_URL: gateway.url, COUNTERSIGN_TOKEN: token } };
-  return { code: await run(args, io), stdout, stderr };
-}
+const cli = (token: string, ...args: string[]) => g.cli(token, ...args);
 
 test('upstream 503 at complete: exit 3 and still approved; the retry completes', async () => {
-  const parked = await fetch(`${gateway.url}/deviceAppManagement/mobileApps/42`, {
+  const parked = await fetch(`${g.gateway.url}/deviceAppManagement/mobileApps/42`, {
     method: 'PATCH',
     headers: { authorization: 'Bearer demo-alice', 'content-type': 'application/json', 'x-maa-justification': 'INC-9' },
     body: '{"displayName":"Retry"}',
