@@ -5,6 +5,7 @@
  * to HTTP answers, for the API and the gateway's park step alike. The one translator from the Lua
  * scripts' negative return codes is `scriptError` below (as BullMQ's error-code enum is).
  */
+import { isRequestStatus } from './statuses';
 import type { RequestStatus, TransitionErrorCode } from './types';
 
 /** Every code a store error carries: a refused transition, an unusable Redis, or a refused input. */
@@ -73,10 +74,8 @@ export enum ScriptErrorCode {
   NotDue = -11,
 }
 
-const STATUSES: ReadonlySet<string> = new Set(['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired']);
-
 function asStatus(detail: string): RequestStatus | undefined {
-  return STATUSES.has(detail) ? (detail as RequestStatus) : undefined;
+  return isRequestStatus(detail) ? detail : undefined;
 }
 
 /**

@@ -14,6 +14,7 @@ import { requestKeys, type RequestKeys } from './keys';
 import { decodeCursor, encodeCursor, unionPage } from './list-paging';
 import type { Deadline } from './deadline';
 import { RedisConnection, type ScriptName } from './redis-connection';
+import { isRequestStatus, REQUEST_STATUSES, TERMINAL_STATUSES } from './statuses';
 import { checkGroups, checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
 import type {
   ApprovalRequest,
@@ -27,8 +28,6 @@ import type {
 } from './types';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-const STATUSES: readonly RequestStatus[] = ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired'];
-const ENDED: readonly RequestStatus[] = ['rejected', 'canceled', 'completed', 'failed', 'expired'];
 /** Who the audit stream names for expiries. */
 export const SWEEPER_ACTOR = 'countersign:expiry';
 const SWEEP_BATCH = 100;
@@ -239,7 +238,7 @@ class RedisRequestStore implements RequestStore {
       this.connection.runScript('expire', [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id), deadline),
     );
     let removed = 0;
-    for (const status of ENDED) {
+    for (const status of TERMINAL_STATUSES) {
       removed += await this.sweepIndex(status, endedCutoff, (id, deadline) =>
         this.connection.runScript('remove', [k.request(id), k.body(id), k.locks, k.prefix], [id, String(endedCutoff)], deadline),
       );
@@ -281,7 +280,7 @@ class RedisRequestStore implements RequestStore {
   async list(query: ListQuery): Promise<ListPage> {
     const limit = query.limit ?? LIMITS.listPage.default;
     if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listPage.max) throw new StoreInputError(`limit must be an integer from 1 to ${LIMITS.listPage.max}`);
-    if (query.status !== undefined && !STATUSES.includes(query.status)) throw new StoreInputError(`status must be one of ${STATUSES.join(', ')}`);
+    if (query.status !== undefined && !isRequestStatus(query.status)) throw new StoreInputError(`status must be one of ${REQUEST_STATUSES.join(', ')}`);
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
     const status = query.status;
     const k = this.keys;

@@ -6,21 +6,14 @@
  */
 import type { Caller, ProtectedDecision } from '../policy/types';
 
-export type RequestStatus =
-  | 'needsApproval'
-  | 'approved'
-  | 'rejected'
-  | 'canceled'
-  | 'completed'
-  | 'failed'
-  | 'expired';
-
-export const OPEN_STATUSES: readonly RequestStatus[] = ['needsApproval', 'approved'];
+// The statuses and the state machine are one table (statuses.ts); re-exported for the domain's readers.
+export { OPEN_STATUSES, type RequestStatus } from './statuses';
+import type { RequestStatus } from './statuses';
 
 /** The intercepted call, exactly as it will be replayed. */
 export interface ParkedCall {
   method: string;
-  /** The path as the client sent it (not normalised), so the upstream sees the same bytes. */
+  /** The canonical path that was decided, in the caller's letter case (normalize-call.ts `target`); the replay sends it. */
   path: string;
   /** Raw query string without the leading '?', '' when none. */
   query: string;

@@ -10,7 +10,7 @@ import type { ActionName, CompleteOutcome, RequestResource } from './api-types';
 import { useConsole, type ConsoleContext } from './context';
 import { prettyJson, statusLabel } from './format';
 import { Section } from './pane-section';
-import { OPEN_STATUSES } from '../../requests/types';
+import { OPEN_STATUSES } from '../../requests/statuses';
 
 const ACTIONS: { name: ActionName; label: string; style: string }[] = [
   { name: 'approve', label: 'Approve', style: 'button-primary' },
@@ -40,7 +40,7 @@ export function RequestActions({ request: r, busy, onActed }: ActionsProps) {
   const allowed = r.allowedActions;
 
   // An ended request has nothing left to do: one sentence instead of four refused buttons.
-  if (!OPEN_STATUSES.includes(r.status) && !ACTIONS.some(({ name }) => allowed[name].allow)) {
+  if (!(OPEN_STATUSES as readonly string[]).includes(r.status) && !ACTIONS.some(({ name }) => allowed[name].allow)) {
     return html`<${Section} title="Actions"><p class="muted ended">No actions remain: the request is ${statusLabel(r.status).toLowerCase()}.</p><//>`;
   }
 
