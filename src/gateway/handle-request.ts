@@ -31,7 +31,7 @@ import type { GatewayConfig } from '../config/types';
 import type { Identity } from '../identity/types';
 import { decodeBody, type DecodeResult } from '../policy/body-encoding';
 import { decideDecoded, type CallVerdict, type NormalizedCall } from '../policy/decide-call';
-import { normalizeCall, isMutation, OVERRIDE_HEADERS } from '../policy/normalize-call';
+import { normalizeCall, normalizeParkedCall, isMutation, OVERRIDE_HEADERS } from '../policy/normalize-call';
 import type { Caller, PolicyEngine, ProtectedDecision } from '../policy/types';
 import { authorizeView } from '../requests/authorize-view';
 import { mayStart } from '../requests/statuses';
@@ -62,7 +62,6 @@ export interface RequestPathDeps {
 
 /** The caller the policy sees when a mutation carries no valid identity. */
 const ANONYMOUS: Caller = Object.freeze({ userId: '', groups: [] }) as Caller;
-
 
 /**
  * Builds the node `request` handler of the gateway's http.Server.
@@ -342,10 +341,7 @@ async function completeByResend(m: Mutation, caller: Caller, code: string | null
   // One answer for a wrong secret and someone else's code: neither says whether the request exists.
   if (request === null || !codeMatches(request, named.secret) || request.requestor.userId !== caller.userId) return unknown();
 
-  const stored = normalizeCall(
-    { method: request.call.method, url: request.call.query ? `${request.call.path}?${request.call.query}` : request.call.path, headers: request.call.headers },
-    { caseInsensitive: config.upstream.caseInsensitivePaths },
-  );
+  const stored = normalizeParkedCall(request.call, { caseInsensitive: config.upstream.caseInsensitivePaths });
   const sent = parkedCall(req, m.normalized, m.body);
   const differs = [
     !stored.ok || stored.call.method !== m.normalized.call.method ? 'method' : '',

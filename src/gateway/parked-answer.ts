@@ -10,13 +10,14 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../config/types';
+import { REQUEST_ID_PATTERN } from '../limits';
 import type { ApprovalRequest, RequestDecision } from '../requests/types';
 
 /** The headers a client resends the call with: ours, and the one Intune's automation uses. */
 const APPROVAL_CODE_HEADERS = ['x-maa-approval-code', 'x-msft-approval-code'] as const;
 
-/** An approval code is `<request id>.<secret>`: the id finds the request, the secret proves it is the requestor's copy. */
-const CODE = /^([A-Za-z0-9-]{1,64})\.([A-Za-z0-9_-]{43})$/;
+/** The secret half of an approval code `<request id>.<secret>`: 32 random bytes in base64url. */
+const SECRET = /^[A-Za-z0-9_-]{43}$/;
 
 /**
  * A fresh approval code's secret (256 random bits) and the SHA-256 the store keeps of it.
@@ -48,8 +49,11 @@ export function approvalCodeOf(headers: IncomingHttpHeaders): string | null | un
  * stored for that request; compared in constant time.
  */
 export function requestIdOfCode(code: string): { id: string; secret: string } | null {
-  const match = CODE.exec(code);
-  return match ? { id: match[1]!, secret: match[2]! } : null;
+  // The id finds the request (the store's own id pattern), the secret proves the requestor's copy.
+  const dot = code.lastIndexOf('.');
+  const id = code.slice(0, dot);
+  const secret = code.slice(dot + 1);
+  return dot > 0 && REQUEST_ID_PATTERN.test(id) && SECRET.test(secret) ? { id, secret } : null;
 }
 
 export function codeMatches(request: ApprovalRequest, secret: string): boolean {

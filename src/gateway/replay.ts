@@ -22,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { ApiError } from '../errors';
 import type { GatewayConfig } from '../config/types';
-import { normalizeCall } from '../policy/normalize-call';
+import { normalizeParkedCall } from '../policy/normalize-call';
 import type { Caller } from '../policy/types';
 import type { ApprovalRequest, ReplayOutcome, RequestStore } from '../requests/types';
 import { errorSummary } from './logger';
@@ -91,8 +91,8 @@ export function createReplay(deps: ReplayDeps): Replay {
    * call parked by an older version, an edited hash) is sent canonical or not at all.
    */
   function readingOf(request: ApprovalRequest): { method: string; target: string } | { refused: string } {
-    const { method, path, query, headers } = request.call;
-    const reading = normalizeCall({ method, url: query ? `${path}?${query}` : path, headers }, { caseInsensitive: config.upstream.caseInsensitivePaths });
+    const { method } = request.call;
+    const reading = normalizeParkedCall(request.call, { caseInsensitive: config.upstream.caseInsensitivePaths });
     if (!reading.ok) return { refused: `the parked call cannot be read safely (${reading.reason}); nothing was sent` };
     if (reading.call.method !== method) return { refused: 'the parked call names another method in its headers; nothing was sent' };
     return { method, target: reading.target };

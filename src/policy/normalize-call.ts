@@ -95,6 +95,18 @@ export function normalizeCall(
 }
 
 /**
+ * The canonical reading of a stored (parked) call: the same normaliser on its method, path, query
+ * and stored headers, so the replay and a resend compare and send what the proxy would.
+ * @example normalizeParkedCall({ method: 'PATCH', path: '/a//b', query: 'x=1', headers: {} }, { caseInsensitive: true }).target // '/a/b?x=1'
+ */
+export function normalizeParkedCall(
+  call: { method: string; path: string; query: string; headers: IncomingHttpHeaders },
+  options: { caseInsensitive: boolean },
+): NormalizeResult {
+  return normalizeCall({ method: call.method, url: call.query ? `${call.path}?${call.query}` : call.path, headers: call.headers }, options);
+}
+
+/**
  * Headers that let the upstream read the call differently from us, on any method: a rewrite of
  * the path, a protocol switch (after a 101 the connection is a tunnel we no longer read: h2c
  * smuggling), or a transfer coding other than chunked (the upstream would decode a body we did
