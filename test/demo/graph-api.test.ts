@@ -17,6 +17,7 @@ import {
   type PageCollection,
 } from '@microsoft/microsoft-graph-client';
 import { startGraphApi, type GraphApi } from '../../src/demo/graph-api';
+import { trusting } from '../support/trusting-fetch';
 
 let graph: GraphApi;
 before(async () => {
@@ -398,19 +399,6 @@ test('a malformed $batch is refused whole with 400 and runs nothing', async () =
 });
 
 // ── The official Graph JavaScript client, unmodified, straight at the demo API ──────────────────────
-
-/**
- * A fetch dispatcher that trusts `ca`. Node's fetch is undici's, and Node 20 does not let one import
- * undici's Agent without the undici package; the global dispatcher (made by the first fetch) is one,
- * so a second Agent of its class trusts the test's certificate without touching anything else.
- */
-async function trusting(ca: string): Promise<unknown> {
-  await fetch('http://127.0.0.1:1').catch(() => undefined);
-  const global = (globalThis as Record<symbol, unknown>)[Symbol.for('undici.globalDispatcher.1')] as object | undefined;
-  assert.ok(global, "Node's fetch has a global dispatcher");
-  const Agent = global.constructor as new (options: unknown) => unknown;
-  return new Agent({ connect: { ca } });
-}
 
 test('over plain HTTP the Graph client drops its token (https or customHosts only), and the demo API makes that visible: 401', async () => {
   const client = Client.init({ authProvider: (done) => done(null, 'demo-alice'), baseUrl: graph.url, customHosts: new Set(['127.0.0.1']) });

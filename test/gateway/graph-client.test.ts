@@ -25,6 +25,7 @@ import { createRequestStore } from '../../src/requests/redis-store';
 import type { RequestStore } from '../../src/requests/types';
 import { freePort, randomDeployment } from '../support/redis-server';
 import { startSuite, type Suite } from '../support/harness';
+import { trusting } from '../support/trusting-fetch';
 
 const run = promisify(execFile);
 const DEMO_TOKENS = join(PROJECT_ROOT, 'config/demo/tokens.yaml');
@@ -43,19 +44,6 @@ let gatewayUrl: string;
 /** Every call that reached the gateway's port (method and URL), in order. */
 let atGateway: string[];
 let dispatcher: unknown;
-
-/**
- * A fetch dispatcher that trusts `ca`. Node's fetch is undici's, and Node 20 does not let one import
- * undici's Agent without the undici package; the global dispatcher (made by the first fetch) is one,
- * so a second Agent of its class trusts the test's certificate without touching anything else.
- */
-async function trusting(ca: string): Promise<unknown> {
-  await fetch('http://127.0.0.1:1').catch(() => undefined);
-  const global = (globalThis as Record<symbol, unknown>)[Symbol.for('undici.globalDispatcher.1')] as object | undefined;
-  assert.ok(global, "Node's fetch has a global dispatcher");
-  const Agent = global.constructor as new (options: unknown) => unknown;
-  return new Agent({ connect: { ca } });
-}
 
 before(async () => {
   const pems = selfsigned.generate([{ name: 'commonName', value: 'localhost' }], {
