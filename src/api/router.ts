@@ -19,7 +19,7 @@ import type { ApprovalRequest, ListView, RequestStatus, RequestStore } from '../
 import { callerOf, requireCaller } from './auth';
 import { ApiError, apiErrorFrom } from '../errors';
 import { openApiDocumentFor } from './openapi';
-import { canView, policyVerdict, requestResource, statusRefusal, type ActAction } from './request-resource';
+import { canView, policyVerdict, requestResource, stageRefusal, statusRefusal, type ActAction, type OpenRetention } from './request-resource';
 import { checkInput } from './validate';
 
 export interface ApiRouterDeps {
@@ -31,6 +31,8 @@ export interface ApiRouterDeps {
   replay: Replay;
   metrics: GatewayMetrics;
   logger: Logger;
+  /** requests.retentionMs / approvedRetentionMs, for each open request's `expiresAt`. */
+  retention?: OpenRetention;
 }
 
 /** JSON bodies of the API are small: notes of 1,000 characters fit many times over. */
@@ -88,6 +90,8 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     const wrongStatus = statusRefusal(request, action);
     if (wrongStatus) throw new ApiError('INVALID_STATE', { requestId: request.id, status: request.status }, `cannot ${action}: ${wrongStatus}`);
     // The replay claim is not checked here: the store's atomic step answers COMPLETE_IN_PROGRESS or OUTCOME_UNKNOWN.
+    const notNow = stageRefusal(request, caller, action);
+    if (notNow) throw new ApiError('NOT_CURRENT_STAGE', { requestId: request.id, status: request.status }, notNow);
     const allowed = policyVerdict(policy, request, caller, action);
     if (!allowed.allow) throw new ApiError('FORBIDDEN', { requestId: request.id, reasons: allowed.reasons }, `you may not ${action} this request: ${allowed.reasons.join('; ') || 'the policy does not allow it'}`);
   }
@@ -115,7 +119,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
           throw storeError(error);
         });
       // The store's indices choose the candidates; the policy has the last word on who sees what.
-      const items = page.items.filter((item) => canView(policy, item, caller)).map((item) => requestResource(policy, item, caller));
+      const items = page.items.filter((item) => canView(policy, item, caller)).map((item) => requestResource(policy, item, caller, undefined, deps.retention));
       res.json(page.nextCursor ? { items, nextCursor: page.nextCursor } : { items });
     }),
   );
@@ -129,7 +133,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
       const body = await store.getBody(request.id).catch((error: unknown) => {
         throw storeError(error);
       });
-      res.json(requestResource(policy, request, caller, body));
+      res.json(requestResource(policy, request, caller, body, deps.retention));
     }),
   );
 
@@ -165,15 +169,19 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
         try {
           const request = await visibleRequest(params.id!, caller);
           checkAction(request, caller, action);
+          if (action === 'reject' && request.decision.rejectNotes === 'required' && notes.trim() === '') {
+            throw new ApiError('REJECT_NOTES_REQUIRED', { requestId: request.id });
+          }
+          // The caller with their groups: a staged request's scripts check the current stage's groups.
           const after =
             action === 'approve'
-              ? await store.approve(request.id, caller.userId, notes)
+              ? await store.approve(request.id, caller, notes)
               : action === 'reject'
-                ? await store.reject(request.id, caller.userId, notes)
+                ? await store.reject(request.id, caller, notes)
                 : await store.cancel(request.id, caller.userId);
           metrics.transitions.inc({ action, result: 'ok' });
           deps.logger.info({ requestId: after.id, action, actor: caller.userId, status: after.status }, 'transition');
-          res.json(requestResource(policy, after, caller));
+          res.json(requestResource(policy, after, caller, undefined, deps.retention));
         } catch (error) {
           const refusal = storeError(error);
           metrics.transitions.inc({ action, result: refusal.code });

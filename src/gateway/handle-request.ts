@@ -271,6 +271,10 @@ function decideAndAct(m: Mutation, caller: Caller | null): void {
     refuse(m, new ApiError('INVALID_JUSTIFICATION'));
     return;
   }
+  if (justification === '' && verdict.decision.justification === 'required') {
+    refuse(m, new ApiError('JUSTIFICATION_REQUIRED', { reasons: [`access policy ${verdict.decision.policies.join(', ')} requires a business justification`] }));
+    return;
+  }
   park(m, caller, justification, verdict.decision).catch((error: unknown) => internalError(m, error));
 }
 
@@ -395,12 +399,8 @@ function parkedCall(req: IncomingMessage, normalized: NormalizedCall, body: Buff
 }
 
 function requestDecision(decision: ProtectedDecision) {
-  return {
-    profileType: decision.profileType,
-    objectKey: decision.objectKey,
-    operation: decision.operation,
-    policies: decision.policies,
-    approverGroups: decision.approverGroups,
-    requiredApprovals: decision.requiredApprovals,
-  };
+  // The change-control keys (stages, veto, reasons, expiry) are stored with the request at park,
+  // so its scripts enforce the policy it was parked under, whatever a reload changes later.
+  const { protected: _protected, ...kept } = decision;
+  return kept;
 }

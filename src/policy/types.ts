@@ -5,9 +5,9 @@
  */
 
 // What config/ loads for the policy lives in config/ (the policy reads config, never the reverse).
-import type { AccessPolicy, Operation, ProfileType } from '../config/policy-definitions';
+import type { AccessPolicy, Operation, PolicyStage, ProfileType } from '../config/policy-definitions';
 
-export type { AccessPolicy, Operation, ProfileRoute, ProfileType } from '../config/policy-definitions';
+export type { AccessPolicy, Operation, PolicyStage, ProfileRoute, ProfileType } from '../config/policy-definitions';
 
 /** Who is calling, as established by identity/. */
 export interface Caller {
@@ -43,9 +43,18 @@ export interface ProtectedDecision {
   policies: string[];
   approverGroups: string[];
   requiredApprovals: number;
+  /** The change-control keys (docs/policy.md), present only when an applying policy says so. */
+  stages?: PolicyStage[];
+  rejectPolicy?: 'majority';
+  justification?: 'required';
+  rejectNotes?: 'required';
+  expiresAfterMs?: number;
+  approvedExpiresAfterMs?: number;
+  /** Which condition (`when`, `appliesTo`, `exempt`) made the call protected, when one took part. */
+  why?: string[];
 }
 
-export type Decision = { protected: false } | ProtectedDecision;
+export type Decision = { protected: false; why?: string[] } | ProtectedDecision;
 
 export type Action = 'view' | 'approve' | 'reject' | 'cancel' | 'complete';
 
@@ -61,6 +70,10 @@ export interface AuthorizeRequestView {
   requiredApprovals: number;
   /** User ids that already approved. */
   approvedBy: string[];
+  /** A staged request waiting for approval: its current stage. */
+  stage?: { name: string; approverGroups: string[] };
+  /** User ids whose rejection did not end the request (rejectPolicy majority). */
+  rejectedBy?: string[];
 }
 
 export interface AuthorizeInput {

@@ -72,6 +72,10 @@ export enum ScriptErrorCode {
   IdExists = -10,
   /** expire, remove: not yet past its retention (the sweep read an index that moved since). */
   NotDue = -11,
+  /** approve, reject: a staged request whose current stage's approver groups do not include the actor. */
+  NotCurrentStage = -12,
+  /** approve, reject: under rejectPolicy majority, the actor rejected before. */
+  AlreadyRejected = -13,
 }
 
 function asStatus(detail: string): RequestStatus | undefined {
@@ -113,6 +117,10 @@ export function scriptError(script: string, code: number, requestId: string, det
       return new TransitionError('CLAIM_LOST', `${at}: the complete claim is no longer held by this caller`, requestId, { status });
     case ScriptErrorCode.IdExists:
       return new TransitionError('INVALID_STATE', `${at}: a request with this id exists already`, requestId, { status });
+    case ScriptErrorCode.NotCurrentStage:
+      return new TransitionError('NOT_CURRENT_STAGE', `${at}: the actor is not an approver of the request's current stage`, requestId, { status });
+    case ScriptErrorCode.AlreadyRejected:
+      return new TransitionError('ALREADY_REJECTED', `${at}: this approver has already rejected the request`, requestId, { status });
     case ScriptErrorCode.NotDue:
       return new TransitionError('INVALID_STATE', `${at}: not yet past its retention`, requestId, { status });
     default:

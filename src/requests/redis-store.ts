@@ -16,6 +16,7 @@ import type { Deadline } from './deadline';
 import { RedisConnection, type ScriptName } from './redis-connection';
 import { isRequestStatus, REQUEST_STATUSES, TERMINAL_STATUSES } from './statuses';
 import { checkGroups, checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
+import type { Caller } from '../policy/types';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -62,6 +63,16 @@ function clock(now: Date | undefined): Now {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * The approver of a verdict: a user id, or a caller whose groups the scripts need for a staged
+ * request's current stage. A bare id has no groups, so it can never act in a stage.
+ */
+function verdictActor(actor: string | Caller): { userId: string; groups: string } {
+  if (typeof actor === 'string') return { userId: checkUserId(actor), groups: '[]' };
+  const userId = checkUserId(actor?.userId);
+  return { userId, groups: JSON.stringify([...new Set(checkGroups(actor.groups ?? [], 'actor.groups', LIMITS.callerGroups, true))]) };
 }
 
 function retentionMs(value: number | undefined, fallback: number, name: string): number {
@@ -149,22 +160,22 @@ class RedisRequestStore implements RequestStore {
     return this.connection.send<Buffer | null>(['GET', this.keys.body(id)], { buffers: true });
   }
 
-  async approve(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest> {
+  async approve(id: string, actor: string | Caller, notes: string, now?: Date): Promise<ApprovalRequest> {
     this.checkId(id);
-    checkUserId(actor);
+    const who = verdictActor(actor);
     checkNotes(notes);
     const t = clock(now);
     const k = this.keys;
-    return this.transition('approve', id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+    return this.transition('approve', id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, who.userId, notes, sha256(notes), who.groups]);
   }
 
-  async reject(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest> {
+  async reject(id: string, actor: string | Caller, notes: string, now?: Date): Promise<ApprovalRequest> {
     this.checkId(id);
-    checkUserId(actor);
+    const who = verdictActor(actor);
     checkNotes(notes);
     const t = clock(now);
     const k = this.keys;
-    return this.transition('reject', id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+    return this.transition('reject', id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, who.userId, notes, sha256(notes), who.groups]);
   }
 
   async cancel(id: string, actor: string, now?: Date): Promise<ApprovalRequest> {
