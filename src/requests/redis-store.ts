@@ -248,6 +248,14 @@ class RedisRequestStore implements RequestStore {
     expired += await this.sweepIndex('approved', approvedCutoff, (id, deadline) =>
       this.connection.runScript('expire', [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id), deadline),
     );
+    // Requests whose access policy sets its own expiry may be due before the cutoffs above.
+    expired += await this.sweepIndex(
+      'expiry',
+      t.ms,
+      (id, deadline) => this.connection.runScript('expire', [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id), deadline),
+      // An entry whose request has ended (it was approved, rejected, canceled…) is not due any more.
+      ScriptErrorCode.InvalidState,
+    );
     let removed = 0;
     for (const status of TERMINAL_STATUSES) {
       removed += await this.sweepIndex(status, endedCutoff, (id, deadline) =>
@@ -267,8 +275,13 @@ class RedisRequestStore implements RequestStore {
    * how many succeeded. The sweep is a background loop of independent atomic steps with no caller
    * waiting on it, so its deadline is per batch: each wait is bounded, a long backlog is not cut short.
    */
-  private async sweepIndex(status: RequestStatus, cutoff: number, step: (id: string, deadline: Deadline) => Promise<unknown>): Promise<number> {
-    const key = this.keys.statusSince(status);
+  private async sweepIndex(
+    index: RequestStatus | 'expiry',
+    cutoff: number,
+    step: (id: string, deadline: Deadline) => Promise<unknown>,
+    alsoDropOn?: ScriptErrorCode,
+  ): Promise<number> {
+    const key = index === 'expiry' ? this.keys.expiry : this.keys.statusSince(index);
     let done = 0;
     let skipped = 0;
     for (;;) {
@@ -278,7 +291,7 @@ class RedisRequestStore implements RequestStore {
           const reply = (await step(id, deadline)) as [number, unknown];
           const code = Number(reply[0]);
           if (code > 0) done++;
-          else if (code === ScriptErrorCode.RequestNotFound) await this.connection.send(['ZREM', key, id], { deadline });
+          else if (code === ScriptErrorCode.RequestNotFound || code === alsoDropOn) await this.connection.send(['ZREM', key, id], { deadline });
           // A live claim, or a request that moved since the read: leave it for a later sweep.
           else skipped++;
         }

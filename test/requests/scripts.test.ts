@@ -46,6 +46,7 @@ test('every script return code translates to a TransitionError naming the script
     [-1]: 'REQUEST_NOT_FOUND', [-2]: 'INVALID_STATE', [-3]: 'OBJECT_LOCKED', [-4]: 'SELF_APPROVAL',
     [-5]: 'ALREADY_APPROVED', [-6]: 'NOT_REQUESTOR', [-7]: 'COMPLETE_IN_PROGRESS', [-8]: 'OUTCOME_UNKNOWN',
     [-9]: 'CLAIM_LOST', [-10]: 'INVALID_STATE', [-11]: 'INVALID_STATE',
+    [-12]: 'NOT_CURRENT_STAGE', [-13]: 'ALREADY_REJECTED',
   };
   for (const code of Object.values(ScriptErrorCode).filter((v): v is number => typeof v === 'number')) {
     const error = scriptError('approve-3', code, 'r1', 'approved');

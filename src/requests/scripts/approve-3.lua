@@ -30,12 +30,15 @@
     {-12, status}         NOT_CURRENT_STAGE: staged, and the actor is not in the current stage's groups
     {-13, status}         ALREADY_REJECTED: the actor rejected before (majority veto)
 
+  Also: on approved, the expiry set (includes/schedule-expiry.lua) by approvedExpiresAfterMs.
+
   Audit event: action approve, from needsApproval, to needsApproval or approved, with the notes' hash.
 ]]
 --- @include "reindex"
 --- @include "record-transition"
 --- @include "touch"
 --- @include "verdict-stage"
+--- @include "schedule-expiry"
 
 local id, nowMs, nowIso, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local prefix = KEYS[3]
@@ -48,7 +51,9 @@ if actor == f[2] then return { -4, status } end
 
 local approvals = f[4] or ''
 local at = verdictStage(f[6], approvals, f[7], actor, ARGV[7])
-if at.refusal then return { at.refusal, status } end
+if at.refusal == -5 then return { -5, status } end
+if at.refusal == -13 then return { -13, status } end
+if at.refusal == -12 then return { -12, status } end
 
 local entry = { userId = actor, at = nowIso, notes = ARGV[5] }
 if at.stage then entry['stage'] = at.stage end
@@ -60,6 +65,7 @@ local newStatus = 'needsApproval'
 if at.approved + 1 >= at.required and at.last then newStatus = 'approved' end
 touch(KEYS[1], status, newStatus, nowMs, nowIso)
 reindex(prefix, id, f[2], cjson.decode(f[5]), status, newStatus, nowMs, nowMs)
+if newStatus ~= status then scheduleExpiry(prefix, id, f[6], newStatus, nowMs) end
 recordTransition(KEYS[1], KEYS[2], id, nowMs, nowIso, actor, 'approve', status, newStatus, ARGV[6], false)
 
 return { 1, redis.call('HGETALL', KEYS[1]) }

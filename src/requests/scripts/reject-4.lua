@@ -51,7 +51,8 @@ if actor == f[2] then return { -4, status } end
 local at = verdictStage(f[5], f[6], f[7], actor, ARGV[7])
 -- Under the default veto an approver who approved may still reject (as before stages existed).
 if at.outsideStage then return { -12, status } end
-if at.majority and at.refusal then return { at.refusal, status } end
+if at.majority and at.refusal == -5 then return { -5, status } end
+if at.majority and at.refusal == -13 then return { -13, status } end
 
 local entry = { userId = actor, at = nowIso, notes = ARGV[5] }
 if at.stage then entry['stage'] = at.stage end

@@ -23,5 +23,6 @@ local function derivedKeys(prefix)
     byGroup = function(group) return idx .. 'group:' .. group end,
     byGroupStatus = function(group, status) return idx .. 'group-status:' .. status .. ':' .. group end,
     statusSince = function(status) return prefix .. 'since:' .. status end,
+    expiry = prefix .. 'expiry',
   }
 end
