@@ -103,3 +103,16 @@ test_one_excluded_policy_leaves_the_other if {
 	d.requiredApprovals == 1
 	d.why == ["scoped does not apply: appliesTo: the requestor is in none of helpdesk"]
 }
+
+test_when_unreadable_body_holds if {
+	input_call := {"call": {"method": "PATCH", "path": "/Scripts/7", "query": {}, "headers": {}, "unreadableBody": true}, "caller": {"userId": "alice", "groups": []}}
+	d := maa.decision with input as input_call with data.countersign as with_policies([script_body])
+	d.protected
+	d.why == ["script-body applies: when.methods: PATCH is one of PATCH; when.bodyFields: the body is not JSON, so it may send any field"]
+}
+
+test_when_no_body_sends_no_field if {
+	input_call := {"call": {"method": "PATCH", "path": "/Scripts/7", "query": {}, "headers": {}}, "caller": {"userId": "alice", "groups": []}}
+	d := maa.decision with input as input_call with data.countersign as with_policies([script_body])
+	not d.protected
+}

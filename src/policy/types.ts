@@ -26,6 +26,8 @@ export interface CallInput {
   headers: Record<string, string>;
   /** Parsed JSON body when the body is JSON; absent otherwise. */
   body?: unknown;
+  /** True when there is a body the policy cannot read as JSON (another content type, or not JSON). */
+  unreadableBody?: true;
 }
 
 export interface DecisionInput {
