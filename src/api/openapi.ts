@@ -277,6 +277,7 @@ const schemas = {
       approverGroups: { type: 'array', items: { type: 'string' } },
       requiredApprovals: { type: 'integer', minimum: 1 },
       enabled: { type: 'boolean' },
+      stages: { type: 'array', items: ref('PolicyStage'), description: 'A staged policy: its stages, in order (approverGroups are all of theirs, requiredApprovals the sum).' },
       routes: {
         type: 'array',
         items: {

@@ -44,6 +44,11 @@ function PolicyCard({ policy }: { policy: AccessPolicyResource }) {
         <dd><span class="chips">${policy.approverGroups.map((g) => html`<span class="chip">${g}</span>`)}</span></dd>
         <dt>Required approvals</dt>
         <dd>${policy.requiredApprovals}</dd>
+        ${policy.stages &&
+        html`<dt>Stages, in order</dt>
+          <dd>
+            <ol class="stages">${policy.stages.map((s) => html`<li data-stage-name=${s.name}><strong>${s.name}</strong>: ${s.requiredApprovals} from ${s.approverGroups.join(', ')}</li>`)}</ol>
+          </dd>`}
       </dl>
       <table class="routes">
         <caption>Protected routes (${policy.routes.length})</caption>
