@@ -278,6 +278,22 @@ const schemas = {
       requiredApprovals: { type: 'integer', minimum: 1 },
       enabled: { type: 'boolean' },
       stages: { type: 'array', items: ref('PolicyStage'), description: 'A staged policy: its stages, in order (approverGroups are all of theirs, requiredApprovals the sum).' },
+      rejectPolicy: { type: 'string', enum: ['any', 'majority'] },
+      justification: { type: 'string', enum: ['required', 'optional'] },
+      rejectNotes: { type: 'string', enum: ['required', 'optional'] },
+      when: {
+        type: 'object',
+        description: 'Conditions on the call (docs/policy.md "Conditions").',
+        properties: {
+          methods: { type: 'array', items: { type: 'string' } },
+          operations: { type: 'array', items: ref('Operation') },
+          bodyFields: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      appliesTo: { type: 'array', items: { type: 'string' }, description: 'Requestor groups the policy applies to only.' },
+      exempt: { type: 'array', items: { type: 'string' }, description: 'Requestor groups the policy never applies to.' },
+      expiresAfterMs: { type: 'integer', minimum: 1 },
+      approvedExpiresAfterMs: { type: 'integer', minimum: 1 },
       routes: {
         type: 'array',
         items: {

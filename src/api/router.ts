@@ -251,7 +251,16 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
           approverGroups: p.approverGroups,
           requiredApprovals: p.requiredApprovals,
           enabled: p.enabled,
+          // The change-control keys (docs/policy.md), each only when the policy has it.
           ...(p.stages ? { stages: p.stages } : {}),
+          ...(p.rejectPolicy ? { rejectPolicy: p.rejectPolicy } : {}),
+          ...(p.justification ? { justification: p.justification } : {}),
+          ...(p.rejectNotes ? { rejectNotes: p.rejectNotes } : {}),
+          ...(p.when ? { when: p.when } : {}),
+          ...(p.appliesTo ? { appliesTo: p.appliesTo } : {}),
+          ...(p.exempt ? { exempt: p.exempt } : {}),
+          ...(p.expiresAfterMs !== undefined ? { expiresAfterMs: p.expiresAfterMs } : {}),
+          ...(p.approvedExpiresAfterMs !== undefined ? { approvedExpiresAfterMs: p.approvedExpiresAfterMs } : {}),
           routes: (profileTypes.get(p.profileType)?.routes ?? []).map((r) => ({ method: r.method, path: r.path, operation: r.operation })),
         }));
       } catch (error) {

@@ -187,3 +187,21 @@ describe('per-policy expiry', () => {
     assert.equal((await h.store.sweep(new Date(Date.now() + 2 * HOUR))).expired, 0);
   });
 });
+
+describe('GET /access-policies', () => {
+  test('lists a policy’s stages and change-control keys, and nothing extra for a plain one', async () => {
+    const listed = await h.http.get(api('/access-policies')).set('authorization', auth('alice'));
+    assert.equal(listed.status, 200);
+    const byName = new Map(listed.body.items.map((p: { name: string }) => [p.name, p]));
+    const staged = byName.get('access-policies-approval') as { stages: unknown; approverGroups: string[]; requiredApprovals: number };
+    assert.deepEqual(staged.stages, [
+      { name: 'policy', approverGroups: ['policy-approvers'], requiredApprovals: 1 },
+      { name: 'security', approverGroups: ['security-approvers'], requiredApprovals: 1 },
+    ]);
+    assert.deepEqual([staged.approverGroups, staged.requiredApprovals], [['policy-approvers', 'security-approvers'], 2]);
+    assert.equal((byName.get('apps-approval') as { rejectPolicy: string }).rejectPolicy, 'majority');
+    assert.deepEqual((byName.get('scripts-approval') as { when: unknown }).when, { bodyFields: ['scriptContent', 'assignments'] });
+    assert.equal((byName.get('groups-approval') as { expiresAfterMs: number }).expiresAfterMs, HOUR);
+    assert.deepEqual(Object.keys(byName.get('roles-approval') as object), ['name', 'description', 'profileType', 'approverGroups', 'requiredApprovals', 'enabled', 'routes']);
+  });
+});

@@ -49,6 +49,7 @@ function PolicyCard({ policy }: { policy: AccessPolicyResource }) {
           <dd>
             <ol class="stages">${policy.stages.map((s) => html`<li data-stage-name=${s.name}><strong>${s.name}</strong>: ${s.requiredApprovals} from ${s.approverGroups.join(', ')}</li>`)}</ol>
           </dd>`}
+        ${conditionRows(policy).map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`)}
       </dl>
       <table class="routes">
         <caption>Protected routes (${policy.routes.length})</caption>
@@ -67,4 +68,27 @@ function PolicyCard({ policy }: { policy: AccessPolicyResource }) {
       </table>
     </article>
   `;
+}
+
+/** The policy's change-control keys as label and text, only those it has (docs/policy.md). */
+function conditionRows(policy: AccessPolicyResource): [string, string][] {
+  const rows: [string, string | undefined][] = [
+    ['Reject', policy.rejectPolicy === 'majority' ? 'by a majority of the current stage' : undefined],
+    ['Justification', policy.justification === 'required' ? 'required' : undefined],
+    ['Reject notes', policy.rejectNotes === 'required' ? 'required' : undefined],
+    ['When methods', policy.when?.methods?.join(', ')],
+    ['When operations', policy.when?.operations?.join(', ')],
+    ['When the body sends', policy.when?.bodyFields?.join(', ')],
+    ['Applies to', policy.appliesTo?.join(', ')],
+    ['Exempt', policy.exempt?.join(', ')],
+    ['Open requests expire after', policy.expiresAfterMs === undefined ? undefined : duration(policy.expiresAfterMs)],
+    ['Approved requests expire after', policy.approvedExpiresAfterMs === undefined ? undefined : duration(policy.approvedExpiresAfterMs)],
+  ];
+  return rows.filter((row): row is [string, string] => row[1] !== undefined);
+}
+
+function duration(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm']];
+  const [size, unit] = units.find(([u]) => ms % u === 0) ?? [1000, 's'];
+  return `${ms / size}${unit}`;
 }

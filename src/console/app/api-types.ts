@@ -55,6 +55,14 @@ export interface AccessPolicyResource {
   enabled: boolean;
   /** A staged policy's stages, in order. */
   stages?: { name: string; approverGroups: string[]; requiredApprovals: number }[];
+  rejectPolicy?: 'any' | 'majority';
+  justification?: 'required' | 'optional';
+  rejectNotes?: 'required' | 'optional';
+  when?: { methods?: string[]; operations?: Operation[]; bodyFields?: string[] };
+  appliesTo?: string[];
+  exempt?: string[];
+  expiresAfterMs?: number;
+  approvedExpiresAfterMs?: number;
   routes: { method: string; path: string; operation: Operation }[];
 }
 

@@ -50,7 +50,7 @@ if status ~= 'needsApproval' then return { -2, status } end
 if actor == f[2] then return { -4, status } end
 
 local approvals = f[4] or ''
-local at = verdictStage(f[6], approvals, f[7], actor, ARGV[7])
+local at = verdictStage(f[6], f[3], approvals, f[7], actor, ARGV[7])
 if at.refusal == -5 then return { -5, status } end
 if at.refusal == -13 then return { -13, status } end
 if at.refusal == -12 then return { -12, status } end
@@ -65,7 +65,7 @@ local newStatus = 'needsApproval'
 if at.approved + 1 >= at.required and at.last then newStatus = 'approved' end
 touch(KEYS[1], status, newStatus, nowMs, nowIso)
 reindex(prefix, id, f[2], cjson.decode(f[5]), status, newStatus, nowMs, nowMs)
-if newStatus ~= status then scheduleExpiry(prefix, id, f[6], newStatus, nowMs) end
+if newStatus ~= status and f[6] then scheduleExpiry(prefix, id, f[6], newStatus, nowMs) end
 recordTransition(KEYS[1], KEYS[2], id, nowMs, nowIso, actor, 'approve', status, newStatus, ARGV[6], false)
 
 return { 1, redis.call('HGETALL', KEYS[1]) }

@@ -43,7 +43,8 @@ local f = redis.call('HMGET', KEYS[1], 'status', 'requestorId', 'objectKey', 'gr
 local status = f[1]
 if not status then return { -1, '' } end
 local cutoff, own
-local decision = cjson.decode(f[8])
+local decision = {}
+if f[8] then decision = cjson.decode(f[8]) end
 if status == 'needsApproval' then cutoff, own = ARGV[4], decision['expiresAfterMs']
 elseif status == 'approved' then cutoff, own = ARGV[5], decision['approvedExpiresAfterMs']
 else return { -2, status } end

@@ -42,13 +42,13 @@
 local id, nowMs, nowIso, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local prefix = KEYS[4]
 
-local f = redis.call('HMGET', KEYS[1], 'status', 'requestorId', 'objectKey', 'groups', 'decision', 'approvals', 'rejections')
+local f = redis.call('HMGET', KEYS[1], 'status', 'requestorId', 'objectKey', 'groups', 'decision', 'approvals', 'rejections', 'requiredApprovals')
 local status = f[1]
 if not status then return { -1, '' } end
 if status ~= 'needsApproval' then return { -2, status } end
 if actor == f[2] then return { -4, status } end
 
-local at = verdictStage(f[5], f[6], f[7], actor, ARGV[7])
+local at = verdictStage(f[5], f[8], f[6], f[7], actor, ARGV[7])
 -- Under the default veto an approver who approved may still reject (as before stages existed).
 if at.outsideStage then return { -12, status } end
 if at.majority and at.refusal == -5 then return { -5, status } end

@@ -1,7 +1,8 @@
 --[[
   Stages and one verdict per approver (docs/policy.md "Stages", "Veto and required reasons").
-  verdictStage(decisionJson, approvalsText, rejectionsText, actor, actorGroupsJson) reads the
-  request's stored decision (its stages were fixed at park) and verdict lines, and returns:
+  verdictStage(decisionJson, requiredApprovals, approvalsText, rejectionsText, actor, actorGroupsJson)
+  reads the request's stored decision (its stages were fixed at park; a hash without one is read as
+  one stage of the hash's requiredApprovals) and verdict lines, and returns:
     { stage = name or false, required = approvals the current stage (or the request) needs,
       approved = approvals already given in it, last = whether it is the last stage,
       majority = whether the decision says rejectPolicy majority,
@@ -11,9 +12,10 @@
   The current stage is the first whose approvals (lines tagged with its name) are short of its
   requiredApprovals. An unstaged request is one stage without a name, as before stages existed.
 ]]
-local function verdictStage(decisionJson, approvalsText, rejectionsText, actor, actorGroupsJson)
-  local decision = cjson.decode(decisionJson)
-  local result = { stage = false, required = tonumber(decision['requiredApprovals']), approved = 0, last = true,
+local function verdictStage(decisionJson, requiredApprovals, approvalsText, rejectionsText, actor, actorGroupsJson)
+  local decision = {}
+  if decisionJson then decision = cjson.decode(decisionJson) end
+  local result = { stage = false, required = tonumber(requiredApprovals), approved = 0, last = true,
     majority = decision['rejectPolicy'] == 'majority', refusal = false, outsideStage = false }
   local byStage = {}
   local total = 0
