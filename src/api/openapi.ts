@@ -321,6 +321,7 @@ const schemas = {
       objectKey: { type: 'string' },
       requiredApprovals: { type: 'integer' },
       approverGroups: { type: 'array', items: { type: 'string' } },
+      stages: { type: 'array', items: ref('PolicyStage'), description: 'A staged policy: its stages, in order.' },
       bodySha256: { type: 'string' },
       location: { type: 'string' },
     },
