@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { run, type CliIo } from '../../src/cli/approval-commands';
 import { PROJECT_ROOT } from '../../src/config/gateway-config';
-import { auth, startHarness, startSuite, type Harness, type Suite } from '../support/harness';
+import { auth, startHarness, startSuite, USERS, type Harness, type Suite } from '../support/harness';
 
 let suite: Suite;
 let h: Harness;
@@ -203,5 +204,18 @@ describe('GET /access-policies', () => {
     assert.deepEqual((byName.get('scripts-approval') as { when: unknown }).when, { bodyFields: ['scriptContent', 'assignments'] });
     assert.equal((byName.get('groups-approval') as { expiresAfterMs: number }).expiresAfterMs, HOUR);
     assert.deepEqual(Object.keys(byName.get('roles-approval') as object), ['name', 'description', 'profileType', 'approverGroups', 'requiredApprovals', 'enabled', 'routes']);
+  });
+});
+
+describe('countersign requests show', () => {
+  test('a staged request: its current stage, each stage’s progress, the stage of each approval, and when it expires', async () => {
+    const id = await park('/deviceManagement/operationApprovalPolicies/p4', 'alice', { description: 'x' });
+    await h.http.post(api(`/requests/${id}/approve`)).set('authorization', auth('dave')).send({ notes: 'policy ok' });
+    let stdout = '';
+    const io: CliIo = { stdout: (t) => (stdout += t), stderr: () => {}, env: { COUNTERSIGN_URL: h.baseUrl, COUNTERSIGN_TOKEN: USERS.heidi.token } };
+    assert.equal(await run(['requests', 'show', id], io), 0);
+    assert.match(stdout, /^stage: +security: policy 1\/1 \(done\), then security 0\/1 \(current\)$/m);
+    assert.match(stdout, /^expires: +\d{4}-\d\d-\d\dT/m);
+    assert.match(stdout, /^BY +STAGE +AT +NOTES\ndave +policy /m);
   });
 });
