@@ -5,6 +5,7 @@
  */
 import { join, relative } from 'node:path';
 import ms from 'ms';
+import { LIMITS } from '../limits';
 import type { AccessPolicy, PolicyStage, PolicyWhen } from './policy-definitions';
 import { ConfigError } from './config-error';
 import { compileSchema } from './schema-check';
@@ -147,7 +148,11 @@ function accessPolicyOf(raw: RawAccessPolicy, file: YamlFile, issues: string[]):
     if (stageNames.has(stage.name)) issues.push(`${file.where(['stages', i, 'name'])}: stage "${stage.name}" is named twice`);
     stageNames.add(stage.name);
   }
-  const overlap = (raw.appliesTo ?? []).filter((g) => raw.exempt?.includes(g));
+  const total = (raw.stages ?? []).reduce((sum, st) => sum + st.requiredApprovals, 0);
+  if (total > LIMITS.maxRequiredApprovals) {
+    issues.push(`${file.where(['stages'])}: the stages need ${total} approvals in all; at most ${LIMITS.maxRequiredApprovals} are allowed`);
+  }
+    const overlap = (raw.appliesTo ?? []).filter((g) => raw.exempt?.includes(g));
   if (overlap.length > 0) issues.push(`${file.where(['exempt'])}: group ${overlap.join(', ')} is both in appliesTo and exempt`);
   const expiresAfterMs = durationMs(raw.expiresAfter, file, 'expiresAfter', issues);
   const approvedExpiresAfterMs = durationMs(raw.approvedExpiresAfter, file, 'approvedExpiresAfter', issues);
