@@ -13,12 +13,12 @@ mutation_methods := {"POST", "PUT", "PATCH", "DELETE"}
 
 default decision := {"protected": false}
 
-decision := object.union(result, policy_options(policies, r)) if {
+decision := object.union(result, policy_options(policies)) if {
 	input.call.method in mutation_methods
 	count(matched) == 1
 	not conflicting_readings
 	r := matched[0]
-	policies := applying_policies(r)
+	policies := applying_policies
 	count(policies) > 0
 	result := {
 		"protected": true,
@@ -33,13 +33,12 @@ decision := object.union(result, policy_options(policies, r)) if {
 
 # A protected route whose every enabled policy was excluded by its conditions (`when`, `appliesTo`,
 # `exempt`) is not protected; `why` says which condition let it pass.
-decision := {"protected": false, "why": why(r)} if {
+decision := {"protected": false, "why": why_lines} if {
 	input.call.method in mutation_methods
 	count(matched) == 1
 	not conflicting_readings
-	r := matched[0]
-	count(enabled_policies(r.entry.profileType)) > 0
-	count(applying_policies(r)) == 0
+	count(evaluated_policies) > 0
+	count(applying_policies) == 0
 }
 
 # Two profile types claiming one call cannot be decided: the configuration loader refuses
@@ -263,14 +262,17 @@ else := ""
 
 # Conditions (docs/policy.md "Conditions"): a policy applies to a call when every clause it has
 # holds. Each check says what held ("hit") or what did not ("miss"), for the decision's `why`.
-applying_policies(r) := [p |
-	some p in enabled_policies(r.entry.profileType)
-	count(misses(p, r)) == 0
+# Rules, not functions, so each policy's checks are computed once per decision (the one matched route).
+evaluated_policies := [{"policy": p, "checks": condition_checks(p, matched[0])} |
+	count(matched) == 1
+	some p in enabled_policies(matched[0].entry.profileType)
 ]
 
-misses(p, r) := [c.miss | some c in condition_checks(p, r); not c.ok]
+applying_policies := [e.policy | some e in evaluated_policies; count(misses(e)) == 0]
 
-hits(p, r) := [c.hit | some c in condition_checks(p, r); c.ok]
+misses(e) := [c.miss | some c in e.checks; not c.ok]
+
+hits(e) := [c.hit | some c in e.checks; c.ok]
 
 condition_checks(p, r) := array.concat(
 	array.concat(method_checks(p), operation_checks(p, r)),
@@ -333,16 +335,16 @@ exempt_checks(p) := [{
 ]
 
 # One line per policy a condition took part in: why it applies, or why it does not.
-why(r) := array.concat(
-	[sprintf("%s applies: %s", [p.name, concat("; ", h)]) |
-		some p in enabled_policies(r.entry.profileType)
-		count(misses(p, r)) == 0
-		h := hits(p, r)
+why_lines := array.concat(
+	[sprintf("%s applies: %s", [e.policy.name, concat("; ", h)]) |
+		some e in evaluated_policies
+		count(misses(e)) == 0
+		h := hits(e)
 		count(h) > 0
 	],
-	[sprintf("%s does not apply: %s", [p.name, concat("; ", m)]) |
-		some p in enabled_policies(r.entry.profileType)
-		m := misses(p, r)
+	[sprintf("%s does not apply: %s", [e.policy.name, concat("; ", m)]) |
+		some e in evaluated_policies
+		m := misses(e)
 		count(m) > 0
 	],
 )
@@ -351,14 +353,14 @@ why(r) := array.concat(
 # policy without them decides exactly as before. Several policies combine strictly: a reason is
 # required when any requires it, the veto is `majority` only when all say so, expiry is the shortest.
 # (object.union_n is not among opa-wasm's builtins, so the parts are joined two at a time.)
-policy_options(policies, r) := object.union(
+policy_options(policies) := object.union(
 	object.union(
 		object.union(option_stages(policies), option_required("justification", policies)),
 		object.union(option_required("rejectNotes", policies), option_majority(policies)),
 	),
 	object.union(
 		object.union(option_shortest("expiresAfterMs", policies), option_shortest("approvedExpiresAfterMs", policies)),
-		option_why(r),
+		option_why,
 	),
 )
 
@@ -384,7 +386,6 @@ option_shortest(key, policies) := {key: min(values)} if {
 	count(values) > 0
 } else := {}
 
-option_why(r) := {"why": lines} if {
-	lines := why(r)
-	count(lines) > 0
+option_why := {"why": why_lines} if {
+	count(why_lines) > 0
 } else := {}
