@@ -161,6 +161,33 @@ describe('conditions', () => {
   });
 });
 
+describe('conditions cannot be dodged', () => {
+  test('a body the policy cannot read as JSON holds a when.bodyFields clause: parked, never forwarded', async () => {
+    const parked = await h.http
+      .patch('/deviceManagement/deviceManagementScripts/8')
+      .set('authorization', auth('alice'))
+      .set('x-maa-justification', 'INC-2')
+      .set('content-type', 'text/plain')
+      .send('{"scriptContent":"ZWNobw=="}');
+    assert.equal(parked.status, 202, JSON.stringify(parked.body));
+    const shown = await h.http.get(api(`/requests/${parked.body.requestId}`)).set('authorization', auth('bob'));
+    assert.deepEqual(shown.body.decision.why, ['scripts-approval applies: when.bodyFields: the body is not JSON, so it may send any field']);
+    assert.equal(h.upstream.mutations.length, 0);
+  });
+
+  test('in a JSON batch, a sub-request that sends a listed field is refused, and one with a non-JSON body too', async () => {
+    const batch = (body: unknown) =>
+      h.http.post('/$batch').set('authorization', auth('alice')).send({ requests: [{ id: '1', method: 'PATCH', url: '/deviceManagement/deviceManagementScripts/9', headers: { 'content-type': 'application/json' }, body }] });
+    for (const body of [{ scriptContent: 'x' }, 'scriptContent=x']) {
+      const refused = await batch(body);
+      assert.equal(refused.status, 403, JSON.stringify(body));
+      assert.equal(refused.body.error.code, 'BATCH_NOT_ALLOWED');
+    }
+    assert.equal((await batch({ description: 'typo' })).status, 200);
+    assert.equal(h.upstream.mutations.length, 1, 'only the unprotected batch was forwarded');
+  });
+});
+
 describe('per-policy expiry', () => {
   test('expiresAfter and approvedExpiresAfter override the gateway retention; the sweep honours them; expiresAt shows them', async () => {
     const open = await park('/groups/g1', 'alice', { description: 'x' });
