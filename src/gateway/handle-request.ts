@@ -248,7 +248,8 @@ function decideAndAct(m: Mutation, caller: Caller | null): void {
   // e. Not protected: forward the decided reading through the same proxy as reads.
   if (verdict.kind === 'forward') {
     metrics.unprotectedDecisions.inc();
-    logDecision(m, 'unprotected');
+    // A condition that let a protected route's call pass is said in the log, so it can be audited.
+    logDecision(m, 'unprotected', verdict.why ? { why: verdict.why } : undefined);
     forwardAsDecided(req, m.normalized, m.body);
     void deps.proxy(req, res);
     return;
@@ -319,7 +320,7 @@ async function park(m: Mutation, caller: Caller, justification: string, decision
 
   metrics.decisions.inc({ result: 'protected' });
   metrics.parked.inc({ profile_type: decision.profileType });
-  logDecision(m, 'parked', { requestId: created.id, profileType: decision.profileType, objectKey: decision.objectKey, requestor: caller.userId });
+  logDecision(m, 'parked', { requestId: created.id, profileType: decision.profileType, objectKey: decision.objectKey, requestor: caller.userId, ...(decision.why ? { why: decision.why } : {}) });
   answerParked(res, config, created, created.decision, `${created.id}.${code.secret}`);
 }
 

@@ -155,6 +155,7 @@ describe('conditions', () => {
     const passed = await h.http.patch('/deviceManagement/deviceManagementScripts/6').set('authorization', auth('alice')).send({ description: 'typo' });
     assert.equal(passed.status, 200, JSON.stringify(passed.body));
     assert.equal(h.upstream.mutations.length, 1, 'forwarded');
+    assert.ok(h.logs.some((line) => line.includes('"result":"unprotected"') && line.includes('scripts-approval does not apply')), 'the decision log says why it passed');
     const id = await park('/deviceManagement/deviceManagementScripts/6', 'alice', { assignments: [] });
     const shown = await h.http.get(api(`/requests/${id}`)).set('authorization', auth('bob'));
     assert.deepEqual(shown.body.decision.why, ['scripts-approval applies: when.bodyFields: the body sends assignments']);
