@@ -37,6 +37,11 @@ export interface ReplayInput {
   authorization: string | undefined;
   /** The requestor confirmed a resend after an unknown outcome (`?resend=confirm`). */
   resend: boolean;
+  /**
+   * How the replay is claimed, when not by beginComplete: break-glass (approve and claim in one step)
+   * or the scheduler's claim of a due scheduled replay. Same lease, same outcome recording after it.
+   */
+  claim?: (leaseMs: number) => Promise<{ request: ApprovalRequest; claimToken: string }>;
 }
 
 export interface ReplayResult {
@@ -150,9 +155,11 @@ export function createReplay(deps: ReplayDeps): Replay {
     });
   }
 
-  return async function replay({ id, actor, authorization, resend }: ReplayInput): Promise<ReplayResult> {
+  return async function replay({ id, actor, authorization, resend, claim }: ReplayInput): Promise<ReplayResult> {
     const started = performance.now();
-    const { request, claimToken } = await store.beginComplete(id, actor.userId, leaseMs, undefined, { resendAfterUnknownOutcome: resend });
+    const { request, claimToken } = claim
+      ? await claim(leaseMs)
+      : await store.beginComplete(id, actor.userId, leaseMs, undefined, { resendAfterUnknownOutcome: resend });
 
     const record = async (outcome: ReplayOutcome, label: string): Promise<ApprovalRequest | null> => {
       metrics.replays.inc({ outcome: label });
