@@ -29,7 +29,7 @@
     {-2, status}          INVALID_STATE: not needsApproval
     {-6, status}          NOT_REQUESTOR
 
-  Audit events: action break-glass, from needsApproval, to approved, with the reason's hash; then
+  Audit event: action break-glass, from needsApproval, to approved, with the reason's hash; and one more,
   begin-complete, from approved, to approved.
 ]]
 --- @include "reindex"
