@@ -256,6 +256,20 @@ const schemas = {
       approverGroups: { type: 'array', items: { type: 'string' } },
       requiredApprovals: { type: 'integer', minimum: 1 },
       enabled: { type: 'boolean' },
+      changeWindows: {
+        type: 'array',
+        description: 'When present, its requests are completed only inside one of these weekly windows (docs/policy.md, "Change windows").',
+        items: {
+          type: 'object',
+          required: ['days', 'from', 'to', 'timeZone'],
+          properties: {
+            days: { type: 'array', items: { type: 'string', enum: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] } },
+            from: { type: 'string', examples: ['09:00'] },
+            to: { type: 'string', examples: ['17:00'], description: 'Earlier than `from`: the window closes the next day.' },
+            timeZone: { type: 'string', examples: ['Europe/Berlin'] },
+          },
+        },
+      },
       routes: {
         type: 'array',
         items: {

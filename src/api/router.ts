@@ -386,6 +386,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
           approverGroups: p.approverGroups,
           requiredApprovals: p.requiredApprovals,
           enabled: p.enabled,
+          ...(p.changeWindows ? { changeWindows: p.changeWindows } : {}),
           routes: (profileTypes.get(p.profileType)?.routes ?? []).map((r) => ({ method: r.method, path: r.path, operation: r.operation })),
         }));
       } catch (error) {
