@@ -39,7 +39,6 @@ if ARGV[5] ~= '1' and actor ~= f[2] then return { -6, status } end
 if not f[3] then return { -14, status } end
 
 redis.call('HDEL', KEYS[1], 'scheduledFor', 'scheduledForMs')
-redis.call('HSET', KEYS[1])
 redis.call('ZREM', derivedKeys(prefix).scheduled, id)
 recordTransition(KEYS[1], KEYS[2], id, nowMs, nowIso, actor, 'unschedule', status, status, nil, false)
 
