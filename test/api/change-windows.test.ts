@@ -82,6 +82,19 @@ describe('change windows', () => {
     assert.equal((await h.store.get(id))!.status, 'approved');
   });
 
+  test('a resend with the approval code outside the window: 409 OUTSIDE_CHANGE_WINDOW, nothing is sent', async () => {
+    const path = '/deviceManagement/deviceManagementScripts/9';
+    const parked = await h.http.patch(path).set('authorization', auth('alice')).send({ displayName: 'nine' });
+    assert.equal(parked.status, 202);
+    const id = parked.body.requestId as string;
+    assert.equal((await h.http.post(`/maa/v1/requests/${id}/approve`).set('authorization', auth('bob')).send({})).status, 200);
+    const resent = await h.http.patch(path).set('authorization', auth('alice')).set('x-maa-approval-code', parked.body.approvalCode).send({ displayName: 'nine' });
+    assert.equal(resent.status, 409);
+    assert.equal(resent.body.error.code, 'OUTSIDE_CHANGE_WINDOW');
+    assert.equal(resent.body.error.nextWindowStart, NEXT_OPENING);
+    assert.equal(h.upstream.mutations.length, 0);
+  });
+
   test('an access policy without windows, or with one open now, completes as before', async () => {
     const id = await approved('/deviceAppManagement/mobileApps/1');
     const done = await h.http.post(`/maa/v1/requests/${id}/complete`).set('authorization', auth('alice'));
