@@ -6,6 +6,7 @@
  *
  * A scheduled replay has no caller: it is sent without the requestor's Authorization (which the
  * gateway never stores), as the scheduler; the upstream must accept the gateway's own credentials.
+ * When it answers 401 or 403, nothing was changed: the request stays approved (replay.ts, withoutCaller).
  */
 import type { Logger } from 'pino';
 import type { PolicyEngine } from '../policy/types';
@@ -55,6 +56,7 @@ export function startScheduler(deps: SchedulerDeps): { stop(): void; tick(): Pro
       authorization: undefined,
       resend: false,
       claim: (leaseMs) => store.claimScheduled(id, SCHEDULER_ACTOR, leaseMs),
+      withoutCaller: true,
     });
     logger.info({ requestId: id, requestStatus: result.requestStatus, upstreamStatus: result.upstream?.status }, 'scheduled replay');
   };

@@ -189,6 +189,26 @@ describe('scheduled replays', () => {
     }
   });
 
+  test('an upstream that refuses the scheduler (401) changed nothing: the request stays approved for its requestor', async () => {
+    h.upstream.respond = (call, res) => {
+      res.writeHead(call.headers.authorization ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: call.headers.authorization ? 'ok' : 'InvalidAuthenticationToken' } }));
+    };
+    const id = await approved('/deviceAppManagement/mobileApps/21');
+    assert.equal((await schedule(id, new Date(Date.now() + 300).toISOString())).status, 202);
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && !(await h.store.get(id))!.completion) await new Promise((resolve) => setTimeout(resolve, 100));
+    const r = (await h.store.get(id))!;
+    assert.equal(r.status, 'approved');
+    assert.equal(r.scheduledFor, undefined);
+    assert.equal(r.completion?.upstreamStatus, 401);
+    assert.match(r.completion?.reason ?? '', /complete it yourself/);
+    const done = await h.http.post(`/maa/v1/requests/${id}/complete`).set('authorization', auth('alice'));
+    assert.equal(done.status, 200);
+    assert.equal((await h.store.get(id))!.status, 'completed');
+    assert.equal(h.upstream.mutations.length, 2);
+  });
+
   test('a scheduled replay that the calendar no longer allows is unscheduled, not sent', async () => {
     const id = await approved('/deviceManagement/deviceManagementScripts/3');
     const inside = new Date(Date.parse(NEXT_OPENING) + 5 * 60_000);
