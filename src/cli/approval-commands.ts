@@ -300,6 +300,10 @@ async function completeCommand(args: string[], io: CliIo): Promise<number> {
   // 4xx here is the gateway's own refusal; a 5xx is the upstream's or the gateway's, to retry.
   if (answer.status >= 400 && answer.status < 500) {
     const error = refusal(answer);
+    const refused = (answer.json as { error?: { code?: string; nextWindowStart?: string } } | undefined)?.error;
+    if (refused?.code === 'OUTSIDE_CHANGE_WINDOW' && refused.nextWindowStart) {
+      throw new CliError(error.exitCode, `${error.message}\nto replay it then: countersign complete ${id} --at ${clean(refused.nextWindowStart)}`, error.details);
+    }
     if ((answer.json as { error?: { code?: string } } | undefined)?.error?.code === 'OUTCOME_UNKNOWN') {
       throw new CliError(
         error.exitCode,

@@ -77,7 +77,7 @@ describe('change windows', () => {
 
     const byCli = await cli('alice', 'complete', id);
     assert.equal(byCli.code, ExitCode.refused);
-    assert.match(byCli.stderr, new RegExp(NEXT_OPENING));
+    assert.match(byCli.stderr, new RegExp(`countersign complete ${id} --at ${NEXT_OPENING}`));
     assert.equal(h.upstream.mutations.length, 0);
     assert.equal((await h.store.get(id))!.status, 'approved');
   });
