@@ -95,7 +95,7 @@ describe('change windows', () => {
     assert.equal(h.upstream.mutations.length, 0);
   });
 
-  test('GET /access-policies shows each policy's windows', async () => {
+  test('GET /access-policies shows the policies\' windows', async () => {
     const items = (await h.http.get('/maa/v1/access-policies').set('authorization', auth('alice'))).body.items as { name: string; changeWindows?: unknown }[];
     assert.deepEqual(items.find((p) => p.name === 'scripts-approval')?.changeWindows, [{ days: [WEEKDAYS[inTwoDays.getUTCDay()]], from: '10:00', to: '11:00', timeZone: 'UTC' }]);
     assert.deepEqual(items.find((p) => p.name === 'roles-approval')?.changeWindows, [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '07:00', to: '19:00', timeZone: 'Europe/Berlin' }]);
