@@ -38,10 +38,16 @@ export const errorRegistry = {
   },
   APPROVAL_CODE_MISMATCH: { status: 409, message: 'the call resent with an approval code is not the call that was approved' },
   CLAIM_LOST: { status: 409, message: 'the replay claim expired before its outcome was recorded' },
+  // Break-glass and change windows (docs/policy.md).
+  NOT_BREAK_GLASS: { status: 409, message: 'the request was not completed by break-glass, so there is nothing to review' },
+  ALREADY_REVIEWED: { status: 409, message: 'this break-glass has already been reviewed' },
+  OUTSIDE_CHANGE_WINDOW: { status: 409, message: 'the request may only be completed inside a change window of its access policy; nextWindowStart says when' },
+  NOT_SCHEDULED: { status: 409, message: 'no replay of this request is scheduled' },
   // 413 / 415 / 422: the input is too large, in an unreadable coding, or invalid.
   BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },
   UNSUPPORTED_CONTENT_ENCODING: { status: 415, message: 'the Content-Encoding is not one of gzip, deflate or br' },
   VALIDATION_FAILED: { status: 422, message: 'the request is invalid' },
+  BREAK_GLASS_REASON_REQUIRED: { status: 422, message: 'break-glass needs a reason of at least breakGlassMinReasonChars characters (config/roles.yaml)' },
   INVALID_JUSTIFICATION: {
     status: 422,
     message: `X-MAA-Justification must be percent-encoded UTF-8 of at most ${LIMITS.justificationChars.toLocaleString('en')} characters, without control characters`,
@@ -69,6 +75,9 @@ const FROM_STORE = {
   COMPLETE_IN_PROGRESS: 'COMPLETE_IN_PROGRESS',
   OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
   CLAIM_LOST: 'CLAIM_LOST',
+  NOT_BREAK_GLASS: 'NOT_BREAK_GLASS',
+  ALREADY_REVIEWED: 'ALREADY_REVIEWED',
+  NOT_SCHEDULED: 'NOT_SCHEDULED',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   // The store's message names the field and the limit it broke (src/limits.ts).
   INVALID_INPUT: 'VALIDATION_FAILED',
@@ -84,6 +93,8 @@ export interface ErrorDetails {
   status?: string;
   /** Which fields failed validation (422). */
   fields?: string[];
+  /** OUTSIDE_CHANGE_WINDOW: when the next change window opens (ISO-8601), absent when none ever does. */
+  nextWindowStart?: string;
   /** The ids of a JSON batch's sub-requests that carry protected changes (BATCH_NOT_ALLOWED). */
   subRequests?: string[];
 }

@@ -24,6 +24,7 @@ import { createMetrics, type GatewayMetrics } from './gateway/metrics';
 import { createLogger, errorSummary } from './gateway/logger';
 import { createProxy, createUpstreamAgent } from './gateway/proxy';
 import { createReplay, type Replay } from './gateway/replay';
+import { startScheduler } from './gateway/scheduler';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -78,6 +79,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const metrics = createMetrics({
     policyStatus: () => policy.status(),
     storeUp: () => store.ping().catch(() => false),
+    unreviewedBreakGlass: () => store.countUnreviewed(),
   });
   const agent = createUpstreamAgent(config.upstream.url, config.upstream.timeoutMs);
   const proxy = createProxy({
@@ -88,6 +90,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   const replays = trackReplays(createReplay({ config, store, agent, metrics, logger }));
   const replay = replays.replay;
+  // Every gateway runs one; the claim decides which sends each due replay.
+  const scheduler = startScheduler({ store, policy, replay, intervalMs: config.requests.scheduleIntervalMs, logger });
 
   const app = express();
   app.disable('x-powered-by');
@@ -131,7 +135,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.use(config.api.prefix, bodyDeadline(API_BODY_DEADLINE_MS));
   app.use(
     config.api.prefix,
-    createApiRouter({ prefix: config.api.prefix, policy, store, identity, replay, metrics, logger }),
+    createApiRouter({ prefix: config.api.prefix, policy, store, identity, replay, metrics, logger, approvedRetentionMs: config.requests.approvedRetentionMs }),
   );
 
   if (config.console.enabled) {
@@ -176,7 +180,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     server,
     app,
     metrics,
-    close: (graceMs = config.listen.shutdownGraceMs) => drain(server, replays, graceMs, logger).finally(() => agent.destroy()),
+    close: (graceMs = config.listen.shutdownGraceMs) => {
+      scheduler.stop();
+      return drain(server, replays, graceMs, logger).finally(() => agent.destroy());
+    },
     reloadTls: () => (tls ? tls.reload() : { result: 'disabled' }),
   };
 }

@@ -14,7 +14,10 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   approve: { summary: 'approve ID --notes TEXT', load: () => import('./approval-commands') },
   reject: { summary: 'reject ID --notes TEXT', load: () => import('./approval-commands') },
   cancel: { summary: 'cancel ID', load: () => import('./approval-commands') },
-  complete: { summary: 'complete ID', load: () => import('./approval-commands') },
+  complete: { summary: 'complete ID [--break-glass REASON | --at TIME]', load: () => import('./approval-commands') },
+  unschedule: { summary: 'unschedule ID: cancel a replay scheduled with complete --at', load: () => import('./approval-commands') },
+  review: { summary: 'review ID --notes TEXT: review a break-glass after the fact', load: () => import('./approval-commands') },
+  'break-glass': { summary: 'break-glass list [--reviewed]: the break-glass review queue', load: () => import('./approval-commands') },
 };
 
 export function usage(): string {

@@ -5,6 +5,7 @@
 import { join, relative } from 'node:path';
 import type { AccessPolicy } from './policy-definitions';
 import { ConfigError } from './config-error';
+import { changeWindowsSchema, checkChangeWindows } from './change-windows';
 import { compileSchema } from './schema-check';
 import { listYamlFiles } from './yaml-dir';
 import { readYamlFile, type YamlFile } from './yaml-file';
@@ -26,6 +27,7 @@ const schema = {
     },
     requiredApprovals: { type: 'integer', minimum: 1, maximum: 10, default: 1 },
     enabled: { type: 'boolean', default: true },
+    changeWindows: changeWindowsSchema,
   },
 } as const;
 
@@ -53,6 +55,7 @@ export function loadAccessPolicies(configDir: string, profileTypeNames: Readonly
       const other = seen.get(raw.name);
       if (other) issues.push(`${file.where(['name'])}: access policy "${raw.name}" is already defined in ${other.where(['name'])}`);
       seen.set(raw.name, file);
+      if (raw.changeWindows) issues.push(...checkChangeWindows(file, raw.changeWindows));
       policies.push({
         name: raw.name,
         description: raw.description,
@@ -60,6 +63,7 @@ export function loadAccessPolicies(configDir: string, profileTypeNames: Readonly
         approverGroups: [...raw.approverGroups],
         requiredApprovals: raw.requiredApprovals,
         enabled: raw.enabled,
+        ...(raw.changeWindows ? { changeWindows: raw.changeWindows.map((w) => ({ ...w, days: [...w.days] })) } : {}),
         source: relative(configDir, path),
       });
     } catch (error) {

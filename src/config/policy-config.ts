@@ -70,7 +70,9 @@ export function loadPolicyConfig(configDir: string, options: PolicyConfigOptions
     routeIndex: buildRouteIndex(profileTypes),
     roles,
   };
-  const dataHash = createHash('sha256').update(JSON.stringify(data)).digest('hex');
+  // Change windows are read by the gateway, not the Rego; they are part of the revision all the same.
+  const windows = JSON.stringify(accessPolicies.map((p) => p.changeWindows ?? null));
+  const dataHash = createHash('sha256').update(JSON.stringify(data)).update(windows).digest('hex');
   return { profileTypes, accessPolicies, roles, data, dataHash };
 }
 

@@ -73,6 +73,8 @@ export interface GatewayConfig {
     endedRetentionMs: number;
     completeLeaseMs: number;
     sweepIntervalMs: number;
+    /** How often the scheduler looks for due scheduled replays (src/gateway/scheduler.ts). */
+    scheduleIntervalMs: number;
     /** `accepted`: 202 with the approval request; `approvalRequired`: the upstream's own error shape (403), so SDKs throw. */
     parkedResponse: 'accepted' | 'approvalRequired';
   };

@@ -42,6 +42,7 @@ import { errorSummary } from './logger';
 import type { GatewayMetrics } from './metrics';
 import { answerParked, approvalCodeOf, codeMatches, newApprovalSecret, requestIdOfCode } from './parked-answer';
 import type { Replay } from './replay';
+import { outsideChangeWindow } from './change-window-gate';
 import { setBufferedBody } from './proxy';
 import { readBodyThen, type BodyResult } from './read-body';
 import { storedHeaders } from './stored-headers';
@@ -363,6 +364,8 @@ async function completeByResend(m: Mutation, caller: Caller, code: string | null
   }
   const verdict = policy.authorize({ request: authorizeView(request), actor: caller, action: 'complete' });
   if (!verdict.allow) return refuse(m, new ApiError('FORBIDDEN', { requestId: request.id, reasons: verdict.reasons }, `you may not complete this request: ${verdict.reasons.join('; ')}`));
+  const outside = outsideChangeWindow(policy, request, new Date());
+  if (outside) return refuse(m, outside);
 
   let result;
   try {

@@ -37,6 +37,17 @@ export interface ReplayInput {
   authorization: string | undefined;
   /** The requestor confirmed a resend after an unknown outcome (`?resend=confirm`). */
   resend: boolean;
+  /**
+   * How the replay is claimed, when not by beginComplete: break-glass (approve and claim in one step)
+   * or the scheduler's claim of a due scheduled replay. Same lease, same outcome recording after it.
+   */
+  claim?: (leaseMs: number) => Promise<{ request: ApprovalRequest; claimToken: string }>;
+  /**
+   * The scheduler's replay, sent without a caller's credentials: an upstream 401 or 403 then says
+   * the gateway was not let in (nothing was changed), not that the change was refused, so the
+   * request stays approved for its requestor to complete with their own token.
+   */
+  withoutCaller?: boolean;
 }
 
 export interface ReplayResult {
@@ -150,9 +161,11 @@ export function createReplay(deps: ReplayDeps): Replay {
     });
   }
 
-  return async function replay({ id, actor, authorization, resend }: ReplayInput): Promise<ReplayResult> {
+  return async function replay({ id, actor, authorization, resend, claim, withoutCaller }: ReplayInput): Promise<ReplayResult> {
     const started = performance.now();
-    const { request, claimToken } = await store.beginComplete(id, actor.userId, leaseMs, undefined, { resendAfterUnknownOutcome: resend });
+    const { request, claimToken } = claim
+      ? await claim(leaseMs)
+      : await store.beginComplete(id, actor.userId, leaseMs, undefined, { resendAfterUnknownOutcome: resend });
 
     const record = async (outcome: ReplayOutcome, label: string): Promise<ApprovalRequest | null> => {
       metrics.replays.inc({ outcome: label });
@@ -200,6 +213,13 @@ export function createReplay(deps: ReplayDeps): Replay {
     let outcome: ReplayOutcome;
     if (sent.status >= 200 && sent.status < 400) {
       outcome = { kind: 'completed', upstreamStatus: sent.status, upstreamBodyPreview: preview };
+    } else if (withoutCaller && (sent.status === 401 || sent.status === 403)) {
+      outcome = {
+        kind: 'retryable',
+        upstreamStatus: sent.status,
+        upstreamBodyPreview: preview,
+        reason: `the upstream did not accept the scheduled replay without the requestor's credentials (${sent.status}); the request stays approved: complete it yourself`,
+      };
     } else if (sent.status >= 400 && sent.status < 500) {
       outcome = { kind: 'failed', upstreamStatus: sent.status, upstreamBodyPreview: preview, reason: `the upstream refused the change with ${sent.status}` };
     } else {

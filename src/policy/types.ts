@@ -6,8 +6,10 @@
 
 // What config/ loads for the policy lives in config/ (the policy reads config, never the reverse).
 import type { AccessPolicy, Operation, ProfileType } from '../config/policy-definitions';
+import type { Roles } from '../config/roles';
 
 export type { AccessPolicy, Operation, ProfileRoute, ProfileType } from '../config/policy-definitions';
+export type { Roles } from '../config/roles';
 
 /** Who is calling, as established by identity/. */
 export interface Caller {
@@ -47,7 +49,7 @@ export interface ProtectedDecision {
 
 export type Decision = { protected: false } | ProtectedDecision;
 
-export type Action = 'view' | 'approve' | 'reject' | 'cancel' | 'complete';
+export type Action = 'view' | 'approve' | 'reject' | 'cancel' | 'complete' | 'breakGlass' | 'review';
 
 /** What the authorize entry point is told about a stored request. */
 export interface AuthorizeRequestView {
@@ -61,6 +63,8 @@ export interface AuthorizeRequestView {
   requiredApprovals: number;
   /** User ids that already approved. */
   approvedBy: string[];
+  /** Present when the requestor completed it by break-glass; `reviewed` once an approver reviewed it. */
+  breakGlass?: { reviewed: boolean };
 }
 
 export interface AuthorizeInput {
@@ -95,5 +99,7 @@ export interface PolicyEngine {
   profileTypes(): ProfileType[];
   /** Groups whose members see every request and the whole audit trail (config/roles.yaml), as loaded now. */
   auditorGroups(): string[];
+  /** config/roles.yaml as loaded now: auditor and break-glass groups, the break-glass reason's minimum. */
+  roles(): Roles;
   close(): Promise<void>;
 }

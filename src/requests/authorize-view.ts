@@ -20,6 +20,7 @@ export function authorizeView(request: ApprovalRequest): AuthorizeRequestView {
     approverGroups: request.decision.approverGroups,
     requiredApprovals: request.decision.requiredApprovals,
     approvedBy: request.approvals.map((approval) => approval.userId),
+    ...(request.breakGlass ? { breakGlass: { reviewed: request.review !== undefined } } : {}),
   };
 }
 

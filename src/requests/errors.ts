@@ -72,6 +72,12 @@ export enum ScriptErrorCode {
   IdExists = -10,
   /** expire, remove: not yet past its retention (the sweep read an index that moved since). */
   NotDue = -11,
+  /** review: the request was not completed by break-glass. */
+  NotBreakGlass = -12,
+  /** review: an approver reviewed this break-glass already. */
+  AlreadyReviewed = -13,
+  /** unschedule, claim-scheduled: no replay is scheduled (any more). */
+  NotScheduled = -14,
 }
 
 function asStatus(detail: string): RequestStatus | undefined {
@@ -114,7 +120,13 @@ export function scriptError(script: string, code: number, requestId: string, det
     case ScriptErrorCode.IdExists:
       return new TransitionError('INVALID_STATE', `${at}: a request with this id exists already`, requestId, { status });
     case ScriptErrorCode.NotDue:
-      return new TransitionError('INVALID_STATE', `${at}: not yet past its retention`, requestId, { status });
+      return new TransitionError('INVALID_STATE', `${at}: not yet due`, requestId, { status });
+    case ScriptErrorCode.NotBreakGlass:
+      return new TransitionError('NOT_BREAK_GLASS', `${at}: the request was not completed by break-glass`, requestId, { status });
+    case ScriptErrorCode.AlreadyReviewed:
+      return new TransitionError('ALREADY_REVIEWED', `${at}: this break-glass has already been reviewed`, requestId, { status });
+    case ScriptErrorCode.NotScheduled:
+      return new TransitionError('NOT_SCHEDULED', `${at}: no replay of this request is scheduled`, requestId, { status });
     default:
       return new TransitionError('INVALID_STATE', `${at}: unknown script return code ${code}`, requestId, { status });
   }

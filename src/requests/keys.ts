@@ -37,6 +37,10 @@ export interface RequestKeys {
   byGroupStatus(group: string, status: RequestStatus): string;
   /** Sorted set by status, scored by the time the status last changed: what the sweep reads. */
   statusSince(status: RequestStatus): string;
+  /** Sorted set of the requests completed by break-glass, not yet reviewed / reviewed, scored by the break-glass / review time. */
+  breakGlass(state: 'unreviewed' | 'reviewed'): string;
+  /** Sorted set of approved requests whose replay is scheduled, scored by the scheduled time (ms): what the scheduler reads. */
+  scheduled: string;
 }
 
 /**
@@ -65,5 +69,7 @@ export function requestKeys(deployment: string): RequestKeys {
     byGroup: (group) => `${idx}group:${group}`,
     byGroupStatus: (group, status) => `${idx}group-status:${status}:${group}`,
     statusSince: (status) => `${prefix}since:${status}`,
+    breakGlass: (state) => `${prefix}break-glass:${state}`,
+    scheduled: `${prefix}scheduled`,
   };
 }

@@ -52,6 +52,7 @@ describe('loadGatewayConfig', () => {
       endedRetentionMs: 30 * day,
       completeLeaseMs: 30_000,
       sweepIntervalMs: 60_000,
+      scheduleIntervalMs: 5_000,
       parkedResponse: 'accepted',
     });
     assert.deepEqual(config.console, { enabled: true, showDemoIdentities: false });

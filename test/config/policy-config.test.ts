@@ -42,7 +42,7 @@ describe('shipped policy configuration', () => {
       roles: ['role-approvers'],
     });
     assert.ok(config.accessPolicies.every((p) => p.enabled && p.requiredApprovals === 1));
-    assert.deepEqual(config.roles, { auditorGroups: ['auditors'] });
+    assert.deepEqual(config.roles, { auditorGroups: ['auditors'], breakGlassGroups: ['incident-responders'], breakGlassMinReasonChars: 20 });
     assert.ok(config.profileTypes.every((t) => t.caseInsensitive));
     assert.deepEqual(config.data.profileTypes.apps?.routes.find((r) => r.method === 'PATCH'), {
       method: 'PATCH',
@@ -146,7 +146,7 @@ describe('invalid files are reported with file, line and column', () => {
   test('roles.yaml is optional', () => {
     const dir = copyConfig();
     unlinkSync(join(dir, 'roles.yaml'));
-    assert.deepEqual(loadPolicyConfig(dir).roles, { auditorGroups: [] });
+    assert.deepEqual(loadPolicyConfig(dir).roles, { auditorGroups: [], breakGlassGroups: [], breakGlassMinReasonChars: 20 });
   });
 
   test('defaults: requiredApprovals 1 and enabled true', () => {

@@ -44,6 +44,9 @@ function PolicyCard({ policy }: { policy: AccessPolicyResource }) {
         <dd><span class="chips">${policy.approverGroups.map((g) => html`<span class="chip">${g}</span>`)}</span></dd>
         <dt>Required approvals</dt>
         <dd>${policy.requiredApprovals}</dd>
+        ${policy.changeWindows &&
+        html`<dt>Change windows</dt>
+          <dd data-change-windows>${policy.changeWindows.map((w) => html`<span class="chip">${w.days.join(', ')} ${w.from}–${w.to} ${w.timeZone}</span> `)}</dd>`}
       </dl>
       <table class="routes">
         <caption>Protected routes (${policy.routes.length})</caption>

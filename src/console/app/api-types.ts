@@ -18,6 +18,9 @@ export interface ActionPermission {
 
 export type ActionName = 'approve' | 'reject' | 'cancel' | 'complete';
 
+/** Shown beside the actions: break-glass (the CLI and API do it) and its review (the pane's form). */
+export type BreakGlassActionName = 'breakGlass' | 'review';
+
 export interface BodyPreview {
   encoding: 'utf8' | 'base64';
   text: string;
@@ -25,7 +28,7 @@ export interface BodyPreview {
 }
 
 export interface RequestResource extends ApprovalRequest {
-  allowedActions: Record<ActionName, ActionPermission>;
+  allowedActions: Record<ActionName, ActionPermission> & Partial<Record<BreakGlassActionName, ActionPermission>>;
   bodyPreview?: BodyPreview;
 }
 
@@ -47,6 +50,7 @@ export interface AccessPolicyResource {
   approverGroups: string[];
   requiredApprovals: number;
   enabled: boolean;
+  changeWindows?: { days: string[]; from: string; to: string; timeZone: string }[];
   routes: { method: string; path: string; operation: Operation }[];
 }
 
