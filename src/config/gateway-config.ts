@@ -177,7 +177,7 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Gatew
     else values.set(setting.key, parsed.value);
   }
 
-  crossCheck(raw, values, issues, env);
+  crossCheck(raw, values, issues);
   if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
   return build(values);
 }
@@ -327,7 +327,7 @@ function parse(setting: Setting, value: unknown, from: string): Parsed {
 const JWT_SOURCES = ['identity.jwt.hs256Secret', 'identity.jwt.publicKeyFile', 'identity.jwt.jwksUrl'];
 
 /** Rules that involve more than one key. */
-function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[], env: NodeJS.ProcessEnv): void {
+function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[]): void {
   const sources = JWT_SOURCES.filter((k) => values.has(k));
   if (sources.length > 1) {
     issues.push(`identity.jwt needs exactly one key source, got ${sources.join(' and ')} (${sources.map((k) => raw.get(k)?.from).join('; ')}); for example COUNTERSIGN_JWKS_URL=https://login.example.com/.well-known/jwks.json alone`);
@@ -345,7 +345,7 @@ function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues:
     if (typeof path === 'string' && !existsSync(path)) issues.push(`${raw.get(key)?.from}: ${key} ${displayPath(path)} does not exist`);
   }
   checkTls(raw, values, issues);
-  checkUpstreamAuth(raw, values, issues, env);
+  checkUpstreamAuth(raw, values, issues);
   const lease = values.get('requests.completeLeaseMs');
   const timeout = values.get('upstream.timeoutMs');
   if (typeof lease === 'number' && typeof timeout === 'number' && lease < timeout) {
@@ -358,9 +358,10 @@ function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues:
  * `upstream.auth`: the modes that fetch tokens need a token endpoint, a client id and exactly one
  * credential that fits the client authentication method; passthrough takes none of it, so a
  * half-written block never leaves the gateway forwarding callers' tokens by surprise. Files must
- * exist and the named environment variable must be set now; the secret's value is never echoed.
+ * exist now; the secret itself (and the variable clientSecretEnv names) is read at start, by
+ * src/gateway/upstream-auth.ts, from the process's environment.
  */
-function checkUpstreamAuth(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[], env: NodeJS.ProcessEnv): void {
+function checkUpstreamAuth(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[]): void {
   const mode = values.get('upstream.auth.mode');
   const given = [...raw.keys()].filter((k) => k.startsWith('upstream.auth.') && k !== 'upstream.auth.mode');
   const from = (key: string): string => raw.get(key)?.from ?? 'the configuration';
@@ -386,10 +387,6 @@ function checkUpstreamAuth(raw: Map<string, Raw>, values: Map<string, unknown>, 
   for (const key of ['upstream.auth.clientSecretFile', 'upstream.auth.privateKeyFile', 'upstream.auth.certificateFile']) {
     const path = values.get(key);
     if (typeof path === 'string' && !existsSync(path)) issues.push(`${from(key)}: ${key} ${displayPath(path)} does not exist`);
-  }
-  const secretEnv = values.get('upstream.auth.clientSecretEnv');
-  if (typeof secretEnv === 'string' && nonEmpty(env[secretEnv]) === undefined) {
-    issues.push(`${from('upstream.auth.clientSecretEnv')}: the environment variable named by upstream.auth.clientSecretEnv is not set (or empty)`);
   }
   if (mode === 'clientCredentials') {
     for (const key of ['upstream.auth.form', 'upstream.auth.audience', 'upstream.auth.cacheSize']) {

@@ -9,6 +9,7 @@
  * down). `verify(token)` looks an access token up in the provider's own store, as a resource
  * server would with introspection: the fake upstream uses it to check what it receives.
  */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Provider from 'oidc-provider';
@@ -64,7 +65,7 @@ export interface TestClient {
 
 export interface AuthServerOptions {
   clients: TestClient[];
-  /** Lifetime of the access tokens it issues, in seconds. */
+  /** Lifetime of the access tokens it issues, in seconds (default 3600); `ttl` changes it later. */
   accessTokenTtl?: number;
   /**
    * The subject tokens it accepts in a token exchange (or an on-behalf-of request), mapped to the
@@ -91,9 +92,12 @@ export class TestAuthServer {
   private server?: http.Server;
   port = 0;
   private readonly clients = new Map<string, TestClient>();
+  /** Lifetime of the tokens issued from now on, in seconds. */
+  ttl: number;
 
   constructor(readonly options: AuthServerOptions) {
     for (const client of options.clients) this.clients.set(client.client_id, client);
+    this.ttl = options.accessTokenTtl ?? 3600;
   }
 
   get issuer(): string {
@@ -102,6 +106,10 @@ export class TestAuthServer {
 
   get tokenEndpoint(): string {
     return `${this.issuer}/token`;
+  }
+
+  get listening(): boolean {
+    return this.server !== undefined;
   }
 
   /** Token requests that got a token. */
@@ -159,12 +167,14 @@ export class TestAuthServer {
   }
 
   private createProvider(): InstanceType<typeof Provider> {
-    const ttl = this.options.accessTokenTtl ?? 3600;
     const subjects = this.options.subjects ?? {};
+    const signing = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
     const provider = new Provider(this.issuer, {
       adapter: MapAdapter,
+      jwks: { keys: [{ ...signing, kid: 'test', use: 'sig', alg: 'RS256' }] },
+      cookies: { keys: [randomBytes(32).toString('hex')] },
       features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
-      ttl: { AccessToken: ttl, ClientCredentials: ttl },
+      ttl: { AccessToken: () => this.ttl, ClientCredentials: () => this.ttl },
       clientAuthMethods: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'],
       // Exchanged tokens carry the user's id as `sub`.
       findAccount: (_ctx: unknown, sub: string) => ({ accountId: sub, claims: () => ({ sub }) }),
