@@ -272,7 +272,12 @@ function createTokenAuth(config: TokenConfig, deps: UpstreamAuthDeps): UpstreamA
       // Map order is insertion order: re-inserting marks the most recent use; the first key is the least recent.
       cache.set(caller.userId, entry);
       while (cache.size > config.cacheSize) cache.delete(cache.keys().next().value!);
-      return entry.slot.get(() => request(exchange(subjectToken), caller.userId), staleWarning(caller.userId));
+      const held = entry;
+      return held.slot.get(() => request(exchange(subjectToken), caller.userId), staleWarning(caller.userId)).catch((error: unknown) => {
+        // A user whose token cannot be exchanged holds no room in the cache.
+        if (held.slot.held === undefined && cache.get(caller.userId) === held) cache.delete(caller.userId);
+        throw error;
+      });
     },
     status: () => statusOf(mode, lastSuccessAt, lastFailure, { cachedUsers: cache.size }),
   };
