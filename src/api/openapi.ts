@@ -407,7 +407,7 @@ function buildDocument(prefix: string) {
             '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it.'),
             '409': errorResponse('INVALID_STATE (not approved), COMPLETE_IN_PROGRESS, OUTCOME_UNKNOWN or CLAIM_LOST.'),
             '422': errorResponse('VALIDATION_FAILED: a body, an unknown query parameter, or resend other than `confirm`.'),
-            '502': errorResponse('UPSTREAM_UNAVAILABLE: the upstream refused the connection; the request stays approved.'),
+            '502': errorResponse('UPSTREAM_UNAVAILABLE: the upstream refused the connection; or UPSTREAM_AUTH_FAILED: the gateway could not obtain its credential for the upstream (upstream.auth), the message says why. Either way the request stays approved.'),
             '504': errorResponse('UPSTREAM_UNAVAILABLE: the upstream timed out; the request stays approved.'),
             ...standardErrors,
           },
