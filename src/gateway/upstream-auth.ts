@@ -102,7 +102,7 @@ class Secret {
   }
 }
 
-interface Held {
+export interface Held {
   header: string;
   /** From here on the token is renewed before use. */
   refreshAt: number;
@@ -111,9 +111,9 @@ interface Held {
 
 /**
  * One cached token and its single flight: concurrent callers that find it due share one request.
- * A failed renewal falls back to the held token while that is still valid.
+ * A failed renewal falls back to the held token while that is still valid. Exported for its tests.
  */
-class TokenSlot {
+export class TokenSlot {
   held: Held | undefined;
   private inflight: Promise<Held> | undefined;
 
