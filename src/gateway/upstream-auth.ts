@@ -81,6 +81,8 @@ const REASON_CHARS = 300;
 const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+/** What may be sent after `Bearer ` (RFC 6750's b64token, widened to every visible ASCII character). */
+const ACCESS_TOKEN_FORM = /^[\x21-\x7e]{1,16384}$/;
 
 /** A secret that prints as `[redacted]` wherever it ends up (JSON, util.inspect, template strings). */
 class Secret {
@@ -206,20 +208,22 @@ function createTokenAuth(config: TokenConfig, deps: UpstreamAuthDeps): UpstreamA
   }
 
   /** One token request, counted and logged (never the token), turned into a Held or an UPSTREAM_AUTH_FAILED. */
-  async function request(grant: (c: client.Configuration) => Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers>, who: string): Promise<Held> {
+  async function request(grant: (c: client.Configuration) => Promise<client.TokenEndpointResponse & client.TokenEndpointResponseHelpers>, who: string, subjectToken?: string): Promise<Held> {
     const started = Date.now();
     try {
       const response = await grant(await clientConfiguration());
       const lifetimeS = response.expiresIn() ?? DEFAULT_LIFETIME_S;
       const type = (response.token_type ?? 'bearer').toLowerCase();
       // The header scheme is always Bearer; a DPoP or other bound token could not be sent as one.
-      if (type !== 'bearer') throw Object.assign(new Error(`the token endpoint issued a ${type} token, not a bearer token`), { code: 'NOT_BEARER' });
+      if (type !== 'bearer') throw new ApiError('UPSTREAM_AUTH_FAILED', {}, `the token endpoint issued a ${clean(type)} token, not a bearer token`);
+      // It goes into a header: anything outside the visible ASCII range would break the call (or worse, split it).
+      if (!ACCESS_TOKEN_FORM.test(response.access_token)) throw new ApiError('UPSTREAM_AUTH_FAILED', {}, 'the token endpoint issued an access token that cannot be sent in a header');
       tokenRequests.inc({ mode, outcome: 'ok' });
       lastSuccessAt = Date.now();
       log.debug({ for: who, expiresIn: lifetimeS, ms: Date.now() - started }, 'upstream token obtained');
       return { header: `Bearer ${response.access_token}`, refreshAt: started + lifetimeS * 1000 * REFRESH_AT, expiresAt: started + lifetimeS * 1000 };
     } catch (error) {
-      const failure = describeFailure(error);
+      const failure = describeFailure(error, [subjectToken, credential.kind === 'secret' ? credential.secret.reveal() : undefined]);
       tokenRequests.inc({ mode, outcome: failure.outcome });
       lastFailure = { at: Date.now(), reason: failure.reason };
       log.warn({ for: who, outcome: failure.outcome, reason: failure.reason, ms: Date.now() - started }, 'upstream token request failed');
@@ -273,7 +277,7 @@ function createTokenAuth(config: TokenConfig, deps: UpstreamAuthDeps): UpstreamA
       cache.set(caller.userId, entry);
       while (cache.size > config.cacheSize) cache.delete(cache.keys().next().value!);
       const held = entry;
-      return held.slot.get(() => request(exchange(subjectToken), caller.userId), staleWarning(caller.userId)).catch((error: unknown) => {
+      return held.slot.get(() => request(exchange(subjectToken), caller.userId, subjectToken), staleWarning(caller.userId)).catch((error: unknown) => {
         // A user whose token cannot be exchanged holds no room in the cache.
         if (held.slot.held === undefined && cache.get(caller.userId) === held) cache.delete(caller.userId);
         throw error;
@@ -379,7 +383,14 @@ async function clientAuth(credential: Credential, endpoint: () => string | undef
  * server's description (bounded, control characters removed), or the network error's code.
  * The request's own parameters (secret, assertion, subject token) are never part of it.
  */
-function describeFailure(error: unknown): { outcome: 'refused' | 'unreachable' | 'invalid'; reason: string } {
+function describeFailure(error: unknown, secrets: (string | undefined)[]): { outcome: 'refused' | 'unreachable' | 'invalid'; reason: string } {
+  const failure = failureOf(error);
+  // A server that quotes what it was sent (the subject token, the secret) must not get it into our answer or log.
+  for (const secret of secrets) if (secret) failure.reason = failure.reason.split(secret).join('[redacted]');
+  return failure;
+}
+
+function failureOf(error: unknown): { outcome: 'refused' | 'unreachable' | 'invalid'; reason: string } {
   if (error instanceof client.ResponseBodyError) {
     const description = typeof error.error_description === 'string' ? `: ${clean(error.error_description)}` : '';
     return { outcome: 'refused', reason: `the token endpoint refused the request (${error.status} ${clean(error.error)}${description})` };

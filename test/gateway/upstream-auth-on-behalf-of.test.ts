@@ -123,7 +123,9 @@ describe('upstream.auth onBehalfOf', () => {
     const read = await g.http.get('/deviceAppManagement/mobileApps').set('authorization', auth('mallory'));
     assert.equal(read.status, 502, read.text);
     assert.equal(read.body.error.code, 'UPSTREAM_AUTH_FAILED');
-    assert.match(read.body.error.message, /invalid_grant/);
+    assert.match(read.body.error.message, /invalid_grant: the subject token \[redacted\] is not valid/);
+    assert.ok(!read.text.includes(USERS.mallory.token), "the caller's token, quoted by the server, is not passed on");
+    assert.ok(!g.logs.join('').includes(USERS.mallory.token));
     const parked = await g.http.post('/deviceAppManagement/mobileApps/9/assign').set('authorization', auth('mallory')).set('x-maa-justification', 'ticket 9').send({});
     assert.equal(parked.status, 202, parked.text);
     assert.equal(seen.length, 0);

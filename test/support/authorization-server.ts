@@ -198,7 +198,8 @@ export class TestAuthServer {
       const user = typeof subjectToken === 'string' ? subjects[subjectToken] : undefined;
       if (user === undefined) {
         ctx.status = 400;
-        ctx.body = { error: 'invalid_grant', error_description: 'the subject token is not valid' };
+        // Quoting the token back, as a careless server might: the gateway must not pass it on.
+        ctx.body = { error: 'invalid_grant', error_description: `the subject token ${String(subjectToken).slice(0, 100)} is not valid` };
         return;
       }
       const token = new provider.AccessToken({ accountId: user, client: ctx.oidc.client, gty: grant === TOKEN_EXCHANGE ? 'token-exchange' : 'on-behalf-of', scope: params.scope || undefined });
