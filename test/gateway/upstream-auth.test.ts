@@ -271,6 +271,36 @@ describe('upstream.auth credential at start', () => {
     assert.throws(() => start({ privateKeyFile: garbage }), /is not an unencrypted PEM private key/);
   });
 
+  test('even at trace level, the log holds no secret and no token, in success or failure', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'trace' }, { write: (line: string) => void lines.push(line) });
+    const upstreamAuth = createUpstreamAuth({
+      config: { mode: 'clientCredentials', tokenEndpoint: as.tokenEndpoint, clientId: 'countersign', clientAuthMethod: 'client_secret_post', clientSecretFile: secretFile, form: 'tokenExchange', cacheSize: 10, timeoutMs: 5_000 },
+      logger,
+      tokenRequests: createMetrics().upstreamTokenRequests,
+    });
+    const caller = { userId: 'alice', groups: [] } as unknown as Parameters<typeof upstreamAuth.authorizationFor>[0];
+    const header = await upstreamAuth.authorizationFor(caller, auth('alice'));
+    assert.match(header, /^Bearer \S+$/);
+    await as.revoke('countersign');
+    const keyAuth = createUpstreamAuth({
+      config: { mode: 'clientCredentials', tokenEndpoint: as.tokenEndpoint, clientId: 'countersign-cert', clientAuthMethod: 'private_key_jwt', privateKeyFile: keyFile, certificateFile: certFile, form: 'tokenExchange', cacheSize: 10, timeoutMs: 5_000 },
+      logger,
+      tokenRequests: createMetrics().upstreamTokenRequests,
+    });
+    assert.match(await keyAuth.authorizationFor(caller, auth('alice')), /^Bearer /);
+    const revoked = createUpstreamAuth({
+      config: { mode: 'clientCredentials', tokenEndpoint: as.tokenEndpoint, clientId: 'countersign', clientAuthMethod: 'client_secret_post', clientSecretFile: secretFile, form: 'tokenExchange', cacheSize: 10, timeoutMs: 5_000 },
+      logger,
+      tokenRequests: createMetrics().upstreamTokenRequests,
+    });
+    await assert.rejects(revoked.authorizationFor(caller, auth('alice')), (error: Error) => /invalid_client/.test(error.message) && !error.message.includes(SECRET));
+    const log = lines.join('');
+    assert.match(log, /upstream token obtained/);
+    assert.match(log, /upstream token request failed/);
+    for (const secret of [SECRET, header.slice('Bearer '.length), pems.private.split('\n')[1]!]) assert.ok(!log.includes(secret), 'a secret or token is in the log');
+  });
+
   test('an empty secret file, or an unset secret variable, stops the start', () => {
     const empty = join(dir, 'empty-secret');
     writeFileSync(empty, '\n');
