@@ -201,7 +201,7 @@ function createTokenAuth(config: TokenConfig, deps: UpstreamAuthDeps): UpstreamA
         ...(insecure(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
       });
       tokenEndpoint = built.serverMetadata().token_endpoint;
-      if (tokenEndpoint === undefined) throw Object.assign(new Error('the issuer\'s metadata names no token_endpoint'), { code: 'NO_TOKEN_ENDPOINT' });
+      if (tokenEndpoint === undefined) throw new ApiError('UPSTREAM_AUTH_FAILED', {}, 'the issuer\'s metadata names no token_endpoint');
     }
     built.timeout = timeout;
     return built;
