@@ -108,6 +108,24 @@ describe('upstream.auth onBehalfOf', () => {
     assert.equal(seen[0]!.token?.subject, 'alice');
   });
 
+  test("a resend with the approval code replays with the resender's exchanged token; a failed exchange leaves it approved", async () => {
+    const { h: g, seen } = await gateway();
+    const body = { displayName: 'renamed' };
+    const parked = await g.http.patch('/deviceAppManagement/mobileApps/5').set('authorization', auth('alice')).set('x-maa-justification', 'ticket 5').send(body);
+    assert.equal(parked.status, 202, parked.text);
+    await g.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', auth('bob')).send({});
+    await as.stop();
+    const refused = await g.http.patch('/deviceAppManagement/mobileApps/5').set('authorization', auth('alice')).set('x-maa-approval-code', parked.body.approvalCode).send(body);
+    assert.equal(refused.status, 502, refused.text);
+    assert.equal(refused.body.error.code, 'UPSTREAM_AUTH_FAILED');
+    assert.equal((await g.store.get(parked.body.requestId))?.status, 'approved');
+    await as.start();
+    const resent = await g.http.patch('/deviceAppManagement/mobileApps/5').set('authorization', auth('alice')).set('x-maa-approval-code', parked.body.approvalCode).send(body);
+    assert.equal(resent.status, 200, resent.text);
+    assert.equal(resent.headers['x-maa-request-status'], 'completed');
+    assert.deepEqual(seen.map((s) => [s.method, s.token?.subject]), [['PATCH', 'alice']]);
+  });
+
   test("Entra's on-behalf-of form (jwt-bearer, requested_token_use=on_behalf_of)", async () => {
     const { h: g, seen } = await gateway({ form: 'entraOnBehalfOf' });
     const before = exchanges(JWT_BEARER);
