@@ -55,6 +55,7 @@ export const errorRegistry = {
   // 5xx: a dependency failed; protected calls are refused, never forwarded.
   INTERNAL: { status: 500, message: 'internal error' },
   UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream did not answer (502: refused or reset, 504: timed out)' },
+  UPSTREAM_AUTH_FAILED: { status: 502, message: 'the gateway could not obtain its credential for the upstream (upstream.auth); nothing was sent' },
   POLICY_UNAVAILABLE: { status: 503, message: 'the policy is not available; protected changes are refused' },
   STORE_UNAVAILABLE: { status: 503, message: 'the request store (Redis) is not available; protected changes are refused' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -459,7 +459,7 @@ function buildDocument(prefix: string) {
               'VALIDATION_FAILED: unknown fields, an unknown query parameter, resend other than `confirm`, or `scheduledFor` not in the future; ' +
                 'BREAK_GLASS_REASON_REQUIRED: the break-glass reason is shorter than breakGlassMinReasonChars.',
             ),
-            '502': errorResponse('UPSTREAM_UNAVAILABLE: the upstream refused the connection; the request stays approved.'),
+                        '502': errorResponse('UPSTREAM_UNAVAILABLE: the upstream refused the connection; or UPSTREAM_AUTH_FAILED: the gateway could not obtain its credential for the upstream (upstream.auth), the message says why. Either way the request stays approved.'),
             '504': errorResponse('UPSTREAM_UNAVAILABLE: the upstream timed out; the request stays approved.'),
             ...standardErrors,
           },

@@ -15,7 +15,7 @@ import ms from 'ms';
 import { ConfigError } from './config-error';
 import { readTlsFiles } from './tls-files';
 import { readYamlFile, displayPath, type YamlFile } from './yaml-file';
-import type { GatewayConfig } from './types';
+import type { ClientAuthMethod, GatewayConfig, UpstreamAuthConfig } from './types';
 
 export { ConfigError } from './config-error';
 
@@ -28,7 +28,7 @@ export const DEFAULT_CONFIG_FILE = resolve(PROJECT_ROOT, 'config/gateway.yaml');
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 type Kind =
-  | { type: 'string'; pattern?: RegExp; min?: number; max?: number }
+  | { type: 'string'; pattern?: RegExp; min?: number; max?: number; /** Never echo the value in a message (it may be a secret pasted in the wrong place). */ quiet?: boolean }
   | { type: 'secret'; min: number; max: number }
   | { type: 'int'; min: number; max: number }
   | { type: 'bool' }
@@ -67,6 +67,21 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'upstream.timeoutMs', env: 'COUNTERSIGN_UPSTREAM_TIMEOUT', kind: { type: 'duration', min: 100, max: 10 * 60 * 1000 }, default: 30_000, example: '30s', doc: 'Timeout of proxied calls and of the replay at complete.' },
   { key: 'upstream.caseInsensitivePaths', env: 'COUNTERSIGN_UPSTREAM_CASE_INSENSITIVE_PATHS', kind: { type: 'bool' }, default: true, example: 'true', doc: 'Whether the upstream ignores the case of paths (Microsoft Graph does); then policies see lower-case paths, so `/DeviceAppManagement/…` cannot dodge a rule, and every profile type must be case-insensitive (the default; docs/policy.md).' },
   { key: 'upstream.publicUrl', env: 'COUNTERSIGN_PUBLIC_URL', kind: { type: 'url', protocols: ['http:', 'https:'], bare: true }, example: 'https://gw.example.com', doc: 'The URL clients use for the gateway. When set, links in answers that point at the upstream are rewritten to it, so a client that follows them stays behind the gateway: `Location` and `Content-Location` headers, and in JSON answers up to 4 MiB (gzip, deflate and br included) the `@odata.nextLink`, `@odata.deltaLink` and `@odata.context` values. Larger and other bodies pass untouched. Unset: answers are relayed as they come (no rewriting, no cost). No query or #fragment.' },
+  { key: 'upstream.auth.mode', env: 'COUNTERSIGN_UPSTREAM_AUTH', kind: { type: 'enum', values: ['passthrough', 'clientCredentials', 'onBehalfOf'] }, default: 'passthrough', example: 'clientCredentials', doc: 'What the upstream gets as `Authorization`: `passthrough` forwards the caller\'s own header (and the completer\'s at complete); `clientCredentials` sends the gateway\'s own token from the token endpoint and never the caller\'s; `onBehalfOf` exchanges the caller\'s verified token for one for the upstream (the completer\'s at complete). With the last two, every forwarded call needs a valid caller identity. See docs/graph.md.' },
+  { key: 'upstream.auth.issuer', env: 'COUNTERSIGN_UPSTREAM_AUTH_ISSUER', kind: { type: 'url', protocols: ['https:'], loopbackHttp: true }, example: 'https://login.microsoftonline.com/<tenant-id>/v2.0', doc: 'Issuer of the upstream\'s tokens; its token endpoint is discovered from `/.well-known/openid-configuration` (https; http only on loopback). One of `issuer` and `tokenEndpoint`.' },
+  { key: 'upstream.auth.tokenEndpoint', env: 'COUNTERSIGN_UPSTREAM_AUTH_TOKEN_ENDPOINT', kind: { type: 'url', protocols: ['https:'], loopbackHttp: true }, example: 'https://login.microsoftonline.com/<tenant-id>/oauth2/v2.0/token', doc: 'The token endpoint itself, without discovery (https; http only on loopback). One of `issuer` and `tokenEndpoint`; with both, `issuer` only names the server.' },
+  { key: 'upstream.auth.clientId', env: 'COUNTERSIGN_UPSTREAM_AUTH_CLIENT_ID', kind: { type: 'string', min: 1, max: 256, pattern: /^[\x21-\x7e]+$/ }, example: '00000000-0000-0000-0000-000000000000', doc: 'The gateway\'s client id at the token endpoint (Entra: the application (client) id of its confidential client).' },
+  { key: 'upstream.auth.clientAuthMethod', env: 'COUNTERSIGN_UPSTREAM_AUTH_CLIENT_AUTH', kind: { type: 'enum', values: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'] }, example: 'private_key_jwt', doc: 'How the gateway authenticates at the token endpoint. Default: `private_key_jwt` when `privateKeyFile` is set, else `client_secret_post`.' },
+  { key: 'upstream.auth.clientSecretFile', env: 'COUNTERSIGN_UPSTREAM_AUTH_CLIENT_SECRET_FILE', kind: { type: 'path' }, example: '/run/secrets/countersign-client-secret', doc: 'File holding the client secret (surrounding whitespace ignored), read at start. The secret itself is never accepted in the YAML.' },
+  { key: 'upstream.auth.clientSecretEnv', env: 'COUNTERSIGN_UPSTREAM_AUTH_CLIENT_SECRET_ENV', kind: { type: 'string', pattern: /^[A-Za-z_][A-Za-z0-9_]{0,127}$/, quiet: true }, example: 'COUNTERSIGN_CLIENT_SECRET', doc: 'Name of the environment variable holding the client secret (instead of `clientSecretFile`), read at start.' },
+  { key: 'upstream.auth.privateKeyFile', env: 'COUNTERSIGN_UPSTREAM_AUTH_PRIVATE_KEY_FILE', kind: { type: 'path' }, example: '/run/secrets/countersign-key.pem', doc: 'Unencrypted PEM private key (RSA: RS256, EC: ES256/384/512) that signs the `private_key_jwt` client assertion, read at start.' },
+  { key: 'upstream.auth.certificateFile', env: 'COUNTERSIGN_UPSTREAM_AUTH_CERTIFICATE_FILE', kind: { type: 'path' }, example: '/etc/countersign/client-cert.pem', doc: 'PEM certificate of `privateKeyFile` (the one uploaded to the app registration): its thumbprints go in the assertion\'s `x5t` and `x5t#S256` headers, as Entra requires.' },
+  { key: 'upstream.auth.keyId', env: 'COUNTERSIGN_UPSTREAM_AUTH_KEY_ID', kind: { type: 'string', min: 1, max: 256, pattern: /^[\x21-\x7e]+$/ }, example: 'countersign-2026', doc: '`kid` header of the client assertion, for servers that pick the key by id.' },
+  { key: 'upstream.auth.scope', env: 'COUNTERSIGN_UPSTREAM_AUTH_SCOPE', kind: { type: 'string', min: 1, max: 2048, pattern: /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/ }, example: 'https://graph.microsoft.com/.default', doc: '`scope` of every token request (Graph: `https://graph.microsoft.com/.default`).' },
+  { key: 'upstream.auth.audience', env: 'COUNTERSIGN_UPSTREAM_AUTH_AUDIENCE', kind: { type: 'string', min: 1, max: 2048, pattern: /^[\x21-\x7e]+$/ }, example: 'https://api.example.com', doc: '`audience` of an RFC 8693 token exchange (`onBehalfOf` with `form: tokenExchange`).' },
+  { key: 'upstream.auth.form', env: 'COUNTERSIGN_UPSTREAM_AUTH_FORM', kind: { type: 'enum', values: ['tokenExchange', 'entraOnBehalfOf'] }, default: 'tokenExchange', example: 'entraOnBehalfOf', doc: 'The exchange `onBehalfOf` sends: `tokenExchange` (RFC 8693, `urn:ietf:params:oauth:grant-type:token-exchange`) or `entraOnBehalfOf` (Microsoft Entra\'s jwt-bearer grant with `requested_token_use=on_behalf_of`).' },
+  { key: 'upstream.auth.cacheSize', env: 'COUNTERSIGN_UPSTREAM_AUTH_CACHE_SIZE', kind: { type: 'int', min: 1, max: 1_000_000 }, default: 1000, example: '1000', doc: '`onBehalfOf`: exchanged tokens kept, one per user, least recently used dropped first.' },
+  { key: 'upstream.auth.timeoutMs', env: 'COUNTERSIGN_UPSTREAM_AUTH_TIMEOUT', kind: { type: 'duration', min: 1000, max: 120_000 }, default: 10_000, example: '10s', doc: 'Timeout of one token request (and of discovery).' },
   { key: 'api.prefix', env: 'COUNTERSIGN_API_PREFIX', kind: { type: 'string', pattern: /^(\/[A-Za-z0-9._~-]+)+$/, max: 100 }, default: '/maa/v1', example: '/maa/v1', doc: 'Path prefix of the approval API. Must not collide with an upstream path.' },
   { key: 'redis.url', env: 'REDIS_URL', kind: { type: 'url', protocols: ['redis:', 'rediss:'] }, default: 'redis://127.0.0.1:6379', example: 'redis://127.0.0.1:6379', doc: 'Redis (single, or a cluster node) holding the requests. `rediss://` for TLS; credentials go in the URL.' },
   { key: 'redis.deployment', env: 'COUNTERSIGN_DEPLOYMENT', kind: { type: 'string', pattern: /^[A-Za-z0-9_-]+$/, max: 64 }, default: 'default', example: 'prod-eu', doc: 'Hash tag of every Redis key (`maa:{<deployment>}:…`): several gateways of one deployment share it; separate deployments may share one Redis.' },
@@ -99,6 +114,11 @@ export const SETTINGS: readonly Setting[] = [
 ];
 
 const BY_KEY = new Map(SETTINGS.map((s) => [s.key, s]));
+/** Keys someone may try for an inline upstream secret, and what to use instead. */
+const INLINE_SECRETS = new Map([
+  ['upstream.auth.clientSecret', 'upstream.auth.clientSecretFile (a file only the gateway can read) or upstream.auth.clientSecretEnv (the name of an environment variable)'],
+  ['upstream.auth.privateKey', 'upstream.auth.privateKeyFile (a PEM file only the gateway can read)'],
+]);
 /** Object keys that group settings (`listen`, `identity.jwt`, …). */
 const GROUPS = new Set(SETTINGS.flatMap((s) => s.key.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))));
 
@@ -188,6 +208,11 @@ function collect(
     }
     return;
   }
+  if (INLINE_SECRETS.has(key)) {
+    // Said before "unknown key": someone put a secret in a file that lives in git. The value is never echoed.
+    issues.push(`${where(path)}: ${key} is refused: secrets never go in the configuration file; use ${INLINE_SECRETS.get(key)}`);
+    return;
+  }
   if (!BY_KEY.has(key)) {
     const parent = path.slice(0, -1).join('.');
     issues.push(`${where(path)}: unknown key ${key}; known keys${parent ? ` of ${parent}` : ''}: ${childKeys(parent).join(', ')}`);
@@ -251,7 +276,7 @@ function parse(setting: Setting, value: unknown, from: string): Parsed {
       // A secret's value never appears in a message.
       if (value.length < min) return { error: `must be at least ${min} characters` };
       if (value.length > max) return { error: `must be at most ${max} characters` };
-      if (kind.type === 'string' && kind.pattern && !kind.pattern.test(value)) return { error: `has the wrong form (${JSON.stringify(value)})` };
+      if (kind.type === 'string' && kind.pattern && !kind.pattern.test(value)) return { error: kind.quiet ? 'has the wrong form' : `has the wrong form (${JSON.stringify(value)})` };
       return { value };
     }
     case 'int': {
@@ -321,11 +346,53 @@ function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues:
     if (typeof path === 'string' && !existsSync(path)) issues.push(`${raw.get(key)?.from}: ${key} ${displayPath(path)} does not exist`);
   }
   checkTls(raw, values, issues);
+  checkUpstreamAuth(raw, values, issues);
   const lease = values.get('requests.completeLeaseMs');
   const timeout = values.get('upstream.timeoutMs');
   if (typeof lease === 'number' && typeof timeout === 'number' && lease < timeout) {
     // A lease that ends while the replay is still in flight turns a slow success into "outcome unknown".
     issues.push(`requests.completeLeaseMs (${lease}) must not be shorter than upstream.timeoutMs (${timeout}); for example completeLeaseMs: 30s with timeoutMs: 30s`);
+  }
+}
+
+/**
+ * `upstream.auth`: the modes that fetch tokens need a token endpoint, a client id and exactly one
+ * credential that fits the client authentication method; passthrough takes none of it, so a
+ * half-written block never leaves the gateway forwarding callers' tokens by surprise. Files must
+ * exist now; the secret itself (and the variable clientSecretEnv names) is read at start, by
+ * src/gateway/upstream-auth.ts, from the process's environment.
+ */
+function checkUpstreamAuth(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[]): void {
+  const mode = values.get('upstream.auth.mode');
+  const given = [...raw.keys()].filter((k) => k.startsWith('upstream.auth.') && k !== 'upstream.auth.mode');
+  const from = (key: string): string => raw.get(key)?.from ?? 'the configuration';
+  if (mode === 'passthrough') {
+    if (given.length > 0) issues.push(`${from(given[0]!)}: ${given[0]} is set but upstream.auth.mode is passthrough; set mode: clientCredentials or onBehalfOf (COUNTERSIGN_UPSTREAM_AUTH), or remove the upstream.auth settings`);
+    return;
+  }
+  if (!values.has('upstream.auth.issuer') && !values.has('upstream.auth.tokenEndpoint')) {
+    issues.push(`upstream.auth.mode ${String(mode)} needs upstream.auth.issuer or upstream.auth.tokenEndpoint; for example tokenEndpoint: https://login.microsoftonline.com/<tenant-id>/oauth2/v2.0/token`);
+  }
+  if (!values.has('upstream.auth.clientId')) issues.push(`upstream.auth.mode ${String(mode)} needs upstream.auth.clientId (COUNTERSIGN_UPSTREAM_AUTH_CLIENT_ID)`);
+  const credentials = ['upstream.auth.clientSecretFile', 'upstream.auth.clientSecretEnv', 'upstream.auth.privateKeyFile'].filter((k) => values.has(k));
+  if (credentials.length !== 1) {
+    issues.push(`upstream.auth needs exactly one credential, got ${credentials.length === 0 ? 'none' : credentials.join(' and ')}: clientSecretFile, clientSecretEnv or privateKeyFile; for example privateKeyFile: /run/secrets/countersign-key.pem`);
+  }
+  const method = values.get('upstream.auth.clientAuthMethod');
+  const keyBased = values.has('upstream.auth.privateKeyFile');
+  if (method === 'private_key_jwt' && !keyBased) issues.push(`${from('upstream.auth.clientAuthMethod')}: upstream.auth.clientAuthMethod private_key_jwt needs upstream.auth.privateKeyFile`);
+  if (typeof method === 'string' && method !== 'private_key_jwt' && keyBased) issues.push(`${from('upstream.auth.clientAuthMethod')}: upstream.auth.clientAuthMethod ${method} takes a client secret, not upstream.auth.privateKeyFile`);
+  for (const key of ['upstream.auth.certificateFile', 'upstream.auth.keyId']) {
+    if (values.has(key) && !keyBased) issues.push(`${from(key)}: ${key} only applies with upstream.auth.privateKeyFile`);
+  }
+  for (const key of ['upstream.auth.clientSecretFile', 'upstream.auth.privateKeyFile', 'upstream.auth.certificateFile']) {
+    const path = values.get(key);
+    if (typeof path === 'string' && !existsSync(path)) issues.push(`${from(key)}: ${key} ${displayPath(path)} does not exist`);
+  }
+  if (mode === 'clientCredentials') {
+    for (const key of ['upstream.auth.form', 'upstream.auth.audience', 'upstream.auth.cacheSize']) {
+      if (raw.has(key)) issues.push(`${from(key)}: ${key} only applies to upstream.auth.mode onBehalfOf`);
+    }
   }
 }
 
@@ -382,6 +449,7 @@ function build(values: Map<string, unknown>): GatewayConfig {
       timeoutMs: get<number>('upstream.timeoutMs'),
       caseInsensitivePaths: get<boolean>('upstream.caseInsensitivePaths'),
       publicUrl: get<string | undefined>('upstream.publicUrl'),
+      auth: buildUpstreamAuth(get),
     }),
     api: { prefix: get('api.prefix') },
     redis: { url: get('redis.url'), deployment: get('redis.deployment') },
@@ -410,6 +478,29 @@ function build(values: Map<string, unknown>): GatewayConfig {
     console: { enabled: get('console.enabled'), showDemoIdentities: get('console.showDemoIdentities') },
     log: { level: get('log.level') },
   };
+}
+
+function buildUpstreamAuth(get: <T>(key: string) => T): UpstreamAuthConfig {
+  const mode = get<UpstreamAuthConfig['mode']>('upstream.auth.mode');
+  if (mode === 'passthrough') return { mode };
+  const privateKeyFile = get<string | undefined>('upstream.auth.privateKeyFile');
+  return dropUndefined({
+    mode,
+    issuer: get<string | undefined>('upstream.auth.issuer'),
+    tokenEndpoint: get<string | undefined>('upstream.auth.tokenEndpoint'),
+    clientId: get<string>('upstream.auth.clientId'),
+    clientAuthMethod: get<ClientAuthMethod | undefined>('upstream.auth.clientAuthMethod') ?? (privateKeyFile ? 'private_key_jwt' : 'client_secret_post'),
+    clientSecretFile: get<string | undefined>('upstream.auth.clientSecretFile'),
+    clientSecretEnv: get<string | undefined>('upstream.auth.clientSecretEnv'),
+    privateKeyFile,
+    certificateFile: get<string | undefined>('upstream.auth.certificateFile'),
+    keyId: get<string | undefined>('upstream.auth.keyId'),
+    scope: get<string | undefined>('upstream.auth.scope'),
+    audience: get<string | undefined>('upstream.auth.audience'),
+    form: get<'tokenExchange' | 'entraOnBehalfOf'>('upstream.auth.form'),
+    cacheSize: get<number>('upstream.auth.cacheSize'),
+    timeoutMs: get<number>('upstream.auth.timeoutMs'),
+  }) as UpstreamAuthConfig;
 }
 
 function dropUndefined<T extends object>(value: T): T {

@@ -41,6 +41,8 @@ export interface GatewayMetrics {
   apiDuration: Histogram<'route' | 'status'>;
   /** Upstream round trip of a replay. */
   replayDuration: Histogram<'outcome'>;
+  /** Token requests for the upstream (upstream.auth): mode, and ok, refused, unreachable or invalid. */
+  upstreamTokenRequests: Counter<'mode' | 'outcome'>;
   // Children of the hot path's series, bound once: prom-client hashes a label object per call otherwise.
   readDuration: ReturnType<Histogram<'kind'>['labels']>;
   mutationDuration: ReturnType<Histogram<'kind'>['labels']>;
@@ -78,6 +80,7 @@ export function createMetrics(probes?: MetricProbes): GatewayMetrics {
     decisionDuration: new Histogram({ name: 'countersign_decision_duration_seconds', help: 'Policy decide() time per mutation', buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05], registers }),
     apiDuration: new Histogram({ name: 'countersign_api_duration_seconds', help: 'Approval API calls', labelNames: ['route', 'status'], buckets: LATENCY_BUCKETS, registers }),
     replayDuration: new Histogram({ name: 'countersign_replay_duration_seconds', help: 'Upstream round trip of replays', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers }),
+    upstreamTokenRequests: new Counter({ name: 'countersign_upstream_token_requests_total', help: 'Token requests for the upstream credential (upstream.auth), by mode and outcome', labelNames: ['mode', 'outcome'], registers }),
   };
 }
 

@@ -5,7 +5,7 @@
  * sent once, by whichever gateway claims it first, and the others are told NOT_SCHEDULED.
  *
  * A scheduled replay has no caller: it is sent without the requestor's Authorization (which the
- * gateway never stores), as the scheduler; the upstream must accept the gateway's own credentials.
+ * gateway never stores), as the scheduler: with upstream.auth clientCredentials it carries the gateway's token;
  * When it answers 401 or 403, nothing was changed: the request stays approved (replay.ts, withoutCaller).
  */
 import type { Logger } from 'pino';

@@ -36,7 +36,7 @@ describe('loadGatewayConfig', () => {
   test('defaults', () => {
     const config = loadGatewayConfig({ file: empty, env: MINIMAL });
     assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080, shutdownGraceMs: 10_000 });
-    assert.deepEqual(config.upstream, { url: 'http://127.0.0.1:9000', timeoutMs: 30_000, caseInsensitivePaths: true });
+    assert.deepEqual(config.upstream, { url: 'http://127.0.0.1:9000', timeoutMs: 30_000, caseInsensitivePaths: true, auth: { mode: 'passthrough' } });
     assert.deepEqual(config.api, { prefix: '/maa/v1' });
     assert.deepEqual(config.redis, { url: 'redis://127.0.0.1:6379', deployment: 'default' });
     assert.equal(config.policy.policiesDir, resolve(PROJECT_ROOT, 'policies'));
@@ -86,7 +86,7 @@ log: { level: debug }
       overrides: { log: { level: 'silent' }, upstream: { caseInsensitivePaths: false } },
     });
     assert.deepEqual(config.listen, { host: '127.0.0.1', port: 7070, shutdownGraceMs: 2000 });
-    assert.deepEqual(config.upstream, { url: 'https://graph.example.test', timeoutMs: 2000, caseInsensitivePaths: false });
+    assert.deepEqual(config.upstream, { url: 'https://graph.example.test', timeoutMs: 2000, caseInsensitivePaths: false, auth: { mode: 'passthrough' } });
     assert.equal(config.redis.deployment, 'from-env');
     assert.equal(config.api.prefix, '/maa/v1', 'an empty variable counts as unset');
     assert.equal(config.requests.bodyLimitBytes, 512 * 1024);
