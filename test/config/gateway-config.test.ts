@@ -91,7 +91,8 @@ log: { level: debug }
     assert.equal(config.requests.bodyLimitBytes, 512 * 1024);
     assert.equal(config.requests.approvedRetentionMs, 7 * 24 * 3600 * 1000);
     assert.equal(config.requests.sweepIntervalMs, 1500);
-    assert.equal(config.policy.policiesDir, resolve(PROJECT_ROOT, 'my/policies'));
+    // A relative path in a file resolves against that file's folder.
+    assert.equal(config.policy.policiesDir, resolve(dir, 'my/policies'));
     assert.equal(config.policy.watch, true);
     assert.equal(config.log.level, 'silent');
     assert.equal(config.identity.staticTokensFile, tokens);
