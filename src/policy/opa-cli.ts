@@ -34,10 +34,16 @@ export function resolveOpaBin(opaBin?: string): string {
  */
 export function ensureOpa(opaBin?: string): string {
   const bin = resolveOpaBin(opaBin);
-  if (opaBin !== undefined || process.env.OPA_BIN || existsSync(bin)) return bin;
-  process.stderr.write(`countersign: OPA is missing at ${bin}; building it with scripts/install-opa.sh (a few minutes, once)\n`);
-  // Output goes to stderr: stdout stays the command's own (explain --json, policy build's path).
-  const result = spawnSync('bash', [join(PROJECT_ROOT, 'scripts/install-opa.sh')], { stdio: ['ignore', process.stderr, process.stderr] });
+  if (opaBin !== undefined || process.env.OPA_BIN) return bin;
+  return buildOpaIfMissing(bin, join(PROJECT_ROOT, 'scripts/install-opa.sh'));
+}
+
+/** ensureOpa's step with its paths given (tests use a stand-in script). */
+export function buildOpaIfMissing(bin: string, installScript: string): string {
+  if (existsSync(bin)) return bin;
+  process.stderr.write(`countersign: OPA is missing at ${bin}; building it with ${installScript} (a few minutes, once)\n`);
+  // Its output goes to stderr: stdout stays the command's own (explain --json, policy build's path).
+  const result = spawnSync('bash', [installScript], { stdio: ['ignore', process.stderr, process.stderr] });
   if (result.status !== 0 || !existsSync(bin)) {
     throw new PolicyBuildError(`could not build OPA into ${bin}: install Go (https://go.dev/dl/) or set OPA_BIN to an OPA 1.x binary`);
   }
