@@ -136,10 +136,20 @@ test('init → policy test → npm start → park → approve → complete, agai
   });
   const approved = await countersign(['approve', requestId, '--notes', 'looks right'], cli('bob'));
   assert.match(approved.stdout, /approved request .*: it is approved; the requestor can complete it now/);
+  // Approving again is refused, and the reason is said once (not "… approved (… approved)").
+  await assert.rejects(countersign(['approve', requestId], cli('bob')), (error: { code?: number; stderr?: string }) => {
+    assert.equal(error.code, 1);
+    assert.match(error.stderr ?? '', /INVALID_STATE: cannot approve: the request is approved/);
+    assert.equal(error.stderr?.match(/approved, not needsApproval/g)?.length, 1, error.stderr);
+    return true;
+  });
 
   // 5. alice completes: the gateway replays the parked call and json-server has the change.
   const completed = await countersign(['complete', requestId], cli('alice'));
   assert.match(completed.stdout, /completed request .*: the upstream answered 200/);
+  // json-server answers pretty-printed JSON: its line breaks stay line breaks, not '?'.
+  assert.ok(completed.stdout.includes('\n  "title": "approved title"'), completed.stdout);
+  assert.ok(!completed.stdout.includes('?'), completed.stdout);
   const after = (await (await fetch(`${apiUrl}/posts/1`)).json()) as { title: string; author: string };
   assert.deepEqual(after, { id: 1, title: 'approved title', author: 'typicode' });
 });
