@@ -116,6 +116,12 @@ export async function init(options: InitOptions): Promise<InitResult> {
   }
   const document = options.openapi === undefined ? undefined : await readOpenApi(options.openapi);
   const { profileTypes, notes } = document ? inferProfileTypes(document.operations) : { profileTypes: [], notes: [] };
+  const basePath = document?.server === undefined ? undefined : serverBasePath(document.server);
+  if (basePath && !new URL(options.upstream).pathname.replace(/\/+$/, '').endsWith(basePath)) {
+    // The routes are the document's paths, which are relative to its server's base path: a call
+    // to the gateway must carry them as they are, so the base path belongs in upstream.url.
+    notes.push(`the document's server ${document!.server} puts its paths below ${basePath}, and --upstream ${options.upstream} does not end with it: if the API is served there, run init again with --upstream <origin>${basePath}`);
+  }
 
   mkdirSync(dirname(dir), { recursive: true });
   const work = join(dirname(dir), `.${basename(dir)}.init-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -147,6 +153,17 @@ export async function init(options: InitOptions): Promise<InitResult> {
     rmSync(work, { recursive: true, force: true });
   }
   return { dir, profileTypes, notes, ...(document ? { document } : {}) };
+}
+
+/** The path part of a server URL (`https://petstore.example.com/v2` → `/v2`); undefined when it has none or is templated. */
+function serverBasePath(server: string): string | undefined {
+  if (server.includes('{')) return undefined;
+  try {
+    const path = new URL(server, 'http://server.invalid').pathname.replace(/\/+$/, '');
+    return path === '' ? undefined : path;
+  } catch {
+    return undefined;
+  }
 }
 
 function isDirectory(path: string): boolean {

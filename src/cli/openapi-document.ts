@@ -32,6 +32,8 @@ export interface ApiDocument {
   version: string;
   /** `3.0.3`, `3.1.0`. */
   openapi: string;
+  /** The first `servers` URL as written, when the document has one. */
+  server?: string;
   operations: ApiOperation[];
 }
 
@@ -104,7 +106,8 @@ export async function readOpenApi(source: string): Promise<ApiDocument> {
       });
     }
   }
-  return { title: info.title ?? '(untitled)', version: info.version ?? '', openapi: version, operations };
+  const server = (doc.servers as { url?: unknown }[] | undefined)?.[0]?.url;
+  return { title: info.title ?? '(untitled)', version: info.version ?? '', openapi: version, ...(typeof server === 'string' ? { server } : {}), operations };
 }
 
 /** The document's text and how to name it in messages (an absolute path, or the URL). */

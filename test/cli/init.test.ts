@@ -42,6 +42,10 @@ describe('countersign init', () => {
     const r = await capture(init, ['--upstream', 'http://127.0.0.1:9/v2', '--openapi', join(FIXTURES, 'petstore.json'), '--out', out]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.out, /3 profile types, each with a disabled access policy/);
+    assert.ok(!r.out.includes('note:'), r.out);
+    // The document's paths are below its server's /v2: an upstream without it gets a note saying so.
+    const bare = await capture(init, ['--upstream', 'http://127.0.0.1:9', '--openapi', join(FIXTURES, 'petstore.json'), '--out', join(dir, 'petstore-bare')]);
+    assert.match(bare.out, /note: the document's server http:\/\/petstore\.swagger\.io\/v2 puts its paths below \/v2, and --upstream http:\/\/127\.0\.0\.1:9 does not end with it/);
     assert.deepEqual(routesOf(out), [
       'pet DELETE /pet/{petId} delete',
       'pet POST /pet create',
