@@ -8,6 +8,8 @@ import type { Operation } from '../config/policy-definitions';
 import type { ApiOperation } from './openapi-document';
 
 const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** The loader's limit of routes per profile type (src/config/profile-types.ts): larger groups are split. */
+export const MAX_ROUTES_PER_TYPE = 200;
 /** A literal segment the profile type loader accepts (src/config/profile-types.ts). */
 const LITERAL = /^[A-Za-z0-9._~!$&'()*+,=:@-]+$/;
 const PARAM = /^\{([^{}]+)\}$/;
@@ -83,7 +85,17 @@ export function inferProfileTypes(operations: ApiOperation[]): Inference {
     type.routes.push(route);
     all.push({ type, route, literals: template.literals });
   }
-  return { profileTypes: [...byName.values()].filter((t) => t.routes.length > 0), notes };
+  const profileTypes: InferredProfileType[] = [];
+  const taken = new Map(byName);
+  for (const type of byName.values()) {
+    for (let i = 0; i < type.routes.length; i += MAX_ROUTES_PER_TYPE) {
+      const part = i === 0 ? type.name : uniqueName(`${type.name}-${i / MAX_ROUTES_PER_TYPE + 1}`, taken);
+      taken.set(part, type);
+      if (i > 0) notes.push(`${type.name} has more than ${MAX_ROUTES_PER_TYPE} mutating routes: routes ${i + 1}… are in profile type ${part}`);
+      profileTypes.push({ ...type, name: part, routes: type.routes.slice(i, i + MAX_ROUTES_PER_TYPE) });
+    }
+  }
+  return { profileTypes, notes };
 }
 
 /** The path as the loader reads it, and its literals (lower case; null for a parameter). */
