@@ -124,12 +124,13 @@ interface Raw {
 
 /**
  * The gateway's YAML file for a name given on the command line or in COUNTERSIGN_CONFIG: the file
- * itself, or `gateway.yaml` in it when the name is a folder. Resolved against the working directory.
+ * itself, or `gateway.yaml` in it when the name is a folder. Resolved against the working directory
+ * (`cwd`; see shellCwd for `npm start`).
  * @example
  * configFilePath('my-api'); // '/home/me/my-api/gateway.yaml' when my-api is a folder
  */
-export function configFilePath(named: string): string {
-  const path = resolve(named);
+export function configFilePath(named: string, cwd: string = process.cwd()): string {
+  const path = resolve(cwd, named);
   try {
     if (statSync(path).isDirectory()) return join(path, 'gateway.yaml');
   } catch {
@@ -150,7 +151,7 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Gatew
   const raw = new Map<string, Raw>();
 
   const named = options.file ?? nonEmpty(env.COUNTERSIGN_CONFIG);
-  const file = named ? configFilePath(named) : DEFAULT_CONFIG_FILE;
+  const file = named ? configFilePath(named, options.file === undefined ? shellCwd(env) : process.cwd()) : DEFAULT_CONFIG_FILE;
   if (named || existsSync(file)) {
     const yaml = readYamlFile(file);
     collect(yaml.value, [], raw, issues, (path) => yaml.where(path), yaml, dirname(file));
@@ -203,7 +204,7 @@ export function policyPaths(options: Omit<LoadGatewayConfigOptions, 'overrides'>
   const issues: string[] = [];
   const raw = new Map<string, Raw>();
   const named = options.file ?? nonEmpty(env.COUNTERSIGN_CONFIG);
-  const file = named ? configFilePath(named) : DEFAULT_CONFIG_FILE;
+  const file = named ? configFilePath(named, options.file === undefined ? shellCwd(env) : process.cwd()) : DEFAULT_CONFIG_FILE;
   if (named || existsSync(file)) {
     const yaml = readYamlFile(file);
     collect(yaml.value, [], raw, issues, (path) => yaml.where(path), yaml, dirname(file));
@@ -218,6 +219,15 @@ export function policyPaths(options: Omit<LoadGatewayConfigOptions, 'overrides'>
   }
   if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
   return out as unknown as PolicyPaths;
+}
+
+/**
+ * The folder the person typed COUNTERSIGN_CONFIG in: `npm start` runs the gateway in the project's
+ * root but tells where it was invoked in INIT_CWD, so `COUNTERSIGN_CONFIG=my-api npm start` from a
+ * subfolder means that subfolder's my-api, as the shell would.
+ */
+function shellCwd(env: NodeJS.ProcessEnv): string {
+  return nonEmpty(env.INIT_CWD) ?? process.cwd();
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -65,7 +65,9 @@ async function waitFor(url: string, what: string, output: () => string, ok = (st
 
 /** The countersign command, as a user runs it (`npx countersign` runs this bin). */
 function countersign(args: string[], env: NodeJS.ProcessEnv = {}) {
-  return exec(process.execPath, [join(PROJECT_ROOT, 'bin/countersign.mjs'), ...args], { cwd: dir, env: { ...process.env, ...env }, timeout: 120_000 });
+  // As typed in a shell in `dir`: no INIT_CWD inherited from an `npm test` around this test.
+  const { INIT_CWD: _npm, ...shell } = process.env;
+  return exec(process.execPath, [join(PROJECT_ROOT, 'bin/countersign.mjs'), ...args], { cwd: dir, env: { ...shell, ...env }, timeout: 120_000 });
 }
 
 test('init → policy test → npm start → park → approve → complete, against json-server', { timeout: 240_000 }, async () => {

@@ -122,6 +122,9 @@ log: { level: debug }
     assert.ok(missing.message.includes(`identity.staticTokensFile ${join(folder, 'tokens.yaml')} does not exist`), missing.message);
     const fromEnv = configError(() => loadGatewayConfig({ file: empty, env: { COUNTERSIGN_UPSTREAM_URL: 'http://127.0.0.1:9000', COUNTERSIGN_STATIC_TOKENS: 'no/tokens.yaml' } }));
     assert.ok(fromEnv.message.includes(`environment COUNTERSIGN_STATIC_TOKENS: identity.staticTokensFile ${resolve(PROJECT_ROOT, 'no/tokens.yaml')} does not exist`), fromEnv.message);
+    // Under `npm start` (cwd: the project root), a relative name means the folder npm was invoked in (INIT_CWD).
+    writeFileSync(join(folder, 'gateway.yaml'), 'policy: { configDir: . }\nidentity: { staticTokensFile: keys/tokens.yaml }\n');
+    assert.equal(loadGatewayConfig({ env: { COUNTERSIGN_UPSTREAM_URL: 'http://127.0.0.1:9000', COUNTERSIGN_CONFIG: 'elsewhere', INIT_CWD: dir } }).policy.configDir, folder);
     const unreadable = configError(() => loadGatewayConfig({ env: { COUNTERSIGN_CONFIG: 'no-such-folder' } }));
     assert.ok(unreadable.message.includes(`${resolve('no-such-folder')}: ENOENT`), unreadable.message);
   });
