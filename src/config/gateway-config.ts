@@ -83,8 +83,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'identity.jwt.clockToleranceSec', env: 'COUNTERSIGN_JWT_CLOCK_TOLERANCE', kind: { type: 'int', min: 0, max: 300 }, default: 30, example: '30', doc: 'Allowed clock skew, in seconds, for `exp`, `nbf` and `iat`.' },
   { key: 'identity.jwt.userClaim', env: 'COUNTERSIGN_JWT_USER_CLAIM', kind: { type: 'string', min: 1, max: 256 }, default: 'preferred_username', example: 'upn', doc: 'Claim holding the user id; `sub` is used when the token lacks it.' },
   { key: 'identity.jwt.groupsClaim', env: 'COUNTERSIGN_JWT_GROUPS_CLAIM', kind: { type: 'string', min: 1, max: 256 }, default: 'groups', example: 'roles', doc: 'Claim holding the groups (an array of strings).' },
-  { key: 'identity.staticTokensFile', env: 'COUNTERSIGN_STATIC_TOKENS', kind: { type: 'path' }, example: 'config/static-tokens.yaml', doc: 'YAML file of trusted static bearer tokens (`tokens: [{ token, userId, groups, description }]`). For local use and the demo.' },
-  { key: 'identity.directoryFile', env: 'COUNTERSIGN_DIRECTORY', kind: { type: 'path' }, example: 'config/directory.yaml', doc: 'YAML directory (`users: { alice: { groups: [...] } }`); its groups are added to the token\'s.' },
+  { key: 'identity.staticTokensFile', env: 'COUNTERSIGN_STATIC_TOKENS', kind: { type: 'path' }, example: 'config/demo/tokens.yaml', doc: 'YAML file of trusted static bearer tokens (`tokens: [{ token, userId, groups, description }]`). For local use and the demo.' },
+  { key: 'identity.directoryFile', env: 'COUNTERSIGN_DIRECTORY', kind: { type: 'path' }, example: '/etc/countersign/directory.yaml', doc: 'YAML directory (`users: { alice: { groups: [...] } }`); its groups are added to the token\'s.' },
   { key: 'requests.bodyLimitBytes', env: 'COUNTERSIGN_BODY_LIMIT', kind: { type: 'size', min: 1024, max: 1024 * MIB }, default: 10 * MIB, example: '10MiB', doc: 'Largest body of any mutation (POST, PUT, PATCH, DELETE), protected or not, as received and once decoded: every mutation is read whole before the policy decides (the decision may depend on the body), so a larger one gets 413 BODY_TOO_LARGE and is not forwarded. Reads are streamed and not limited.' },
   { key: 'requests.retentionMs', env: 'COUNTERSIGN_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '30d', doc: 'A request awaiting approval whose status has not changed for this long expires and frees its object.' },
   { key: 'requests.approvedRetentionMs', env: 'COUNTERSIGN_APPROVED_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '7d', doc: 'Same, for approved requests never completed.' },
@@ -150,12 +150,7 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Gatew
   const issues: string[] = [];
   const raw = new Map<string, Raw>();
 
-  const named = options.file ?? nonEmpty(env.COUNTERSIGN_CONFIG);
-  const file = named ? configFilePath(named, options.file === undefined ? shellCwd(env) : process.cwd()) : DEFAULT_CONFIG_FILE;
-  if (named || existsSync(file)) {
-    const yaml = readYamlFile(file);
-    collect(yaml.value, [], raw, issues, (path) => yaml.where(path), yaml, dirname(file));
-  }
+  const file = readConfigFile(options, env, raw, issues);
 
   for (const setting of SETTINGS) {
     const value = nonEmpty(env[setting.env]);
@@ -203,12 +198,7 @@ export function policyPaths(options: Omit<LoadGatewayConfigOptions, 'overrides'>
   const env = options.env ?? process.env;
   const issues: string[] = [];
   const raw = new Map<string, Raw>();
-  const named = options.file ?? nonEmpty(env.COUNTERSIGN_CONFIG);
-  const file = named ? configFilePath(named, options.file === undefined ? shellCwd(env) : process.cwd()) : DEFAULT_CONFIG_FILE;
-  if (named || existsSync(file)) {
-    const yaml = readYamlFile(file);
-    collect(yaml.value, [], raw, issues, (path) => yaml.where(path), yaml, dirname(file));
-  }
+  readConfigFile(options, env, raw, issues);
   const out: Record<string, unknown> = {};
   for (const setting of SETTINGS.filter((s) => s.key.startsWith('policy.') && s.kind.type === 'path')) {
     const value = nonEmpty(env[setting.env]);
@@ -219,6 +209,20 @@ export function policyPaths(options: Omit<LoadGatewayConfigOptions, 'overrides'>
   }
   if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
   return out as unknown as PolicyPaths;
+}
+
+/**
+ * Reads the YAML file (`options.file`, else COUNTERSIGN_CONFIG, else config/gateway.yaml when it
+ * exists) into `raw`, its relative paths based on its folder; returns the file's path.
+ */
+function readConfigFile(options: { file?: string | undefined }, env: NodeJS.ProcessEnv, raw: Map<string, Raw>, issues: string[]): string {
+  const named = options.file ?? nonEmpty(env.COUNTERSIGN_CONFIG);
+  const file = named ? configFilePath(named, options.file === undefined ? shellCwd(env) : process.cwd()) : DEFAULT_CONFIG_FILE;
+  if (named || existsSync(file)) {
+    const yaml = readYamlFile(file);
+    collect(yaml.value, [], raw, issues, (path) => yaml.where(path), yaml, dirname(file));
+  }
+  return file;
 }
 
 /**
