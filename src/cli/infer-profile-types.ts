@@ -69,17 +69,31 @@ export function inferProfileTypes(operations: ApiOperation[]): Inference {
     const type = byName.get(name)!;
     const route: InferredRoute = { method: op.method, path: template.path, operation: inferOperation(op, segments), note: label(op) };
 
-    // Two routes that one call could match would make the loader refuse the configuration; the
-    // strict answer is one route that matches both (parameters where they differ), not dropping one.
-    const clash = all.find((r) => r.route.method === route.method && overlap(r.literals, template.literals));
-    if (clash) {
-      const merged = clash.literals.map((l, i) => (l === template.literals[i] ? l : null));
-      if (merged.some((l, i) => l !== clash.literals[i])) {
-        clash.literals = merged;
-        clash.route.path = `/${merged.map((l, i) => l ?? `{p${i + 1}}`).join('/')}`;
+    // Two routes that one call could match would make the loader refuse the configuration, and the
+    // policy has no "more specific route wins". The strict answer is one route that matches them all
+    // (parameters where they differ), not dropping one: merged until nothing overlaps it any more.
+    let target: (typeof all)[number] | undefined;
+    let literals = template.literals;
+    const covered: string[] = [];
+    for (;;) {
+      const clashes = all.filter((r) => r !== target && r.route.method === route.method && overlap(r.literals, literals));
+      if (clashes.length === 0) break;
+      target ??= clashes.shift()!;
+      for (const other of clashes) {
+        all.splice(all.indexOf(other), 1);
+        other.type.routes.splice(other.type.routes.indexOf(other.route), 1);
+        covered.push(`${other.route.method} ${other.route.path} of ${other.type.name} (${other.route.note})`);
       }
-      clash.route.note += `; also ${op.method} ${op.path} (${label(op)})`;
-      notes.push(`${op.method} ${op.path} overlaps ${clash.route.method} ${clash.route.path} of ${clash.type.name}: one route covers both (${clash.route.operation})`);
+      const merged = [target.literals, literals, ...clashes.map((c) => c.literals)];
+      literals = literals.map((_, i) => (merged.every((m) => m[i] === merged[0]![i]) ? merged[0]![i]! : null));
+      const parts = target.route.path.split('/').slice(1);
+      target.route.path = `/${literals.map((l, i) => (l !== null ? parts[i] : parts[i]!.startsWith('{') ? parts[i] : `{p${i + 1}}`)).join('/')}`;
+      target.literals = literals;
+    }
+    if (target) {
+      covered.unshift(`${op.method} ${op.path} (${label(op)})`);
+      target.route.note += `; also ${covered.join('; ')}`;
+      notes.push(`${covered.join(', ')} overlap${covered.length === 1 ? 's' : ''} ${target.route.method} ${target.route.path} of ${target.type.name}: one route covers them (${target.route.operation}), so enable that type's policy for them`);
       continue;
     }
     type.routes.push(route);

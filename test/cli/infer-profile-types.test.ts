@@ -48,7 +48,7 @@ test('overlapping routes become one route that matches both; odd segments and na
       [
         'things-stuff',
         [
-          'PATCH /things/{p2}/{p3} modify',
+          'PATCH /things/{thing_id}/{p3} modify',
           'DELETE /Things/{id}/Owners/{ownerId} assign',
           'POST /things/{id}/archive modify',
           'POST /things/{id}/children create',
@@ -57,8 +57,27 @@ test('overlapping routes become one route that matches both; odd segments and na
     ],
   );
   assert.equal(inferred.notes.length, 2, inferred.notes.join('\n'));
-  assert.match(inferred.notes[0]!, /PATCH \/things\/special\/\{partId\} overlaps PATCH \/things\/\{p2\}\/\{p3\} of things-stuff: one route covers both/);
+  assert.match(inferred.notes[0]!, /PATCH \/things\/special\/\{partId\} \(PATCH \/things\/special\/\{partId\}\) overlaps PATCH \/things\/\{thing_id\}\/\{p3\} of things-stuff: one route covers them \(modify\)/);
   assert.match(inferred.notes[1]!, /POST \/ \(rootAction\) was left out/);
+});
+
+test('a general route swallows every route it overlaps, across tags, until nothing overlaps', () => {
+  const { inferred, loaded } = load('cascade', [
+    op('POST', '/orgs/{org}/actions/runner-groups', { tags: ['actions'], responses: ['201'] }),
+    op('POST', '/orgs/{org}/teams', { tags: ['teams'], responses: ['201'] }),
+    op('POST', '/orgs/{org}/actions/variables', { tags: ['actions'], responses: ['201'] }),
+    op('POST', '/orgs/{org}/{security_product}/{enablement}', { tags: ['code-security'] }),
+    op('POST', '/orgs/{org}/attestations/bulk-list', { tags: ['orgs'] }),
+  ]);
+  assert.deepEqual(
+    loaded.map((t) => [t.name, t.routes.map((r) => `${r.method} ${r.path} ${r.operation}`)]),
+    [
+      ['actions', ['POST /orgs/{org}/{p3}/{p4} create']],
+      ['teams', ['POST /orgs/{org}/teams create']],
+    ],
+  );
+  assert.equal(inferred.profileTypes.find((t) => t.name === 'orgs'), undefined, 'a type left without routes is not written');
+  assert.match(inferred.notes.join('\n'), /POST \/orgs\/\{org\}\/\{security_product\}\/\{enablement\} .*, POST \/orgs\/\{org\}\/actions\/variables of actions .* overlap POST \/orgs\/\{org\}\/\{p3\}\/\{p4\} of actions/);
 });
 
 test('a tag with more routes than a profile type may hold is split, and each part loads', () => {
