@@ -182,6 +182,9 @@ function checkUpstream(value: string): void {
     throw new InitError('INIT_USAGE', `--upstream must be an absolute http(s) URL, for example http://127.0.0.1:3000 (got ${JSON.stringify(value.slice(0, 200))})`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InitError('INIT_USAGE', `--upstream must use http: or https:, for example https://api.example.com`);
+  // gateway.yaml is meant for git: a password in the URL would end up there (and in logs of it).
+  if (url.username || url.password) throw new InitError('INIT_USAGE', '--upstream must not carry a user or password: gateway.yaml is meant to be committed; give the upstream credentials another way');
+  if (url.search || url.hash) throw new InitError('INIT_USAGE', '--upstream must not have a ?query or #fragment: paths are appended to it');
 }
 
 function writeFolder(work: string, options: InitOptions, types: InferredProfileType[], document: ApiDocument | undefined, name: string): void {

@@ -162,6 +162,11 @@ describe('countersign init', () => {
     assert.equal(usage.code, 2);
     assert.match(usage.err, /INIT_USAGE: --upstream must use http: or https:/);
     assert.equal((await capture(init, ['--out', join(dir, 'x')])).code, 2, '--upstream is required');
+    const secret = await capture(init, ['--upstream', 'https://admin:hunter2@api.example.test', '--out', join(dir, 'out-secret')]);
+    assert.equal(secret.code, 2);
+    assert.match(secret.err, /INIT_USAGE: --upstream must not carry a user or password/);
+    assert.ok(!secret.err.includes('hunter2'), 'the password is not echoed');
+    assert.equal(existsSync(join(dir, 'out-secret')), false);
 
     // An existing folder is replaced only with --force, whole.
     const existing = join(dir, 'existing');
