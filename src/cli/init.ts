@@ -277,7 +277,7 @@ function summary(result: InitResult): string {
   const lines = [`wrote ${result.dir}:`, `  gateway.yaml, roles.yaml, ${LOCAL_TOKENS_FILE} (local trials only; 0600, git-ignored)`];
   if (result.document) {
     lines.push(`  from ${result.document.title} ${result.document.version}: ${result.profileTypes.length} profile types, each with a disabled access policy:`);
-    for (const t of result.profileTypes) lines.push(`    ${t.name.padEnd(24)} ${t.routes.length} route${t.routes.length === 1 ? "" : "s"}  (${t.source})`);
+    for (const t of result.profileTypes) lines.push(`    ${t.name.padEnd(24)} ${t.routes.length} route${t.routes.length === 1 ? '' : 's'}  (${t.source})`);
   } else {
     lines.push('  no --openapi: profile-types/ and access-policies/ are empty; add routes by hand (docs/policy.md)');
   }
