@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { ConfigError, loadGatewayConfig } from '../config/gateway-config';
@@ -111,8 +111,16 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
 export async function init(options: InitOptions): Promise<InitResult> {
   const dir = resolve(options.out);
   checkUpstream(options.upstream);
-  if (existsSync(dir) && !options.force && !(isDirectory(dir) && readdirSync(dir).length === 0)) {
-    throw new InitError('INIT_OUT_EXISTS', `${dir} exists; choose another --out, or add --force to replace it`);
+  const cwd = process.cwd();
+  if (cwd === dir || cwd.startsWith(`${dir}${sep}`)) {
+    throw new InitError('INIT_USAGE', `--out ${dir} is the current folder or holds it; name a new folder, e.g. --out my-api`);
+  }
+  if (existsSync(dir) && !(isDirectory(dir) && readdirSync(dir).length === 0)) {
+    if (!options.force) throw new InitError('INIT_OUT_EXISTS', `${dir} exists; choose another --out, or add --force to replace it`);
+    // --force replaces what an earlier init wrote, never an unrelated folder given by mistake.
+    if (!existsSync(join(dir, 'gateway.yaml'))) {
+      throw new InitError('INIT_OUT_EXISTS', `${dir} exists and holds no gateway.yaml, so it is not a folder init wrote; --force replaces only those: choose another --out`);
+    }
   }
   const document = options.openapi === undefined ? undefined : await readOpenApi(options.openapi);
   const { profileTypes, notes } = document ? inferProfileTypes(document.operations) : { profileTypes: [], notes: [] };

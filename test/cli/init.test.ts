@@ -168,18 +168,29 @@ describe('countersign init', () => {
     assert.ok(!secret.err.includes('hunter2'), 'the password is not echoed');
     assert.equal(existsSync(join(dir, 'out-secret')), false);
 
-    // An existing folder is replaced only with --force, whole.
+    // An existing folder is replaced only with --force, whole, and only when init wrote it.
     const existing = join(dir, 'existing');
     mkdirSync(existing);
     writeFileSync(join(existing, 'mine.txt'), 'keep me');
+    const escaped = existing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const refused = await capture(init, ['--upstream', 'http://127.0.0.1:9', '--out', existing]);
     assert.equal(refused.code, 1);
-    assert.match(refused.err, new RegExp(`INIT_OUT_EXISTS: ${existing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} exists; .*--force`));
+    assert.match(refused.err, new RegExp(`INIT_OUT_EXISTS: ${escaped} exists; .*--force`));
+    const notOurs = await capture(init, ['--upstream', 'http://127.0.0.1:9', '--out', existing, '--force']);
+    assert.equal(notOurs.code, 1);
+    assert.match(notOurs.err, new RegExp(`INIT_OUT_EXISTS: ${escaped} exists and holds no gateway.yaml`));
     assert.equal(readFileSync(join(existing, 'mine.txt'), 'utf8'), 'keep me');
+    rmSync(join(existing, 'mine.txt'));
+    assert.equal((await capture(init, ['--upstream', 'http://127.0.0.1:9', '--out', existing])).code, 0, 'an empty folder is filled');
+    writeFileSync(join(existing, 'mine.txt'), 'replaced with the rest');
+    assert.equal((await capture(init, ['--upstream', 'http://127.0.0.1:9', '--out', existing])).code, 1, 'without --force, not even our own folder');
     const forced = await capture(init, ['--upstream', 'http://127.0.0.1:9', '--out', existing, '--force']);
     assert.equal(forced.code, 0, forced.err);
     assert.equal(existsSync(join(existing, 'mine.txt')), false);
     assert.match(forced.out, /no --openapi: profile-types\/ and access-policies\/ are empty/);
+    const here = await capture(init, ['--upstream', 'http://127.0.0.1:9', '--out', '.', '--force']);
+    assert.equal(here.code, 2);
+    assert.match(here.err, /INIT_USAGE: --out .* is the current folder or holds it/);
     assert.deepEqual(loadPolicyConfig(existing).profileTypes, [], 'without a document: a folder that loads, with nothing protected yet');
   });
 });
