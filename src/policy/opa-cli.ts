@@ -178,6 +178,8 @@ export async function buildBundle(options: { policiesDir: string; opaBin?: strin
 /** `opa check` then `opa test -v` on the policies folder; returns OPA's output. */
 export async function testPolicies(options: { policiesDir: string; opaBin?: string; verbose?: boolean }): Promise<string> {
   const opaBin = ensureOpa(options.opaBin);
-  await opa(opaBin, ['check', options.policiesDir]);
-  return opa(opaBin, ['test', ...(options.verbose === false ? [] : ['-v']), options.policiesDir]);
+  // Absolute, so OPA's messages name files a reader can open from anywhere.
+  const policiesDir = resolve(options.policiesDir);
+  await opa(opaBin, ['check', policiesDir]);
+  return opa(opaBin, ['test', ...(options.verbose === false ? [] : ['-v']), policiesDir]);
 }
