@@ -198,7 +198,7 @@ function checkUpstream(value: string): void {
 function writeFolder(work: string, options: InitOptions, types: InferredProfileType[], document: ApiDocument | undefined, name: string): void {
   mkdirSync(join(work, 'profile-types'), { recursive: true });
   mkdirSync(join(work, 'access-policies'), { recursive: true });
-  const from = document ? `${document.title} ${document.version} (OpenAPI ${document.openapi})` : undefined;
+  const from = document ? oneLine(`${document.title} ${document.version} (OpenAPI ${document.openapi})`) : undefined;
   const deployment = name.replace(/[^A-Za-z0-9_-]+/g, '-').slice(0, 64) || 'default';
 
   writeFileSync(
@@ -255,7 +255,7 @@ ${stringify({ tokens })}`,
     const routes = type.routes.map((r) => `  # ${r.note}\n  - { method: ${r.method}, path: ${JSON.stringify(r.path)}, operation: ${r.operation} }`).join('\n');
     writeFileSync(
       join(work, 'profile-types', `${type.name}.yaml`),
-      `# Profile type "${type.name}": the mutating routes of ${type.source.startsWith('/') ? `the top-level collection ${type.source}` : `the tag "${type.source}"`}
+      `# Profile type "${type.name}": the mutating routes of ${type.source.startsWith('/') ? `the top-level collection ${oneLine(type.source)}` : `the tag "${oneLine(type.source)}"`}
 # in ${from}, written by \`countersign init\`.
 # Review before enabling its access policy: the operation (create, modify, delete, assign) was
 # inferred from the method and the path. A call's object is its path up to and including the
@@ -281,15 +281,20 @@ enabled: false
   }
 }
 
+/** Text from the document for a YAML comment or the summary: one line, no control characters, bounded. */
+function oneLine(text: string, max = 200): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').slice(0, max);
+}
+
 function summary(result: InitResult): string {
   const lines = [`wrote ${result.dir}:`, `  gateway.yaml, roles.yaml, ${LOCAL_TOKENS_FILE} (local trials only; 0600, git-ignored)`];
   if (result.document) {
-    lines.push(`  from ${result.document.title} ${result.document.version}: ${result.profileTypes.length} profile types, each with a disabled access policy:`);
-    for (const t of result.profileTypes) lines.push(`    ${t.name.padEnd(24)} ${t.routes.length} route${t.routes.length === 1 ? '' : 's'}  (${t.source})`);
+    lines.push(`  from ${oneLine(`${result.document.title} ${result.document.version}`)}: ${result.profileTypes.length} profile types, each with a disabled access policy:`);
+    for (const t of result.profileTypes) lines.push(`    ${t.name.padEnd(24)} ${t.routes.length} route${t.routes.length === 1 ? '' : 's'}  (${oneLine(t.source)})`);
   } else {
     lines.push('  no --openapi: profile-types/ and access-policies/ are empty; add routes by hand (docs/policy.md)');
   }
-  for (const note of result.notes) lines.push(`  note: ${note}`);
+  for (const note of result.notes) lines.push(`  note: ${oneLine(note, 4000)}`);
   lines.push(
     '',
     'Next:',
