@@ -252,7 +252,7 @@ ${stringify({ tokens })}`,
   );
 
   for (const type of types) {
-    const routes = type.routes.map((r) => `  # ${r.note}\n  - { method: ${r.method}, path: ${JSON.stringify(r.path)}, operation: ${r.operation} }`).join('\n');
+    const routes = type.routes.map((r) => `  # ${oneLine(r.note, 20_000)}\n  - { method: ${r.method}, path: ${JSON.stringify(r.path)}, operation: ${r.operation} }`).join('\n');
     writeFileSync(
       join(work, 'profile-types', `${type.name}.yaml`),
       `# Profile type "${type.name}": the mutating routes of ${type.source.startsWith('/') ? `the top-level collection ${oneLine(type.source)}` : `the tag "${oneLine(type.source)}"`}
