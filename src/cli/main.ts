@@ -8,6 +8,7 @@
 type CommandModule = { run(args: string[]): Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  init: { summary: 'init --upstream URL [--openapi FILE|URL] [--out DIR]: a config folder for your API', load: () => import('./init') },
   explain: { summary: 'would this call need approval, and from whom?', load: () => import('./explain') },
   policy: { summary: 'policy test | policy build: the OPA steps', load: () => import('./policy-commands') },
   requests: { summary: 'requests list [--mine|--received] [--status S] | requests show ID', load: () => import('./approval-commands') },
@@ -39,5 +40,5 @@ export async function main(argv: string[]): Promise<number> {
   }
   const module = await command.load();
   // approval-commands serves several top-level names; it gets the name back as its first argument.
-  return module.run(name === 'explain' || name === 'policy' ? rest : [name, ...rest]);
+  return module.run(name === 'explain' || name === 'policy' || name === 'init' ? rest : [name, ...rest]);
 }

@@ -7,19 +7,19 @@
  * SETTINGS below is the single table of keys: defaults, environment names, checks and the
  * documentation in docs/configuration.md all come from it (a test keeps the docs in step).
  */
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import bytes from 'bytes';
 import ms from 'ms';
 import { ConfigError } from './config-error';
 import { readTlsFiles } from './tls-files';
-import { readYamlFile, displayPath, type YamlFile } from './yaml-file';
+import { readYamlFile, type YamlFile } from './yaml-file';
 import type { ClientAuthMethod, GatewayConfig, UpstreamAuthConfig } from './types';
 
 export { ConfigError } from './config-error';
 
-/** The repository root: relative paths in the configuration resolve against it. */
+/** The repository root: relative paths from defaults, the environment and overrides resolve against it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The file read when neither `options.file` nor COUNTERSIGN_CONFIG names one. */
@@ -98,9 +98,9 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'identity.jwt.clockToleranceSec', env: 'COUNTERSIGN_JWT_CLOCK_TOLERANCE', kind: { type: 'int', min: 0, max: 300 }, default: 30, example: '30', doc: 'Allowed clock skew, in seconds, for `exp`, `nbf` and `iat`.' },
   { key: 'identity.jwt.userClaim', env: 'COUNTERSIGN_JWT_USER_CLAIM', kind: { type: 'string', min: 1, max: 256 }, default: 'preferred_username', example: 'upn', doc: 'Claim holding the user id; `sub` is used when the token lacks it.' },
   { key: 'identity.jwt.groupsClaim', env: 'COUNTERSIGN_JWT_GROUPS_CLAIM', kind: { type: 'string', min: 1, max: 256 }, default: 'groups', example: 'roles', doc: 'Claim holding the groups (an array of strings).' },
-  { key: 'identity.staticTokensFile', env: 'COUNTERSIGN_STATIC_TOKENS', kind: { type: 'path' }, example: 'config/static-tokens.yaml', doc: 'YAML file of trusted static bearer tokens (`tokens: [{ token, userId, groups, description }]`). For local use and the demo.' },
-  { key: 'identity.directoryFile', env: 'COUNTERSIGN_DIRECTORY', kind: { type: 'path' }, example: 'config/directory.yaml', doc: 'YAML directory (`users: { alice: { groups: [...] } }`); its groups are added to the token\'s.' },
-  { key: 'requests.bodyLimitBytes', env: 'COUNTERSIGN_BODY_LIMIT', kind: { type: 'size', min: 1024, max: 1024 * MIB }, default: 10 * MIB, example: '10MiB', doc: 'Largest body of a protected call that is parked; a larger one gets 413.' },
+  { key: 'identity.staticTokensFile', env: 'COUNTERSIGN_STATIC_TOKENS', kind: { type: 'path' }, example: 'config/demo/tokens.yaml', doc: 'YAML file of trusted static bearer tokens (`tokens: [{ token, userId, groups, description }]`). For local use and the demo.' },
+  { key: 'identity.directoryFile', env: 'COUNTERSIGN_DIRECTORY', kind: { type: 'path' }, example: '/etc/countersign/directory.yaml', doc: 'YAML directory (`users: { alice: { groups: [...] } }`); its groups are added to the token\'s.' },
+  { key: 'requests.bodyLimitBytes', env: 'COUNTERSIGN_BODY_LIMIT', kind: { type: 'size', min: 1024, max: 1024 * MIB }, default: 10 * MIB, example: '10MiB', doc: 'Largest body of any mutation (POST, PUT, PATCH, DELETE), protected or not, as received and once decoded: every mutation is read whole before the policy decides (the decision may depend on the body), so a larger one gets 413 BODY_TOO_LARGE and is not forwarded. Reads are streamed and not limited.' },
   { key: 'requests.retentionMs', env: 'COUNTERSIGN_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '30d', doc: 'A request awaiting approval whose status has not changed for this long expires and frees its object.' },
   { key: 'requests.approvedRetentionMs', env: 'COUNTERSIGN_APPROVED_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '7d', doc: 'Same, for approved requests never completed.' },
   { key: 'requests.endedRetentionMs', env: 'COUNTERSIGN_ENDED_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '30d', doc: 'Ended requests (completed, failed, rejected, canceled, expired) stay visible this long after their last change, then are removed.' },
@@ -135,6 +135,29 @@ interface Raw {
   value: unknown;
   /** Where it came from, for messages. */
   from: string;
+  /**
+   * What a relative path in it resolves against: the folder of the YAML file it was written in
+   * (so a configuration folder made by `countersign init` can live anywhere, like tsconfig.json),
+   * else the project root (defaults, the environment, overrides).
+   */
+  base?: string;
+}
+
+/**
+ * The gateway's YAML file for a name given on the command line or in COUNTERSIGN_CONFIG: the file
+ * itself, or `gateway.yaml` in it when the name is a folder. Resolved against the working directory
+ * (`cwd`; see shellCwd for `npm start`).
+ * @example
+ * configFilePath('my-api'); // '/home/me/my-api/gateway.yaml' when my-api is a folder
+ */
+export function configFilePath(named: string, cwd: string = process.cwd()): string {
+  const path = resolve(cwd, named);
+  try {
+    if (statSync(path).isDirectory()) return join(path, 'gateway.yaml');
+  } catch {
+    // Missing: reading it reports the absolute path it looked for.
+  }
+  return path;
 }
 
 /**
@@ -148,12 +171,7 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Gatew
   const issues: string[] = [];
   const raw = new Map<string, Raw>();
 
-  const named = options.file ?? nonEmpty(env.COUNTERSIGN_CONFIG);
-  const file = named ? resolve(named) : DEFAULT_CONFIG_FILE;
-  if (named || existsSync(file)) {
-    const yaml = readYamlFile(file);
-    collect(yaml.value, [], raw, issues, (path) => yaml.where(path), yaml);
-  }
+  const file = readConfigFile(options, env, raw, issues);
 
   for (const setting of SETTINGS) {
     const value = nonEmpty(env[setting.env]);
@@ -170,10 +188,10 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Gatew
         const parsed = parse(setting, setting.default, 'default');
         if ('value' in parsed) values.set(setting.key, parsed.value);
       }
-      else if (setting.required) issues.push(`${setting.key} is required: set ${setting.env}=${setting.example} or \`${setting.key}\` in ${displayPath(file)}`);
+      else if (setting.required) issues.push(`${setting.key} is required: set ${setting.env}=${setting.example} or \`${setting.key}\` in ${file}`);
       continue;
     }
-    const parsed = parse(setting, given.value, given.from);
+    const parsed = parse(setting, given.value, given.from, given.base);
     if ('error' in parsed) issues.push(`${given.from}: ${setting.key} ${parsed.error}; for example ${setting.example}`);
     else values.set(setting.key, parsed.value);
   }
@@ -181,6 +199,60 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Gatew
   crossCheck(raw, values, issues);
   if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
   return build(values);
+}
+
+/** Where the policy comes from, per a gateway configuration: what `policy test` and `explain` need of it. */
+export interface PolicyPaths {
+  policiesDir: string;
+  configDir: string;
+  bundlePath?: string;
+}
+
+/**
+ * The `policy.*` keys of the gateway configuration (the file named by `file` or COUNTERSIGN_CONFIG,
+ * then the environment), resolved as the gateway resolves them, without requiring the rest
+ * (upstream, identity) that only a running gateway needs. Throws ConfigError.
+ * @example
+ * policyPaths({ file: 'my-api' }).configDir; // '/home/me/my-api' for `configDir: .` in my-api/gateway.yaml
+ */
+export function policyPaths(options: Omit<LoadGatewayConfigOptions, 'overrides'> = {}): PolicyPaths {
+  const env = options.env ?? process.env;
+  const issues: string[] = [];
+  const raw = new Map<string, Raw>();
+  readConfigFile(options, env, raw, issues);
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS.filter((s) => s.key.startsWith('policy.') && s.kind.type === 'path')) {
+    const value = nonEmpty(env[setting.env]);
+    const given = value !== undefined ? { value, from: `environment ${setting.env}` } : raw.get(setting.key);
+    const parsed = given ? parse(setting, given.value, given.from, given.base) : setting.default === undefined ? undefined : parse(setting, setting.default, 'default');
+    if (parsed && 'error' in parsed) issues.push(`${given?.from}: ${setting.key} ${parsed.error}; for example ${setting.example}`);
+    else if (parsed) out[setting.key.slice('policy.'.length)] = parsed.value;
+  }
+  if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
+  return out as unknown as PolicyPaths;
+}
+
+/**
+ * Reads the YAML file (`options.file`, else COUNTERSIGN_CONFIG, else config/gateway.yaml when it
+ * exists) into `raw`, its relative paths based on its folder; returns the file's path.
+ */
+function readConfigFile(options: { file?: string | undefined }, env: NodeJS.ProcessEnv, raw: Map<string, Raw>, issues: string[]): string {
+  const named = options.file ?? nonEmpty(env.COUNTERSIGN_CONFIG);
+  const file = named ? configFilePath(named, options.file === undefined ? shellCwd(env) : process.cwd()) : DEFAULT_CONFIG_FILE;
+  if (named || existsSync(file)) {
+    const yaml = readYamlFile(file);
+    collect(yaml.value, [], raw, issues, (path) => yaml.where(path), yaml, dirname(file));
+  }
+  return file;
+}
+
+/**
+ * The folder the person typed COUNTERSIGN_CONFIG in: `npm start` runs the gateway in the project's
+ * root but tells where it was invoked in INIT_CWD, so `COUNTERSIGN_CONFIG=my-api npm start` from a
+ * subfolder means that subfolder's my-api, as the shell would.
+ */
+function shellCwd(env: NodeJS.ProcessEnv): string {
+  return nonEmpty(env.INIT_CWD) ?? process.cwd();
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -195,6 +267,7 @@ function collect(
   issues: string[],
   where: (path: string[]) => string,
   yaml?: YamlFile,
+  base?: string,
 ): void {
   const key = path.join('.');
   if (path.length === 0 || GROUPS.has(key)) {
@@ -204,7 +277,7 @@ function collect(
       return;
     }
     for (const [child, childValue] of Object.entries(value as Record<string, unknown>)) {
-      collect(childValue, [...path, child], out, issues, where, yaml);
+      collect(childValue, [...path, child], out, issues, where, yaml, base);
     }
     return;
   }
@@ -220,7 +293,7 @@ function collect(
   }
   // An explicit null (or an undefined override) means "not set": the default applies.
   if (value === undefined || value === null) return;
-  out.set(key, { value, from: where(path) });
+  out.set(key, { value, from: where(path), ...(base === undefined ? {} : { base }) });
 }
 
 function childKeys(parent: string): string[] {
@@ -262,7 +335,7 @@ const FALSE = new Set(['false', '0', 'no', 'off']);
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Parses one value; strings are accepted for every kind because the environment only has strings. */
-function parse(setting: Setting, value: unknown, from: string): Parsed {
+function parse(setting: Setting, value: unknown, from: string, base: string = PROJECT_ROOT): Parsed {
   const kind = setting.kind;
   const fromEnv = from.startsWith('environment ');
   switch (kind.type) {
@@ -320,7 +393,7 @@ function parse(setting: Setting, value: unknown, from: string): Parsed {
     }
     case 'path': {
       if (typeof value !== 'string' || value.length === 0 || value.length > 4096 || value.includes('\0')) return { error: 'must be a file or folder path' };
-      return { value: isAbsolute(value) ? value : resolve(PROJECT_ROOT, value) };
+      return { value: isAbsolute(value) ? value : resolve(base, value) };
     }
   }
 }
@@ -339,11 +412,12 @@ function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues:
   }
   if (sources.length === 0 && !values.has('identity.staticTokensFile')) {
     // Without any identity source every caller would get 401: refuse rather than start half-working.
-    issues.push('identity has no source: set a JWT key (COUNTERSIGN_JWKS_URL, COUNTERSIGN_JWT_PUBLIC_KEY_FILE or COUNTERSIGN_JWT_SECRET) or a static token file (COUNTERSIGN_STATIC_TOKENS=config/static-tokens.yaml)');
+    issues.push('identity has no source: set a JWT key (COUNTERSIGN_JWKS_URL, COUNTERSIGN_JWT_PUBLIC_KEY_FILE or COUNTERSIGN_JWT_SECRET) or a static token file for local trials (COUNTERSIGN_STATIC_TOKENS=config/demo/tokens.yaml, or run countersign init)');
   }
   for (const key of ['identity.jwt.publicKeyFile', 'identity.staticTokensFile', 'identity.directoryFile', 'policy.bundlePath']) {
     const path = values.get(key);
-    if (typeof path === 'string' && !existsSync(path)) issues.push(`${raw.get(key)?.from}: ${key} ${displayPath(path)} does not exist`);
+    // The absolute path: the reader sees which file was looked for, whatever the working directory.
+    if (typeof path === 'string' && !existsSync(path)) issues.push(`${raw.get(key)?.from}: ${key} ${path} does not exist`);
   }
   checkTls(raw, values, issues);
   checkUpstreamAuth(raw, values, issues);
@@ -387,7 +461,7 @@ function checkUpstreamAuth(raw: Map<string, Raw>, values: Map<string, unknown>, 
   }
   for (const key of ['upstream.auth.clientSecretFile', 'upstream.auth.privateKeyFile', 'upstream.auth.certificateFile']) {
     const path = values.get(key);
-    if (typeof path === 'string' && !existsSync(path)) issues.push(`${from(key)}: ${key} ${displayPath(path)} does not exist`);
+    if (typeof path === 'string' && !existsSync(path)) issues.push(`${from(key)}: ${key} ${path} does not exist`);
   }
   if (mode === 'clientCredentials') {
     for (const key of ['upstream.auth.form', 'upstream.auth.audience', 'upstream.auth.cacheSize']) {
