@@ -69,7 +69,8 @@ describe('countersign init', () => {
         ['user-approval', 'user', ['approvers'], false],
       ],
     );
-    assert.deepEqual(config.roles, { auditorGroups: ['auditors'] });
+    // No break-glass group until the operator names one: a fresh folder lets nobody skip approvals.
+    assert.deepEqual(config.roles, { auditorGroups: ['auditors'], breakGlassGroups: [], breakGlassMinReasonChars: 20 });
 
     // COUNTERSIGN_CONFIG may name the folder; its relative paths resolve against it, the Rego is the project's.
     const gateway = loadGatewayConfig({ env: { COUNTERSIGN_CONFIG: out } });
