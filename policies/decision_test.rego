@@ -49,16 +49,30 @@ entry_methods(e) := {"POST", "PUT", "PATCH", "DELETE"} if e.route.method == "*"
 
 else := {e.route.method}
 
-entry_key(e) := lower(e.route.literals[0]) if is_string(e.route.literals[0])
+# The two keys of src/config/policy-config.ts routeKeys.
+entry_keys(e) := ["{}", "{}"] if not is_string(e.route.literals[0])
 
-else := "{}"
+else := [lower(e.route.literals[0]), "{}"] if {
+	count(e.route.literals) < 2
+	e.route.rest
+} else := [lower(e.route.literals[0]), ""] if {
+	count(e.route.literals) < 2
+} else := [lower(e.route.literals[0]), lower(e.route.literals[1])] if {
+	is_string(e.route.literals[1])
+} else := [lower(e.route.literals[0]), "{}"]
 
-route_index(pts) := {m: by_key |
+route_index(pts) := {m: by_first |
 	some m in {"POST", "PUT", "PATCH", "DELETE"}
-	by_key := {k: [e | some e in index_entries(pts); m in entry_methods(e); entry_key(e) == k] |
-		some e2 in index_entries(pts)
-		m in entry_methods(e2)
-		k := entry_key(e2)
+	by_first := {k1: by_second |
+		some e1 in index_entries(pts)
+		m in entry_methods(e1)
+		k1 := entry_keys(e1)[0]
+		by_second := {k2: [e | some e in index_entries(pts); m in entry_methods(e); entry_keys(e) == [k1, k2]] |
+			some e2 in index_entries(pts)
+			m in entry_methods(e2)
+			entry_keys(e2)[0] == k1
+			k2 := entry_keys(e2)[1]
+		}
 	}
 }
 
