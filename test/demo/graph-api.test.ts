@@ -91,7 +91,7 @@ test('refusals are 400 in Graph error shape: bad JSON, read-only fields, missing
     [app, { method: 'PATCH', headers: json, body: JSON.stringify({ id: '1' }) }],
     [`${graph.url}/deviceAppManagement/mobileApps`, { method: 'POST', headers: json, body: JSON.stringify({ publisher: 'x' }) }],
     [`${app}/uninstall`, { method: 'POST', headers: json, body: '{}' }],
-    [`${graph.url}/deviceManagement/managedDevices`, {}],
+    [`${graph.url}/deviceManagement/windowsAutopilotDeploymentProfiles`, {}],
   ];
   for (const [url, init] of cases) {
     const response = await call(url, init);
