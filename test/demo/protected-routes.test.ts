@@ -103,7 +103,7 @@ describe('every mutating route of the demo Graph API is protected or unprotected
       ['POST', '/deviceManagement/configurationPolicies/sc-bitlocker/settings', 'configurationPolicies', 'modify', 'configuration-approvers'],
       ['DELETE', '/deviceManagement/deviceConfigurations/dc-wifi/groupAssignments/x', 'configurationPolicies', 'assign', 'configuration-approvers'],
       ['POST', '/deviceManagement/managedDevices/d-laptop-7/wipe', 'deviceActions', 'delete', 'device-action-approvers'],
-      ['POST', '/deviceManagement/managedDevices/executeAction', 'deviceActions', 'delete', 'device-action-approvers'],
+      ['POST', '/deviceManagement/managedDevices/executeAction', 'deviceActions', 'modify', 'device-action-approvers'],
       ['PATCH', '/deviceManagement/deviceCategories/cat-kiosk', 'tenantConfiguration', 'modify', 'tenant-approvers'],
       ['POST', '/deviceManagement/deviceShellScripts/sh-1/assign', 'scripts', 'assign', 'script-approvers'],
       ['POST', '/deviceManagement/resourceOperations', 'roles', 'create', 'role-approvers'],
