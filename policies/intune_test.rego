@@ -100,6 +100,7 @@ intune_fixture := {
 			{"method": "POST", "operation": "modify", "literals": ["users", null, "manageddevices", null, "deleteuserfromsharedappledevice"], "rest": false, "objectLength": 2},
 			{"method": "DELETE", "operation": "delete", "literals": ["users", null, "manageddevices", null], "rest": false, "objectLength": 2},
 			{"method": "POST", "operation": "modify", "literals": ["users", null, "manageddevices", null], "rest": false, "objectLength": 2},
+			{"method": "*", "operation": "modify", "literals": ["users", null, "manageddevices", null], "rest": true, "objectLength": 2},
 			{"method": "POST", "operation": "delete", "literals": ["me", "manageddevices", null, "wipe"], "rest": false, "objectLength": 3},
 			{"method": "POST", "operation": "delete", "literals": ["me", "manageddevices", null, "retire"], "rest": false, "objectLength": 3},
 			{"method": "POST", "operation": "delete", "literals": ["me", "manageddevices", null, "delete"], "rest": false, "objectLength": 3},
@@ -312,6 +313,10 @@ test_destructive_device_actions_are_protected if {
 		["DELETE", "/devicemanagement/comanageddevices/d1", "deviceActions", "delete", "deviceActions:/devicemanagement/comanageddevices/d1"],
 		["POST", "/users/u1/manageddevices/d1/wipe", "deviceActions", "delete", "deviceActions:/users/u1"],
 		["DELETE", "/users/u1/manageddevices/d1", "deviceActions", "delete", "deviceActions:/users/u1"],
+		["POST", "/users/u1/manageddevices/d1/microsoft.graph.wipe", "deviceActions", "modify", "deviceActions:/users/u1"],
+		["POST", "/users/u1/manageddevices/microsoft.graph.windowsmanageddevice/d1/wipe", "deviceActions", "modify", "deviceActions:/users/u1"],
+		["POST", "/me/manageddevices/d1/microsoft.graph.wipe", "deviceActions", "modify", "deviceActions:/me/manageddevices/d1"],
+		["POST", "/me/manageddevices/microsoft.graph.windowsmanageddevice/d1/wipe", "deviceActions", "delete", "deviceActions:/me/manageddevices/d1"],
 		["POST", "/me/manageddevices/d1/retire", "deviceActions", "delete", "deviceActions:/me/manageddevices/d1"],
 	] {
 		intune_case_holds(c)
