@@ -31,7 +31,7 @@ function render(): string {
     if (kept.length > 0) routes[name] = kept;
   }
   const route = (r: CompiledRoute): string =>
-    `\t\t\t{"method": ${JSON.stringify(r.method)}, "operation": ${JSON.stringify(r.operation)}, "literals": ${JSON.stringify(r.literals).replace(/,/g, ', ')}, "rest": ${r.rest}, "objectLength": ${r.objectLength}},`;
+    `\t\t{"method": ${JSON.stringify(r.method)}, "operation": ${JSON.stringify(r.operation)}, "literals": ${JSON.stringify(r.literals).replace(/,/g, ', ')}, "rest": ${r.rest}, "objectLength": ${r.objectLength}},`;
   const out = ['intune_routes := {'];
   for (const [name, list] of Object.entries(routes)) out.push(`\t${JSON.stringify(name)}: [`, ...list.map(route), '\t],');
   out.push('}', '', 'intune_index := {');
