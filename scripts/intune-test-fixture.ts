@@ -60,7 +60,7 @@ function main(): void {
   const start = text.indexOf(START);
   const end = text.indexOf(END);
   if (start < 0 || end < start) throw new Error(`${FILE}: the markers "${START}" and "${END}" are missing`);
-  writeFileSync(FILE, `${text.slice(0, start + START.length)}\n${render()}\n${text.slice(end)}`);
+  writeFileSync(FILE, `${text.slice(0, start + START.length)}\n${render()}\n\n${text.slice(end)}`);
   process.stdout.write(`rewrote the generated part of ${FILE}\n`);
 }
 
