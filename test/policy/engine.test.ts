@@ -114,7 +114,7 @@ describe('the shipped policy', () => {
 
   test('reads and unlisted routes pass', () => {
     assert.deepEqual(engine.decide(callInput('GET', '/deviceAppManagement/mobileApps/42')), { protected: false });
-    assert.deepEqual(engine.decide(callInput('PATCH', '/deviceManagement/deviceCompliancePolicies/1')), { protected: false });
+    assert.deepEqual(engine.decide(callInput('PATCH', '/deviceManagement/windowsAutopilotDeploymentProfiles/1')), { protected: false });
   });
 
   test('authorize: the requestor never approves their own request, approvers do, auditors only view', () => {
@@ -133,7 +133,7 @@ describe('the shipped policy', () => {
     assert.equal(s.ready, true);
     assert.match(s.revision ?? '', /^[0-9a-f]{16}$/);
     assert.equal(s.lastError, undefined);
-    assert.equal(engine.accessPolicies().length, 5);
+    assert.equal(engine.accessPolicies().length, 9);
     assert.ok(engine.profileTypes().find((t) => t.name === 'apps')?.routes.some((r) => r.path === '/deviceAppManagement/mobileApps/{id}'));
   });
 
