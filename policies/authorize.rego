@@ -10,7 +10,7 @@
 # re-check state atomically, so a race cannot slip past a stale answer.
 package maa
 
-known_actions := {"view", "approve", "reject", "cancel", "complete"}
+known_actions := {"view", "approve", "reject", "cancel", "complete", "breakGlass", "review"}
 
 verdict_actions := {"approve", "reject"}
 

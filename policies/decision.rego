@@ -61,9 +61,10 @@ conflicting_readings if {
 	p.entry.profileType != t.entry.profileType
 }
 
-# Only routes of this method whose first segment could match are looked at: routeIndex is built
-# from the profile types when the YAML is loaded (METHOD -> lower-case first literal, or "{}"
-# for a parameter, -> routes), so a decision does not walk every route of every profile type.
+# Only routes of this method whose first two segments could match are looked at: routeIndex is
+# built from the profile types when the YAML is loaded (METHOD -> first key -> second key -> routes,
+# see route_keys in src/config/policy-config.ts), so a decision does not walk every route of every
+# profile type, nor every route under a busy first segment such as /deviceManagement.
 #
 # A route may start at segment 0, or at segment 1 when segment 0 is an API version segment of the
 # route's profile type (`/v1.0/…`, `/beta/…`: profileTypes[name].apiVersions). Both readings are
@@ -72,20 +73,35 @@ conflicting_readings if {
 # one object with one open request.
 candidates := array.concat(plain_candidates, versioned_candidates)
 
-plain_candidates := [{"offset": 0, "entry": e} |
-	some e in array.concat(indexed_routes(lowered_segments[0]), indexed_routes("{}"))
-]
+plain_candidates := [{"offset": 0, "entry": e} | some e in indexed_routes(0)]
 
 versioned_candidates := [{"offset": 1, "entry": e} |
 	count(lowered_segments) > 1
 	data.countersign.apiVersionSegments[lowered_segments[0]]
-	some e in array.concat(indexed_routes(lowered_segments[1]), indexed_routes("{}"))
+	some e in indexed_routes(1)
 	version_allowed(e)
 ]
 
-indexed_routes(key) := routes if {
-	routes := data.countersign.routeIndex[input.call.method][key]
-} else := []
+# The routes whose keys could match the call read from segment `at`: first key the segment or "{}"
+# (routes that start with a parameter), second key the next segment, "{}" (a parameter there, or a
+# one-literal `{rest...}` route) or "" (one-literal exact routes; also tried when a segment follows,
+# because `POST /groups/microsoft.graph.group` is a typed create on `/groups`). Each key is tried
+# once, so a route is never a candidate twice.
+indexed_routes(at) := [e |
+	some first in first_keys(at)
+	some second in second_keys(at)
+	some e in data.countersign.routeIndex[input.call.method][first][second]
+]
+
+first_keys(at) := ["{}"] if lowered_segments[at] == "{}"
+
+else := [lowered_segments[at], "{}"]
+
+second_keys(at) := ["{}", ""] if count(lowered_segments) <= at + 1
+
+else := ["{}", ""] if lowered_segments[at + 1] == "{}"
+
+else := [lowered_segments[at + 1], "{}", ""]
 
 # The version segment must be one of the route's own profile type, compared with the type's case rule.
 version_allowed(e) if path_segments(e.caseInsensitive)[0] in data.countersign.profileTypes[e.profileType].apiVersions

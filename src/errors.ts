@@ -40,10 +40,16 @@ export const errorRegistry = {
   CLAIM_LOST: { status: 409, message: 'the replay claim expired before its outcome was recorded' },
   NOT_CURRENT_STAGE: { status: 409, message: 'the request is in a stage whose approver groups you are not in; you act only in the current stage' },
   ALREADY_REJECTED: { status: 409, message: 'you have already rejected this request' },
+  // Break-glass and change windows (docs/policy.md).
+  NOT_BREAK_GLASS: { status: 409, message: 'the request was not completed by break-glass, so there is nothing to review' },
+  ALREADY_REVIEWED: { status: 409, message: 'this break-glass has already been reviewed' },
+  OUTSIDE_CHANGE_WINDOW: { status: 409, message: 'the request may only be completed inside a change window of its access policy; nextWindowStart says when' },
+  NOT_SCHEDULED: { status: 409, message: 'no replay of this request is scheduled' },
   // 413 / 415 / 422: the input is too large, in an unreadable coding, or invalid.
   BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },
   UNSUPPORTED_CONTENT_ENCODING: { status: 415, message: 'the Content-Encoding is not one of gzip, deflate or br' },
   VALIDATION_FAILED: { status: 422, message: 'the request is invalid' },
+  BREAK_GLASS_REASON_REQUIRED: { status: 422, message: 'break-glass needs a reason of at least breakGlassMinReasonChars characters (config/roles.yaml)' },
   INVALID_JUSTIFICATION: {
     status: 422,
     message: `X-MAA-Justification must be percent-encoded UTF-8 of at most ${LIMITS.justificationChars.toLocaleString('en')} characters, without control characters`,
@@ -53,6 +59,7 @@ export const errorRegistry = {
   // 5xx: a dependency failed; protected calls are refused, never forwarded.
   INTERNAL: { status: 500, message: 'internal error' },
   UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream did not answer (502: refused or reset, 504: timed out)' },
+  UPSTREAM_AUTH_FAILED: { status: 502, message: 'the gateway could not obtain its credential for the upstream (upstream.auth); nothing was sent' },
   POLICY_UNAVAILABLE: { status: 503, message: 'the policy is not available; protected changes are refused' },
   STORE_UNAVAILABLE: { status: 503, message: 'the request store (Redis) is not available; protected changes are refused' },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -75,6 +82,9 @@ const FROM_STORE = {
   CLAIM_LOST: 'CLAIM_LOST',
   NOT_CURRENT_STAGE: 'NOT_CURRENT_STAGE',
   ALREADY_REJECTED: 'ALREADY_REJECTED',
+  NOT_BREAK_GLASS: 'NOT_BREAK_GLASS',
+  ALREADY_REVIEWED: 'ALREADY_REVIEWED',
+  NOT_SCHEDULED: 'NOT_SCHEDULED',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   // The store's message names the field and the limit it broke (src/limits.ts).
   INVALID_INPUT: 'VALIDATION_FAILED',
@@ -90,6 +100,8 @@ export interface ErrorDetails {
   status?: string;
   /** Which fields failed validation (422). */
   fields?: string[];
+  /** OUTSIDE_CHANGE_WINDOW: when the next change window opens (ISO-8601), absent when none ever does. */
+  nextWindowStart?: string;
   /** The ids of a JSON batch's sub-requests that carry protected changes (BATCH_NOT_ALLOWED). */
   subRequests?: string[];
 }

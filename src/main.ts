@@ -92,7 +92,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     closers.push({ name: 'sweeper', close: () => sweeper.stop() });
 
     const url = listenUrl(server.address() as AddressInfo, config.listen.tls ? 'https' : 'http');
-    logger.info({ url, upstream: redactUrl(config.upstream.url), redis: redactUrl(config.redis.url), deployment: config.redis.deployment }, 'gateway listening');
+    logger.info({ url, upstream: redactUrl(config.upstream.url), upstreamAuth: config.upstream.auth.mode, redis: redactUrl(config.redis.url), deployment: config.redis.deployment }, 'gateway listening');
     return { url, close: closeAll, reloadTls: () => gateway.reloadTls() };
   } catch (error) {
     await closeAll();

@@ -24,6 +24,8 @@ import { createMetrics, type GatewayMetrics } from './gateway/metrics';
 import { createLogger, errorSummary } from './gateway/logger';
 import { createProxy, createUpstreamAgent } from './gateway/proxy';
 import { createReplay, type Replay } from './gateway/replay';
+import { startScheduler } from './gateway/scheduler';
+import { createUpstreamAuth } from './gateway/upstream-auth';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -78,6 +80,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const metrics = createMetrics({
     policyStatus: () => policy.status(),
     storeUp: () => store.ping().catch(() => false),
+    unreviewedBreakGlass: () => store.countUnreviewed(),
   });
   const agent = createUpstreamAgent(config.upstream.url, config.upstream.timeoutMs);
   const proxy = createProxy({
@@ -86,8 +89,12 @@ export function createGateway(deps: GatewayDeps): Gateway {
     ...(config.upstream.publicUrl ? { publicUrl: config.upstream.publicUrl } : {}),
     onUpstreamError: (error, req) => logger.warn({ code: error.code, method: req.method }, 'upstream error on a proxied call'),
   });
-  const replays = trackReplays(createReplay({ config, store, agent, metrics, logger }));
+  // Reads the upstream secret or key now (a bad one stops the start); tokens are fetched when first needed.
+  const upstreamAuth = createUpstreamAuth({ config: config.upstream.auth, logger, tokenRequests: metrics.upstreamTokenRequests });
+  const replays = trackReplays(createReplay({ config, store, agent, metrics, logger, upstreamAuth }));
   const replay = replays.replay;
+  // Every gateway runs one; the claim decides which sends each due replay.
+  const scheduler = startScheduler({ store, policy, replay, intervalMs: config.requests.scheduleIntervalMs, logger });
 
   const app = express();
   app.disable('x-powered-by');
@@ -120,7 +127,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     res.status(down.length === 0 ? 200 : 503).json({
       status: down.length === 0 ? 'ready' : 'unavailable',
       down,
-      checks: { redis: redisUp ? 'up' : 'down', policy: { status: policyUp ? 'up' : 'down', ...policyDetail } },
+      // The upstream credential is reported, never counted as down: parking needs no upstream.
+      checks: { redis: redisUp ? 'up' : 'down', policy: { status: policyUp ? 'up' : 'down', ...policyDetail }, upstreamAuth: upstreamAuth.status() },
     });
   });
 
@@ -165,6 +173,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     logger,
     proxy,
     replay,
+    upstreamAuth,
     gatewayApp: (req, res) => {
       // Express's own finalhandler should never run, but if it does it answers our shape.
       app(req as express.Request, res as express.Response, (error?: unknown) => {
@@ -185,7 +194,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
     server,
     app,
     metrics,
-    close: (graceMs = config.listen.shutdownGraceMs) => drain(server, replays, graceMs, logger).finally(() => agent.destroy()),
+    close: (graceMs = config.listen.shutdownGraceMs) => {
+      scheduler.stop();
+      return drain(server, replays, graceMs, logger).finally(() => agent.destroy());
+    },
     reloadTls: () => (tls ? tls.reload() : { result: 'disabled' }),
   };
 }

@@ -62,6 +62,7 @@ const schemas = {
           status: { ...statusSchema, description: "The request's current status (409)." },
           fields: { type: 'array', items: { type: 'string' }, description: 'Which fields failed validation (422).' },
           subRequests: { type: 'array', items: { type: 'string' }, description: "The ids of a JSON batch's sub-requests that carry protected changes (BATCH_NOT_ALLOWED)." },
+          nextWindowStart: { ...isoTime, description: 'OUTSIDE_CHANGE_WINDOW: when the next change window of the request opens; absent when none opens in the next 8 days.' },
         },
       },
     },
@@ -161,7 +162,7 @@ const schemas = {
   },
   AuditAction: {
     type: 'string',
-    enum: ['create', 'approve', 'reject', 'cancel', 'begin-complete', 'finish-complete', 'expire'],
+    enum: ['create', 'approve', 'reject', 'cancel', 'begin-complete', 'finish-complete', 'expire', 'break-glass', 'review', 'schedule', 'unschedule'],
   },
   ActionVerdict: {
     type: 'object',
@@ -216,6 +217,14 @@ const schemas = {
         properties: { userId: { type: 'string' }, at: isoTime, leaseUntil: isoTime },
       },
       history: { type: 'array', items: ref('HistoryEntry') },
+      breakGlass: {
+        type: 'object',
+        description: 'Set when the requestor completed it without approvals by break-glass; it then waits for an approver\'s `review`.',
+        required: ['userId', 'at', 'reason'],
+        properties: { userId: { type: 'string' }, at: isoTime, reason: { type: 'string', maxLength: 1000 } },
+      },
+      review: { ...verdict, description: 'The after-the-fact review of a break-glass by an approver.' },
+      scheduledFor: { ...isoTime, description: 'When the scheduler replays this approved request (inside a change window); cancel with DELETE …/schedule.' },
       bodyPreview: {
         type: 'object',
         description: 'The first 64 KiB of the parked body.',
@@ -231,6 +240,8 @@ const schemas = {
           reject: ref('ActionVerdict'),
           cancel: ref('ActionVerdict'),
           complete: ref('ActionVerdict'),
+          breakGlass: { ...ref('ActionVerdict'), description: 'Complete without approvals (`{"breakGlass": {"reason"}}` to …/complete); the reason\'s length is not part of this verdict.' },
+          review: { ...ref('ActionVerdict'), description: 'Review this break-glass (…/review).' },
         },
       },
     },
@@ -247,6 +258,26 @@ const schemas = {
     type: 'object',
     additionalProperties: false,
     properties: { notes: { type: 'string', maxLength: 1000, description: 'Approver notes, shown to the requestor.' } },
+  },
+  CompleteOptions: {
+    type: 'object',
+    description: 'No body (or `{}`): complete now. `breakGlass`: complete without approvals. `scheduledFor`: schedule the replay. At most one of the two.',
+    additionalProperties: false,
+    maxProperties: 1,
+    properties: {
+      breakGlass: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['reason'],
+        properties: { reason: { type: 'string', maxLength: 1000, description: 'Why the change cannot wait; at least `breakGlassMinReasonChars` characters (config/roles.yaml, default 20).' } },
+      },
+      scheduledFor: { ...isoTime, description: 'When to replay: in the future, inside a change window of the request\'s access policies.' },
+    },
+  },
+  BreakGlassPage: {
+    type: 'object',
+    required: ['items'],
+    properties: { items: { type: 'array', items: ref('Request') } },
   },
   NoFields: {
     type: 'object',
@@ -294,6 +325,20 @@ const schemas = {
       exempt: { type: 'array', items: { type: 'string' }, description: 'Requestor groups the policy never applies to.' },
       expiresAfterMs: { type: 'integer', minimum: 1 },
       approvedExpiresAfterMs: { type: 'integer', minimum: 1 },
+      changeWindows: {
+        type: 'array',
+        description: 'When present, its requests are completed only inside one of these weekly windows (docs/policy.md, "Change windows").',
+        items: {
+          type: 'object',
+          required: ['days', 'from', 'to', 'timeZone'],
+          properties: {
+            days: { type: 'array', items: { type: 'string', enum: ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] } },
+            from: { type: 'string', examples: ['09:00'] },
+            to: { type: 'string', examples: ['17:00'], description: 'Earlier than `from`: the window closes the next day.' },
+            timeZone: { type: 'string', examples: ['Europe/Berlin'] },
+          },
+        },
+      },
       routes: {
         type: 'array',
         items: {
@@ -471,19 +516,79 @@ function buildDocument(prefix: string) {
               schema: { type: 'string', enum: ['confirm'] },
             },
           ],
-          requestBody: noFields,
+          requestBody: { required: false, content: { 'application/json': { schema: ref('CompleteOptions') } } },
           responses: {
+            '202': requestResponse('`scheduledFor` was given: the replay is scheduled; the request shows `scheduledFor`.'),
             default: {
               description: "The upstream's answer, relayed.",
               headers: { 'X-MAA-Request-Status': { $ref: '#/components/headers/RequestStatus' } },
               content: { '*/*': { schema: {} } },
             },
-            '403': errorResponse('FORBIDDEN: only the requestor may complete.'),
+            '403': errorResponse('FORBIDDEN: only the requestor may complete; break-glass only by a member of a break-glass group.'),
             '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it.'),
-            '409': errorResponse('INVALID_STATE (not approved), COMPLETE_IN_PROGRESS, OUTCOME_UNKNOWN or CLAIM_LOST.'),
-            '422': errorResponse('VALIDATION_FAILED: a body, an unknown query parameter, or resend other than `confirm`.'),
-            '502': errorResponse('UPSTREAM_UNAVAILABLE: the upstream refused the connection; the request stays approved.'),
+            '409': errorResponse(
+              'INVALID_STATE (not approved; for break-glass: not needsApproval), COMPLETE_IN_PROGRESS, OUTCOME_UNKNOWN, CLAIM_LOST, or ' +
+                'OUTSIDE_CHANGE_WINDOW (now, or `scheduledFor`, is outside a change window; `nextWindowStart` says when the next opens).',
+            ),
+            '422': errorResponse(
+              'VALIDATION_FAILED: unknown fields, an unknown query parameter, resend other than `confirm`, or `scheduledFor` not in the future; ' +
+                'BREAK_GLASS_REASON_REQUIRED: the break-glass reason is shorter than breakGlassMinReasonChars.',
+            ),
+                        '502': errorResponse('UPSTREAM_UNAVAILABLE: the upstream refused the connection; or UPSTREAM_AUTH_FAILED: the gateway could not obtain its credential for the upstream (upstream.auth), the message says why. Either way the request stays approved.'),
             '504': errorResponse('UPSTREAM_UNAVAILABLE: the upstream timed out; the request stays approved.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/requests/{id}/schedule': {
+        delete: {
+          operationId: 'unscheduleRequest',
+          summary: 'Cancel a scheduled replay',
+          description: 'By the requestor, until the scheduler claims it. The request stays approved.',
+          tags: ['requests'],
+          parameters: [idParameter],
+          requestBody: noFields,
+          responses: {
+            '200': requestResponse('The request, without `scheduledFor`.'),
+            '403': errorResponse('FORBIDDEN or NOT_REQUESTOR: only the requestor may unschedule.'),
+            '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it.'),
+            '409': errorResponse('NOT_SCHEDULED (nothing scheduled, or the scheduler claimed it already) or INVALID_STATE (not approved).'),
+            '422': errorResponse('VALIDATION_FAILED: a body or query parameter was given.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/requests/{id}/review': {
+        post: {
+          operationId: 'reviewRequest',
+          summary: 'Review a break-glass after the fact',
+          description: 'By a member of its approver groups who is not the requestor, once. The request leaves the review queue.',
+          tags: ['requests'],
+          parameters: [idParameter],
+          requestBody: { required: false, content: { 'application/json': { schema: ref('Notes') } } },
+          responses: {
+            '200': requestResponse('The request, with `review`.'),
+            '403': errorResponse('FORBIDDEN or SELF_APPROVAL: not an approver of the request, or its requestor.'),
+            '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it.'),
+            '409': errorResponse('NOT_BREAK_GLASS (nothing to review) or ALREADY_REVIEWED.'),
+            '422': errorResponse('VALIDATION_FAILED: unknown fields, or notes longer than 1,000 characters.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/break-glass': {
+        get: {
+          operationId: 'listBreakGlass',
+          summary: 'Break-glass requests, newest first: the review queue',
+          description: 'The break-glass requests the caller may see (approvers of their groups, auditors, the requestor).',
+          tags: ['requests'],
+          parameters: [
+            { name: 'reviewed', in: 'query', description: '`false` (default): waiting for review; `true`: reviewed.', schema: { type: 'string', enum: ['false', 'true'], default: 'false' } },
+            { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 25 } },
+          ],
+          responses: {
+            '200': { description: 'Break-glass requests.', content: { 'application/json': { schema: ref('BreakGlassPage') } } },
+            '422': errorResponse('VALIDATION_FAILED: an unknown, repeated or invalid query parameter.'),
             ...standardErrors,
           },
         },

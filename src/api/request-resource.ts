@@ -7,9 +7,15 @@ import type { Caller, PolicyEngine } from '../policy/types';
 import { CALLER_ACTIONS, mayStart, startStatuses, type CallerAction } from '../requests/statuses';
 import { authorizeView } from '../requests/authorize-view';
 import { currentStage, stageProgress, type StageProgress } from '../requests/stages';
+import { outsideChangeWindow } from '../gateway/change-window-gate';
 import type { ApprovalRequest } from '../requests/types';
 
 export type ActAction = CallerAction;
+
+/** Actions shown in `allowedActions` beside the caller actions: break-glass and its review (docs/policy.md). */
+export type BreakGlassAction = 'breakGlass' | 'review';
+
+export type ShownAction = ActAction | BreakGlassAction;
 
 export interface AllowedAction {
   /** Whether the call, as it is, would be accepted now. */
@@ -34,7 +40,7 @@ export function canView(policy: PolicyEngine, request: ApprovalRequest, actor: C
  * Why the request's status does not allow the action (src/requests/statuses.ts), or null.
  * @example statusRefusal(request, 'cancel') // 'the request is approved, not needsApproval'
  */
-export function statusRefusal(request: ApprovalRequest, action: ActAction): string | null {
+export function statusRefusal(request: ApprovalRequest, action: ActAction | 'breakGlass'): string | null {
   return mayStart(action, request.status) ? null : `the request is ${request.status}, not ${startStatuses(action)}`;
 }
 
@@ -55,7 +61,7 @@ export function stageRefusal(request: ApprovalRequest, actor: Caller, action: Ac
 }
 
 /** The policy's verdict on the caller taking the action (maa/authorize). */
-export function policyVerdict(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, action: ActAction): AllowedAction {
+export function policyVerdict(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, action: ShownAction): AllowedAction {
   const result = policy.authorize({ request: authorizeView(request), actor, action });
   return { allow: result.allow, reasons: result.allow ? [] : [...result.reasons] };
 }
@@ -90,11 +96,25 @@ export function allowedAction(policy: PolicyEngine, request: ApprovalRequest, ac
   if (notNow) return { allow: false, reasons: [notNow] };
   const wrongStatus = statusRefusal(request, action);
   if (wrongStatus) return { allow: false, reasons: [wrongStatus] };
-  return (action === 'complete' && claimRefusal(request, now)) || { allow: true, reasons: [] };
+  if (action !== 'complete') return { allow: true, reasons: [] };
+  const outside = outsideChangeWindow(policy, request, now);
+  return claimRefusal(request, now) || (outside ? { allow: false, reasons: [outside.message] } : { allow: true, reasons: [] });
 }
 
-export function allowedActions(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, now = new Date()): Record<ActAction, AllowedAction> {
-  return Object.fromEntries(CALLER_ACTIONS.map((action) => [action, allowedAction(policy, request, actor, action, now)])) as Record<ActAction, AllowedAction>;
+export function allowedActions(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, now = new Date()): Record<ShownAction, AllowedAction> {
+  const shown = Object.fromEntries(CALLER_ACTIONS.map((action) => [action, allowedAction(policy, request, actor, action, now)])) as Record<ShownAction, AllowedAction>;
+  shown.breakGlass = breakGlassAction(policy, request, actor);
+  // The policy names a missing break-glass and an earlier review among its reasons.
+  shown.review = policyVerdict(policy, request, actor, 'review');
+  return shown;
+}
+
+/** Break-glass, as the action itself would answer (the reason's length aside): the policy, then the status. */
+function breakGlassAction(policy: PolicyEngine, request: ApprovalRequest, actor: Caller): AllowedAction {
+  const verdict = policyVerdict(policy, request, actor, 'breakGlass');
+  if (!verdict.allow) return verdict;
+  const wrongStatus = statusRefusal(request, 'breakGlass');
+  return wrongStatus ? { allow: false, reasons: [wrongStatus] } : { allow: true, reasons: [] };
 }
 
 /** The first 64 KiB of the body: as text when it is valid UTF-8, else base64. */
@@ -162,7 +182,7 @@ export function expiresAt(request: ApprovalRequest, retention: OpenRetention): s
 }
 
 export type RequestResource = ApprovalRequest & {
-  allowedActions: Record<ActAction, AllowedAction>;
+  allowedActions: Record<ShownAction, AllowedAction>;
   bodyPreview?: ReturnType<typeof bodyPreview>;
   /** Staged requests only: the current stage's name, null when none waits. */
   stage?: string | null;

@@ -21,6 +21,8 @@ import { ApiError, apiErrorFrom } from '../errors';
 import { openApiDocumentFor } from './openapi';
 import { canView, policyVerdict, requestResource, stageRefusal, statusRefusal, type ActAction, type OpenRetention } from './request-resource';
 import { checkInput } from './validate';
+import { charCount } from '../limits';
+import { outsideChangeWindow } from '../gateway/change-window-gate';
 
 export interface ApiRouterDeps {
   prefix: string;
@@ -31,14 +33,23 @@ export interface ApiRouterDeps {
   replay: Replay;
   metrics: GatewayMetrics;
   logger: Logger;
-  /** requests.retentionMs / approvedRetentionMs, for each open request's `expiresAt`. */
-  retention?: OpenRetention;
+  /**
+   * requests.retentionMs / approvedRetentionMs, for each open request's `expiresAt` (a policy's
+   * expiresAfter / approvedExpiresAfter overrides them); a replay may not be scheduled past it.
+   */
+  retention: OpenRetention;
 }
 
 /** JSON bodies of the API are small: notes of 1,000 characters fit many times over. */
 const JSON_LIMIT = '16kb';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
+
+/** When the request last became approved (ms): an approved request expires its approvedExpiresAfter (or approvedRetentionMs) after it. */
+function approvedSince(request: ApprovalRequest): number {
+  const entry = [...request.history].reverse().find((h) => h.to === 'approved' && h.from !== 'approved');
+  return Date.parse(entry?.at ?? request.updatedAt);
+}
 
 /** Wraps an async handler so its errors reach the error handler. */
 function route(handler: Handler) {
@@ -195,18 +206,45 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     '/requests/:id/complete',
     route(async (req, res) => {
       const caller = callerOf(res);
-      const { params, query } = checkInput('completeRequest', req);
+      const { params, query, body } = checkInput('completeRequest', req);
+      const breakGlass = body.breakGlass as { reason: string } | undefined;
+      const scheduledFor = body.scheduledFor as string | undefined;
+      const action = breakGlass ? 'break-glass' : scheduledFor !== undefined ? 'schedule' : 'complete';
       let result;
       try {
         const request = await visibleRequest(params.id!, caller);
-        checkAction(request, caller, 'complete');
-        result = await replay({ id: request.id, actor: caller, authorization: req.headers.authorization, resend: query.resend === 'confirm' });
+        if (scheduledFor !== undefined) {
+          const after = await scheduleReplay(request, caller, scheduledFor);
+          metrics.transitions.inc({ action, result: 'ok' });
+          deps.logger.info({ requestId: after.id, action, actor: caller.userId, scheduledFor: after.scheduledFor }, 'transition');
+          res.status(202).json(requestResource(policy, after, caller, undefined, deps.retention));
+          return;
+        }
+        if (breakGlass) {
+          checkBreakGlass(request, caller, breakGlass.reason);
+          result = await replay({
+            id: request.id,
+            actor: caller,
+            authorization: req.headers.authorization,
+            resend: false,
+            claim: async (leaseMs) => {
+              const claimed = await store.breakGlass(request.id, caller.userId, breakGlass.reason, leaseMs);
+              alertBreakGlass(claimed.request);
+              return claimed;
+            },
+          });
+        } else {
+          checkAction(request, caller, 'complete');
+          const outside = outsideChangeWindow(policy, request, new Date());
+          if (outside) throw outside;
+          result = await replay({ id: request.id, actor: caller, authorization: req.headers.authorization, resend: query.resend === 'confirm' });
+        }
       } catch (error) {
         const refusal = storeError(error);
-        metrics.transitions.inc({ action: 'complete', result: refusal.code });
+        metrics.transitions.inc({ action, result: refusal.code });
         throw refusal;
       }
-      metrics.transitions.inc({ action: 'complete', result: result.requestStatus });
+      metrics.transitions.inc({ action, result: result.requestStatus });
       res.setHeader('x-maa-request-status', result.requestStatus);
       if (result.request) res.setHeader('x-maa-request-id', result.request.id);
       if (result.error || !result.upstream) throw result.error ?? new ApiError('INTERNAL');
@@ -214,6 +252,113 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
       res.status(result.upstream.status);
       for (const [name, value] of Object.entries(result.upstream.headers)) res.setHeader(name, value);
       res.end(result.upstream.body);
+    }),
+  );
+
+  /** Break-glass's checks, in the order of the header comment, then the reason's length (config/roles.yaml). */
+  function checkBreakGlass(request: ApprovalRequest, caller: Caller, reason: string): void {
+    const wrongStatus = statusRefusal(request, 'breakGlass');
+    if (wrongStatus) throw new ApiError('INVALID_STATE', { requestId: request.id, status: request.status }, `cannot break glass: ${wrongStatus}`);
+    const allowed = policyVerdict(policy, request, caller, 'breakGlass');
+    if (!allowed.allow) throw new ApiError('FORBIDDEN', { requestId: request.id, reasons: allowed.reasons }, `you may not break glass on this request: ${allowed.reasons.join('; ')}`);
+    const min = policy.roles().breakGlassMinReasonChars;
+    if (charCount(reason.trim()) < min) {
+      throw new ApiError('BREAK_GLASS_REASON_REQUIRED', { requestId: request.id, fields: ['breakGlass.reason'] }, `break-glass needs a reason of at least ${min} characters, saying why the change cannot wait for approval`);
+    }
+  }
+
+  /**
+   * Tells the approvers: no notification channel exists yet, so a warning in the log (who, what,
+   * which approver groups; never the reason's text, the body or a token) and the metric.
+   */
+  function alertBreakGlass(request: ApprovalRequest): void {
+    metrics.breakGlass.inc({ profile_type: request.decision.profileType });
+    deps.logger.warn(
+      {
+        requestId: request.id,
+        requestor: request.requestor.userId,
+        profileType: request.decision.profileType,
+        operation: request.decision.operation,
+        objectKey: request.decision.objectKey,
+        policies: request.decision.policies,
+        approverGroups: request.decision.approverGroups,
+      },
+      'break-glass: a request was completed without approvals; an approver of its groups must review it',
+    );
+  }
+
+  /** Schedules the replay: the complete checks, then a time in the future, before expiry, inside a change window. */
+  async function scheduleReplay(request: ApprovalRequest, caller: Caller, scheduledFor: string): Promise<ApprovalRequest> {
+    checkAction(request, caller, 'complete');
+    const at = new Date(scheduledFor);
+    const now = Date.now();
+    if (!(at.getTime() > now)) throw new ApiError('VALIDATION_FAILED', { requestId: request.id, fields: ['scheduledFor'] }, 'scheduledFor must be in the future');
+    // The policy's approvedExpiresAfter, when it has one, else requests.approvedRetentionMs.
+    const expiresAt = approvedSince(request) + (request.decision.approvedExpiresAfterMs ?? deps.retention.approvedMs);
+    if (at.getTime() >= expiresAt) {
+      throw new ApiError('VALIDATION_FAILED', { requestId: request.id, fields: ['scheduledFor'] }, `scheduledFor must be before the approved request expires (${new Date(expiresAt).toISOString()})`);
+    }
+    const outside = outsideChangeWindow(policy, request, at, 'scheduled');
+    if (outside) throw outside;
+    return store.schedule(request.id, caller.userId, at);
+  }
+
+  router.delete(
+    '/requests/:id/schedule',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      const { params } = checkInput('unscheduleRequest', req);
+      try {
+        const request = await visibleRequest(params.id!, caller);
+        // The requestor's own decision; the script checks the status (409), then the requestor (403 NOT_REQUESTOR).
+        const after = await store.unschedule(request.id, caller.userId);
+        metrics.transitions.inc({ action: 'unschedule', result: 'ok' });
+        deps.logger.info({ requestId: after.id, action: 'unschedule', actor: caller.userId }, 'transition');
+        res.json(requestResource(policy, after, caller, undefined, deps.retention));
+      } catch (error) {
+        const refusal = storeError(error);
+        metrics.transitions.inc({ action: 'unschedule', result: refusal.code });
+        throw refusal;
+      }
+    }),
+  );
+
+  router.post(
+    '/requests/:id/review',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      const { params, body } = checkInput('reviewRequest', req);
+      const notes = typeof body.notes === 'string' ? body.notes : '';
+      try {
+        const request = await visibleRequest(params.id!, caller);
+        // State first (409), as for every action: nothing to review, or reviewed already.
+        if (!request.breakGlass) throw new ApiError('NOT_BREAK_GLASS', { requestId: request.id, status: request.status });
+        if (request.review) throw new ApiError('ALREADY_REVIEWED', { requestId: request.id, status: request.status });
+        const allowed = policyVerdict(policy, request, caller, 'review');
+        if (!allowed.allow) throw new ApiError('FORBIDDEN', { requestId: request.id, reasons: allowed.reasons }, `you may not review this request: ${allowed.reasons.join('; ')}`);
+        const after = await store.review(request.id, caller.userId, notes);
+        metrics.transitions.inc({ action: 'review', result: 'ok' });
+        deps.logger.info({ requestId: after.id, action: 'review', actor: caller.userId }, 'transition');
+        res.json(requestResource(policy, after, caller, undefined, deps.retention));
+      } catch (error) {
+        const refusal = storeError(error);
+        metrics.transitions.inc({ action: 'review', result: refusal.code });
+        throw refusal;
+      }
+    }),
+  );
+
+  router.get(
+    '/break-glass',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      const q = checkInput('listBreakGlass', req).query as { reviewed: 'true' | 'false'; limit: number };
+      const found = await store.listBreakGlass({ reviewed: q.reviewed === 'true', limit: q.limit }).catch((error: unknown) => {
+        throw storeError(error);
+      });
+      // One queue for the deployment; each caller sees the entries the policy lets them view.
+      const items = found.filter((item) => canView(policy, item, caller)).map((item) => requestResource(policy, item, caller, undefined, deps.retention));
+      res.json({ items });
     }),
   );
 
@@ -261,6 +406,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
           ...(p.exempt ? { exempt: p.exempt } : {}),
           ...(p.expiresAfterMs !== undefined ? { expiresAfterMs: p.expiresAfterMs } : {}),
           ...(p.approvedExpiresAfterMs !== undefined ? { approvedExpiresAfterMs: p.approvedExpiresAfterMs } : {}),
+          ...(p.changeWindows ? { changeWindows: p.changeWindows } : {}),
           routes: (profileTypes.get(p.profileType)?.routes ?? []).map((r) => ({ method: r.method, path: r.path, operation: r.operation })),
         }));
       } catch (error) {

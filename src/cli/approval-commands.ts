@@ -1,5 +1,6 @@
 /**
- * `countersign requests list|show`, `approve`, `reject`, `cancel`, `complete`: the requestor's and
+ * `countersign requests list|show`, `approve`, `reject`, `cancel`, `complete` (now, by break-glass or
+ * at a time), `unschedule`, `review`, `break-glass list`: the requestor's and
  * the approver's side of the approval API (docs/api.md), for people (tables) and scripts (--json
  * and exit codes, docs/cli.md). The first argument is the command name main.ts dispatched on.
  */
@@ -50,7 +51,10 @@ const USAGE = `usage:
   countersign approve ID [--notes TEXT]
   countersign reject ID --notes TEXT
   countersign cancel ID
-  countersign complete ID [--confirm-resend]
+  countersign complete ID [--confirm-resend | --break-glass REASON | --at TIME]
+  countersign unschedule ID
+  countersign review ID --notes TEXT
+  countersign break-glass list [--reviewed] [--limit N]
 
 options for every command:
   --token T   bearer token (default: $COUNTERSIGN_TOKEN)
@@ -135,6 +139,9 @@ function showText(r: RequestView): string {
     ['expires', r.expiresAt],
     ['rejected', r.rejection ? `by ${r.rejection.userId} at ${r.rejection.at}: ${r.rejection.notes}` : undefined],
     ['canceled', r.cancellation ? `by ${r.cancellation.userId} at ${r.cancellation.at}` : undefined],
+    ['break-glass', r.breakGlass ? `by ${r.breakGlass.userId} at ${r.breakGlass.at}: ${r.breakGlass.reason}` : undefined],
+    ['reviewed', r.breakGlass ? (r.review ? `by ${r.review.userId} at ${r.review.at}: ${r.review.notes}` : 'not yet: waiting for an approver\'s review') : undefined],
+    ['scheduled for', r.scheduledFor],
     [
       'completion',
       r.completion
@@ -270,11 +277,20 @@ async function cancelCommand(args: string[], io: CliIo): Promise<number> {
  * Without that header the answer is the gateway's own (a refusal, or an error before the replay).
  */
 async function completeCommand(args: string[], io: CliIo): Promise<number> {
-  const { values, positionals } = parse(args, { 'confirm-resend': { type: 'boolean', default: false } }, 1);
+  const { values, positionals } = parse(
+    args,
+    { 'confirm-resend': { type: 'boolean', default: false }, 'break-glass': { type: 'string' }, at: { type: 'string' } },
+    1,
+  );
   if (values.help) return help(io);
   const id = requestId(positionals[0]);
+  const chosen = [values['confirm-resend'], values['break-glass'] !== undefined, values.at !== undefined].filter(Boolean).length;
+  if (chosen > 1) throw usageError('choose one of --confirm-resend, --break-glass and --at');
+  if (values['break-glass'] !== undefined && values['break-glass'].length > NOTES_MAX) throw usageError(`--break-glass is at most ${NOTES_MAX} characters`);
+  if (values.at !== undefined) return scheduleCommand(id, values.at, values, io);
   const query = values['confirm-resend'] ? '?resend=confirm' : '';
-  const answer = await callApi(client(values, io.env), 'POST', `/requests/${encodeURIComponent(id)}/complete${query}`);
+  const body = values['break-glass'] !== undefined ? { breakGlass: { reason: values['break-glass'] } } : undefined;
+  const answer = await callApi(client(values, io.env), 'POST', `/requests/${encodeURIComponent(id)}/complete${query}`, body);
   const requestStatus = answer.headers.get('x-maa-request-status');
   const contentType = answer.headers.get('content-type') ?? undefined;
   if (requestStatus === 'completed' || requestStatus === 'failed') {
@@ -292,6 +308,10 @@ async function completeCommand(args: string[], io: CliIo): Promise<number> {
   // 4xx here is the gateway's own refusal; a 5xx is the upstream's or the gateway's, to retry.
   if (answer.status >= 400 && answer.status < 500) {
     const error = refusal(answer);
+    const refused = (answer.json as { error?: { code?: string; nextWindowStart?: string } } | undefined)?.error;
+    if (refused?.code === 'OUTSIDE_CHANGE_WINDOW' && refused.nextWindowStart) {
+      throw new CliError(error.exitCode, `${error.message}\nto replay it then: countersign complete ${id} --at ${clean(refused.nextWindowStart)}`, error.details);
+    }
     if ((answer.json as { error?: { code?: string } } | undefined)?.error?.code === 'OUTCOME_UNKNOWN') {
       throw new CliError(
         error.exitCode,
@@ -312,6 +332,78 @@ async function completeCommand(args: string[], io: CliIo): Promise<number> {
     io.stderr(`request ${id}: the upstream answered ${answer.status} but the outcome could not be recorded; check the upstream, then if needed: countersign complete ${id} --confirm-resend\n`);
   } else io.stderr(`${still} (${detail}); try complete again later\n`);
   return ExitCode.unavailable;
+}
+
+/** `complete ID --at TIME`: schedules the replay (202 and the request, with scheduledFor). */
+async function scheduleCommand(id: string, at: string, values: { token?: string; url?: string; json?: boolean }, io: CliIo): Promise<number> {
+  const when = new Date(at);
+  // A time without a zone would be read in this machine's zone: say which instant is meant.
+  if (!/(Z|[+-]\d{2}:?\d{2})$/i.test(at.trim()) || Number.isNaN(when.getTime())) {
+    throw usageError(`--at must be an ISO-8601 time with its zone, e.g. 2026-12-07T09:30:00+01:00 or 2026-12-07T08:30:00Z; got "${at}"`);
+  }
+  const request = (await expectOk(
+    await callApi(client(values, io.env), 'POST', `/requests/${encodeURIComponent(id)}/complete`, { scheduledFor: when.toISOString() }),
+  )) as RequestView;
+  if (values.json) writeJson(io, request);
+  else io.stdout(`scheduled request ${clean(request.id)} for ${clean(request.scheduledFor ?? when.toISOString())}; cancel with: countersign unschedule ${clean(request.id)}\n`);
+  return ExitCode.ok;
+}
+
+async function unscheduleCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {}, 1);
+  if (values.help) return help(io);
+  const id = requestId(positionals[0]);
+  const request = (await expectOk(await callApi(client(values, io.env), 'DELETE', `/requests/${encodeURIComponent(id)}/schedule`))) as RequestView;
+  if (values.json) writeJson(io, request);
+  else io.stdout(`unscheduled request ${clean(request.id)}: it stays ${request.status}\n`);
+  return ExitCode.ok;
+}
+
+async function reviewCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, { notes: { type: 'string' } }, 1);
+  if (values.help) return help(io);
+  const id = requestId(positionals[0]);
+  if (!values.notes) throw usageError('review needs --notes TEXT: what you found');
+  if (values.notes.length > NOTES_MAX) throw usageError(`--notes is at most ${NOTES_MAX} characters`);
+  const request = (await expectOk(
+    await callApi(client(values, io.env), 'POST', `/requests/${encodeURIComponent(id)}/review`, { notes: values.notes }),
+  )) as RequestView;
+  if (values.json) writeJson(io, request);
+  else io.stdout(`reviewed break-glass request ${clean(request.id)}\n`);
+  return ExitCode.ok;
+}
+
+async function breakGlassCommand(args: string[], io: CliIo): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'list') throw usageError(sub === undefined ? 'break-glass needs a subcommand: list' : `unknown subcommand "break-glass ${sub}"`);
+  const { values } = parse(rest, { reviewed: { type: 'boolean', default: false }, limit: { type: 'string' } }, 0);
+  if (values.help) return help(io);
+  const query = new URLSearchParams({ reviewed: String(values.reviewed) });
+  if (values.limit !== undefined) {
+    const limit = Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw usageError('--limit must be a whole number from 1 to 100');
+    query.set('limit', String(limit));
+  }
+  const page = (await expectOk(await callApi(client(values, io.env), 'GET', `/break-glass?${query}`))) as { items: RequestView[] };
+  if (values.json) writeJson(io, page);
+  else if ((page.items ?? []).length === 0) io.stdout(values.reviewed ? 'no reviewed break-glass requests\n' : 'no break-glass requests waiting for review\n');
+  else {
+    io.stdout(
+      table(
+        ['ID', 'STATUS', 'PROFILE', 'REQUESTOR', 'BROKE GLASS', 'REASON', values.reviewed ? 'REVIEWED BY' : 'APPROVERS'],
+        page.items.map((r) => [
+          r.id,
+          r.status,
+          r.decision?.profileType ?? '',
+          r.requestor?.userId ?? '',
+          r.breakGlass?.at ?? '',
+          truncate(r.breakGlass?.reason ?? '', 50),
+          values.reviewed ? (r.review?.userId ?? '') : (r.decision?.approverGroups ?? []).join(', '),
+        ]),
+      ),
+    );
+  }
+  return ExitCode.ok;
 }
 
 function help(io: CliIo): number {
@@ -339,6 +431,12 @@ export async function run(args: string[], io: CliIo = defaultIo): Promise<number
         return await cancelCommand(rest, io);
       case 'complete':
         return await completeCommand(rest, io);
+      case 'unschedule':
+        return await unscheduleCommand(rest, io);
+      case 'review':
+        return await reviewCommand(rest, io);
+      case 'break-glass':
+        return await breakGlassCommand(rest, io);
       default:
         throw usageError(`unknown command "${name ?? ''}"`);
     }

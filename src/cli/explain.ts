@@ -12,6 +12,7 @@ import { decideCall, type CallVerdict } from '../policy/decide-call';
 import type { ProtectedDecision } from '../policy/types';
 import { PROJECT_ROOT } from '../policy/opa-cli';
 import { checkUserId } from '../identity/user-id';
+import { policyPaths } from '../config/gateway-config';
 
 const USAGE = `usage: countersign explain --method METHOD --path PATH --user USER [--groups G1,G2] [--header K:V]... [--body JSON]
                           [--json] [--case-sensitive] [--policies DIR] [--config DIR] [--bundle FILE]
@@ -33,6 +34,21 @@ const MAX_BODY_CHARS = 1024 * 1024;
 export function defaultDir(given: string | undefined, name: string): string {
   if (given) return given;
   return existsSync(name) ? name : join(PROJECT_ROOT, name);
+}
+
+/**
+ * The policies and config folders a command uses: the ones given on the command line, else those of
+ * the gateway configuration COUNTERSIGN_CONFIG names (a file, or a folder holding gateway.yaml, such
+ * as one `countersign init` wrote), else ./policies and ./config, else the project's. Throws ConfigError.
+ * @example
+ * policyDirs({ config: 'my-api' }); // { policiesDir: '<project>/policies', configDir: 'my-api' }
+ */
+export function policyDirs(given: { policies?: string | undefined; config?: string | undefined }, env: NodeJS.ProcessEnv = process.env): { policiesDir: string; configDir: string } {
+  const gateway = env.COUNTERSIGN_CONFIG?.trim() ? policyPaths({ env }) : undefined;
+  return {
+    policiesDir: given.policies ?? gateway?.policiesDir ?? defaultDir(undefined, 'policies'),
+    configDir: given.config ?? gateway?.configDir ?? defaultDir(undefined, 'config'),
+  };
 }
 
 /** Runs `countersign explain`; returns the exit code (0 answered, 1 refused or failed, 2 usage). */
@@ -102,11 +118,11 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
   const groups = (values.groups ?? []).flatMap((g) => g.split(',')).map((g) => g.trim()).filter((g) => g !== '');
 
   // The gateway's own decision function: normalisation, the policy and a batch's sub-requests.
-  const configDir = defaultDir(values.config, 'config');
   let verdict: CallVerdict;
   try {
+    const { policiesDir, configDir } = policyDirs(values);
     const engine = await createPolicyEngine({
-      policiesDir: defaultDir(values.policies, 'policies'),
+      policiesDir,
       configDir,
       bundlePath: values.bundle,
       upstreamCaseInsensitivePaths: !values['case-sensitive'],

@@ -8,13 +8,17 @@
 type CommandModule = { run(args: string[]): Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  init: { summary: 'init --upstream URL [--openapi FILE|URL] [--out DIR]: a config folder for your API', load: () => import('./init') },
   explain: { summary: 'would this call need approval, and from whom?', load: () => import('./explain') },
   policy: { summary: 'policy test | policy build: the OPA steps', load: () => import('./policy-commands') },
   requests: { summary: 'requests list [--mine|--received] [--status S] | requests show ID', load: () => import('./approval-commands') },
   approve: { summary: 'approve ID --notes TEXT', load: () => import('./approval-commands') },
   reject: { summary: 'reject ID --notes TEXT', load: () => import('./approval-commands') },
   cancel: { summary: 'cancel ID', load: () => import('./approval-commands') },
-  complete: { summary: 'complete ID', load: () => import('./approval-commands') },
+  complete: { summary: 'complete ID [--break-glass REASON | --at TIME]', load: () => import('./approval-commands') },
+  unschedule: { summary: 'unschedule ID: cancel a replay scheduled with complete --at', load: () => import('./approval-commands') },
+  review: { summary: 'review ID --notes TEXT: review a break-glass after the fact', load: () => import('./approval-commands') },
+  'break-glass': { summary: 'break-glass list [--reviewed]: the break-glass review queue', load: () => import('./approval-commands') },
 };
 
 export function usage(): string {
@@ -36,5 +40,5 @@ export async function main(argv: string[]): Promise<number> {
   }
   const module = await command.load();
   // approval-commands serves several top-level names; it gets the name back as its first argument.
-  return module.run(name === 'explain' || name === 'policy' ? rest : [name, ...rest]);
+  return module.run(name === 'explain' || name === 'policy' || name === 'init' ? rest : [name, ...rest]);
 }

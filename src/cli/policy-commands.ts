@@ -7,10 +7,13 @@ import { parseArgs } from 'node:util';
 import { loadPolicyConfig } from '../config/policy-config';
 import { errorText } from '../policy/errors';
 import { buildBundle, testPolicies } from '../policy/opa-cli';
-import { defaultDir, type CommandIo } from './explain';
+import { policyDirs, type CommandIo } from './explain';
 
 const USAGE = `usage: countersign policy test [--policies DIR] [--config DIR]
        countersign policy build [--out FILE] [--policies DIR] [--config DIR]
+
+  Without --policies/--config: those of the gateway configuration COUNTERSIGN_CONFIG names (a file, or
+  a folder with gateway.yaml such as \`countersign init\` writes), else ./policies and ./config.
 
   test   validates config/ (access policies, profile types, roles), then opa check and opa test -v
   build  validates config/, then opa build -t wasm (cached by content hash); --out copies the bundle
@@ -39,9 +42,8 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
     io.stderr.write(`countersign policy test: --out belongs to policy build\n`);
     return 2;
   }
-  const policiesDir = defaultDir(values.policies, 'policies');
-  const configDir = defaultDir(values.config, 'config');
   try {
+    const { policiesDir, configDir } = policyDirs(values);
     const config = loadPolicyConfig(configDir);
     io.stdout.write(
       `config ok: ${config.profileTypes.length} profile types, ${config.accessPolicies.length} access policies ` +

@@ -1,13 +1,15 @@
 /**
  * Access policies from config/access-policies/*.yaml, one per file, with Intune's fields
  * (name, description, exactly one profile type, approver groups) plus requiredApprovals and enabled,
- * and the change-control keys of docs/policy.md: stages, veto, required reasons, conditions, expiry.
+ * and the change-control keys of docs/policy.md: stages, veto, required reasons, conditions, expiry,
+ * change windows.
  */
 import { join, relative } from 'node:path';
 import ms from 'ms';
 import { LIMITS } from '../limits';
 import type { AccessPolicy, PolicyStage, PolicyWhen } from './policy-definitions';
 import { ConfigError } from './config-error';
+import { changeWindowsSchema, checkChangeWindows, type ChangeWindow } from './change-windows';
 import { compileSchema } from './schema-check';
 import { listYamlFiles } from './yaml-dir';
 import { readYamlFile, type YamlFile } from './yaml-file';
@@ -76,6 +78,7 @@ const schema = {
     exempt: groupList,
     expiresAfter: duration,
     approvedExpiresAfter: duration,
+    changeWindows: changeWindowsSchema,
   },
 } as const;
 
@@ -101,6 +104,7 @@ interface RawAccessPolicy {
   exempt?: string[];
   expiresAfter?: string;
   approvedExpiresAfter?: string;
+  changeWindows?: ChangeWindow[];
 }
 
 const check = compileSchema<RawAccessPolicy>(schema);
@@ -152,10 +156,11 @@ function accessPolicyOf(raw: RawAccessPolicy, file: YamlFile, issues: string[]):
   if (total > LIMITS.maxRequiredApprovals) {
     issues.push(`${file.where(['stages'])}: the stages need ${total} approvals in all; at most ${LIMITS.maxRequiredApprovals} are allowed`);
   }
-    const overlap = (raw.appliesTo ?? []).filter((g) => raw.exempt?.includes(g));
+  const overlap = (raw.appliesTo ?? []).filter((g) => raw.exempt?.includes(g));
   if (overlap.length > 0) issues.push(`${file.where(['exempt'])}: group ${overlap.join(', ')} is both in appliesTo and exempt`);
   const expiresAfterMs = durationMs(raw.expiresAfter, file, 'expiresAfter', issues);
   const approvedExpiresAfterMs = durationMs(raw.approvedExpiresAfter, file, 'approvedExpiresAfter', issues);
+  if (raw.changeWindows) issues.push(...checkChangeWindows(file, raw.changeWindows));
   if (issues.length > before) return null;
 
   const stages: PolicyStage[] | undefined = raw.stages?.map((s) => ({ name: s.name, approverGroups: [...s.approverGroups], requiredApprovals: s.requiredApprovals }));
@@ -177,6 +182,7 @@ function accessPolicyOf(raw: RawAccessPolicy, file: YamlFile, issues: string[]):
   if (raw.exempt) policy.exempt = [...raw.exempt];
   if (expiresAfterMs !== undefined) policy.expiresAfterMs = expiresAfterMs;
   if (approvedExpiresAfterMs !== undefined) policy.approvedExpiresAfterMs = approvedExpiresAfterMs;
+  if (raw.changeWindows) policy.changeWindows = raw.changeWindows.map((w) => ({ ...w, days: [...w.days] }));
   return policy;
 }
 

@@ -7,19 +7,19 @@
  * SETTINGS below is the single table of keys: defaults, environment names, checks and the
  * documentation in docs/configuration.md all come from it (a test keeps the docs in step).
  */
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import bytes from 'bytes';
 import ms from 'ms';
 import { ConfigError } from './config-error';
 import { readTlsFiles } from './tls-files';
-import { readYamlFile, displayPath, type YamlFile } from './yaml-file';
-import type { GatewayConfig } from './types';
+import { readYamlFile, type YamlFile } from './yaml-file';
+import type { ClientAuthMethod, GatewayConfig, UpstreamAuthConfig } from './types';
 
 export { ConfigError } from './config-error';
 
-/** The repository root: relative paths in the configuration resolve against it. */
+/** The repository root: relative paths from defaults, the environment and overrides resolve against it. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The file read when neither `options.file` nor COUNTERSIGN_CONFIG names one. */
@@ -28,7 +28,7 @@ export const DEFAULT_CONFIG_FILE = resolve(PROJECT_ROOT, 'config/gateway.yaml');
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 type Kind =
-  | { type: 'string'; pattern?: RegExp; min?: number; max?: number }
+  | { type: 'string'; pattern?: RegExp; min?: number; max?: number; /** Never echo the value in a message (it may be a secret pasted in the wrong place). */ quiet?: boolean }
   | { type: 'secret'; min: number; max: number }
   | { type: 'int'; min: number; max: number }
   | { type: 'bool' }
@@ -67,6 +67,21 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'upstream.timeoutMs', env: 'COUNTERSIGN_UPSTREAM_TIMEOUT', kind: { type: 'duration', min: 100, max: 10 * 60 * 1000 }, default: 30_000, example: '30s', doc: 'Timeout of proxied calls and of the replay at complete.' },
   { key: 'upstream.caseInsensitivePaths', env: 'COUNTERSIGN_UPSTREAM_CASE_INSENSITIVE_PATHS', kind: { type: 'bool' }, default: true, example: 'true', doc: 'Whether the upstream ignores the case of paths (Microsoft Graph does); then policies see lower-case paths, so `/DeviceAppManagement/…` cannot dodge a rule, and every profile type must be case-insensitive (the default; docs/policy.md).' },
   { key: 'upstream.publicUrl', env: 'COUNTERSIGN_PUBLIC_URL', kind: { type: 'url', protocols: ['http:', 'https:'], bare: true }, example: 'https://gw.example.com', doc: 'The URL clients use for the gateway. When set, links in answers that point at the upstream are rewritten to it, so a client that follows them stays behind the gateway: `Location` and `Content-Location` headers, and in JSON answers up to 4 MiB (gzip, deflate and br included) the `@odata.nextLink`, `@odata.deltaLink` and `@odata.context` values. Larger and other bodies pass untouched. Unset: answers are relayed as they come (no rewriting, no cost). No query or #fragment.' },
+  { key: 'upstream.auth.mode', env: 'COUNTERSIGN_UPSTREAM_AUTH', kind: { type: 'enum', values: ['passthrough', 'clientCredentials', 'onBehalfOf'] }, default: 'passthrough', example: 'clientCredentials', doc: 'What the upstream gets as `Authorization`: `passthrough` forwards the caller\'s own header (and the completer\'s at complete); `clientCredentials` sends the gateway\'s own token from the token endpoint and never the caller\'s; `onBehalfOf` exchanges the caller\'s verified token for one for the upstream (the completer\'s at complete). With the last two, every forwarded call needs a valid caller identity. See docs/graph.md.' },
+  { key: 'upstream.auth.issuer', env: 'COUNTERSIGN_UPSTREAM_AUTH_ISSUER', kind: { type: 'url', protocols: ['https:'], loopbackHttp: true }, example: 'https://login.microsoftonline.com/<tenant-id>/v2.0', doc: 'Issuer of the upstream\'s tokens; its token endpoint is discovered from `/.well-known/openid-configuration` (https; http only on loopback). One of `issuer` and `tokenEndpoint`.' },
+  { key: 'upstream.auth.tokenEndpoint', env: 'COUNTERSIGN_UPSTREAM_AUTH_TOKEN_ENDPOINT', kind: { type: 'url', protocols: ['https:'], loopbackHttp: true }, example: 'https://login.microsoftonline.com/<tenant-id>/oauth2/v2.0/token', doc: 'The token endpoint itself, without discovery (https; http only on loopback). One of `issuer` and `tokenEndpoint`; with both, `issuer` only names the server.' },
+  { key: 'upstream.auth.clientId', env: 'COUNTERSIGN_UPSTREAM_AUTH_CLIENT_ID', kind: { type: 'string', min: 1, max: 256, pattern: /^[\x21-\x7e]+$/ }, example: '00000000-0000-0000-0000-000000000000', doc: 'The gateway\'s client id at the token endpoint (Entra: the application (client) id of its confidential client).' },
+  { key: 'upstream.auth.clientAuthMethod', env: 'COUNTERSIGN_UPSTREAM_AUTH_CLIENT_AUTH', kind: { type: 'enum', values: ['client_secret_post', 'client_secret_basic', 'private_key_jwt'] }, example: 'private_key_jwt', doc: 'How the gateway authenticates at the token endpoint. Default: `private_key_jwt` when `privateKeyFile` is set, else `client_secret_post`.' },
+  { key: 'upstream.auth.clientSecretFile', env: 'COUNTERSIGN_UPSTREAM_AUTH_CLIENT_SECRET_FILE', kind: { type: 'path' }, example: '/run/secrets/countersign-client-secret', doc: 'File holding the client secret (surrounding whitespace ignored), read at start. The secret itself is never accepted in the YAML.' },
+  { key: 'upstream.auth.clientSecretEnv', env: 'COUNTERSIGN_UPSTREAM_AUTH_CLIENT_SECRET_ENV', kind: { type: 'string', pattern: /^[A-Za-z_][A-Za-z0-9_]{0,127}$/, quiet: true }, example: 'COUNTERSIGN_CLIENT_SECRET', doc: 'Name of the environment variable holding the client secret (instead of `clientSecretFile`), read at start.' },
+  { key: 'upstream.auth.privateKeyFile', env: 'COUNTERSIGN_UPSTREAM_AUTH_PRIVATE_KEY_FILE', kind: { type: 'path' }, example: '/run/secrets/countersign-key.pem', doc: 'Unencrypted PEM private key (RSA: RS256, EC: ES256/384/512) that signs the `private_key_jwt` client assertion, read at start.' },
+  { key: 'upstream.auth.certificateFile', env: 'COUNTERSIGN_UPSTREAM_AUTH_CERTIFICATE_FILE', kind: { type: 'path' }, example: '/etc/countersign/client-cert.pem', doc: 'PEM certificate of `privateKeyFile` (the one uploaded to the app registration): its thumbprints go in the assertion\'s `x5t` and `x5t#S256` headers, as Entra requires.' },
+  { key: 'upstream.auth.keyId', env: 'COUNTERSIGN_UPSTREAM_AUTH_KEY_ID', kind: { type: 'string', min: 1, max: 256, pattern: /^[\x21-\x7e]+$/ }, example: 'countersign-2026', doc: '`kid` header of the client assertion, for servers that pick the key by id.' },
+  { key: 'upstream.auth.scope', env: 'COUNTERSIGN_UPSTREAM_AUTH_SCOPE', kind: { type: 'string', min: 1, max: 2048, pattern: /^[\x21\x23-\x5b\x5d-\x7e]+( [\x21\x23-\x5b\x5d-\x7e]+)*$/ }, example: 'https://graph.microsoft.com/.default', doc: '`scope` of every token request (Graph: `https://graph.microsoft.com/.default`).' },
+  { key: 'upstream.auth.audience', env: 'COUNTERSIGN_UPSTREAM_AUTH_AUDIENCE', kind: { type: 'string', min: 1, max: 2048, pattern: /^[\x21-\x7e]+$/ }, example: 'https://api.example.com', doc: '`audience` of an RFC 8693 token exchange (`onBehalfOf` with `form: tokenExchange`).' },
+  { key: 'upstream.auth.form', env: 'COUNTERSIGN_UPSTREAM_AUTH_FORM', kind: { type: 'enum', values: ['tokenExchange', 'entraOnBehalfOf'] }, default: 'tokenExchange', example: 'entraOnBehalfOf', doc: 'The exchange `onBehalfOf` sends: `tokenExchange` (RFC 8693, `urn:ietf:params:oauth:grant-type:token-exchange`) or `entraOnBehalfOf` (Microsoft Entra\'s jwt-bearer grant with `requested_token_use=on_behalf_of`).' },
+  { key: 'upstream.auth.cacheSize', env: 'COUNTERSIGN_UPSTREAM_AUTH_CACHE_SIZE', kind: { type: 'int', min: 1, max: 1_000_000 }, default: 1000, example: '1000', doc: '`onBehalfOf`: exchanged tokens kept, one per user, least recently used dropped first.' },
+  { key: 'upstream.auth.timeoutMs', env: 'COUNTERSIGN_UPSTREAM_AUTH_TIMEOUT', kind: { type: 'duration', min: 1000, max: 120_000 }, default: 10_000, example: '10s', doc: 'Timeout of one token request (and of discovery).' },
   { key: 'api.prefix', env: 'COUNTERSIGN_API_PREFIX', kind: { type: 'string', pattern: /^(\/[A-Za-z0-9._~-]+)+$/, max: 100 }, default: '/maa/v1', example: '/maa/v1', doc: 'Path prefix of the approval API. Must not collide with an upstream path.' },
   { key: 'redis.url', env: 'REDIS_URL', kind: { type: 'url', protocols: ['redis:', 'rediss:'] }, default: 'redis://127.0.0.1:6379', example: 'redis://127.0.0.1:6379', doc: 'Redis (single, or a cluster node) holding the requests. `rediss://` for TLS; credentials go in the URL.' },
   { key: 'redis.deployment', env: 'COUNTERSIGN_DEPLOYMENT', kind: { type: 'string', pattern: /^[A-Za-z0-9_-]+$/, max: 64 }, default: 'default', example: 'prod-eu', doc: 'Hash tag of every Redis key (`maa:{<deployment>}:…`): several gateways of one deployment share it; separate deployments may share one Redis.' },
@@ -83,21 +98,27 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'identity.jwt.clockToleranceSec', env: 'COUNTERSIGN_JWT_CLOCK_TOLERANCE', kind: { type: 'int', min: 0, max: 300 }, default: 30, example: '30', doc: 'Allowed clock skew, in seconds, for `exp`, `nbf` and `iat`.' },
   { key: 'identity.jwt.userClaim', env: 'COUNTERSIGN_JWT_USER_CLAIM', kind: { type: 'string', min: 1, max: 256 }, default: 'preferred_username', example: 'upn', doc: 'Claim holding the user id; `sub` is used when the token lacks it.' },
   { key: 'identity.jwt.groupsClaim', env: 'COUNTERSIGN_JWT_GROUPS_CLAIM', kind: { type: 'string', min: 1, max: 256 }, default: 'groups', example: 'roles', doc: 'Claim holding the groups (an array of strings).' },
-  { key: 'identity.staticTokensFile', env: 'COUNTERSIGN_STATIC_TOKENS', kind: { type: 'path' }, example: 'config/static-tokens.yaml', doc: 'YAML file of trusted static bearer tokens (`tokens: [{ token, userId, groups, description }]`). For local use and the demo.' },
-  { key: 'identity.directoryFile', env: 'COUNTERSIGN_DIRECTORY', kind: { type: 'path' }, example: 'config/directory.yaml', doc: 'YAML directory (`users: { alice: { groups: [...] } }`); its groups are added to the token\'s.' },
-  { key: 'requests.bodyLimitBytes', env: 'COUNTERSIGN_BODY_LIMIT', kind: { type: 'size', min: 1024, max: 1024 * MIB }, default: 10 * MIB, example: '10MiB', doc: 'Largest body of a protected call that is parked; a larger one gets 413.' },
+  { key: 'identity.staticTokensFile', env: 'COUNTERSIGN_STATIC_TOKENS', kind: { type: 'path' }, example: 'config/demo/tokens.yaml', doc: 'YAML file of trusted static bearer tokens (`tokens: [{ token, userId, groups, description }]`). For local use and the demo.' },
+  { key: 'identity.directoryFile', env: 'COUNTERSIGN_DIRECTORY', kind: { type: 'path' }, example: '/etc/countersign/directory.yaml', doc: 'YAML directory (`users: { alice: { groups: [...] } }`); its groups are added to the token\'s.' },
+  { key: 'requests.bodyLimitBytes', env: 'COUNTERSIGN_BODY_LIMIT', kind: { type: 'size', min: 1024, max: 1024 * MIB }, default: 10 * MIB, example: '10MiB', doc: 'Largest body of any mutation (POST, PUT, PATCH, DELETE), protected or not, as received and once decoded: every mutation is read whole before the policy decides (the decision may depend on the body), so a larger one gets 413 BODY_TOO_LARGE and is not forwarded. Reads are streamed and not limited.' },
   { key: 'requests.retentionMs', env: 'COUNTERSIGN_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '30d', doc: 'A request awaiting approval whose status has not changed for this long expires and frees its object.' },
   { key: 'requests.approvedRetentionMs', env: 'COUNTERSIGN_APPROVED_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '7d', doc: 'Same, for approved requests never completed.' },
   { key: 'requests.endedRetentionMs', env: 'COUNTERSIGN_ENDED_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '30d', doc: 'Ended requests (completed, failed, rejected, canceled, expired) stay visible this long after their last change, then are removed.' },
   { key: 'requests.completeLeaseMs', env: 'COUNTERSIGN_COMPLETE_LEASE', kind: { type: 'duration', min: 1000, max: 60 * 60 * 1000 }, default: 30_000, example: '30s', doc: 'Lease of a complete\'s claim; a claim older than this means "outcome unknown" and is never resent silently. At least upstream.timeoutMs.' },
   { key: 'requests.parkedResponse', env: 'COUNTERSIGN_PARKED_RESPONSE', kind: { type: 'enum', values: ['accepted', 'approvalRequired'] }, default: 'accepted', example: 'approvalRequired', doc: 'How a parked change is answered: `accepted` (202 and the approval request) or `approvalRequired` (403 in Graph\'s error shape, so SDKs throw; the client resends the identical call with the approval code once approved). docs/graph.md says when to choose which.' },
   { key: 'requests.sweepIntervalMs', env: 'COUNTERSIGN_SWEEP_INTERVAL', kind: { type: 'duration', min: 1000, max: DAY_MS }, default: 60_000, example: '1m', doc: 'How often expiry runs.' },
+  { key: 'requests.scheduleIntervalMs', env: 'COUNTERSIGN_SCHEDULE_INTERVAL', kind: { type: 'duration', min: 100, max: 60 * 60 * 1000 }, default: 5_000, example: '5s', doc: 'How often each gateway looks for scheduled replays that are due (`complete --at`, API `scheduledFor`); one gateway claims each, so a replay runs at most this late.' },
   { key: 'console.enabled', env: 'COUNTERSIGN_CONSOLE', kind: { type: 'bool' }, default: true, example: 'false', doc: 'Serve the approvers\' web console at `/maa/console`.' },
   { key: 'console.showDemoIdentities', env: 'COUNTERSIGN_SHOW_DEMO_IDENTITIES', kind: { type: 'bool' }, default: false, example: 'true', doc: 'List the static tokens on the console\'s sign-in page. For the demo only.' },
   { key: 'log.level', env: 'COUNTERSIGN_LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', example: 'info', doc: 'pino log level. Logs never contain tokens or bodies.' },
 ];
 
 const BY_KEY = new Map(SETTINGS.map((s) => [s.key, s]));
+/** Keys someone may try for an inline upstream secret, and what to use instead. */
+const INLINE_SECRETS = new Map([
+  ['upstream.auth.clientSecret', 'upstream.auth.clientSecretFile (a file only the gateway can read) or upstream.auth.clientSecretEnv (the name of an environment variable)'],
+  ['upstream.auth.privateKey', 'upstream.auth.privateKeyFile (a PEM file only the gateway can read)'],
+]);
 /** Object keys that group settings (`listen`, `identity.jwt`, …). */
 const GROUPS = new Set(SETTINGS.flatMap((s) => s.key.split('.').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('.'))));
 
@@ -114,6 +135,29 @@ interface Raw {
   value: unknown;
   /** Where it came from, for messages. */
   from: string;
+  /**
+   * What a relative path in it resolves against: the folder of the YAML file it was written in
+   * (so a configuration folder made by `countersign init` can live anywhere, like tsconfig.json),
+   * else the project root (defaults, the environment, overrides).
+   */
+  base?: string;
+}
+
+/**
+ * The gateway's YAML file for a name given on the command line or in COUNTERSIGN_CONFIG: the file
+ * itself, or `gateway.yaml` in it when the name is a folder. Resolved against the working directory
+ * (`cwd`; see shellCwd for `npm start`).
+ * @example
+ * configFilePath('my-api'); // '/home/me/my-api/gateway.yaml' when my-api is a folder
+ */
+export function configFilePath(named: string, cwd: string = process.cwd()): string {
+  const path = resolve(cwd, named);
+  try {
+    if (statSync(path).isDirectory()) return join(path, 'gateway.yaml');
+  } catch {
+    // Missing: reading it reports the absolute path it looked for.
+  }
+  return path;
 }
 
 /**
@@ -127,12 +171,7 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Gatew
   const issues: string[] = [];
   const raw = new Map<string, Raw>();
 
-  const named = options.file ?? nonEmpty(env.COUNTERSIGN_CONFIG);
-  const file = named ? resolve(named) : DEFAULT_CONFIG_FILE;
-  if (named || existsSync(file)) {
-    const yaml = readYamlFile(file);
-    collect(yaml.value, [], raw, issues, (path) => yaml.where(path), yaml);
-  }
+  const file = readConfigFile(options, env, raw, issues);
 
   for (const setting of SETTINGS) {
     const value = nonEmpty(env[setting.env]);
@@ -149,10 +188,10 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Gatew
         const parsed = parse(setting, setting.default, 'default');
         if ('value' in parsed) values.set(setting.key, parsed.value);
       }
-      else if (setting.required) issues.push(`${setting.key} is required: set ${setting.env}=${setting.example} or \`${setting.key}\` in ${displayPath(file)}`);
+      else if (setting.required) issues.push(`${setting.key} is required: set ${setting.env}=${setting.example} or \`${setting.key}\` in ${file}`);
       continue;
     }
-    const parsed = parse(setting, given.value, given.from);
+    const parsed = parse(setting, given.value, given.from, given.base);
     if ('error' in parsed) issues.push(`${given.from}: ${setting.key} ${parsed.error}; for example ${setting.example}`);
     else values.set(setting.key, parsed.value);
   }
@@ -160,6 +199,60 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Gatew
   crossCheck(raw, values, issues);
   if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
   return build(values);
+}
+
+/** Where the policy comes from, per a gateway configuration: what `policy test` and `explain` need of it. */
+export interface PolicyPaths {
+  policiesDir: string;
+  configDir: string;
+  bundlePath?: string;
+}
+
+/**
+ * The `policy.*` keys of the gateway configuration (the file named by `file` or COUNTERSIGN_CONFIG,
+ * then the environment), resolved as the gateway resolves them, without requiring the rest
+ * (upstream, identity) that only a running gateway needs. Throws ConfigError.
+ * @example
+ * policyPaths({ file: 'my-api' }).configDir; // '/home/me/my-api' for `configDir: .` in my-api/gateway.yaml
+ */
+export function policyPaths(options: Omit<LoadGatewayConfigOptions, 'overrides'> = {}): PolicyPaths {
+  const env = options.env ?? process.env;
+  const issues: string[] = [];
+  const raw = new Map<string, Raw>();
+  readConfigFile(options, env, raw, issues);
+  const out: Record<string, unknown> = {};
+  for (const setting of SETTINGS.filter((s) => s.key.startsWith('policy.') && s.kind.type === 'path')) {
+    const value = nonEmpty(env[setting.env]);
+    const given = value !== undefined ? { value, from: `environment ${setting.env}` } : raw.get(setting.key);
+    const parsed = given ? parse(setting, given.value, given.from, given.base) : setting.default === undefined ? undefined : parse(setting, setting.default, 'default');
+    if (parsed && 'error' in parsed) issues.push(`${given?.from}: ${setting.key} ${parsed.error}; for example ${setting.example}`);
+    else if (parsed) out[setting.key.slice('policy.'.length)] = parsed.value;
+  }
+  if (issues.length > 0) throw new ConfigError('CONFIG_INVALID', issues);
+  return out as unknown as PolicyPaths;
+}
+
+/**
+ * Reads the YAML file (`options.file`, else COUNTERSIGN_CONFIG, else config/gateway.yaml when it
+ * exists) into `raw`, its relative paths based on its folder; returns the file's path.
+ */
+function readConfigFile(options: { file?: string | undefined }, env: NodeJS.ProcessEnv, raw: Map<string, Raw>, issues: string[]): string {
+  const named = options.file ?? nonEmpty(env.COUNTERSIGN_CONFIG);
+  const file = named ? configFilePath(named, options.file === undefined ? shellCwd(env) : process.cwd()) : DEFAULT_CONFIG_FILE;
+  if (named || existsSync(file)) {
+    const yaml = readYamlFile(file);
+    collect(yaml.value, [], raw, issues, (path) => yaml.where(path), yaml, dirname(file));
+  }
+  return file;
+}
+
+/**
+ * The folder the person typed COUNTERSIGN_CONFIG in: `npm start` runs the gateway in the project's
+ * root but tells where it was invoked in INIT_CWD, so `COUNTERSIGN_CONFIG=my-api npm start` from a
+ * subfolder means that subfolder's my-api, as the shell would.
+ */
+function shellCwd(env: NodeJS.ProcessEnv): string {
+  return nonEmpty(env.INIT_CWD) ?? process.cwd();
 }
 
 function nonEmpty(value: string | undefined): string | undefined {
@@ -174,6 +267,7 @@ function collect(
   issues: string[],
   where: (path: string[]) => string,
   yaml?: YamlFile,
+  base?: string,
 ): void {
   const key = path.join('.');
   if (path.length === 0 || GROUPS.has(key)) {
@@ -183,8 +277,13 @@ function collect(
       return;
     }
     for (const [child, childValue] of Object.entries(value as Record<string, unknown>)) {
-      collect(childValue, [...path, child], out, issues, where, yaml);
+      collect(childValue, [...path, child], out, issues, where, yaml, base);
     }
+    return;
+  }
+  if (INLINE_SECRETS.has(key)) {
+    // Said before "unknown key": someone put a secret in a file that lives in git. The value is never echoed.
+    issues.push(`${where(path)}: ${key} is refused: secrets never go in the configuration file; use ${INLINE_SECRETS.get(key)}`);
     return;
   }
   if (!BY_KEY.has(key)) {
@@ -194,7 +293,7 @@ function collect(
   }
   // An explicit null (or an undefined override) means "not set": the default applies.
   if (value === undefined || value === null) return;
-  out.set(key, { value, from: where(path) });
+  out.set(key, { value, from: where(path), ...(base === undefined ? {} : { base }) });
 }
 
 function childKeys(parent: string): string[] {
@@ -236,7 +335,7 @@ const FALSE = new Set(['false', '0', 'no', 'off']);
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /** Parses one value; strings are accepted for every kind because the environment only has strings. */
-function parse(setting: Setting, value: unknown, from: string): Parsed {
+function parse(setting: Setting, value: unknown, from: string, base: string = PROJECT_ROOT): Parsed {
   const kind = setting.kind;
   const fromEnv = from.startsWith('environment ');
   switch (kind.type) {
@@ -250,7 +349,7 @@ function parse(setting: Setting, value: unknown, from: string): Parsed {
       // A secret's value never appears in a message.
       if (value.length < min) return { error: `must be at least ${min} characters` };
       if (value.length > max) return { error: `must be at most ${max} characters` };
-      if (kind.type === 'string' && kind.pattern && !kind.pattern.test(value)) return { error: `has the wrong form (${JSON.stringify(value)})` };
+      if (kind.type === 'string' && kind.pattern && !kind.pattern.test(value)) return { error: kind.quiet ? 'has the wrong form' : `has the wrong form (${JSON.stringify(value)})` };
       return { value };
     }
     case 'int': {
@@ -294,7 +393,7 @@ function parse(setting: Setting, value: unknown, from: string): Parsed {
     }
     case 'path': {
       if (typeof value !== 'string' || value.length === 0 || value.length > 4096 || value.includes('\0')) return { error: 'must be a file or folder path' };
-      return { value: isAbsolute(value) ? value : resolve(PROJECT_ROOT, value) };
+      return { value: isAbsolute(value) ? value : resolve(base, value) };
     }
   }
 }
@@ -313,18 +412,61 @@ function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues:
   }
   if (sources.length === 0 && !values.has('identity.staticTokensFile')) {
     // Without any identity source every caller would get 401: refuse rather than start half-working.
-    issues.push('identity has no source: set a JWT key (COUNTERSIGN_JWKS_URL, COUNTERSIGN_JWT_PUBLIC_KEY_FILE or COUNTERSIGN_JWT_SECRET) or a static token file (COUNTERSIGN_STATIC_TOKENS=config/static-tokens.yaml)');
+    issues.push('identity has no source: set a JWT key (COUNTERSIGN_JWKS_URL, COUNTERSIGN_JWT_PUBLIC_KEY_FILE or COUNTERSIGN_JWT_SECRET) or a static token file for local trials (COUNTERSIGN_STATIC_TOKENS=config/demo/tokens.yaml, or run countersign init)');
   }
   for (const key of ['identity.jwt.publicKeyFile', 'identity.staticTokensFile', 'identity.directoryFile', 'policy.bundlePath']) {
     const path = values.get(key);
-    if (typeof path === 'string' && !existsSync(path)) issues.push(`${raw.get(key)?.from}: ${key} ${displayPath(path)} does not exist`);
+    // The absolute path: the reader sees which file was looked for, whatever the working directory.
+    if (typeof path === 'string' && !existsSync(path)) issues.push(`${raw.get(key)?.from}: ${key} ${path} does not exist`);
   }
   checkTls(raw, values, issues);
+  checkUpstreamAuth(raw, values, issues);
   const lease = values.get('requests.completeLeaseMs');
   const timeout = values.get('upstream.timeoutMs');
   if (typeof lease === 'number' && typeof timeout === 'number' && lease < timeout) {
     // A lease that ends while the replay is still in flight turns a slow success into "outcome unknown".
     issues.push(`requests.completeLeaseMs (${lease}) must not be shorter than upstream.timeoutMs (${timeout}); for example completeLeaseMs: 30s with timeoutMs: 30s`);
+  }
+}
+
+/**
+ * `upstream.auth`: the modes that fetch tokens need a token endpoint, a client id and exactly one
+ * credential that fits the client authentication method; passthrough takes none of it, so a
+ * half-written block never leaves the gateway forwarding callers' tokens by surprise. Files must
+ * exist now; the secret itself (and the variable clientSecretEnv names) is read at start, by
+ * src/gateway/upstream-auth.ts, from the process's environment.
+ */
+function checkUpstreamAuth(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[]): void {
+  const mode = values.get('upstream.auth.mode');
+  const given = [...raw.keys()].filter((k) => k.startsWith('upstream.auth.') && k !== 'upstream.auth.mode');
+  const from = (key: string): string => raw.get(key)?.from ?? 'the configuration';
+  if (mode === 'passthrough') {
+    if (given.length > 0) issues.push(`${from(given[0]!)}: ${given[0]} is set but upstream.auth.mode is passthrough; set mode: clientCredentials or onBehalfOf (COUNTERSIGN_UPSTREAM_AUTH), or remove the upstream.auth settings`);
+    return;
+  }
+  if (!values.has('upstream.auth.issuer') && !values.has('upstream.auth.tokenEndpoint')) {
+    issues.push(`upstream.auth.mode ${String(mode)} needs upstream.auth.issuer or upstream.auth.tokenEndpoint; for example tokenEndpoint: https://login.microsoftonline.com/<tenant-id>/oauth2/v2.0/token`);
+  }
+  if (!values.has('upstream.auth.clientId')) issues.push(`upstream.auth.mode ${String(mode)} needs upstream.auth.clientId (COUNTERSIGN_UPSTREAM_AUTH_CLIENT_ID)`);
+  const credentials = ['upstream.auth.clientSecretFile', 'upstream.auth.clientSecretEnv', 'upstream.auth.privateKeyFile'].filter((k) => values.has(k));
+  if (credentials.length !== 1) {
+    issues.push(`upstream.auth needs exactly one credential, got ${credentials.length === 0 ? 'none' : credentials.join(' and ')}: clientSecretFile, clientSecretEnv or privateKeyFile; for example privateKeyFile: /run/secrets/countersign-key.pem`);
+  }
+  const method = values.get('upstream.auth.clientAuthMethod');
+  const keyBased = values.has('upstream.auth.privateKeyFile');
+  if (method === 'private_key_jwt' && !keyBased) issues.push(`${from('upstream.auth.clientAuthMethod')}: upstream.auth.clientAuthMethod private_key_jwt needs upstream.auth.privateKeyFile`);
+  if (typeof method === 'string' && method !== 'private_key_jwt' && keyBased) issues.push(`${from('upstream.auth.clientAuthMethod')}: upstream.auth.clientAuthMethod ${method} takes a client secret, not upstream.auth.privateKeyFile`);
+  for (const key of ['upstream.auth.certificateFile', 'upstream.auth.keyId']) {
+    if (values.has(key) && !keyBased) issues.push(`${from(key)}: ${key} only applies with upstream.auth.privateKeyFile`);
+  }
+  for (const key of ['upstream.auth.clientSecretFile', 'upstream.auth.privateKeyFile', 'upstream.auth.certificateFile']) {
+    const path = values.get(key);
+    if (typeof path === 'string' && !existsSync(path)) issues.push(`${from(key)}: ${key} ${path} does not exist`);
+  }
+  if (mode === 'clientCredentials') {
+    for (const key of ['upstream.auth.form', 'upstream.auth.audience', 'upstream.auth.cacheSize']) {
+      if (raw.has(key)) issues.push(`${from(key)}: ${key} only applies to upstream.auth.mode onBehalfOf`);
+    }
   }
 }
 
@@ -381,6 +523,7 @@ function build(values: Map<string, unknown>): GatewayConfig {
       timeoutMs: get<number>('upstream.timeoutMs'),
       caseInsensitivePaths: get<boolean>('upstream.caseInsensitivePaths'),
       publicUrl: get<string | undefined>('upstream.publicUrl'),
+      auth: buildUpstreamAuth(get),
     }),
     api: { prefix: get('api.prefix') },
     redis: { url: get('redis.url'), deployment: get('redis.deployment') },
@@ -403,11 +546,35 @@ function build(values: Map<string, unknown>): GatewayConfig {
       endedRetentionMs: get('requests.endedRetentionMs'),
       completeLeaseMs: get('requests.completeLeaseMs'),
       sweepIntervalMs: get('requests.sweepIntervalMs'),
+      scheduleIntervalMs: get('requests.scheduleIntervalMs'),
       parkedResponse: get('requests.parkedResponse'),
     },
     console: { enabled: get('console.enabled'), showDemoIdentities: get('console.showDemoIdentities') },
     log: { level: get('log.level') },
   };
+}
+
+function buildUpstreamAuth(get: <T>(key: string) => T): UpstreamAuthConfig {
+  const mode = get<UpstreamAuthConfig['mode']>('upstream.auth.mode');
+  if (mode === 'passthrough') return { mode };
+  const privateKeyFile = get<string | undefined>('upstream.auth.privateKeyFile');
+  return dropUndefined({
+    mode,
+    issuer: get<string | undefined>('upstream.auth.issuer'),
+    tokenEndpoint: get<string | undefined>('upstream.auth.tokenEndpoint'),
+    clientId: get<string>('upstream.auth.clientId'),
+    clientAuthMethod: get<ClientAuthMethod | undefined>('upstream.auth.clientAuthMethod') ?? (privateKeyFile ? 'private_key_jwt' : 'client_secret_post'),
+    clientSecretFile: get<string | undefined>('upstream.auth.clientSecretFile'),
+    clientSecretEnv: get<string | undefined>('upstream.auth.clientSecretEnv'),
+    privateKeyFile,
+    certificateFile: get<string | undefined>('upstream.auth.certificateFile'),
+    keyId: get<string | undefined>('upstream.auth.keyId'),
+    scope: get<string | undefined>('upstream.auth.scope'),
+    audience: get<string | undefined>('upstream.auth.audience'),
+    form: get<'tokenExchange' | 'entraOnBehalfOf'>('upstream.auth.form'),
+    cacheSize: get<number>('upstream.auth.cacheSize'),
+    timeoutMs: get<number>('upstream.auth.timeoutMs'),
+  }) as UpstreamAuthConfig;
 }
 
 function dropUndefined<T extends object>(value: T): T {

@@ -14,10 +14,13 @@ export interface PolicyData {
   profileTypes: Record<string, { caseInsensitive: boolean; apiVersions: string[]; routes: CompiledRoute[] }>;
   /** Every profile type's version segments in lower case → true: a quick test before the per-type check. */
   apiVersionSegments: Record<string, true>;
-  /** METHOD → lower-case first literal (or "{}" when the template starts with a parameter) → routes. */
-  routeIndex: Record<string, Record<string, RouteIndexEntry[]>>;
-  /** Each policy without `source`; the optional keys (stages, when, …) only when its YAML has them. */
-  accessPolicies: Omit<AccessPolicy, 'source' | 'description'>[];
+  /** METHOD → first key → second key → routes; the keys are those of routeKeys. */
+  routeIndex: Record<string, Record<string, Record<string, RouteIndexEntry[]>>>;
+  /**
+   * Each policy without `source`; the optional keys (stages, when, …) only when its YAML has them.
+   * Not changeWindows: the gateway reads those, not the Rego.
+   */
+  accessPolicies: Omit<AccessPolicy, 'source' | 'description' | 'changeWindows'>[];
   roles: Roles;
 }
 
@@ -61,29 +64,49 @@ export function loadPolicyConfig(configDir: string, options: PolicyConfigOptions
       profileTypes.map((t) => [t.name, { caseInsensitive: t.caseInsensitive, apiVersions: t.compiledApiVersions, routes: t.compiledRoutes }]),
     ),
     apiVersionSegments: Object.fromEntries(profileTypes.flatMap((t) => t.apiVersions.map((v) => [v.toLowerCase(), true] as const))),
-    accessPolicies: accessPolicies.map(({ source: _source, description: _description, ...policy }) => policy),
+    accessPolicies: accessPolicies.map(({ source: _source, description: _description, changeWindows: _changeWindows, ...policy }) => policy),
     routeIndex: buildRouteIndex(profileTypes),
     roles,
   };
-  const dataHash = createHash('sha256').update(JSON.stringify(data)).digest('hex');
+  // Change windows are read by the gateway, not the Rego; they are part of the revision all the same.
+  const windows = JSON.stringify(accessPolicies.map((p) => p.changeWindows ?? null));
+  const dataHash = createHash('sha256').update(JSON.stringify(data)).update(windows).digest('hex');
   return { profileTypes, accessPolicies, roles, data, dataHash };
 }
 
 /**
- * Indexes routes by method and first segment so that the policy looks only at routes that could
- * match a call, instead of walking every route of every profile type on every decision.
+ * Indexes routes by method and their first two segments so that the policy looks only at routes
+ * that could match a call, instead of walking every route of every profile type (or every route
+ * under `/deviceManagement`, where most of Intune lives) on every decision.
  */
 function buildRouteIndex(profileTypes: LoadedProfileType[]): PolicyData['routeIndex'] {
   const index: PolicyData['routeIndex'] = {};
   for (const method of MUTATION_METHODS) index[method] = {};
   for (const type of profileTypes) {
     for (const route of type.compiledRoutes) {
-      const first = route.literals[0];
-      const key = typeof first === 'string' ? first.toLowerCase() : '{}';
+      const [first, second] = routeKeys(route);
       for (const method of route.method === '*' ? MUTATION_METHODS : [route.method as (typeof MUTATION_METHODS)[number]]) {
-        (index[method]![key] ??= []).push({ profileType: type.name, caseInsensitive: type.caseInsensitive, route });
+        ((index[method]![first] ??= {})[second] ??= []).push({ profileType: type.name, caseInsensitive: type.caseInsensitive, route });
       }
     }
   }
   return index;
+}
+
+/**
+ * A route's two index keys, in lower case. The policy looks a call up under its segment (and "{}")
+ * for the first key, and under its next segment, "{}" and "" for the second, so the keys say which
+ * calls a route could claim:
+ * - first: the first literal, or "{}" when the template starts with a parameter; such a route is
+ *   always keyed "{}", "{}", since a type cast beside its id may shift the segment after it;
+ * - second: the second literal; "{}" for a parameter there or a one-literal `{rest...}` route (any
+ *   next segment); "" for a one-literal exact route (`/groups`, also claimed by a typed create
+ *   `/groups/microsoft.graph.group`).
+ * @example routeKeys(compiled('/deviceManagement/deviceCategories/{id}')) // ['devicemanagement', 'devicecategories']
+ */
+export function routeKeys(route: CompiledRoute): [first: string, second: string] {
+  const [first, second] = route.literals;
+  if (typeof first !== 'string') return ['{}', '{}'];
+  if (route.literals.length < 2) return [first.toLowerCase(), route.rest ? '{}' : ''];
+  return [first.toLowerCase(), typeof second === 'string' ? second.toLowerCase() : '{}'];
 }

@@ -4,6 +4,7 @@
  * engine loads config/ (src/policy/engine.ts) and config/ must not import back from it;
  * src/policy/types.ts re-exports them for the policy's contract.
  */
+import type { ChangeWindow } from './change-windows';
 
 /** What a protected route does to its object. */
 export type Operation = 'create' | 'modify' | 'delete' | 'assign';
@@ -51,6 +52,8 @@ export interface AccessPolicy {
   expiresAfterMs?: number;
   /** Overrides requests.approvedRetentionMs for an approved request of this policy. */
   approvedExpiresAfterMs?: number;
+  /** When present, its requests may be completed only inside one of these windows (src/config/change-windows.ts). */
+  changeWindows?: ChangeWindow[];
   /** The file it came from, relative to the config root. */
   source: string;
 }

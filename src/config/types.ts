@@ -50,6 +50,8 @@ export interface GatewayConfig {
      * are rewritten to it (src/gateway/public-links.ts). Absent: answers are relayed untouched.
      */
     publicUrl?: string;
+    /** What the upstream gets as Authorization (src/gateway/upstream-auth.ts). */
+    auth: UpstreamAuthConfig;
   };
   api: { prefix: string };
   redis: { url: string; /** Hash tag of every key: `maa:{<deployment>}:…` */ deployment: string };
@@ -73,6 +75,8 @@ export interface GatewayConfig {
     endedRetentionMs: number;
     completeLeaseMs: number;
     sweepIntervalMs: number;
+    /** How often the scheduler looks for due scheduled replays (src/gateway/scheduler.ts). */
+    scheduleIntervalMs: number;
     /** `accepted`: 202 with the approval request; `approvalRequired`: the upstream's own error shape (403), so SDKs throw. */
     parkedResponse: 'accepted' | 'approvalRequired';
   };
@@ -83,3 +87,33 @@ export interface GatewayConfig {
   };
   log: { level: string };
 }
+
+export type ClientAuthMethod = 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt';
+
+/**
+ * `upstream.auth`. The secret itself is never here: only where to read it (a file, or the name of
+ * an environment variable), so a printed configuration never carries it.
+ */
+export type UpstreamAuthConfig =
+  | { mode: 'passthrough' }
+  | {
+      mode: 'clientCredentials' | 'onBehalfOf';
+      /** Discovery from the issuer, unless tokenEndpoint is given. */
+      issuer?: string;
+      tokenEndpoint?: string;
+      clientId: string;
+      clientAuthMethod: ClientAuthMethod;
+      clientSecretFile?: string;
+      clientSecretEnv?: string;
+      privateKeyFile?: string;
+      certificateFile?: string;
+      keyId?: string;
+      scope?: string;
+      /** RFC 8693 `audience` of a token exchange. */
+      audience?: string;
+      /** The exchange onBehalfOf sends. */
+      form: 'tokenExchange' | 'entraOnBehalfOf';
+      /** onBehalfOf: exchanged tokens kept, one per user. */
+      cacheSize: number;
+      timeoutMs: number;
+    };

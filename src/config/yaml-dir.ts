@@ -5,7 +5,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from './config-error';
-import { displayPath } from './yaml-file';
+import { errorPath } from './yaml-file';
 
 /** More files than this in one folder is a mistake, not a configuration. */
 export const MAX_FILES_PER_FOLDER = 500;
@@ -16,11 +16,11 @@ export function listYamlFiles(dir: string): string[] {
   try {
     names = readdirSync(dir);
   } catch (error) {
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', [`${displayPath(dir)}: ${(error as NodeJS.ErrnoException).code ?? 'cannot be read'}`]);
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', [`${errorPath(dir)}: ${(error as NodeJS.ErrnoException).code ?? 'cannot be read'}`]);
   }
   const files = names.filter((n) => /\.ya?ml$/.test(n) && !n.startsWith('.')).sort();
   if (files.length > MAX_FILES_PER_FOLDER) {
-    throw new ConfigError('CONFIG_INVALID', [`${displayPath(dir)}: more than ${MAX_FILES_PER_FOLDER} YAML files`]);
+    throw new ConfigError('CONFIG_INVALID', [`${errorPath(dir)}: more than ${MAX_FILES_PER_FOLDER} YAML files`]);
   }
   return files.map((n) => join(dir, n));
 }

@@ -4,7 +4,7 @@
  * turns a key path into the same kind of location for validation messages.
  */
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import { ConfigError } from './config-error';
 
@@ -20,7 +20,15 @@ export interface YamlFile {
   where(path: readonly (string | number)[]): string;
 }
 
-/** A path shown relative to the working directory when that is shorter, for messages. */
+/**
+ * A path as an error names it: absolute, so "tokens.yaml does not exist" says which file was
+ * looked for whatever the working directory (and a config folder outside the project is unambiguous).
+ */
+export function errorPath(file: string): string {
+  return resolve(file);
+}
+
+/** A path shown relative to the working directory when that is shorter: for banners and hints, not errors. */
 export function displayPath(file: string): string {
   const rel = relative(process.cwd(), file);
   return rel && !rel.startsWith('..') && rel.length < file.length ? rel : file;
@@ -37,12 +45,12 @@ export function readYamlFile(path: string): YamlFile {
   try {
     const bytes = readFileSync(path);
     if (bytes.length > MAX_YAML_BYTES) {
-      throw new ConfigError('CONFIG_INVALID', [`${displayPath(path)}: larger than ${MAX_YAML_BYTES} bytes`]);
+      throw new ConfigError('CONFIG_INVALID', [`${errorPath(path)}: larger than ${MAX_YAML_BYTES} bytes`]);
     }
     text = bytes.toString('utf8');
   } catch (error) {
     if (error instanceof ConfigError) throw error;
-    throw new ConfigError('CONFIG_FILE_UNREADABLE', [`${displayPath(path)}: ${(error as NodeJS.ErrnoException).code ?? 'cannot be read'}`]);
+    throw new ConfigError('CONFIG_FILE_UNREADABLE', [`${errorPath(path)}: ${(error as NodeJS.ErrnoException).code ?? 'cannot be read'}`]);
   }
   return parseYamlText(text, path);
 }
@@ -51,7 +59,7 @@ export function readYamlFile(path: string): YamlFile {
 export function parseYamlText(text: string, path: string): YamlFile {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
-  const shown = displayPath(path);
+  const shown = errorPath(path);
   if (doc.errors.length > 0) {
     throw new ConfigError(
       'CONFIG_YAML_INVALID',

@@ -2,12 +2,19 @@
  * The demo's management API: a small, in-memory stand-in for the Microsoft Graph routes that the
  * shipped profile types protect (mobile apps, device management scripts, operation approval
  * policies, groups with their members and owners, Intune role definitions, role assignments and
- * scope tags). It answers the way Graph does, so that the official Graph SDKs work against it
+ * scope tags; and, in intune-fixtures.ts, compliance and configuration policies, managed devices
+ * and their actions, device categories, resource operations and every other script kind). Every
+ * mutating route it serves is listed by demoMutatingRoutes(), from the same collections the
+ * handler answers from. It answers the way Graph does, so that the official Graph SDKs work against it
  * unchanged and a walkthrough against the gateway looks like one against the real thing:
  * - every route with and without the `/v1.0` and `/beta` prefixes;
  * - lists as `{ "@odata.context", "value" }`, paged by `$top` with `$skiptoken` (or `$skip`), and an
  *   absolute `@odata.nextLink` on this API's own origin;
  * - 201 with an absolute `Location` on create; 204 on PATCH, DELETE, assign and `$ref` changes;
+ * - child collections below an object (`assignments`, `groupAssignments`, `settings`,
+ *   `scheduledActionsForRule`): list, create (201), read, PATCH and DELETE (204);
+ * - bound actions (`assign`, `wipe`, `retire`, `scheduleActionsForRules`, …) and collection
+ *   actions (`managedDevices/executeAction`), 204 or 200 with the action's result;
  * - JSON batching (`POST /$batch`, at most 20 requests, `dependsOn` honoured);
  * - refusals as `{ "error": { "code", "message", "innerError": { date, request-id, client-request-id } } }`;
  * - every call must carry a bearer token, any of config/demo/tokens.yaml (the gateway forwards the
@@ -26,6 +33,8 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadStaticTokens, type StaticTokens } from '../identity/static-tokens';
 import { bearerToken } from '../identity/bearer-token';
+import { findName, GraphError, makeCollection, type Collection, type GraphObject } from './graph-collection';
+import { intuneCollections } from './intune-fixtures';
 
 /** Bodies larger than this are refused with 413, like Graph's own request size limit (4 MB). */
 const BODY_LIMIT_BYTES = 4 * 1024 * 1024;
@@ -45,25 +54,6 @@ const CLIENT_REQUEST_ID_MAX = 128;
 const VERSIONS = ['v1.0', 'beta'];
 /** The demo's identities: any of these tokens is accepted. */
 const DEMO_TOKENS_FILE = fileURLToPath(new URL('../../config/demo/tokens.yaml', import.meta.url));
-
-type GraphObject = Record<string, unknown> & { id: string };
-
-interface Collection {
-  /** Path of the collection as Graph spells it. */
-  path: string;
-  /** The `@odata.type` of new objects when the client sends none. */
-  odataType: string;
-  /** The name of the list in an assign body (`mobileAppAssignments`, …); absent when the type has no assign. */
-  assignField?: string;
-  /** Properties a create must carry. */
-  required: string[];
-  items: Map<string, GraphObject>;
-  /**
-   * Navigation properties that hold references to directory objects (a group's `members` and
-   * `owners`), changed through `$ref` as Graph does: item id → property → referenced ids.
-   */
-  links?: { names: string[]; refs: Map<string, Record<string, Set<string>>> };
-}
 
 interface StoredAnswer {
   fingerprint: string;
@@ -163,6 +153,10 @@ function seed(): Collection[] {
     ['group-approvers', 'Approves group membership and ownership changes', ['frank'], ['dave']],
     ['role-approvers', 'Approves Intune role changes', ['frank'], ['dave']],
     ['auditors', 'Sees every request and the audit trail', ['erin'], ['frank']],
+    ['compliance-approvers', 'Approves compliance policy changes', ['grace'], ['frank']],
+    ['configuration-approvers', 'Approves configuration policy changes', ['grace'], ['frank']],
+    ['device-action-approvers', 'Approves wipe, retire and delete of devices', ['grace'], ['frank']],
+    ['tenant-approvers', 'Approves tenant configuration changes (device categories)', ['grace'], ['frank']],
   ];
   const groups: GraphObject[] = groupSeed.map(([id, description]) => ({
     id,
@@ -209,21 +203,26 @@ function seed(): Collection[] {
     { id: '0', '@odata.type': '#microsoft.graph.roleScopeTag', displayName: 'Default', description: 'Every object without another tag', isBuiltIn: true },
     { id: '1', '@odata.type': '#microsoft.graph.roleScopeTag', displayName: 'Finance', description: 'Finance devices and apps', isBuiltIn: false },
   ];
-  const make = (path: string, odataType: string, required: string[], items: GraphObject[], assignField?: string): Collection => ({
-    path,
-    odataType,
-    required,
-    assignField,
-    items: new Map(items.map((item) => [item.id, item])),
-  });
+  const make = (path: string, odataType: string, required: string[], items: GraphObject[], assignField?: string): Collection =>
+    makeCollection(path, odataType, required, items, { assignField });
   return [
     make('/deviceAppManagement/mobileApps', '#microsoft.graph.mobileApp', ['displayName'], apps, 'mobileAppAssignments'),
-    make('/deviceManagement/deviceManagementScripts', '#microsoft.graph.deviceManagementScript', ['displayName', 'scriptContent'], scripts, 'deviceManagementScriptAssignments'),
+    makeCollection('/deviceManagement/deviceManagementScripts', '#microsoft.graph.deviceManagementScript', ['displayName', 'scriptContent'], scripts, {
+      assignField: 'deviceManagementScriptAssignments',
+      children: { assignments: '#microsoft.graph.deviceManagementScriptAssignment', groupAssignments: '#microsoft.graph.deviceManagementScriptGroupAssignment' },
+      seedChildren: {
+        '7': {
+          assignments: [{ id: '7_all-devices', '@odata.type': '#microsoft.graph.deviceManagementScriptAssignment', target: { '@odata.type': '#microsoft.graph.allDevicesAssignmentTarget' } }],
+          groupAssignments: [{ id: '7_helpdesk', '@odata.type': '#microsoft.graph.deviceManagementScriptGroupAssignment', targetGroupId: 'helpdesk' }],
+        },
+      },
+    }),
     make('/deviceManagement/operationApprovalPolicies', '#microsoft.graph.operationApprovalPolicy', ['displayName', 'policyType'], policies),
     { ...make('/groups', '#microsoft.graph.group', ['displayName'], groups), links: { names: ['members', 'owners'], refs } },
     make('/deviceManagement/roleDefinitions', '#microsoft.graph.deviceAndAppManagementRoleDefinition', ['displayName', 'rolePermissions'], roleDefinitions),
     make('/deviceManagement/roleAssignments', '#microsoft.graph.deviceAndAppManagementRoleAssignment', ['displayName', 'roleDefinitionId'], roleAssignments),
     make('/deviceManagement/roleScopeTags', '#microsoft.graph.roleScopeTag', ['displayName'], roleScopeTags, 'assignments'),
+    ...intuneCollections(),
   ];
 }
 
@@ -273,12 +272,6 @@ function referencedId(body: Record<string, unknown>): string {
     throw new GraphError(400, 'BadRequest', "'@odata.id' must be the URL of a directory object, such as https://graph.microsoft.com/v1.0/directoryObjects/{id}");
   }
   return id;
-}
-
-class GraphError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly headers: Record<string, string> = {}) {
-    super(message);
-  }
 }
 
 /**
@@ -390,6 +383,60 @@ interface Call {
   version: string | undefined;
 }
 
+/** One mutating route the demo API serves, and a call that it answers with success. */
+export interface DemoRoute {
+  method: 'POST' | 'PATCH' | 'DELETE';
+  /** The route as a template, with its version prefix when it has one: `/v1.0/deviceManagement/managedDevices/{id}/wipe`. */
+  path: string;
+  /** The same route naming seeded objects, and a body it accepts: a fresh API answers it 2xx. */
+  example: { path: string; body?: Record<string, unknown> };
+}
+
+/**
+ * Every mutating route this API serves, read from the collections the handler answers from (so a
+ * route added to a collection is listed here without anyone copying it): creates, PATCH and DELETE
+ * of an object, its child collections, its bound actions, the collection's actions, group `$ref`
+ * changes, and `$batch`; each without and with `/v1.0` and `/beta`. PUT is not served (405).
+ * @example demoMutatingRoutes().find((r) => r.path === '/deviceManagement/managedDevices/{id}/wipe')
+ * // { method: 'POST', path: …, example: { path: '/deviceManagement/managedDevices/d-laptop-7/wipe', body: { … } } }
+ */
+export function demoMutatingRoutes(): DemoRoute[] {
+  const routes: DemoRoute[] = [];
+  const add = (method: DemoRoute['method'], path: string, examplePath: string, body?: Record<string, unknown>): void => {
+    routes.push({ method, path, example: { path: examplePath, ...(body === undefined ? {} : { body }) } });
+  };
+  for (const collection of seed()) {
+    const [first] = collection.items.keys();
+    if (first === undefined) throw new Error(`demo: ${collection.path} has no seeded object to name in its examples`);
+    const item = `${collection.path}/{id}`;
+    const example = `${collection.path}/${encodeURIComponent(first)}`;
+    if (collection.creatable) add('POST', collection.path, collection.path, collection.example);
+    add('PATCH', item, example, collection.patchExample);
+    add('DELETE', item, example);
+    for (const [name, action] of Object.entries(collection.actions)) add('POST', `${item}/${name}`, `${example}/${name}`, action.example);
+    for (const [name, action] of Object.entries(collection.collectionActions)) add('POST', `${collection.path}/${name}`, `${collection.path}/${name}`, action.example);
+    for (const child of Object.keys(collection.children)) {
+      const [seeded] = collection.childItems.get(first)?.get(child.toLowerCase())?.keys() ?? [];
+      if (seeded === undefined) throw new Error(`demo: ${collection.path}/${first}/${child} has no seeded child to name in its examples`);
+      const childExample = `${example}/${child}/${encodeURIComponent(seeded)}`;
+      add('POST', `${item}/${child}`, `${example}/${child}`, { target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: 'helpdesk' } });
+      add('PATCH', `${item}/${child}/{childId}`, childExample, { target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: 'auditors' } });
+      add('DELETE', `${item}/${child}/{childId}`, childExample);
+    }
+    for (const link of collection.links?.names ?? []) {
+      const [member] = collection.links!.refs.get(first)?.[link] ?? [];
+      add('POST', `${item}/${link}/$ref`, `${example}/${link}/$ref`, { '@odata.id': 'https://graph.microsoft.com/v1.0/directoryObjects/grace' });
+      if (member !== undefined) add('DELETE', `${item}/${link}/{memberId}/$ref`, `${example}/${link}/${encodeURIComponent(member)}/$ref`);
+    }
+  }
+  add('POST', '/$batch', '/$batch', { requests: [{ id: '1', method: 'GET', url: '/deviceManagement/deviceCategories' }] });
+  const unversioned = [...routes];
+  for (const version of VERSIONS) {
+    for (const r of unversioned) routes.push({ ...r, path: `/${version}${r.path}`, example: { ...r.example, path: `/${version}${r.example.path}` } });
+  }
+  return routes;
+}
+
 /**
  * Starts the demo Graph API on 127.0.0.1. Port 0 (the default) picks a free port.
  *
@@ -436,14 +483,24 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
     const { collection, rest } = found;
     const link = collection.links && rest[1] !== undefined ? collection.links.names.find((n) => n.toLowerCase() === rest[1]!.toLowerCase()) : undefined;
     if (link !== undefined) return handleLink(call, collection, rest[0]!, link, rest.slice(2));
+    const child = findName(Object.keys(collection.children), rest[1]);
+    if (child !== undefined) return handleChild(call, collection, rest[0]!, child, rest.slice(2));
     const [id, action, ...extra] = rest;
     if (extra.length > 0) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${extra.join('/')}'.`);
+
+    // An action bound to the collection (`POST managedDevices/executeAction`) before reading the segment as an id.
+    const collectionAction = action === undefined ? findName(Object.keys(collection.collectionActions), id) : undefined;
+    if (collectionAction !== undefined) {
+      if (method !== 'POST') throw new GraphError(405, 'MethodNotAllowed', `${method} is not allowed on ${collection.path}/${collectionAction}; send POST`);
+      const answer = collection.collectionActions[collectionAction]!.run(parseJsonObject(body, true), collection);
+      return answer.body === undefined ? { status: answer.status } : { status: answer.status, body: answer.body };
+    }
 
     if (id === undefined) {
       if (method === 'GET') {
         return list(call, context(version, collection), [...collection.items.values()]);
       }
-      if (method === 'POST') {
+      if (method === 'POST' && collection.creatable) {
         const input = parseJsonObject(body, true);
         checkWritable(input);
         for (const field of collection.required) {
@@ -478,17 +535,13 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
     if (!item) throw notFound(collection, key);
 
     if (action !== undefined) {
-      if (action.toLowerCase() !== 'assign' || !collection.assignField || method !== 'POST') {
+      const name = findName(Object.keys(collection.actions), action);
+      if (name === undefined || method !== 'POST') {
         throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${action}'.`);
       }
-      const input = parseJsonObject(body, true);
-      const assignments = input[collection.assignField];
-      if (!Array.isArray(assignments)) {
-        throw new GraphError(400, 'BadRequest', `the property '${collection.assignField}' must be an array`);
-      }
-      item.assignments = assignments;
-      item.lastModifiedDateTime = now();
-      return { status: 204 };
+      // Actions without parameters (syncDevice, retire) are sent without a body.
+      const answer = collection.actions[name]!.run(item, parseJsonObject(body, false), collection);
+      return answer.body === undefined ? { status: answer.status } : { status: answer.status, body: answer.body };
     }
 
     switch (method) {
@@ -509,9 +562,58 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
       case 'DELETE':
         collection.items.delete(key);
         collection.links?.refs.delete(key);
+        collection.childItems.delete(key);
         return { status: 204 };
       default:
         throw new GraphError(405, 'MethodNotAllowed', `${method} is not allowed on ${collection.path}/{id}`);
+    }
+  };
+
+  /**
+   * A child collection below one object (`…/{id}/assignments`, `…/{id}/settings`): GET lists it,
+   * POST adds a child (201 with Location), and one child is read, changed (PATCH, 204) or removed
+   * (DELETE, 204).
+   */
+  const handleChild = (call: Call, collection: Collection, id: string, child: string, tail: string[]): Answer => {
+    const { method, body, version } = call;
+    const key = decodeURIComponent(id);
+    const item = collection.items.get(key);
+    if (!item) throw notFound(collection, key);
+    const kinds = collection.childItems.get(key) ?? collection.childItems.set(key, new Map()).get(key)!;
+    const children = kinds.get(child.toLowerCase()) ?? kinds.set(child.toLowerCase(), new Map()).get(child.toLowerCase())!;
+    const odataType = collection.children[child]!;
+    const here = `${collection.path}('${key}')/${child}`;
+    const childContext = (entity: boolean): string => `${root(version)}/$metadata#${here.slice(1)}${entity ? '/$entity' : ''}`;
+    if (tail.length === 0) {
+      if (method === 'GET') return list(call, childContext(false), [...children.values()]);
+      if (method !== 'POST') throw new GraphError(405, 'MethodNotAllowed', `${method} is not allowed on ${collection.path}/{id}/${child}`);
+      const input = parseJsonObject(body, true);
+      checkWritable(input);
+      const created: GraphObject = { '@odata.type': odataType, ...input, id: randomUUID() };
+      children.set(created.id, created);
+      item.lastModifiedDateTime = now();
+      return { status: 201, body: { '@odata.context': childContext(true), ...created }, headers: { location: `${root(version)}${here}('${created.id}')` } };
+    }
+    if (tail.length > 1) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${tail.slice(1).join('/')}'.`);
+    const childKey = decodeURIComponent(tail[0]!);
+    const found = children.get(childKey);
+    if (!found) throw new GraphError(404, 'ResourceNotFound', `No ${odataType.replace('#microsoft.graph.', '')} with id '${childKey}' was found.`);
+    switch (method) {
+      case 'GET':
+        return { status: 200, body: { '@odata.context': childContext(true), ...found } };
+      case 'PATCH': {
+        const patch = parseJsonObject(body, true);
+        checkWritable(patch);
+        Object.assign(found, patch, { id: found.id });
+        item.lastModifiedDateTime = now();
+        return { status: 204 };
+      }
+      case 'DELETE':
+        children.delete(childKey);
+        item.lastModifiedDateTime = now();
+        return { status: 204 };
+      default:
+        throw new GraphError(405, 'MethodNotAllowed', `${method} is not allowed on ${collection.path}/{id}/${child}/{id}`);
     }
   };
 

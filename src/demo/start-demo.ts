@@ -7,14 +7,17 @@
  * behind itself (`upstream.publicUrl`), so Graph SDKs meet what they would meet in production
  * (docs/graph.md). `stop()` ends everything it started, in reverse order.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import selfsigned from 'selfsigned';
 import { ConfigError, loadGatewayConfig } from '../config/gateway-config';
 import { readTlsFiles } from '../config/tls-files';
 import { startGateway } from '../main';
+import { ensureOpa } from '../policy/opa-cli';
 import { startGraphApi } from './graph-api';
 import { canConnect, freePort } from './local-ports';
 
@@ -58,16 +61,6 @@ export class DemoError extends Error {
 }
 
 
-/** Builds OPA with scripts/install-opa.sh when neither OPA_BIN nor .tools/bin/opa is there. */
-function ensureOpa(): void {
-  if (process.env.OPA_BIN || existsSync(join(DEMO_ROOT, '.tools/bin/opa'))) return;
-  process.stderr.write('demo: OPA is missing; building it with scripts/install-opa.sh (a few minutes, once)\n');
-  const result = spawnSync('bash', [join(DEMO_ROOT, 'scripts/install-opa.sh')], { stdio: 'inherit' });
-  if (result.status !== 0) {
-    throw new DemoError('demo: could not build OPA. Install Go (https://go.dev/dl/) or set OPA_BIN to an OPA 1.x binary, then run npm run demo again');
-  }
-}
-
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -93,6 +86,11 @@ async function startOwnRedis(dataDir: string): Promise<{ url: string; stop(): Pr
     }
   }
   writeFileSync(lock, `${process.pid}\n`);
+  // Each run starts clean: a demo's requests live for that run, and an append-only file kept across
+  // runs only grows (every run had its own namespace; hundreds of MB after a benchmark) and makes
+  // Redis load it all before the first call is served.
+  rmSync(join(dataDir, 'appendonlydir'), { recursive: true, force: true });
+  rmSync(join(dataDir, 'dump.rdb'), { force: true });
 
   const port = await freePort();
   const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
@@ -144,6 +142,30 @@ async function startOwnRedis(dataDir: string): Promise<{ url: string; stop(): Pr
   }
   await stop();
   throw new DemoError(`demo: redis-server did not accept connections on port ${port} within 10 s`);
+}
+
+/** How long the demo waits for the gateway's /readyz to answer 200 before giving up. */
+const READY_TIMEOUT_MS = 30_000;
+
+/** Polls `<gatewayUrl>/readyz` until it answers 200 (Redis connected and loaded, policy built). */
+async function waitReady(gatewayUrl: string, certFile?: string): Promise<void> {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  const ca = certFile === undefined ? undefined : readFileSync(certFile);
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    last = await new Promise<string>((done) => {
+      const get = gatewayUrl.startsWith('https:') ? httpsGet : httpGet;
+      const req = get(`${gatewayUrl}/readyz`, { ...(ca ? { ca } : {}), timeout: 2000 }, (res) => {
+        res.resume();
+        done(String(res.statusCode));
+      });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+      req.on('error', (error) => done(error.message));
+    });
+    if (last === '200') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new DemoError(`demo: the gateway's ${gatewayUrl}/readyz did not answer 200 within ${READY_TIMEOUT_MS / 1000} s (last: ${last})`);
 }
 
 /** The names the demo's certificate is valid for: what the banner prints and what browsers and curl check. */
@@ -211,7 +233,11 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     }
   };
   try {
-    ensureOpa();
+    try {
+      ensureOpa();
+    } catch {
+      throw new DemoError('demo: could not build OPA. Install Go (https://go.dev/dl/) or set OPA_BIN to an OPA 1.x binary, then run npm run demo again');
+    }
 
     let redisUrl = options.redisUrl ?? process.env.REDIS_URL;
     if (!redisUrl) {
@@ -249,6 +275,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     });
     const gateway = await startGateway(config);
     stack.push(gateway.close);
+    // The banner is printed when this returns: the first call a reader copies must not get 503.
+    await waitReady(gateway.url, tls?.certFile);
 
     return {
       gatewayUrl: gateway.url,

@@ -4,10 +4,14 @@
  *   gateway route?  ──► Express (approval API, console, health, metrics)
  *   normalise        ──► 400 UNSAFE_PATH when the call cannot be read one way (normalize-call.ts)
  *   read?            ──► proxy the canonical target, streamed, nothing buffered      (the hot path)
+ *                        (upstream.auth other than passthrough: identity ─► 401 without one,
+ *                         else the upstream credential ─► 502 UPSTREAM_AUTH_FAILED without one)
  *   mutation         ──► buffer (413 past the limit) ─► decode Content-Encoding (415/413/400)
  *                    ──► identity ─► decide (policy/decide-call.ts: the policy, then a JSON batch's
  *                        every sub-request: any protected ─► 403, unreadable ─► 400)
  *      not protected ──► proxy the canonical reading: effective method, canonical target, the bytes received
+ *                        (upstream.auth other than passthrough: the caller's identity and the
+ *                         upstream credential first, as for reads)
  *      protected     ──► 401 without identity
  *                    ──► resent with an approval code: the identical call of the requestor's approved
  *                        request ─► the one replay (claim, send, record) ─► the upstream's answer
@@ -19,7 +23,12 @@
  *
  * A protected mutation is never forwarded: every failure on its way (policy error, Redis down,
  * store error) answers 503 and ends here. Unprotected calls never touch Redis, so they keep
- * flowing when Redis is down.
+ * flowing when Redis is down. Parking never needs the upstream credential, so protected changes
+ * keep parking when the token endpoint is down.
+ *
+ * With `upstream.auth` clientCredentials or onBehalfOf, nothing is forwarded for a caller without a
+ * verified identity: the gateway's own token (or an exchanged one) must never serve an anonymous
+ * caller, and the caller's own Authorization never goes upstream (upstream-auth.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -42,9 +51,11 @@ import { errorSummary } from './logger';
 import type { GatewayMetrics } from './metrics';
 import { answerParked, approvalCodeOf, codeMatches, newApprovalSecret, requestIdOfCode } from './parked-answer';
 import type { Replay } from './replay';
+import { outsideChangeWindow } from './change-window-gate';
 import { setBufferedBody } from './proxy';
 import { readBodyThen, type BodyResult } from './read-body';
 import { storedHeaders } from './stored-headers';
+import type { UpstreamAuth } from './upstream-auth';
 
 export interface RequestPathDeps {
   config: GatewayConfig;
@@ -58,6 +69,8 @@ export interface RequestPathDeps {
   gatewayApp: (req: IncomingMessage, res: ServerResponse) => void;
   /** The one replay of a parked call, for a resend with an approval code (as for complete). */
   replay: Replay;
+  /** What the upstream gets as Authorization (upstream.auth). */
+  upstreamAuth: UpstreamAuth;
 }
 
 /** The caller the policy sees when a mutation carries no valid identity. */
@@ -100,13 +113,48 @@ export function createRequestHandler(deps: RequestPathDeps): (req: IncomingMessa
       const started = performance.now();
       res.once('finish', () => readDuration.observe((performance.now() - started) / 1000));
       if (normalized.target !== url) req.url = normalized.target;
-      void proxy(req, res);
+      if (deps.upstreamAuth.passthrough) void proxy(req, res);
+      else readWithCredential(deps, req, res);
       return;
     }
 
     // 4. Mutations are buffered and decided on.
     handleMutation(deps, req, res, normalized);
   };
+}
+
+/**
+ * A read when the upstream gets the gateway's credential: the caller must be identified (a token
+ * for the upstream never serves an anonymous caller), then the caller's Authorization is replaced
+ * by the upstream credential. The body, if any, stays unread until the proxy streams it.
+ */
+function readWithCredential(deps: RequestPathDeps, req: IncomingMessage, res: ServerResponse): void {
+  const authorization = req.headers.authorization;
+  const unauthenticated = (): void => {
+    req.resume();
+    sendError(res, new ApiError('UNAUTHENTICATED', {}, 'the upstream is reached with the gateway\'s credential: a valid bearer token is required'), { 'www-authenticate': 'Bearer' });
+  };
+  if (authorization === undefined) return unauthenticated();
+  Promise.resolve()
+    .then(() => deps.identity.authenticate(authorization))
+    .then(
+      (caller) =>
+        deps.upstreamAuth.authorizationFor(caller, authorization).then(
+          (upstreamAuthorization) => {
+            req.headers.authorization = upstreamAuthorization;
+            void deps.proxy(req, res);
+          },
+          (error: unknown) => {
+            req.resume();
+            sendError(res, apiErrorFrom(error));
+          },
+        ),
+      unauthenticated,
+    )
+    .catch((error: unknown) => {
+      deps.logger.error({ err: errorSummary(error) }, 'read handling failed');
+      if (!res.headersSent) sendError(res, new ApiError('INTERNAL'));
+    });
 }
 
 /**
@@ -247,6 +295,10 @@ function decideAndAct(m: Mutation, caller: Caller | null): void {
 
   // e. Not protected: forward the decided reading through the same proxy as reads.
   if (verdict.kind === 'forward') {
+    if (!deps.upstreamAuth.passthrough) {
+      forwardWithCredential(m, caller).catch((error: unknown) => internalError(m, error));
+      return;
+    }
     metrics.unprotectedDecisions.inc();
     // A condition that let a protected route's call pass is said in the log, so it can be audited.
     logDecision(m, 'unprotected', verdict.why ? { why: verdict.why } : undefined);
@@ -277,6 +329,31 @@ function decideAndAct(m: Mutation, caller: Caller | null): void {
     return;
   }
   park(m, caller, justification, verdict.decision).catch((error: unknown) => internalError(m, error));
+}
+
+/**
+ * An unprotected mutation when the upstream gets the gateway's credential: as for reads, only for
+ * an identified caller, and with the upstream credential in place of the caller's Authorization.
+ * Nothing is sent when the credential cannot be had (502 UPSTREAM_AUTH_FAILED).
+ */
+async function forwardWithCredential(m: Mutation, caller: Caller | null): Promise<void> {
+  const { req, res, deps } = m;
+  if (caller === null) {
+    refuse(m, new ApiError('UNAUTHENTICATED', {}, 'the upstream is reached with the gateway\'s credential: a valid bearer token is required; nothing was sent'), { 'www-authenticate': 'Bearer' });
+    return;
+  }
+  let upstreamAuthorization: string;
+  try {
+    upstreamAuthorization = await deps.upstreamAuth.authorizationFor(caller, req.headers.authorization ?? '');
+  } catch (error) {
+    refuse(m, apiErrorFrom(error));
+    return;
+  }
+  deps.metrics.unprotectedDecisions.inc();
+  logDecision(m, 'unprotected');
+  req.headers.authorization = upstreamAuthorization;
+  forwardAsDecided(req, m.normalized, m.body);
+  void deps.proxy(req, res);
 }
 
 /**
@@ -368,6 +445,8 @@ async function completeByResend(m: Mutation, caller: Caller, code: string | null
   }
   const verdict = policy.authorize({ request: authorizeView(request), actor: caller, action: 'complete' });
   if (!verdict.allow) return refuse(m, new ApiError('FORBIDDEN', { requestId: request.id, reasons: verdict.reasons }, `you may not complete this request: ${verdict.reasons.join('; ')}`));
+  const outside = outsideChangeWindow(policy, request, new Date());
+  if (outside) return refuse(m, outside);
 
   let result;
   try {

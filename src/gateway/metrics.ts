@@ -17,6 +17,8 @@ export interface MetricProbes {
   policyStatus(): PolicyStatus;
   /** Whether the store answers (a bounded ping); false on any error. */
   storeUp(): Promise<boolean>;
+  /** Break-glass requests waiting for their review (a bounded store call); absent: the gauge is not registered. */
+  unreviewedBreakGlass?(): Promise<number>;
 }
 
 export interface GatewayMetrics {
@@ -29,6 +31,8 @@ export interface GatewayMetrics {
   transitions: Counter<'action' | 'result'>;
   /** Replays at complete: completed, failed, retryable, unknown (outcome not recorded). */
   replays: Counter<'outcome'>;
+  /** Break-glass completes (the requestor completed without approvals), by profile type. */
+  breakGlass: Counter<'profile_type'>;
   /** Time from the first byte in to the response finished, proxied calls: read or mutation. */
   proxyDuration: Histogram<'kind'>;
   /** Time spent in the policy's decide, per mutation. */
@@ -37,6 +41,8 @@ export interface GatewayMetrics {
   apiDuration: Histogram<'route' | 'status'>;
   /** Upstream round trip of a replay. */
   replayDuration: Histogram<'outcome'>;
+  /** Token requests for the upstream (upstream.auth): mode, and ok, refused, unreachable or invalid. */
+  upstreamTokenRequests: Counter<'mode' | 'outcome'>;
   // Children of the hot path's series, bound once: prom-client hashes a label object per call otherwise.
   readDuration: ReturnType<Histogram<'kind'>['labels']>;
   mutationDuration: ReturnType<Histogram<'kind'>['labels']>;
@@ -69,10 +75,12 @@ export function createMetrics(probes?: MetricProbes): GatewayMetrics {
     unprotectedDecisions: decisions.labels('unprotected'),
     parked: new Counter({ name: 'countersign_parked_total', help: 'Calls parked for approval, by profile type', labelNames: ['profile_type'], registers }),
     transitions: new Counter({ name: 'countersign_transitions_total', help: 'Approval request transitions asked through the API, by action and result', labelNames: ['action', 'result'], registers }),
+    breakGlass: new Counter({ name: 'countersign_break_glass_total', help: 'Requests completed by break-glass (without approvals), by profile type', labelNames: ['profile_type'], registers }),
     replays: new Counter({ name: 'countersign_replays_total', help: 'Replays of approved calls, by outcome', labelNames: ['outcome'], registers }),
     decisionDuration: new Histogram({ name: 'countersign_decision_duration_seconds', help: 'Policy decide() time per mutation', buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05], registers }),
     apiDuration: new Histogram({ name: 'countersign_api_duration_seconds', help: 'Approval API calls', labelNames: ['route', 'status'], buckets: LATENCY_BUCKETS, registers }),
     replayDuration: new Histogram({ name: 'countersign_replay_duration_seconds', help: 'Upstream round trip of replays', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers }),
+    upstreamTokenRequests: new Counter({ name: 'countersign_upstream_token_requests_total', help: 'Token requests for the upstream credential (upstream.auth), by mode and outcome', labelNames: ['mode', 'outcome'], registers }),
   };
 }
 
@@ -102,6 +110,19 @@ function registerProbes(registry: Registry, probes: MetricProbes): void {
       this.set(policy()?.lastError ? 1 : 0);
     },
   });
+  if (probes.unreviewedBreakGlass) {
+    const count = probes.unreviewedBreakGlass.bind(probes);
+    new Gauge({
+      name: 'countersign_break_glass_unreviewed',
+      help: 'Break-glass requests waiting for an approver\'s review, at scrape time (absent when the store does not answer)',
+      registers,
+      async collect() {
+        const n = await count().catch(() => null);
+        if (n === null) this.reset();
+        else this.set(n);
+      },
+    });
+  }
   new Gauge({
     name: 'countersign_store_up',
     help: '1 when Redis answered a ping at scrape time',

@@ -10,6 +10,10 @@
  *   ─► record the outcome (finishComplete): 2xx/3xx completed, 4xx failed, else still approved
  *   ─► hand the upstream's answer back for the API to relay
  *
+ * Before the claim, the upstream credential is obtained (upstream.auth: the completer's exchanged
+ * token, or the gateway's own): when it cannot be had, nothing has changed in Redis, the request
+ * stays approved and the answer is 502 UPSTREAM_AUTH_FAILED; complete may simply be tried again.
+ *
  * Order matters: the claim comes first, so two completes never both send; the outcome is
  * recorded before the answer is relayed, so a caller never sees a success Redis does not know.
  * If the gateway dies between send and record, the lease runs out and the store reports the
@@ -29,14 +33,29 @@ import { errorSummary } from './logger';
 import type { GatewayMetrics } from './metrics';
 import { createPublicLinks } from './public-links';
 import { relayableResponseHeaders } from './stored-headers';
+import type { UpstreamAuth } from './upstream-auth';
 
 export interface ReplayInput {
   id: string;
   actor: Caller;
-  /** The completer's own Authorization header, sent upstream in place of the requestor's. */
+  /**
+   * The completer's own verified Authorization header: sent upstream in place of the requestor's
+   * (passthrough), or exchanged for the completer's upstream token (onBehalfOf).
+   */
   authorization: string | undefined;
   /** The requestor confirmed a resend after an unknown outcome (`?resend=confirm`). */
   resend: boolean;
+  /**
+   * How the replay is claimed, when not by beginComplete: break-glass (approve and claim in one step)
+   * or the scheduler's claim of a due scheduled replay. Same lease, same outcome recording after it.
+   */
+  claim?: (leaseMs: number) => Promise<{ request: ApprovalRequest; claimToken: string }>;
+  /**
+   * The scheduler's replay, sent without a caller's credentials: an upstream 401 or 403 then says
+   * the gateway was not let in (nothing was changed), not that the change was refused, so the
+   * request stays approved for its requestor to complete with their own token.
+   */
+  withoutCaller?: boolean;
 }
 
 export interface ReplayResult {
@@ -59,6 +78,7 @@ export interface ReplayDeps {
   agent: http.Agent;
   metrics: GatewayMetrics;
   logger: Logger;
+  upstreamAuth: UpstreamAuth;
 }
 
 const PREVIEW_BYTES = 4 * 1024;
@@ -71,11 +91,11 @@ type Sent =
 
 /**
  * Creates the replay function bound to the upstream of `config`.
- * @example const replay = createReplay({ config, store, agent, metrics, logger });
+ * @example const replay = createReplay({ config, store, agent, metrics, logger, upstreamAuth });
  *          const result = await replay({ id, actor, authorization: req.headers.authorization, resend: false });
  */
 export function createReplay(deps: ReplayDeps): Replay {
-  const { config, store, agent, metrics, logger } = deps;
+  const { config, store, agent, metrics, logger, upstreamAuth } = deps;
   const target = new URL(config.upstream.url);
   const basePath = target.pathname.replace(/\/+$/, '');
   const transport = target.protocol === 'https:' ? https : http;
@@ -150,9 +170,18 @@ export function createReplay(deps: ReplayDeps): Replay {
     });
   }
 
-  return async function replay({ id, actor, authorization, resend }: ReplayInput): Promise<ReplayResult> {
+  return async function replay({ id, actor, authorization, resend, claim, withoutCaller }: ReplayInput): Promise<ReplayResult> {
     const started = performance.now();
-    const { request, claimToken } = await store.beginComplete(id, actor.userId, leaseMs, undefined, { resendAfterUnknownOutcome: resend });
+    // The credential first: a token endpoint that fails must leave the request approved (it
+    // throws ApiError UPSTREAM_AUTH_FAILED before anything is claimed). A scheduled replay has no
+    // caller: under clientCredentials it carries the gateway's token; under onBehalfOf there is no
+    // token to exchange, so it goes without one, as under passthrough (a 401/403 leaves it approved).
+    const noCallerToExchange = withoutCaller === true && upstreamAuth.mode === 'onBehalfOf';
+    const upstreamAuthorization =
+      upstreamAuth.passthrough || noCallerToExchange ? authorization : await upstreamAuth.authorizationFor(actor, authorization ?? '');
+    const { request, claimToken } = claim
+      ? await claim(leaseMs)
+      : await store.beginComplete(id, actor.userId, leaseMs, undefined, { resendAfterUnknownOutcome: resend });
 
     const record = async (outcome: ReplayOutcome, label: string): Promise<ApprovalRequest | null> => {
       metrics.replays.inc({ outcome: label });
@@ -182,7 +211,7 @@ export function createReplay(deps: ReplayDeps): Replay {
       return { request: after, requestStatus: after?.status ?? 'unknown', error: new ApiError('UNSAFE_PATH', { requestId: id }, reading.refused) };
     }
 
-    const sent = await send(request, reading, body, authorization);
+    const sent = await send(request, reading, body, upstreamAuthorization);
 
     if (!sent.answered) {
       const timedOut = sent.code === 'ETIMEDOUT';
@@ -200,6 +229,13 @@ export function createReplay(deps: ReplayDeps): Replay {
     let outcome: ReplayOutcome;
     if (sent.status >= 200 && sent.status < 400) {
       outcome = { kind: 'completed', upstreamStatus: sent.status, upstreamBodyPreview: preview };
+    } else if (withoutCaller && (sent.status === 401 || sent.status === 403)) {
+      outcome = {
+        kind: 'retryable',
+        upstreamStatus: sent.status,
+        upstreamBodyPreview: preview,
+        reason: `the upstream did not accept the scheduled replay without the requestor's credentials (${sent.status}); the request stays approved: complete it yourself`,
+      };
     } else if (sent.status >= 400 && sent.status < 500) {
       outcome = { kind: 'failed', upstreamStatus: sent.status, upstreamBodyPreview: preview, reason: `the upstream refused the change with ${sent.status}` };
     } else {

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, jwtVerify, errors, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { ConfigError } from '../config/config-error';
-import { displayPath } from '../config/yaml-file';
+import { errorPath } from '../config/yaml-file';
 import type { JwtConfig } from '../config/types';
 import type { Caller } from '../policy/types';
 import { IdentityError } from './types';
@@ -55,7 +55,7 @@ function keyFromConfig(config: JwtConfig): { key: Key; algorithms: string[] } {
 }
 
 function publicKey(path: string): { key: KeyObject; algorithms: string[] } {
-  const shown = displayPath(path);
+  const shown = errorPath(path);
   let pem: string;
   try {
     pem = readFileSync(path, 'utf8');

@@ -17,7 +17,7 @@ import { readBundle } from './bundle';
 import { errorText, PolicyUnavailableError } from './errors';
 import { buildBundle, ENTRYPOINTS } from './opa-cli';
 import { readAuthorize, readDecision } from './result-shape';
-import type { AccessPolicy, AuthorizeInput, AuthorizeResult, Decision, DecisionInput, PolicyEngine, PolicyStatus, ProfileType } from './types';
+import type { AccessPolicy, AuthorizeInput, AuthorizeResult, Decision, DecisionInput, PolicyEngine, PolicyStatus, ProfileType, Roles } from './types';
 
 export interface PolicyEngineOptions {
   /** Folder of .rego files (ignored when bundlePath is given, except that it is not watched). */
@@ -178,6 +178,10 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
     },
     auditorGroups(): string[] {
       return [...state().config.roles.auditorGroups];
+    },
+    roles(): Roles {
+      const { roles } = state().config;
+      return { ...roles, auditorGroups: [...roles.auditorGroups], breakGlassGroups: [...roles.breakGlassGroups] };
     },
     profileTypes(): ProfileType[] {
       return state().config.profileTypes.map(({ name, description, caseInsensitive, apiVersions, routes, source }) => ({

@@ -2,7 +2,7 @@
  * Runs the real OPA CLI: finds the binary, derives the Wasm capabilities file and builds the
  * policy bundle into a content-addressed cache under `.build/policy/<hash>/`.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,6 +22,32 @@ export const ENTRYPOINTS = ['maa/decision', 'maa/authorize'] as const;
 /** The OPA binary: an explicit path, else $OPA_BIN, else the one scripts/install-opa.sh builds. */
 export function resolveOpaBin(opaBin?: string): string {
   return opaBin ?? process.env.OPA_BIN ?? join(PROJECT_ROOT, '.tools/bin/opa');
+}
+
+/**
+ * Makes sure the OPA CLI is there before a command needs it: when neither `opaBin` nor OPA_BIN names
+ * one and `.tools/bin/opa` is missing, builds the pinned version with scripts/install-opa.sh (as
+ * `npm run demo` does), its progress on stderr, so `countersign policy test` and `explain` work right
+ * after `npm install`. Returns the binary. An explicitly named binary is never replaced.
+ * @example
+ * const bin = ensureOpa(); // '/path/to/countersign/.tools/bin/opa'
+ */
+export function ensureOpa(opaBin?: string): string {
+  const bin = resolveOpaBin(opaBin);
+  if (opaBin !== undefined || process.env.OPA_BIN) return bin;
+  return buildOpaIfMissing(bin, join(PROJECT_ROOT, 'scripts/install-opa.sh'));
+}
+
+/** ensureOpa's step with its paths given (tests use a stand-in script). */
+export function buildOpaIfMissing(bin: string, installScript: string): string {
+  if (existsSync(bin)) return bin;
+  process.stderr.write(`countersign: OPA is missing at ${bin}; building it with ${installScript} (a few minutes, once)\n`);
+  // Its output goes to stderr: stdout stays the command's own (explain --json, policy build's path).
+  const result = spawnSync('bash', [installScript], { stdio: ['ignore', process.stderr, process.stderr] });
+  if (result.status !== 0 || !existsSync(bin)) {
+    throw new PolicyBuildError(`could not build OPA into ${bin}: install Go (https://go.dev/dl/) or set OPA_BIN to an OPA 1.x binary`);
+  }
+  return bin;
 }
 
 async function opa(bin: string, args: string[], cwd?: string): Promise<string> {
@@ -109,7 +135,7 @@ export interface BuiltBundle {
  * const { path } = await buildBundle({ policiesDir: 'policies' });
  */
 export async function buildBundle(options: { policiesDir: string; opaBin?: string; cacheDir?: string }): Promise<BuiltBundle> {
-  const opaBin = resolveOpaBin(options.opaBin);
+  const opaBin = ensureOpa(options.opaBin);
   const policiesDir = resolve(options.policiesDir);
   const cacheDir = options.cacheDir ?? join(PROJECT_ROOT, '.build/policy');
   const sources = regoSources(policiesDir);
@@ -151,7 +177,9 @@ export async function buildBundle(options: { policiesDir: string; opaBin?: strin
 
 /** `opa check` then `opa test -v` on the policies folder; returns OPA's output. */
 export async function testPolicies(options: { policiesDir: string; opaBin?: string; verbose?: boolean }): Promise<string> {
-  const opaBin = resolveOpaBin(options.opaBin);
-  await opa(opaBin, ['check', options.policiesDir]);
-  return opa(opaBin, ['test', ...(options.verbose === false ? [] : ['-v']), options.policiesDir]);
+  const opaBin = ensureOpa(options.opaBin);
+  // Absolute, so OPA's messages name files a reader can open from anywhere.
+  const policiesDir = resolve(options.policiesDir);
+  await opa(opaBin, ['check', policiesDir]);
+  return opa(opaBin, ['test', ...(options.verbose === false ? [] : ['-v']), policiesDir]);
 }

@@ -6,8 +6,10 @@
 
 // What config/ loads for the policy lives in config/ (the policy reads config, never the reverse).
 import type { AccessPolicy, Operation, PolicyStage, ProfileType } from '../config/policy-definitions';
+import type { Roles } from '../config/roles';
 
 export type { AccessPolicy, Operation, PolicyStage, ProfileRoute, ProfileType } from '../config/policy-definitions';
+export type { Roles } from '../config/roles';
 
 /** Who is calling, as established by identity/. */
 export interface Caller {
@@ -58,7 +60,7 @@ export interface ProtectedDecision {
 
 export type Decision = { protected: false; why?: string[] } | ProtectedDecision;
 
-export type Action = 'view' | 'approve' | 'reject' | 'cancel' | 'complete';
+export type Action = 'view' | 'approve' | 'reject' | 'cancel' | 'complete' | 'breakGlass' | 'review';
 
 /** What the authorize entry point is told about a stored request. */
 export interface AuthorizeRequestView {
@@ -76,6 +78,8 @@ export interface AuthorizeRequestView {
   stage?: { name: string; approverGroups: string[] };
   /** User ids whose rejection did not end the request (rejectPolicy majority). */
   rejectedBy?: string[];
+  /** Present when the requestor completed it by break-glass; `reviewed` once an approver reviewed it. */
+  breakGlass?: { reviewed: boolean };
 }
 
 export interface AuthorizeInput {
@@ -110,5 +114,7 @@ export interface PolicyEngine {
   profileTypes(): ProfileType[];
   /** Groups whose members see every request and the whole audit trail (config/roles.yaml), as loaded now. */
   auditorGroups(): string[];
+  /** config/roles.yaml as loaded now: auditor and break-glass groups, the break-glass reason's minimum. */
+  roles(): Roles;
   close(): Promise<void>;
 }

@@ -21,6 +21,7 @@ export function authorizeView(request: ApprovalRequest): AuthorizeRequestView {
     approverGroups: request.decision.approverGroups,
     requiredApprovals: request.decision.requiredApprovals,
     approvedBy: request.approvals.map((approval) => approval.userId),
+    ...(request.breakGlass ? { breakGlass: { reviewed: request.review !== undefined } } : {}),
   };
   // Only for the requests they concern, so a one-stage request's input is exactly as before.
   const stage = currentStage(request);

@@ -72,10 +72,16 @@ export enum ScriptErrorCode {
   IdExists = -10,
   /** expire, remove: not yet past its retention (the sweep read an index that moved since). */
   NotDue = -11,
+  /** review: the request was not completed by break-glass. */
+  NotBreakGlass = -12,
+  /** review: an approver reviewed this break-glass already. */
+  AlreadyReviewed = -13,
+  /** unschedule, claim-scheduled: no replay is scheduled (any more). */
+  NotScheduled = -14,
   /** approve, reject: a staged request whose current stage's approver groups do not include the actor. */
-  NotCurrentStage = -12,
+  NotCurrentStage = -15,
   /** approve, reject: under rejectPolicy majority, the actor rejected before. */
-  AlreadyRejected = -13,
+  AlreadyRejected = -16,
 }
 
 function asStatus(detail: string): RequestStatus | undefined {
@@ -122,7 +128,13 @@ export function scriptError(script: string, code: number, requestId: string, det
     case ScriptErrorCode.AlreadyRejected:
       return new TransitionError('ALREADY_REJECTED', `${at}: this approver has already rejected the request`, requestId, { status });
     case ScriptErrorCode.NotDue:
-      return new TransitionError('INVALID_STATE', `${at}: not yet past its retention`, requestId, { status });
+      return new TransitionError('INVALID_STATE', `${at}: not yet due`, requestId, { status });
+    case ScriptErrorCode.NotBreakGlass:
+      return new TransitionError('NOT_BREAK_GLASS', `${at}: the request was not completed by break-glass`, requestId, { status });
+    case ScriptErrorCode.AlreadyReviewed:
+      return new TransitionError('ALREADY_REVIEWED', `${at}: this break-glass has already been reviewed`, requestId, { status });
+    case ScriptErrorCode.NotScheduled:
+      return new TransitionError('NOT_SCHEDULED', `${at}: no replay of this request is scheduled`, requestId, { status });
     default:
       return new TransitionError('INVALID_STATE', `${at}: unknown script return code ${code}`, requestId, { status });
   }

@@ -44,6 +44,10 @@ export interface RequestKeys {
    * request's status change; expire-4 checks again, and the sweep drops what is not due.
    */
   expiry: string;
+  /** Sorted set of the requests completed by break-glass, not yet reviewed / reviewed, scored by the break-glass / review time. */
+  breakGlass(state: 'unreviewed' | 'reviewed'): string;
+  /** Sorted set of approved requests whose replay is scheduled, scored by the scheduled time (ms): what the scheduler reads. */
+  scheduled: string;
 }
 
 /**
@@ -73,5 +77,7 @@ export function requestKeys(deployment: string): RequestKeys {
     byGroupStatus: (group, status) => `${idx}group-status:${status}:${group}`,
     statusSince: (status) => `${prefix}since:${status}`,
     expiry: `${prefix}expiry`,
+    breakGlass: (state) => `${prefix}break-glass:${state}`,
+    scheduled: `${prefix}scheduled`,
   };
 }

@@ -15,7 +15,7 @@ import { decodeCursor, encodeCursor, unionPage } from './list-paging';
 import type { Deadline } from './deadline';
 import { RedisConnection, type ScriptName } from './redis-connection';
 import { isRequestStatus, REQUEST_STATUSES, TERMINAL_STATUSES } from './statuses';
-import { checkGroups, checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
+import { checkBreakGlassReason, checkGroups, checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
 import type { Caller } from '../policy/types';
 import type {
   ApprovalRequest,
@@ -231,6 +231,97 @@ class RedisRequestStore implements RequestStore {
       o.preview,
       o.reason,
     ]);
+  }
+
+  async breakGlass(id: string, actor: string, reason: string, leaseMs: number, now?: Date): Promise<{ request: ApprovalRequest; claimToken: string }> {
+    this.checkId(id);
+    checkUserId(actor);
+    checkBreakGlassReason(reason);
+    checkLeaseMs(leaseMs);
+    const t = clock(now);
+    const leaseUntil = new Date(t.ms + leaseMs);
+    const claimToken = randomBytes(18).toString('base64url');
+    const k = this.keys;
+    const request = await this.transition('breakGlass', id, [k.request(id), k.audit, k.prefix], [
+      id,
+      String(t.ms),
+      t.iso,
+      actor,
+      reason,
+      sha256(reason),
+      String(leaseUntil.getTime()),
+      leaseUntil.toISOString(),
+      claimToken,
+    ]);
+    return { request, claimToken };
+  }
+
+  async review(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest> {
+    this.checkId(id);
+    checkUserId(actor);
+    checkNotes(notes);
+    const t = clock(now);
+    const k = this.keys;
+    return this.transition('review', id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+  }
+
+  async listBreakGlass(query: { reviewed: boolean; limit?: number }): Promise<ApprovalRequest[]> {
+    const limit = query.limit ?? LIMITS.listPage.default;
+    if (!Number.isInteger(limit) || limit < 1 || limit > LIMITS.listPage.max) throw new StoreInputError(`limit must be an integer from 1 to ${LIMITS.listPage.max}`);
+    const key = this.keys.breakGlass(query.reviewed ? 'reviewed' : 'unreviewed');
+    return this.connection.within(async (deadline) => {
+      const ids = await this.connection.send<string[]>(['ZRANGE', key, '+inf', '-inf', 'BYSCORE', 'REV', 'LIMIT', '0', String(limit)], { deadline });
+      const hashes = await Promise.all(ids.map((id) => this.connection.send<unknown>(['HGETALL', this.keys.request(id)], { deadline })));
+      return hashes.map((hash) => decodeRequest(pairsToRecord(hash))).filter((r): r is ApprovalRequest => r !== null);
+    });
+  }
+
+  async countUnreviewed(): Promise<number> {
+    return this.connection.within((deadline) => this.connection.send<number>(['ZCARD', this.keys.breakGlass('unreviewed')], { deadline }));
+  }
+
+  async schedule(id: string, actor: string, at: Date, now?: Date): Promise<ApprovalRequest> {
+    this.checkId(id);
+    checkUserId(actor);
+    const when = clock(at);
+    const t = clock(now);
+    const k = this.keys;
+    return this.transition('schedule', id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, actor, String(when.ms), when.iso]);
+  }
+
+  async unschedule(id: string, actor: string, now?: Date, bySystem = false): Promise<ApprovalRequest> {
+    this.checkId(id);
+    checkUserId(actor);
+    const t = clock(now);
+    const k = this.keys;
+    return this.transition('unschedule', id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, actor, bySystem ? '1' : '0']);
+  }
+
+  async dueScheduled(now: Date, limit: number): Promise<string[]> {
+    const t = clock(now);
+    return this.connection.within((deadline) =>
+      this.connection.send<string[]>(['ZRANGE', this.keys.scheduled, '-inf', String(t.ms), 'BYSCORE', 'LIMIT', '0', String(limit)], { deadline }),
+    );
+  }
+
+  async claimScheduled(id: string, actor: string, leaseMs: number, now?: Date): Promise<{ request: ApprovalRequest; claimToken: string }> {
+    this.checkId(id);
+    checkUserId(actor);
+    checkLeaseMs(leaseMs);
+    const t = clock(now);
+    const leaseUntil = new Date(t.ms + leaseMs);
+    const claimToken = randomBytes(18).toString('base64url');
+    const k = this.keys;
+    const request = await this.transition('claimScheduled', id, [k.request(id), k.audit, k.prefix], [
+      id,
+      String(t.ms),
+      t.iso,
+      actor,
+      String(leaseUntil.getTime()),
+      leaseUntil.toISOString(),
+      claimToken,
+    ]);
+    return { request, claimToken };
   }
 
   async sweep(now?: Date): Promise<{ expired: number; removed: number }> {

@@ -51,6 +51,11 @@ export function loadScripts() {
     finishComplete: loadScript('finish-complete-4'),
     expire: loadScript('expire-4'),
     remove: loadScript('remove-4'),
+    breakGlass: loadScript('break-glass-3'),
+    review: loadScript('review-3'),
+    schedule: loadScript('schedule-3'),
+    unschedule: loadScript('unschedule-3'),
+    claimScheduled: loadScript('claim-scheduled-3'),
   };
 }
 

@@ -37,6 +37,10 @@ export const TRANSITIONS = {
   cancel: { from: ['needsApproval'], to: ['canceled'] },
   complete: { from: ['approved'], to: ['completed', 'failed', 'approved'] },
   expire: { from: ['needsApproval', 'approved'], to: ['expired'] },
+  /** The requestor completes without approvals (break-glass): approved and claimed in one step, then as complete. */
+  breakGlass: { from: ['needsApproval'], to: ['approved'] },
+  /** Scheduling, unscheduling or the scheduler's claim of a replay: status unchanged until the replay's outcome. */
+  schedule: { from: ['approved'], to: ['approved'] },
 } as const satisfies Record<string, { from: readonly RequestStatus[]; to: readonly RequestStatus[] }>;
 
 export type TransitionAction = keyof typeof TRANSITIONS;

@@ -35,6 +35,12 @@ export interface Verdict {
   stage?: string;
 }
 
+export interface BreakGlassRecord {
+  userId: string;
+  at: string;
+  reason: string;
+}
+
 export interface CompletionRecord {
   userId: string;
   at: string;
@@ -48,7 +54,7 @@ export interface CompletionRecord {
 export interface HistoryEntry {
   at: string;
   actor: string;
-  action: 'create' | 'approve' | 'reject' | 'cancel' | 'begin-complete' | 'finish-complete' | 'expire';
+  action: 'create' | 'approve' | 'reject' | 'cancel' | 'begin-complete' | 'finish-complete' | 'expire' | 'break-glass' | 'review' | 'schedule' | 'unschedule';
   from: RequestStatus | null;
   to: RequestStatus;
   notesSha256?: string;
@@ -76,6 +82,12 @@ export interface ApprovalRequest {
   /** Set while a complete is in flight; an expired claim means the outcome is unknown. */
   claim?: { userId: string; at: string; leaseUntil: string };
   history: HistoryEntry[];
+  /** Set when the requestor completed it without approvals by break-glass (docs/policy.md). */
+  breakGlass?: BreakGlassRecord;
+  /** The after-the-fact review of a break-glass by an approver; absent while it waits in the review queue. */
+  review?: Verdict;
+  /** ISO-8601: when the scheduler replays it (an approved request completed for a change window). */
+  scheduledFor?: string;
   /**
    * SHA-256 (hex) of the secret of the approval code the requestor's client resends the call with
    * (docs/graph.md). Internal: the API never shows it.
@@ -143,6 +155,9 @@ export type TransitionErrorCode =
   | 'COMPLETE_IN_PROGRESS'
   | 'OUTCOME_UNKNOWN'
   | 'CLAIM_LOST'
+  | 'NOT_BREAK_GLASS'
+  | 'ALREADY_REVIEWED'
+  | 'NOT_SCHEDULED'
   | 'NOT_CURRENT_STAGE'
   | 'ALREADY_REJECTED';
 
@@ -172,6 +187,25 @@ export interface RequestStore {
     options?: { resendAfterUnknownOutcome?: boolean },
   ): Promise<{ request: ApprovalRequest; claimToken: string }>;
   finishComplete(id: string, claimToken: string, outcome: ReplayOutcome, now?: Date): Promise<ApprovalRequest>;
+  /**
+   * Break-glass: the requestor's open request becomes approved without approvals, marked and queued
+   * for review, and is claimed for its replay (as beginComplete) in the same atomic step.
+   */
+  breakGlass(id: string, actor: string, reason: string, leaseMs: number, now?: Date): Promise<{ request: ApprovalRequest; claimToken: string }>;
+  /** An approver's review of a break-glass; ALREADY_REVIEWED the second time. */
+  review(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest>;
+  /** Break-glass requests waiting for review (or reviewed), newest first. */
+  listBreakGlass(query: { reviewed: boolean; limit?: number }): Promise<ApprovalRequest[]>;
+  /** How many break-glass requests wait for review. */
+  countUnreviewed(): Promise<number>;
+  /** Schedules the replay of the requestor's approved request at `at`. */
+  schedule(id: string, actor: string, at: Date, now?: Date): Promise<ApprovalRequest>;
+  /** Takes the scheduled replay off the schedule; `bySystem` lets the scheduler do it as itself. */
+  unschedule(id: string, actor: string, now?: Date, bySystem?: boolean): Promise<ApprovalRequest>;
+  /** Ids whose scheduled time is at or before `now`, oldest first, at most `limit`. */
+  dueScheduled(now: Date, limit: number): Promise<string[]>;
+  /** Claims a due scheduled replay (one gateway wins); NOT_SCHEDULED when another claimed it. */
+  claimScheduled(id: string, actor: string, leaseMs: number, now?: Date): Promise<{ request: ApprovalRequest; claimToken: string }>;
   /** Expires open requests past their retention and removes ended ones past theirs; returns how many of each. */
   sweep(now?: Date): Promise<{ expired: number; removed: number }>;
   list(query: ListQuery): Promise<ListPage>;

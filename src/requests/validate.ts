@@ -29,6 +29,11 @@ export function checkNotes(value: unknown): string {
   return text(value, 'notes', LIMITS.notesChars, true);
 }
 
+/** A break-glass reason: required, bounded like notes (its minimum is config/roles.yaml's, checked by the API). */
+export function checkBreakGlassReason(value: unknown): string {
+  return text(value, 'reason', LIMITS.notesChars, false);
+}
+
 /** Checks a new request, including that the stored hash and size describe the body (invariant 3). */
 export function checkNewRequest(request: NewRequest): void {
   checkUserId(request.requestor?.userId, 'requestor.userId');

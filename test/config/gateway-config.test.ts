@@ -1,6 +1,6 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createPrivateKey } from 'node:crypto';
@@ -36,7 +36,7 @@ describe('loadGatewayConfig', () => {
   test('defaults', () => {
     const config = loadGatewayConfig({ file: empty, env: MINIMAL });
     assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080, shutdownGraceMs: 10_000 });
-    assert.deepEqual(config.upstream, { url: 'http://127.0.0.1:9000', timeoutMs: 30_000, caseInsensitivePaths: true });
+    assert.deepEqual(config.upstream, { url: 'http://127.0.0.1:9000', timeoutMs: 30_000, caseInsensitivePaths: true, auth: { mode: 'passthrough' } });
     assert.deepEqual(config.api, { prefix: '/maa/v1' });
     assert.deepEqual(config.redis, { url: 'redis://127.0.0.1:6379', deployment: 'default' });
     assert.equal(config.policy.policiesDir, resolve(PROJECT_ROOT, 'policies'));
@@ -52,6 +52,7 @@ describe('loadGatewayConfig', () => {
       endedRetentionMs: 30 * day,
       completeLeaseMs: 30_000,
       sweepIntervalMs: 60_000,
+      scheduleIntervalMs: 5_000,
       parkedResponse: 'accepted',
     });
     assert.deepEqual(config.console, { enabled: true, showDemoIdentities: false });
@@ -85,13 +86,14 @@ log: { level: debug }
       overrides: { log: { level: 'silent' }, upstream: { caseInsensitivePaths: false } },
     });
     assert.deepEqual(config.listen, { host: '127.0.0.1', port: 7070, shutdownGraceMs: 2000 });
-    assert.deepEqual(config.upstream, { url: 'https://graph.example.test', timeoutMs: 2000, caseInsensitivePaths: false });
+    assert.deepEqual(config.upstream, { url: 'https://graph.example.test', timeoutMs: 2000, caseInsensitivePaths: false, auth: { mode: 'passthrough' } });
     assert.equal(config.redis.deployment, 'from-env');
     assert.equal(config.api.prefix, '/maa/v1', 'an empty variable counts as unset');
     assert.equal(config.requests.bodyLimitBytes, 512 * 1024);
     assert.equal(config.requests.approvedRetentionMs, 7 * 24 * 3600 * 1000);
     assert.equal(config.requests.sweepIntervalMs, 1500);
-    assert.equal(config.policy.policiesDir, resolve(PROJECT_ROOT, 'my/policies'));
+    // A relative path in a file resolves against that file's folder.
+    assert.equal(config.policy.policiesDir, resolve(dir, 'my/policies'));
     assert.equal(config.policy.watch, true);
     assert.equal(config.log.level, 'silent');
     assert.equal(config.identity.staticTokensFile, tokens);
@@ -104,6 +106,28 @@ log: { level: debug }
     const error = configError(() => loadGatewayConfig({ env: { ...MINIMAL, COUNTERSIGN_CONFIG: join(dir, 'nope.yaml') } }));
     assert.equal(error.code, 'CONFIG_FILE_UNREADABLE');
     assert.match(error.message, /nope\.yaml: ENOENT/);
+  });
+
+  test('COUNTERSIGN_CONFIG may name a folder; paths in a file resolve against its folder; a missing file is named absolutely', () => {
+    const folder = join(dir, 'elsewhere');
+    mkdirSync(join(folder, 'keys'), { recursive: true });
+    writeFileSync(join(folder, 'keys/tokens.yaml'), 'tokens: []\n');
+    writeFileSync(join(folder, 'gateway.yaml'), 'policy: { configDir: . }\nidentity: { staticTokensFile: keys/tokens.yaml }\n');
+    const config = loadGatewayConfig({ env: { COUNTERSIGN_UPSTREAM_URL: 'http://127.0.0.1:9000', COUNTERSIGN_CONFIG: folder } });
+    assert.equal(config.policy.configDir, folder);
+    assert.equal(config.identity.staticTokensFile, join(folder, 'keys/tokens.yaml'));
+    assert.equal(config.policy.policiesDir, resolve(PROJECT_ROOT, 'policies'), 'a default still resolves against the project');
+
+    writeFileSync(join(folder, 'gateway.yaml'), 'identity: { staticTokensFile: tokens.yaml }\n');
+    const missing = configError(() => loadGatewayConfig({ env: { COUNTERSIGN_UPSTREAM_URL: 'http://127.0.0.1:9000', COUNTERSIGN_CONFIG: folder } }));
+    assert.ok(missing.message.includes(`identity.staticTokensFile ${join(folder, 'tokens.yaml')} does not exist`), missing.message);
+    const fromEnv = configError(() => loadGatewayConfig({ file: empty, env: { COUNTERSIGN_UPSTREAM_URL: 'http://127.0.0.1:9000', COUNTERSIGN_STATIC_TOKENS: 'no/tokens.yaml' } }));
+    assert.ok(fromEnv.message.includes(`environment COUNTERSIGN_STATIC_TOKENS: identity.staticTokensFile ${resolve(PROJECT_ROOT, 'no/tokens.yaml')} does not exist`), fromEnv.message);
+    // Under `npm start` (cwd: the project root), a relative name means the folder npm was invoked in (INIT_CWD).
+    writeFileSync(join(folder, 'gateway.yaml'), 'policy: { configDir: . }\nidentity: { staticTokensFile: keys/tokens.yaml }\n');
+    assert.equal(loadGatewayConfig({ env: { COUNTERSIGN_UPSTREAM_URL: 'http://127.0.0.1:9000', COUNTERSIGN_CONFIG: 'elsewhere', INIT_CWD: dir } }).policy.configDir, folder);
+    const unreadable = configError(() => loadGatewayConfig({ env: { COUNTERSIGN_CONFIG: 'no-such-folder' } }));
+    assert.ok(unreadable.message.includes(`${resolve('no-such-folder')}: ENOENT`), unreadable.message);
   });
 
   test('a YAML syntax error names file, line and column', () => {

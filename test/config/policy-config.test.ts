@@ -30,9 +30,19 @@ function loadError(dir: string): ConfigError {
 }
 
 describe('shipped policy configuration', () => {
-  test('loads the five profile types and access policies the demo relies on, each with its own approver group', () => {
+  test('loads the profile types and access policies the demo relies on, each with its own approver group', () => {
     const config = loadPolicyConfig('config');
-    assert.deepEqual(config.profileTypes.map((t) => t.name).sort(), ['accessPolicies', 'apps', 'groups', 'roles', 'scripts']);
+    assert.deepEqual(config.profileTypes.map((t) => t.name).sort(), [
+      'accessPolicies',
+      'apps',
+      'compliancePolicies',
+      'configurationPolicies',
+      'deviceActions',
+      'groups',
+      'roles',
+      'scripts',
+      'tenantConfiguration',
+    ]);
     const groups = Object.fromEntries(config.accessPolicies.map((p) => [p.profileType, p.approverGroups]));
     assert.deepEqual(groups, {
       apps: ['app-approvers'],
@@ -40,6 +50,10 @@ describe('shipped policy configuration', () => {
       accessPolicies: ['policy-approvers', 'security-approvers'],
       groups: ['group-approvers'],
       roles: ['role-approvers'],
+      compliancePolicies: ['compliance-approvers'],
+      configurationPolicies: ['configuration-approvers'],
+      deviceActions: ['device-action-approvers'],
+      tenantConfiguration: ['tenant-approvers'],
     });
     assert.ok(config.accessPolicies.filter((p) => !p.stages).every((p) => p.enabled && p.requiredApprovals === 1));
     // The demo's two-stage policy: policy approvers, then security.
@@ -47,7 +61,7 @@ describe('shipped policy configuration', () => {
       { name: 'policy', approverGroups: ['policy-approvers'], requiredApprovals: 1 },
       { name: 'security', approverGroups: ['security-approvers'], requiredApprovals: 1 },
     ]);
-    assert.deepEqual(config.roles, { auditorGroups: ['auditors'] });
+    assert.deepEqual(config.roles, { auditorGroups: ['auditors'], breakGlassGroups: ['incident-responders'], breakGlassMinReasonChars: 20 });
     assert.ok(config.profileTypes.every((t) => t.caseInsensitive));
     assert.deepEqual(config.data.profileTypes.apps?.routes.find((r) => r.method === 'PATCH'), {
       method: 'PATCH',
@@ -83,7 +97,7 @@ describe('invalid files are reported with file, line and column', () => {
   test('a profile type that does not exist', () => {
     const dir = copyConfig();
     writeFileSync(join(dir, 'access-policies/apps.yaml'), 'name: apps-approval\ndescription: x\nprofileType: aps\napproverGroups: [app-approvers]\n');
-    assert.match(loadError(dir).issues[0]!, /apps\.yaml:3:14: profileType "aps" is not a known profile type \(accessPolicies, apps, groups, roles, scripts\)/);
+    assert.match(loadError(dir).issues[0]!, /apps\.yaml:3:14: profileType "aps" is not a known profile type \(accessPolicies, apps, compliancePolicies, configurationPolicies, deviceActions, groups, roles, scripts, tenantConfiguration\)/);
   });
 
   test('no approver groups, and a missing description, both reported', () => {
@@ -151,7 +165,7 @@ describe('invalid files are reported with file, line and column', () => {
   test('roles.yaml is optional', () => {
     const dir = copyConfig();
     unlinkSync(join(dir, 'roles.yaml'));
-    assert.deepEqual(loadPolicyConfig(dir).roles, { auditorGroups: [] });
+    assert.deepEqual(loadPolicyConfig(dir).roles, { auditorGroups: [], breakGlassGroups: [], breakGlassMinReasonChars: 20 });
   });
 
   test('defaults: requiredApprovals 1 and enabled true', () => {
@@ -201,7 +215,7 @@ describe('one case rule: a profile type cannot disagree with how the gateway nor
     const data = loadPolicyConfig(dir).data;
     assert.equal(data.profileTypes.extra?.caseInsensitive, true);
     assert.deepEqual(data.profileTypes.extra?.routes[0]?.literals, ['apps', null]);
-    assert.equal(data.routeIndex.PATCH?.apps?.[0]?.caseInsensitive, true);
+    assert.equal(data.routeIndex.PATCH?.apps?.['{}']?.[0]?.caseInsensitive, true);
   });
 
   test('caseInsensitive: false is refused while the upstream ignores case, at its line and column, with the reason', () => {

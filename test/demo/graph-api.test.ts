@@ -41,6 +41,17 @@ test('lists are { @odata.context, value } and seeded with each kind', async () =
     '/deviceManagement/roleDefinitions',
     '/deviceManagement/roleAssignments',
     '/deviceManagement/roleScopeTags',
+    '/deviceManagement/deviceCompliancePolicies',
+    '/deviceManagement/compliancePolicies',
+    '/deviceManagement/configurationPolicies',
+    '/deviceManagement/deviceConfigurations',
+    '/deviceManagement/deviceCategories',
+    '/deviceManagement/resourceOperations',
+    '/deviceManagement/deviceShellScripts',
+    '/deviceManagement/deviceHealthScripts',
+    '/deviceManagement/deviceComplianceScripts',
+    '/deviceManagement/deviceCustomAttributeShellScripts',
+    '/deviceManagement/managedDevices',
   ]) {
     const response = await call(`${graph.url}${path}`);
     assert.equal(response.status, 200);
@@ -91,7 +102,7 @@ test('refusals are 400 in Graph error shape: bad JSON, read-only fields, missing
     [app, { method: 'PATCH', headers: json, body: JSON.stringify({ id: '1' }) }],
     [`${graph.url}/deviceAppManagement/mobileApps`, { method: 'POST', headers: json, body: JSON.stringify({ publisher: 'x' }) }],
     [`${app}/uninstall`, { method: 'POST', headers: json, body: '{}' }],
-    [`${graph.url}/deviceManagement/managedDevices`, {}],
+    [`${graph.url}/deviceManagement/windowsAutopilotDeploymentProfiles`, {}],
   ];
   for (const [url, init] of cases) {
     const response = await call(url, init);
@@ -502,4 +513,30 @@ test('the official Graph client works unchanged against the demo API over HTTPS:
   } finally {
     await secure.close();
   }
+});
+
+test('child collections and actions answer as Graph does: list, 201 create, 204 change, action results', async () => {
+  const policy = `${graph.url}/beta/deviceManagement/configurationPolicies/sc-bitlocker`;
+  const settings = (await (await call(`${policy}/settings`)).json()) as { '@odata.context': string; value: { id: string }[] };
+  assert.equal(settings['@odata.context'], `${graph.url}/beta/$metadata#deviceManagement/configurationPolicies('sc-bitlocker')/settings`);
+  assert.deepEqual(settings.value.map((s) => s.id), ['0', '1']);
+  const added = await call(`${policy}/settings`, { method: 'POST', headers: json, body: JSON.stringify({ settingInstance: { settingDefinitionId: 'x' } }) });
+  assert.equal(added.status, 201);
+  const child = (await added.json()) as { id: string };
+  assert.match(added.headers.get('location') ?? '', new RegExp(`/settings\\('${child.id}'\\)$`));
+  assert.equal((await call(`${policy}/Settings/${child.id}`, { method: 'PATCH', headers: json, body: '{"settingInstance":{}}' })).status, 204);
+  assert.equal((await call(`${policy}/settings/${child.id}`, { method: 'DELETE' })).status, 204);
+  assert.equal((await call(`${policy}/settings/${child.id}`)).status, 404);
+
+  const device = `${graph.url}/deviceManagement/managedDevices/d-laptop-7`;
+  assert.equal((await call(`${device}/retire`, { method: 'POST' })).status, 204);
+  assert.equal(((await (await call(device)).json()) as { managementState: string }).managementState, 'retirePending');
+  // Fresh Start needs its one parameter, as Graph's does.
+  assert.equal((await call(`${device}/cleanWindowsDevice`, { method: 'POST', headers: json, body: '{}' })).status, 400);
+  const bulk = await call(`${graph.url}/beta/deviceManagement/managedDevices/executeAction`, { method: 'POST', headers: json, body: JSON.stringify({ actionName: 'syncDevice', deviceIds: ['d-ipad-3', 'nope'] }) });
+  assert.equal(bulk.status, 200);
+  const result = (await bulk.json()) as { successfulDeviceIds: string[]; notFoundDeviceIds: string[] };
+  assert.deepEqual([result.successfulDeviceIds, result.notFoundDeviceIds], [['d-ipad-3'], ['nope']]);
+  // Devices enrol; they are not created with POST.
+  assert.equal((await call(`${graph.url}/deviceManagement/managedDevices`, { method: 'POST', headers: json, body: '{}' })).status, 405);
 });

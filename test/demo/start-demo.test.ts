@@ -1,6 +1,7 @@
 /**
  * startDemo's own redis-server: a clear message when redis-server is missing, one demo per data
- * folder, append-only persistence, and stop() leaves nothing running. DEMO_TLS=1: https with a
+ * folder, append-only persistence within a run and a clean start on the next, and stop() leaves
+ * nothing running. DEMO_TLS=1: https with a
  * self-signed certificate for localhost, and a banner whose curl lines trust exactly that file.
  */
 import { canConnect, freePort } from '../support/redis-server';
@@ -78,6 +79,46 @@ test('own redis-server: append-only data in the folder, one demo per folder, sto
     assert.ok(written.includes(id), 'the request reached the append-only file');
   } finally {
     if (!stopped) await demo.stop();
+  }
+});
+
+test('each run starts clean: no earlier run\'s requests in the append-only file, and startDemo returns once /readyz is green', async () => {
+  const folder = join(dataDir, 'clean');
+  const aofText = () =>
+    readdirSync(join(folder, 'appendonlydir'))
+      .map((name) => readFileSync(join(folder, 'appendonlydir', name)).toString('latin1'))
+      .join('');
+  const park = async (gatewayUrl: string) => {
+    const parked = await fetch(`${gatewayUrl}/deviceAppManagement/mobileApps/42`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer demo-alice', 'content-type': 'application/json' },
+      body: '{"displayName":"run"}',
+    });
+    assert.equal(parked.status, 403);
+    return ((await parked.json()) as { error: { innerError: { requestId: string } } }).error.innerError.requestId;
+  };
+
+  const first = await startDemo({ port: 0, dataDir: folder });
+  let firstId: string;
+  try {
+    // The banner is printed when startDemo returns: the first call must not meet a 503.
+    assert.equal((await fetch(`${first.gatewayUrl}/readyz`)).status, 200);
+    firstId = await park(first.gatewayUrl);
+  } finally {
+    await first.stop();
+  }
+  assert.ok(aofText().includes(firstId), 'the first run wrote its request');
+
+  const second = await startDemo({ port: 0, dataDir: folder });
+  try {
+    assert.equal((await fetch(`${second.gatewayUrl}/readyz`)).status, 200);
+    // The same object can be changed again: the first run's open request is gone with its run.
+    const secondId = await park(second.gatewayUrl);
+    const text = aofText();
+    assert.ok(text.includes(secondId));
+    assert.ok(!text.includes(firstId), 'the append-only file does not carry the earlier run');
+  } finally {
+    await second.stop();
   }
 });
 

@@ -90,7 +90,7 @@ describe('countersign policy', () => {
     const out = join(dir, 'bundle.tar.gz');
     const r = await capture(policy, ['build', '--out', out]);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.out, /config ok: 5 profile types, 5 access policies/);
+    assert.match(r.out, /config ok: 9 profile types, 9 access policies/);
     assert.ok(existsSync(out));
   });
 

@@ -58,7 +58,7 @@ test('keys.lua builds the same names as keys.ts, for awkward ids and groups too'
   // One Lua call returns every builder's output for every sample, in a fixed order.
   const script = `${KEYS_LUA}
 local k = derivedKeys(KEYS[1])
-local out = { k.all }
+local out = { k.all, k.breakGlass('unreviewed'), k.breakGlass('reviewed'), k.scheduled }
 for _, v in ipairs(ARGV) do
   table.insert(out, k.request(v))
   table.insert(out, k.byRequestor(v))
@@ -72,7 +72,7 @@ for _, v in ipairs(ARGV) do
 end
 return out`;
   const lua = (await raw.eval(script, { keys: [k.prefix], arguments: ids })) as string[];
-  const ts = [k.all];
+  const ts = [k.all, k.breakGlass('unreviewed'), k.breakGlass('reviewed'), k.scheduled];
   for (const v of ids) {
     ts.push(k.request(v), k.byRequestor(v), k.byGroup(v));
     for (const s of STATUSES) ts.push(k.byStatus(s), k.byRequestorStatus(v, s), k.byGroupStatus(v, s), k.statusSince(s));

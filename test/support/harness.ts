@@ -33,6 +33,7 @@ export const USERS = {
   mallory: { token: 'test-token-mallory', userId: 'mallory', groups: ['helpdesk'] },
   frank: { token: 'test-token-frank', userId: 'frank', groups: ['group-approvers', 'role-approvers'] },
   heidi: { token: 'test-token-heidi', userId: 'heidi', groups: ['security-approvers'] },
+  grace: { token: 'test-token-grace', userId: 'grace', groups: ['compliance-approvers', 'configuration-approvers', 'device-action-approvers', 'tenant-approvers'] },
 } as const;
 export type UserName = keyof typeof USERS;
 export const auth = (user: UserName): string => `Bearer ${USERS[user].token}`;

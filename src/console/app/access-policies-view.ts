@@ -50,6 +50,9 @@ function PolicyCard({ policy }: { policy: AccessPolicyResource }) {
             <ol class="stages">${policy.stages.map((s) => html`<li data-stage-name=${s.name}><strong>${s.name}</strong>: ${s.requiredApprovals} from ${s.approverGroups.join(', ')}</li>`)}</ol>
           </dd>`}
         ${conditionRows(policy).map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`)}
+        ${policy.changeWindows &&
+        html`<dt>Change windows</dt>
+          <dd data-change-windows>${policy.changeWindows.map((w) => html`<span class="chip">${w.days.join(', ')} ${w.from}–${w.to} ${w.timeZone}</span> `)}</dd>`}
       </dl>
       <table class="routes">
         <caption>Protected routes (${policy.routes.length})</caption>

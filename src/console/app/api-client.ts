@@ -83,6 +83,19 @@ export class ApiClient {
     };
   }
 
+  /** The break-glass review queue (`reviewed=false`), or the reviewed ones, newest first. */
+  breakGlass(reviewed = false): Promise<{ items: RequestResource[] }> {
+    return this.json<{ items: RequestResource[] }>('GET', `/break-glass?reviewed=${reviewed}`);
+  }
+
+  review(id: string, notes: string): Promise<RequestResource> {
+    return this.json<RequestResource>('POST', `/requests/${encodeURIComponent(id)}/review`, { notes });
+  }
+
+  unschedule(id: string): Promise<RequestResource> {
+    return this.json<RequestResource>('DELETE', `/requests/${encodeURIComponent(id)}/schedule`);
+  }
+
   accessPolicies(): Promise<{ items: AccessPolicyResource[] }> {
     return this.json<{ items: AccessPolicyResource[] }>('GET', '/access-policies');
   }

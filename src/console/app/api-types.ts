@@ -19,6 +19,9 @@ export interface ActionPermission {
 
 export type ActionName = 'approve' | 'reject' | 'cancel' | 'complete';
 
+/** Shown beside the actions: break-glass (the CLI and API do it) and its review (the pane's form). */
+export type BreakGlassActionName = 'breakGlass' | 'review';
+
 export interface BodyPreview {
   encoding: 'utf8' | 'base64';
   text: string;
@@ -26,7 +29,7 @@ export interface BodyPreview {
 }
 
 export interface RequestResource extends ApprovalRequest {
-  allowedActions: Record<ActionName, ActionPermission>;
+  allowedActions: Record<ActionName, ActionPermission> & Partial<Record<BreakGlassActionName, ActionPermission>>;
   bodyPreview?: BodyPreview;
   /** A staged request: the current stage (null when none waits) and each stage's progress. */
   stage?: string | null;
@@ -63,6 +66,7 @@ export interface AccessPolicyResource {
   exempt?: string[];
   expiresAfterMs?: number;
   approvedExpiresAfterMs?: number;
+  changeWindows?: { days: string[]; from: string; to: string; timeZone: string }[];
   routes: { method: string; path: string; operation: Operation }[];
 }
 

@@ -36,6 +36,10 @@ const HISTORY_LABELS: Record<string, string> = {
   'begin-complete': 'Completion started',
   'finish-complete': 'Completion finished',
   expire: 'Expired',
+  'break-glass': 'Break-glass (completed without approvals)',
+  review: 'Break-glass reviewed',
+  schedule: 'Replay scheduled',
+  unschedule: 'Replay unscheduled',
 };
 
 export function historyLabel(action: string): string {

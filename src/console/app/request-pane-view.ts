@@ -12,6 +12,7 @@ import { useConsole } from './context';
 import { callLine, historyLabel, operationLabel, prettyJson, statusLabel, formatTime } from './format';
 import { Facts, Section, Time } from './pane-section';
 import { RequestActions } from './request-actions';
+import { BreakGlassSection, ScheduleSection } from './break-glass-section';
 import { StatusBadge } from './status-badge';
 import { useLoaded } from './use-loaded';
 
@@ -70,6 +71,8 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
       <${Section} title="Business justification"><blockquote class="justification">${r.justification || '(none given)'}</blockquote><//>
       ${r.rejection && html`<${Rejection} verdict=${r.rejection} />`}
       <${RequestActions} request=${r} busy=${busy} onActed=${() => (focusNext.current = true)} />
+      <${BreakGlassSection} request=${r} onActed=${() => (focusNext.current = true)} />
+      <${ScheduleSection} request=${r} onActed=${() => (focusNext.current = true)} />
       <${Section} title="Details">
         <${Facts}
           rows=${[

@@ -27,8 +27,8 @@
     {-2, status}          INVALID_STATE: not needsApproval
     {-4, status}          SELF_APPROVAL: the actor is the requestor
     {-5, status}          ALREADY_APPROVED: the actor approved before (in any stage)
-    {-12, status}         NOT_CURRENT_STAGE: staged, and the actor is not in the current stage's groups
-    {-13, status}         ALREADY_REJECTED: the actor rejected before (majority veto)
+    {-15, status}         NOT_CURRENT_STAGE: staged, and the actor is not in the current stage's groups
+    {-16, status}         ALREADY_REJECTED: the actor rejected before (majority veto)
 
   Also: on approved, the expiry set (includes/schedule-expiry.lua) by approvedExpiresAfterMs.
 
@@ -52,8 +52,8 @@ if actor == f[2] then return { -4, status } end
 local approvals = f[4] or ''
 local at = verdictStage(f[6], f[3], approvals, f[7], actor, ARGV[7])
 if at.refusal == -5 then return { -5, status } end
-if at.refusal == -13 then return { -13, status } end
-if at.refusal == -12 then return { -12, status } end
+if at.refusal == -16 then return { -16, status } end
+if at.refusal == -15 then return { -15, status } end
 
 local entry = { userId = actor, at = nowIso, notes = ARGV[5] }
 if at.stage then entry['stage'] = at.stage end

@@ -28,8 +28,8 @@
     {-2, status}          INVALID_STATE: not needsApproval
     {-4, status}          SELF_APPROVAL: the actor is the requestor
     {-5, status}          ALREADY_APPROVED: majority, the actor approved before
-    {-12, status}         NOT_CURRENT_STAGE: staged, and the actor is not in the current stage's groups
-    {-13, status}         ALREADY_REJECTED: majority, the actor rejected before
+    {-15, status}         NOT_CURRENT_STAGE: staged, and the actor is not in the current stage's groups
+    {-16, status}         ALREADY_REJECTED: majority, the actor rejected before
 
   Audit event: action reject, from needsApproval, to rejected (or needsApproval), with the notes' hash.
 ]]
@@ -50,9 +50,9 @@ if actor == f[2] then return { -4, status } end
 
 local at = verdictStage(f[5], f[8], f[6], f[7], actor, ARGV[7])
 -- Under the default veto an approver who approved may still reject (as before stages existed).
-if at.outsideStage then return { -12, status } end
+if at.outsideStage then return { -15, status } end
 if at.majority and at.refusal == -5 then return { -5, status } end
-if at.majority and at.refusal == -13 then return { -13, status } end
+if at.majority and at.refusal == -16 then return { -16, status } end
 
 local entry = { userId = actor, at = nowIso, notes = ARGV[5] }
 if at.stage then entry['stage'] = at.stage end

@@ -6,8 +6,8 @@
     { stage = name or false, required = approvals the current stage (or the request) needs,
       approved = approvals already given in it, last = whether it is the last stage,
       majority = whether the decision says rejectPolicy majority,
-      refusal = false, or -5 (actor approved before), -13 (actor rejected before),
-                -12 (a staged request whose current stage's groups do not include the actor),
+      refusal = false, or -5 (actor approved before), -16 (actor rejected before),
+                -15 (a staged request whose current stage's groups do not include the actor),
       outsideStage = whether that last holds, whatever the refusal }
   The current stage is the first whose approvals (lines tagged with its name) are short of its
   requiredApprovals. An unstaged request is one stage without a name, as before stages existed.
@@ -27,7 +27,7 @@ local function verdictStage(decisionJson, requiredApprovals, approvalsText, reje
     total = total + 1
   end
   for line in string.gmatch(rejectionsText or '', '[^\n]+') do
-    if cjson.decode(line)['userId'] == actor and not result.refusal then result.refusal = -13 end
+    if cjson.decode(line)['userId'] == actor and not result.refusal then result.refusal = -16 end
   end
   local stages = decision['stages']
   if type(stages) ~= 'table' or #stages == 0 then
@@ -50,6 +50,6 @@ local function verdictStage(decisionJson, requiredApprovals, approvalsText, reje
     end
   end
   result.outsideStage = not member
-  if not result.refusal and not member then result.refusal = -12 end
+  if not result.refusal and not member then result.refusal = -15 end
   return result
 end
