@@ -77,9 +77,11 @@ describe('break-glass on a staged request', () => {
     const shown = (await h.http.get(api(`/requests/${a}`)).set('authorization', auth('heidi'))).body;
     assert.deepEqual(shown.allowedActions.review, { allow: true, reasons: [] });
 
-    const outsider = await review('bob', a);
-    assert.equal(outsider.status, 403);
-    assert.equal(outsider.body.error.code, 'FORBIDDEN');
+    // An auditor sees it but is no approver of any stage; bob is not even shown it.
+    const auditor = await review('erin', a);
+    assert.equal(auditor.status, 403);
+    assert.equal(auditor.body.error.code, 'FORBIDDEN');
+    assert.equal((await review('bob', a)).status, 404);
     // heidi approves only in the second stage, which never became current: she may still review.
     const bySecurity = await review('heidi', a);
     assert.equal(bySecurity.status, 200, JSON.stringify(bySecurity.body));
