@@ -271,7 +271,7 @@ const schemas = {
         required: ['reason'],
         properties: { reason: { type: 'string', maxLength: 1000, description: 'Why the change cannot wait; at least `breakGlassMinReasonChars` characters (config/roles.yaml, default 20).' } },
       },
-      scheduledFor: { ...isoTime, description: 'When to replay: in the future, inside a change window of the request\'s access policies.' },
+      scheduledFor: { ...isoTime, description: 'When to replay: in the future, inside a change window of the request\'s access policies, before the request\'s `expiresAt`.' },
     },
   },
   BreakGlassPage: {
@@ -531,7 +531,7 @@ function buildDocument(prefix: string) {
                 'OUTSIDE_CHANGE_WINDOW (now, or `scheduledFor`, is outside a change window; `nextWindowStart` says when the next opens).',
             ),
             '422': errorResponse(
-              'VALIDATION_FAILED: unknown fields, an unknown query parameter, resend other than `confirm`, or `scheduledFor` not in the future; ' +
+              'VALIDATION_FAILED: unknown fields, an unknown query parameter, resend other than `confirm`, or `scheduledFor` not in the future or not before the request\'s `expiresAt`; ' +
                 'BREAK_GLASS_REASON_REQUIRED: the break-glass reason is shorter than breakGlassMinReasonChars.',
             ),
                         '502': errorResponse('UPSTREAM_UNAVAILABLE: the upstream refused the connection; or UPSTREAM_AUTH_FAILED: the gateway could not obtain its credential for the upstream (upstream.auth), the message says why. Either way the request stays approved.'),
