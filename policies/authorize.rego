@@ -1,7 +1,8 @@
 # Entry point maa/authorize: may this actor take this action on this stored request?
 #
 # Input:  {"request": {id, status, requestor, profileType, operation, policies, approverGroups,
-#          requiredApprovals, approvedBy}, "actor": {userId, groups}, "action": "view"|"approve"|...}
+#          requiredApprovals, approvedBy, and for a staged request stage: {name, approverGroups},
+#          for a majority veto rejectedBy}, "actor": {userId, groups}, "action": "view"|"approve"|...}
 # Data:   data.countersign.roles.auditorGroups (from config/roles.yaml)
 # Output: {"allow": bool, "reasons": [string]}: the denials when refused, the grants when allowed.
 #
@@ -125,4 +126,25 @@ grants contains sprintf("the requestor may %s their own request", [input.action]
 denials contains sprintf("only an approved request can be completed (status is %s)", [input.request.status]) if {
 	input.action == "complete"
 	input.request.status != "approved"
+}
+
+# Stages (docs/policy.md "Stages"): while a staged request waits, only the current stage's
+# approvers may approve or reject it. The approve and reject scripts check the same atomically.
+denials contains sprintf("only a member of the current stage %s's approver groups (%s) may %s now", [input.request.stage.name, concat(", ", input.request.stage.approverGroups), input.action]) if {
+	input.action in verdict_actions
+	input.request.stage
+	count(approver_groups_of_actor) > 0
+	not in_current_stage
+}
+
+in_current_stage if {
+	some g in input.actor.groups
+	g in input.request.stage.approverGroups
+}
+
+# Under a majority veto a rejection may leave the request open; one verdict per approver still.
+denials contains "this approver has already rejected the request" if {
+	input.action in verdict_actions
+	some a in input.request.rejectedBy
+	same_user(a, input.actor.userId)
 }

@@ -158,3 +158,33 @@ test_auditor_cannot_approve_without_group if {
 	r := ask("carol", ["auditors"], "approve", "needsApproval", [])
 	not r.allow
 }
+
+staged_request := {
+	"id": "r1", "status": "needsApproval", "requestor": {"userId": "alice", "groups": ["helpdesk"]},
+	"profileType": "accessPolicies", "operation": "modify", "policies": ["p"],
+	"approverGroups": ["policy-approvers", "security-approvers"], "requiredApprovals": 2, "approvedBy": [],
+	"stage": {"name": "policy", "approverGroups": ["policy-approvers"]},
+}
+
+test_staged_current_stage_approver_may_approve if {
+	r := maa.authorize with input as {"request": staged_request, "actor": {"userId": "dave", "groups": ["policy-approvers"]}, "action": "approve"}
+	r.allow
+}
+
+test_staged_later_stage_approver_waits if {
+	r := maa.authorize with input as {"request": staged_request, "actor": {"userId": "heidi", "groups": ["security-approvers"]}, "action": "approve"}
+	not r.allow
+	r.reasons == ["only a member of the current stage policy's approver groups (policy-approvers) may approve now"]
+}
+
+test_staged_later_stage_approver_may_view if {
+	r := maa.authorize with input as {"request": staged_request, "actor": {"userId": "heidi", "groups": ["security-approvers"]}, "action": "view"}
+	r.allow
+}
+
+test_rejected_once_cannot_reject_again if {
+	req := object.union(staged_request, {"rejectedBy": ["dave"]})
+	r := maa.authorize with input as {"request": req, "actor": {"userId": "dave", "groups": ["policy-approvers"]}, "action": "reject"}
+	not r.allow
+	"this approver has already rejected the request" in r.reasons
+}

@@ -76,3 +76,22 @@ test_review_only_once if {
 	r := bg_ask("bob", ["leads"], "review", "completed", {"breakGlass": {"reviewed": true}})
 	r.reasons == ["the break-glass has already been reviewed"]
 }
+
+# A staged request: break-glass is not a verdict, so the current stage does not hold it; and the
+# review is for an approver of any stage (the request's approverGroups are all the stages' groups).
+test_break_glass_on_a_staged_request_skips_the_stages if {
+	r := maa.authorize with input as {
+		"request": staged_request,
+		"actor": {"userId": "alice", "groups": ["incident-responders"]},
+		"action": "breakGlass",
+	}
+		with data.countersign as bg_data
+	r.allow
+}
+
+test_any_stage_approver_may_review_a_staged_break_glass if {
+	reviewed := object.union(object.remove(staged_request, ["stage"]), {"status": "completed", "breakGlass": {"reviewed": false}})
+	r := maa.authorize with input as {"request": reviewed, "actor": {"userId": "heidi", "groups": ["security-approvers"]}, "action": "review"}
+		with data.countersign as bg_data
+	r.allow
+}

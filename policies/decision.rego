@@ -4,19 +4,21 @@
 #         (path already normalised by src/policy/normalize-call.ts)
 # Data:   data.countersign.routeIndex / apiVersionSegments / profileTypes / accessPolicies (from config/*.yaml, see docs/policy.md)
 # Output: {"protected": false} or {"protected": true, profileType, objectKey, operation,
-#         policies, approverGroups, requiredApprovals}
+#         policies, approverGroups, requiredApprovals}, plus, only when an applying policy says so,
+#         stages, rejectPolicy, justification, rejectNotes, expiresAfterMs, approvedExpiresAfterMs,
+#         and why (when a condition took part; also on {"protected": false})
 package maa
 
 mutation_methods := {"POST", "PUT", "PATCH", "DELETE"}
 
 default decision := {"protected": false}
 
-decision := result if {
+decision := object.union(result, policy_options(policies)) if {
 	input.call.method in mutation_methods
 	count(matched) == 1
 	not conflicting_readings
 	r := matched[0]
-	policies := enabled_policies(r.entry.profileType)
+	policies := applying_policies
 	count(policies) > 0
 	result := {
 		"protected": true,
@@ -27,6 +29,16 @@ decision := result if {
 		"approverGroups": sort({g | some p in policies; some g in p.approverGroups}),
 		"requiredApprovals": max([p.requiredApprovals | some p in policies]),
 	}
+}
+
+# A protected route whose every enabled policy was excluded by its conditions (`when`, `appliesTo`,
+# `exempt`) is not protected; `why` says which condition let it pass.
+decision := {"protected": false, "why": why_lines} if {
+	input.call.method in mutation_methods
+	count(matched) == 1
+	not conflicting_readings
+	count(evaluated_policies) > 0
+	count(applying_policies) == 0
 }
 
 # Two profile types claiming one call cannot be decided: the configuration loader refuses
@@ -263,3 +275,133 @@ display_name(false) := raw_display_name
 raw_display_name := trim_space(input.call.body.displayName) if is_string(input.call.body.displayName)
 
 else := ""
+
+# Conditions (docs/policy.md "Conditions"): a policy applies to a call when every clause it has
+# holds. Each check says what held ("hit") or what did not ("miss"), for the decision's `why`.
+# Rules, not functions, so each policy's checks are computed once per decision (the one matched route).
+evaluated_policies := [{"policy": p, "checks": condition_checks(p, matched[0])} |
+	count(matched) == 1
+	some p in enabled_policies(matched[0].entry.profileType)
+]
+
+applying_policies := [e.policy | some e in evaluated_policies; count(misses(e)) == 0]
+
+misses(e) := [c.miss | some c in e.checks; not c.ok]
+
+hits(e) := [c.hit | some c in e.checks; c.ok]
+
+condition_checks(p, r) := array.concat(
+	array.concat(method_checks(p), operation_checks(p, r)),
+	array.concat(body_checks(p), array.concat(applies_to_checks(p), exempt_checks(p))),
+)
+
+method_checks(p) := [{
+	"ok": input.call.method in p.when.methods,
+	"hit": sprintf("when.methods: %s is one of %s", [input.call.method, concat(", ", p.when.methods)]),
+	"miss": sprintf("when.methods: %s is not one of %s", [input.call.method, concat(", ", p.when.methods)]),
+} |
+	p.when.methods
+]
+
+operation_checks(p, r) := [{
+	"ok": r.entry.route.operation in p.when.operations,
+	"hit": sprintf("when.operations: %s is one of %s", [r.entry.route.operation, concat(", ", p.when.operations)]),
+	"miss": sprintf("when.operations: %s is not one of %s", [r.entry.route.operation, concat(", ", p.when.operations)]),
+} |
+	p.when.operations
+]
+
+body_checks(p) := [body_check(p, sent) |
+	p.when.bodyFields
+	sent := [f | some f in p.when.bodyFields; body_sends(f)]
+]
+
+# A body the policy cannot read (not JSON) might set any field upstream: the clause holds.
+body_check(p, sent) := {"ok": true, "hit": "when.bodyFields: the body is not JSON, so it may send any field", "miss": ""} if {
+	input.call.unreadableBody == true
+} else := {
+	"ok": count(sent) > 0,
+	"hit": sprintf("when.bodyFields: the body sends %s", [concat(", ", sent)]),
+	"miss": sprintf("when.bodyFields: the body sends none of %s", [concat(", ", p.when.bodyFields)]),
+}
+
+# A field is sent when the JSON body is an object that has it, whatever its value (null too):
+# a PATCH carries only the fields it changes.
+body_sends(f) if {
+	is_object(input.call.body)
+	_ = input.call.body[f]
+}
+
+applies_to_checks(p) := [{
+	"ok": count(in_groups) > 0,
+	"hit": sprintf("appliesTo: the requestor is in %s", [concat(", ", in_groups)]),
+	"miss": sprintf("appliesTo: the requestor is in none of %s", [concat(", ", p.appliesTo)]),
+} |
+	p.appliesTo
+	in_groups := sort([g | some g in input.caller.groups; g in p.appliesTo])
+]
+
+exempt_checks(p) := [{
+	"ok": count(in_groups) == 0,
+	"hit": sprintf("exempt: the requestor is in none of %s", [concat(", ", p.exempt)]),
+	"miss": sprintf("exempt: the requestor is in %s", [concat(", ", in_groups)]),
+} |
+	p.exempt
+	in_groups := sort([g | some g in input.caller.groups; g in p.exempt])
+]
+
+# One line per policy a condition took part in: why it applies, or why it does not.
+why_lines := array.concat(
+	[sprintf("%s applies: %s", [e.policy.name, concat("; ", h)]) |
+		some e in evaluated_policies
+		count(misses(e)) == 0
+		h := hits(e)
+		count(h) > 0
+	],
+	[sprintf("%s does not apply: %s", [e.policy.name, concat("; ", m)]) |
+		some e in evaluated_policies
+		m := misses(e)
+		count(m) > 0
+	],
+)
+
+# The change-control keys of the policies that apply, each only when one of them says so, so a
+# policy without them decides exactly as before. Several policies combine strictly: a reason is
+# required when any requires it, the veto is `majority` only when all say so, expiry is the shortest.
+# (object.union_n is not among opa-wasm's builtins, so the parts are joined two at a time.)
+policy_options(policies) := object.union(
+	object.union(
+		object.union(option_stages(policies), option_required("justification", policies)),
+		object.union(option_required("rejectNotes", policies), option_majority(policies)),
+	),
+	object.union(
+		object.union(option_shortest("expiresAfterMs", policies), option_shortest("approvedExpiresAfterMs", policies)),
+		option_why,
+	),
+)
+
+# The loader lets a staged policy be the only enabled policy of its profile type.
+option_stages(policies) := {"stages": policies[0].stages} if {
+	count(policies) == 1
+	policies[0].stages
+} else := {}
+
+option_required(key, policies) := {key: "required"} if {
+	some p in policies
+	p[key] == "required"
+} else := {}
+
+option_majority(policies) := {"rejectPolicy": "majority"} if {
+	every p in policies {
+		p.rejectPolicy == "majority"
+	}
+} else := {}
+
+option_shortest(key, policies) := {key: min(values)} if {
+	values := [v | some p in policies; v := p[key]]
+	count(values) > 0
+} else := {}
+
+option_why := {"why": why_lines} if {
+	count(why_lines) > 0
+} else := {}

@@ -38,6 +38,8 @@ export const errorRegistry = {
   },
   APPROVAL_CODE_MISMATCH: { status: 409, message: 'the call resent with an approval code is not the call that was approved' },
   CLAIM_LOST: { status: 409, message: 'the replay claim expired before its outcome was recorded' },
+  NOT_CURRENT_STAGE: { status: 409, message: 'the request is in a stage whose approver groups you are not in; you act only in the current stage' },
+  ALREADY_REJECTED: { status: 409, message: 'you have already rejected this request' },
   // Break-glass and change windows (docs/policy.md).
   NOT_BREAK_GLASS: { status: 409, message: 'the request was not completed by break-glass, so there is nothing to review' },
   ALREADY_REVIEWED: { status: 409, message: 'this break-glass has already been reviewed' },
@@ -52,6 +54,8 @@ export const errorRegistry = {
     status: 422,
     message: `X-MAA-Justification must be percent-encoded UTF-8 of at most ${LIMITS.justificationChars.toLocaleString('en')} characters, without control characters`,
   },
+  JUSTIFICATION_REQUIRED: { status: 422, message: 'the access policy requires a business justification (X-MAA-Justification); nothing was parked' },
+  REJECT_NOTES_REQUIRED: { status: 422, message: 'the access policy requires notes with a rejection' },
   // 5xx: a dependency failed; protected calls are refused, never forwarded.
   INTERNAL: { status: 500, message: 'internal error' },
   UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream did not answer (502: refused or reset, 504: timed out)' },
@@ -76,6 +80,8 @@ const FROM_STORE = {
   COMPLETE_IN_PROGRESS: 'COMPLETE_IN_PROGRESS',
   OUTCOME_UNKNOWN: 'OUTCOME_UNKNOWN',
   CLAIM_LOST: 'CLAIM_LOST',
+  NOT_CURRENT_STAGE: 'NOT_CURRENT_STAGE',
+  ALREADY_REJECTED: 'ALREADY_REJECTED',
   NOT_BREAK_GLASS: 'NOT_BREAK_GLASS',
   ALREADY_REVIEWED: 'ALREADY_REVIEWED',
   NOT_SCHEDULED: 'NOT_SCHEDULED',

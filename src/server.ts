@@ -139,7 +139,16 @@ export function createGateway(deps: GatewayDeps): Gateway {
   app.use(config.api.prefix, bodyDeadline(API_BODY_DEADLINE_MS));
   app.use(
     config.api.prefix,
-    createApiRouter({ prefix: config.api.prefix, policy, store, identity, replay, metrics, logger, approvedRetentionMs: config.requests.approvedRetentionMs }),
+    createApiRouter({
+      prefix: config.api.prefix,
+      policy,
+      store,
+      identity,
+      replay,
+      metrics,
+      logger,
+      retention: { openMs: config.requests.retentionMs, approvedMs: config.requests.approvedRetentionMs },
+    }),
   );
 
   if (config.console.enabled) {

@@ -37,7 +37,12 @@ const statusSchema = ref('RequestStatus');
 const verdict = {
   type: 'object',
   required: ['userId', 'at', 'notes'],
-  properties: { userId: { type: 'string' }, at: isoTime, notes: { type: 'string' } },
+  properties: {
+    userId: { type: 'string' },
+    at: isoTime,
+    notes: { type: 'string' },
+    stage: { type: 'string', description: 'A staged request: the stage the verdict was given in.' },
+  },
 };
 
 const schemas = {
@@ -96,6 +101,39 @@ const schemas = {
       policies: { type: 'array', items: { type: 'string' } },
       approverGroups: { type: 'array', items: { type: 'string' } },
       requiredApprovals: { type: 'integer', minimum: 1 },
+      // The change-control keys of docs/policy.md, each present only when the access policy says so.
+      stages: {
+        type: 'array',
+        description: 'A staged policy: its stages in order, fixed when the request was parked.',
+        items: ref('PolicyStage'),
+      },
+      rejectPolicy: { type: 'string', enum: ['majority'], description: 'Present when a rejection ends the request only by a majority of the current stage.' },
+      justification: { type: 'string', enum: ['required'] },
+      rejectNotes: { type: 'string', enum: ['required'] },
+      expiresAfterMs: { type: 'integer', minimum: 1, description: "The policy's own expiry of an open request (expiresAfter)." },
+      approvedExpiresAfterMs: { type: 'integer', minimum: 1, description: "The policy's own expiry of an approved request (approvedExpiresAfter)." },
+      why: { type: 'array', items: { type: 'string' }, description: 'Which condition (when, appliesTo, exempt) made the call protected.' },
+    },
+  },
+  PolicyStage: {
+    type: 'object',
+    required: ['name', 'approverGroups', 'requiredApprovals'],
+    properties: {
+      name: { type: 'string', examples: ['security'] },
+      approverGroups: { type: 'array', items: { type: 'string' } },
+      requiredApprovals: { type: 'integer', minimum: 1 },
+    },
+  },
+  StageProgress: {
+    type: 'object',
+    required: ['name', 'approverGroups', 'requiredApprovals', 'approvedBy', 'remainingApprovals', 'state'],
+    properties: {
+      name: { type: 'string' },
+      approverGroups: { type: 'array', items: { type: 'string' } },
+      requiredApprovals: { type: 'integer', minimum: 1 },
+      approvedBy: { type: 'array', items: { type: 'string' }, description: 'Who approved in this stage.' },
+      remainingApprovals: { type: 'integer', minimum: 0, description: 'Approvals still missing in this stage.' },
+      state: { type: 'string', enum: ['done', 'current', 'waiting'] },
     },
   },
   Verdict: verdict,
@@ -156,6 +194,20 @@ const schemas = {
       decision: ref('Decision'),
       approvals: { type: 'array', items: ref('Verdict') },
       rejection: ref('Verdict'),
+      rejections: {
+        type: 'array',
+        items: ref('Verdict'),
+        description: 'rejectPolicy majority: every rejection, those short of the majority too.',
+      },
+      stage: {
+        type: ['string', 'null'],
+        description: 'A staged request: the stage whose approvers act now; null when none waits (approved or ended).',
+      },
+      stages: { type: 'array', items: ref('StageProgress'), description: 'A staged request: each stage, who approved in it and who is left.' },
+      expiresAt: {
+        ...isoTime,
+        description: "An open request: when it expires unless its status changes (its access policy's expiresAfter / approvedExpiresAfter, else the gateway's retention).",
+      },
       cancellation: { type: 'object', required: ['userId', 'at'], properties: { userId: { type: 'string' }, at: isoTime } },
       completion: ref('Completion'),
       claim: {
@@ -219,7 +271,7 @@ const schemas = {
         required: ['reason'],
         properties: { reason: { type: 'string', maxLength: 1000, description: 'Why the change cannot wait; at least `breakGlassMinReasonChars` characters (config/roles.yaml, default 20).' } },
       },
-      scheduledFor: { ...isoTime, description: 'When to replay: in the future, inside a change window of the request\'s access policies.' },
+      scheduledFor: { ...isoTime, description: 'When to replay: in the future, inside a change window of the request\'s access policies, before the request\'s `expiresAt`.' },
     },
   },
   BreakGlassPage: {
@@ -256,6 +308,23 @@ const schemas = {
       approverGroups: { type: 'array', items: { type: 'string' } },
       requiredApprovals: { type: 'integer', minimum: 1 },
       enabled: { type: 'boolean' },
+      stages: { type: 'array', items: ref('PolicyStage'), description: 'A staged policy: its stages, in order (approverGroups are all of theirs, requiredApprovals the sum).' },
+      rejectPolicy: { type: 'string', enum: ['any', 'majority'] },
+      justification: { type: 'string', enum: ['required', 'optional'] },
+      rejectNotes: { type: 'string', enum: ['required', 'optional'] },
+      when: {
+        type: 'object',
+        description: 'Conditions on the call (docs/policy.md "Conditions").',
+        properties: {
+          methods: { type: 'array', items: { type: 'string' } },
+          operations: { type: 'array', items: ref('Operation') },
+          bodyFields: { type: 'array', items: { type: 'string' } },
+        },
+      },
+      appliesTo: { type: 'array', items: { type: 'string' }, description: 'Requestor groups the policy applies to only.' },
+      exempt: { type: 'array', items: { type: 'string' }, description: 'Requestor groups the policy never applies to.' },
+      expiresAfterMs: { type: 'integer', minimum: 1 },
+      approvedExpiresAfterMs: { type: 'integer', minimum: 1 },
       changeWindows: {
         type: 'array',
         description: 'When present, its requests are completed only inside one of these weekly windows (docs/policy.md, "Change windows").',
@@ -297,6 +366,7 @@ const schemas = {
       objectKey: { type: 'string' },
       requiredApprovals: { type: 'integer' },
       approverGroups: { type: 'array', items: { type: 'string' } },
+      stages: { type: 'array', items: ref('PolicyStage'), description: 'A staged policy: its stages, in order.' },
       bodySha256: { type: 'string' },
       location: { type: 'string' },
     },
@@ -309,8 +379,10 @@ function buildDocument(prefix: string) {
     summary: action === 'approve' ? 'Approve a request' : 'Reject a request',
     description:
       action === 'approve'
-        ? 'By an approver who is not the requestor. The request becomes `approved` when `requiredApprovals` distinct approvers approved.'
-        : 'By an approver who is not the requestor. The request becomes `rejected`.',
+        ? 'By an approver who is not the requestor. The request becomes `approved` when `requiredApprovals` distinct approvers approved; ' +
+          'a staged request counts the approval in its current stage (only that stage\'s approvers act) and is approved when its last stage is.'
+        : 'By an approver who is not the requestor. The request becomes `rejected`; under `rejectPolicy: majority` only once more than half of ' +
+          'the current stage\'s required approvals have rejected (until then the rejection is listed in `rejections`).',
     tags: ['requests'],
     parameters: [idParameter],
     requestBody: { required: false, content: { 'application/json': { schema: ref('Notes') } } },
@@ -318,8 +390,11 @@ function buildDocument(prefix: string) {
       '200': requestResponse('The request after the change.'),
       '403': errorResponse('FORBIDDEN or SELF_APPROVAL: the policy does not allow this caller to act, with its reasons.'),
       '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it.'),
-      '409': errorResponse('INVALID_STATE (with the current status) or ALREADY_APPROVED.'),
-      '422': errorResponse('VALIDATION_FAILED: unknown fields or query parameters, a body that is not JSON, or notes longer than 1,000 characters.'),
+      '409': errorResponse('INVALID_STATE (with the current status), ALREADY_APPROVED, ALREADY_REJECTED, or NOT_CURRENT_STAGE (a staged request whose current stage is not the caller\'s).'),
+      '422': errorResponse(
+        'VALIDATION_FAILED: unknown fields or query parameters, a body that is not JSON, or notes longer than 1,000 characters. ' +
+          'REJECT_NOTES_REQUIRED: a reject without notes under `rejectNotes: required`.',
+      ),
       ...standardErrors,
     },
   });
@@ -456,7 +531,7 @@ function buildDocument(prefix: string) {
                 'OUTSIDE_CHANGE_WINDOW (now, or `scheduledFor`, is outside a change window; `nextWindowStart` says when the next opens).',
             ),
             '422': errorResponse(
-              'VALIDATION_FAILED: unknown fields, an unknown query parameter, resend other than `confirm`, or `scheduledFor` not in the future; ' +
+              'VALIDATION_FAILED: unknown fields, an unknown query parameter, resend other than `confirm`, or `scheduledFor` not in the future or not before the request\'s `expiresAt`; ' +
                 'BREAK_GLASS_REASON_REQUIRED: the break-glass reason is shorter than breakGlassMinReasonChars.',
             ),
                         '502': errorResponse('UPSTREAM_UNAVAILABLE: the upstream refused the connection; or UPSTREAM_AUTH_FAILED: the gateway could not obtain its credential for the upstream (upstream.auth), the message says why. Either way the request stays approved.'),

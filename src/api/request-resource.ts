@@ -6,6 +6,7 @@ import { decodeBodySync } from '../policy/body-encoding';
 import type { Caller, PolicyEngine } from '../policy/types';
 import { CALLER_ACTIONS, mayStart, startStatuses, type CallerAction } from '../requests/statuses';
 import { authorizeView } from '../requests/authorize-view';
+import { currentStage, stageProgress, type StageProgress } from '../requests/stages';
 import { outsideChangeWindow } from '../gateway/change-window-gate';
 import type { ApprovalRequest } from '../requests/types';
 
@@ -43,6 +44,22 @@ export function statusRefusal(request: ApprovalRequest, action: ActAction | 'bre
   return mayStart(action, request.status) ? null : `the request is ${request.status}, not ${startStatuses(action)}`;
 }
 
+/**
+ * Why an approver may not approve or reject a staged request now: they approve in another stage
+ * than the current one (409 NOT_CURRENT_STAGE; the script checks the same atomically). Null when
+ * the request is not staged, the action is not a verdict, or the caller is no approver of it at all
+ * (the policy's refusal says that).
+ * @example stageRefusal(request, heidi, 'approve') // 'the request is in stage policy (policy-approvers); …'
+ */
+export function stageRefusal(request: ApprovalRequest, actor: Caller, action: ActAction): string | null {
+  if (action !== 'approve' && action !== 'reject') return null;
+  const stage = currentStage(request);
+  if (!stage || actor.userId === request.requestor.userId) return null;
+  if (!actor.groups.some((g) => request.decision.approverGroups.includes(g))) return null;
+  if (actor.groups.some((g) => stage.approverGroups.includes(g))) return null;
+  return `the request is in stage ${stage.name} (${stage.approverGroups.join(', ')}); you act only in the current stage`;
+}
+
 /** The policy's verdict on the caller taking the action (maa/authorize). */
 export function policyVerdict(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, action: ShownAction): AllowedAction {
   const result = policy.authorize({ request: authorizeView(request), actor, action });
@@ -75,6 +92,8 @@ function claimRefusal(request: ApprovalRequest, now: Date): AllowedAction | null
 export function allowedAction(policy: PolicyEngine, request: ApprovalRequest, actor: Caller, action: ActAction, now = new Date()): AllowedAction {
   const verdict = policyVerdict(policy, request, actor, action);
   if (!verdict.allow) return verdict;
+  const notNow = stageRefusal(request, actor, action);
+  if (notNow) return { allow: false, reasons: [notNow] };
   const wrongStatus = statusRefusal(request, action);
   if (wrongStatus) return { allow: false, reasons: [wrongStatus] };
   if (action !== 'complete') return { allow: true, reasons: [] };
@@ -138,19 +157,60 @@ function readableBody(body: Buffer, request: ApprovalRequest): Buffer {
   return decoded.ok ? decoded.body : body;
 }
 
+/** The gateway's retention of open requests (requests.retentionMs, approvedRetentionMs); a policy's expiry overrides it. */
+export interface OpenRetention {
+  openMs: number;
+  approvedMs: number;
+}
+
+/**
+ * When an open request expires unless its status changes: the time of its last status change
+ * (its history says it, as the expire script's statusChangedMs) plus its policy's expiresAfter /
+ * approvedExpiresAfter (stored at park) or the gateway's retention. Undefined once it has ended.
+ */
+export function expiresAt(request: ApprovalRequest, retention: OpenRetention): string | undefined {
+  const ms =
+    request.status === 'needsApproval'
+      ? (request.decision.expiresAfterMs ?? retention.openMs)
+      : request.status === 'approved'
+        ? (request.decision.approvedExpiresAfterMs ?? retention.approvedMs)
+        : undefined;
+  if (ms === undefined) return undefined;
+  const changed = [...request.history].reverse().find((entry) => entry.from !== entry.to);
+  const since = Date.parse(changed?.at ?? request.createdAt);
+  return Number.isFinite(since) ? new Date(since + ms).toISOString() : undefined;
+}
+
+export type RequestResource = ApprovalRequest & {
+  allowedActions: Record<ShownAction, AllowedAction>;
+  bodyPreview?: ReturnType<typeof bodyPreview>;
+  /** Staged requests only: the current stage's name, null when none waits. */
+  stage?: string | null;
+  stages?: StageProgress[];
+  expiresAt?: string;
+};
+
 /** The request resource of docs/api.md. */
 export function requestResource(
   policy: PolicyEngine,
   request: ApprovalRequest,
   actor: Caller,
   body?: Buffer | null,
-): ApprovalRequest & { allowedActions: Record<ShownAction, AllowedAction>; bodyPreview?: ReturnType<typeof bodyPreview> } {
+  retention?: OpenRetention,
+): RequestResource {
   // The approval code's hash is the store's, for the resend check; no viewer needs it.
   const { approvalCodeSha256: _codeHash, ...shown } = request;
-  const resource: ApprovalRequest & { allowedActions: Record<ShownAction, AllowedAction>; bodyPreview?: ReturnType<typeof bodyPreview> } = {
+  const resource: RequestResource = {
     ...shown,
     allowedActions: allowedActions(policy, request, actor),
   };
+  const progress = stageProgress(request);
+  if (progress) {
+    resource.stage = progress.current;
+    resource.stages = progress.stages;
+  }
+  const expiry = retention && expiresAt(request, retention);
+  if (expiry) resource.expiresAt = expiry;
   if (body) resource.bodyPreview = bodyPreview(readableBody(body, request));
   return resource;
 }

@@ -19,7 +19,7 @@ import type { ApprovalRequest, ListView, RequestStatus, RequestStore } from '../
 import { callerOf, requireCaller } from './auth';
 import { ApiError, apiErrorFrom } from '../errors';
 import { openApiDocumentFor } from './openapi';
-import { canView, policyVerdict, requestResource, statusRefusal, type ActAction } from './request-resource';
+import { canView, policyVerdict, requestResource, stageRefusal, statusRefusal, type ActAction, type OpenRetention } from './request-resource';
 import { checkInput } from './validate';
 import { charCount } from '../limits';
 import { outsideChangeWindow } from '../gateway/change-window-gate';
@@ -33,8 +33,11 @@ export interface ApiRouterDeps {
   replay: Replay;
   metrics: GatewayMetrics;
   logger: Logger;
-  /** `requests.approvedRetentionMs`: a replay may not be scheduled past the approved request's expiry. */
-  approvedRetentionMs: number;
+  /**
+   * requests.retentionMs / approvedRetentionMs, for each open request's `expiresAt` (a policy's
+   * expiresAfter / approvedExpiresAfter overrides them); a replay may not be scheduled past it.
+   */
+  retention: OpenRetention;
 }
 
 /** JSON bodies of the API are small: notes of 1,000 characters fit many times over. */
@@ -42,7 +45,7 @@ const JSON_LIMIT = '16kb';
 
 type Handler = (req: Request, res: Response) => Promise<void>;
 
-/** When the request last became approved (ms): an approved request expires approvedRetentionMs after it. */
+/** When the request last became approved (ms): an approved request expires its approvedExpiresAfter (or approvedRetentionMs) after it. */
 function approvedSince(request: ApprovalRequest): number {
   const entry = [...request.history].reverse().find((h) => h.to === 'approved' && h.from !== 'approved');
   return Date.parse(entry?.at ?? request.updatedAt);
@@ -98,6 +101,8 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     const wrongStatus = statusRefusal(request, action);
     if (wrongStatus) throw new ApiError('INVALID_STATE', { requestId: request.id, status: request.status }, `cannot ${action}: ${wrongStatus}`);
     // The replay claim is not checked here: the store's atomic step answers COMPLETE_IN_PROGRESS or OUTCOME_UNKNOWN.
+    const notNow = stageRefusal(request, caller, action);
+    if (notNow) throw new ApiError('NOT_CURRENT_STAGE', { requestId: request.id, status: request.status }, notNow);
     const allowed = policyVerdict(policy, request, caller, action);
     if (!allowed.allow) throw new ApiError('FORBIDDEN', { requestId: request.id, reasons: allowed.reasons }, `you may not ${action} this request: ${allowed.reasons.join('; ') || 'the policy does not allow it'}`);
   }
@@ -125,7 +130,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
           throw storeError(error);
         });
       // The store's indices choose the candidates; the policy has the last word on who sees what.
-      const items = page.items.filter((item) => canView(policy, item, caller)).map((item) => requestResource(policy, item, caller));
+      const items = page.items.filter((item) => canView(policy, item, caller)).map((item) => requestResource(policy, item, caller, undefined, deps.retention));
       res.json(page.nextCursor ? { items, nextCursor: page.nextCursor } : { items });
     }),
   );
@@ -139,7 +144,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
       const body = await store.getBody(request.id).catch((error: unknown) => {
         throw storeError(error);
       });
-      res.json(requestResource(policy, request, caller, body));
+      res.json(requestResource(policy, request, caller, body, deps.retention));
     }),
   );
 
@@ -175,15 +180,19 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
         try {
           const request = await visibleRequest(params.id!, caller);
           checkAction(request, caller, action);
+          if (action === 'reject' && request.decision.rejectNotes === 'required' && notes.trim() === '') {
+            throw new ApiError('REJECT_NOTES_REQUIRED', { requestId: request.id });
+          }
+          // The caller with their groups: a staged request's scripts check the current stage's groups.
           const after =
             action === 'approve'
-              ? await store.approve(request.id, caller.userId, notes)
+              ? await store.approve(request.id, caller, notes)
               : action === 'reject'
-                ? await store.reject(request.id, caller.userId, notes)
+                ? await store.reject(request.id, caller, notes)
                 : await store.cancel(request.id, caller.userId);
           metrics.transitions.inc({ action, result: 'ok' });
           deps.logger.info({ requestId: after.id, action, actor: caller.userId, status: after.status }, 'transition');
-          res.json(requestResource(policy, after, caller));
+          res.json(requestResource(policy, after, caller, undefined, deps.retention));
         } catch (error) {
           const refusal = storeError(error);
           metrics.transitions.inc({ action, result: refusal.code });
@@ -208,7 +217,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
           const after = await scheduleReplay(request, caller, scheduledFor);
           metrics.transitions.inc({ action, result: 'ok' });
           deps.logger.info({ requestId: after.id, action, actor: caller.userId, scheduledFor: after.scheduledFor }, 'transition');
-          res.status(202).json(requestResource(policy, after, caller));
+          res.status(202).json(requestResource(policy, after, caller, undefined, deps.retention));
           return;
         }
         if (breakGlass) {
@@ -284,7 +293,8 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     const at = new Date(scheduledFor);
     const now = Date.now();
     if (!(at.getTime() > now)) throw new ApiError('VALIDATION_FAILED', { requestId: request.id, fields: ['scheduledFor'] }, 'scheduledFor must be in the future');
-    const expiresAt = approvedSince(request) + deps.approvedRetentionMs;
+    // The policy's approvedExpiresAfter, when it has one, else requests.approvedRetentionMs.
+    const expiresAt = approvedSince(request) + (request.decision.approvedExpiresAfterMs ?? deps.retention.approvedMs);
     if (at.getTime() >= expiresAt) {
       throw new ApiError('VALIDATION_FAILED', { requestId: request.id, fields: ['scheduledFor'] }, `scheduledFor must be before the approved request expires (${new Date(expiresAt).toISOString()})`);
     }
@@ -304,7 +314,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
         const after = await store.unschedule(request.id, caller.userId);
         metrics.transitions.inc({ action: 'unschedule', result: 'ok' });
         deps.logger.info({ requestId: after.id, action: 'unschedule', actor: caller.userId }, 'transition');
-        res.json(requestResource(policy, after, caller));
+        res.json(requestResource(policy, after, caller, undefined, deps.retention));
       } catch (error) {
         const refusal = storeError(error);
         metrics.transitions.inc({ action: 'unschedule', result: refusal.code });
@@ -329,7 +339,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
         const after = await store.review(request.id, caller.userId, notes);
         metrics.transitions.inc({ action: 'review', result: 'ok' });
         deps.logger.info({ requestId: after.id, action: 'review', actor: caller.userId }, 'transition');
-        res.json(requestResource(policy, after, caller));
+        res.json(requestResource(policy, after, caller, undefined, deps.retention));
       } catch (error) {
         const refusal = storeError(error);
         metrics.transitions.inc({ action: 'review', result: refusal.code });
@@ -347,7 +357,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
         throw storeError(error);
       });
       // One queue for the deployment; each caller sees the entries the policy lets them view.
-      const items = found.filter((item) => canView(policy, item, caller)).map((item) => requestResource(policy, item, caller));
+      const items = found.filter((item) => canView(policy, item, caller)).map((item) => requestResource(policy, item, caller, undefined, deps.retention));
       res.json({ items });
     }),
   );
@@ -386,6 +396,16 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
           approverGroups: p.approverGroups,
           requiredApprovals: p.requiredApprovals,
           enabled: p.enabled,
+          // The change-control keys (docs/policy.md), each only when the policy has it.
+          ...(p.stages ? { stages: p.stages } : {}),
+          ...(p.rejectPolicy ? { rejectPolicy: p.rejectPolicy } : {}),
+          ...(p.justification ? { justification: p.justification } : {}),
+          ...(p.rejectNotes ? { rejectNotes: p.rejectNotes } : {}),
+          ...(p.when ? { when: p.when } : {}),
+          ...(p.appliesTo ? { appliesTo: p.appliesTo } : {}),
+          ...(p.exempt ? { exempt: p.exempt } : {}),
+          ...(p.expiresAfterMs !== undefined ? { expiresAfterMs: p.expiresAfterMs } : {}),
+          ...(p.approvedExpiresAfterMs !== undefined ? { approvedExpiresAfterMs: p.approvedExpiresAfterMs } : {}),
           ...(p.changeWindows ? { changeWindows: p.changeWindows } : {}),
           routes: (profileTypes.get(p.profileType)?.routes ?? []).map((r) => ({ method: r.method, path: r.path, operation: r.operation })),
         }));

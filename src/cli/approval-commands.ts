@@ -15,6 +15,9 @@ import { clean, cleanLines, fields, table, truncate } from './format';
 type RequestView = ApprovalRequest & {
   allowedActions?: Record<string, { allow: boolean; reasons: string[]; resendConfirmRequired?: boolean }>;
   bodyPreview?: { encoding: 'utf8' | 'base64'; text: string; truncated: boolean };
+  stage?: string | null;
+  stages?: { name: string; approverGroups: string[]; requiredApprovals: number; remainingApprovals: number; state: string }[];
+  expiresAt?: string;
 };
 
 /** Where output goes; tests pass their own. */
@@ -130,8 +133,10 @@ function showText(r: RequestView): string {
     ['object', r.decision?.objectKey],
     ['policies', r.decision?.policies?.join(', ')],
     ['approvers', `${r.decision?.approverGroups?.join(', ')} (${approvalsCell(r)} approvals)`],
+    ['stage', r.stages ? `${r.stage ?? '(none waiting)'}: ${r.stages.map((st) => `${st.name} ${st.requiredApprovals - st.remainingApprovals}/${st.requiredApprovals} (${st.state})`).join(', then ')}` : undefined],
     ['created', r.createdAt],
     ['updated', r.updatedAt],
+    ['expires', r.expiresAt],
     ['rejected', r.rejection ? `by ${r.rejection.userId} at ${r.rejection.at}: ${r.rejection.notes}` : undefined],
     ['canceled', r.cancellation ? `by ${r.cancellation.userId} at ${r.cancellation.at}` : undefined],
     ['break-glass', r.breakGlass ? `by ${r.breakGlass.userId} at ${r.breakGlass.at}: ${r.breakGlass.reason}` : undefined],
@@ -145,7 +150,10 @@ function showText(r: RequestView): string {
     ],
   ]);
   if (r.approvals?.length) {
-    out += '\napprovals:\n' + table(['BY', 'AT', 'NOTES'], r.approvals.map((a) => [a.userId, a.at, a.notes]));
+    const staged = Boolean(r.stages);
+    out += staged
+      ? '\napprovals:\n' + table(['BY', 'STAGE', 'AT', 'NOTES'], r.approvals.map((a) => [a.userId, a.stage ?? '', a.at, a.notes]))
+      : '\napprovals:\n' + table(['BY', 'AT', 'NOTES'], r.approvals.map((a) => [a.userId, a.at, a.notes]));
   }
   if (r.allowedActions) {
     out +=

@@ -9,6 +9,7 @@ import { errorRegistry } from '../errors';
 import { createPolicyEngine } from '../policy/engine';
 import { errorText } from '../policy/errors';
 import { decideCall, type CallVerdict } from '../policy/decide-call';
+import type { ProtectedDecision } from '../policy/types';
 import { PROJECT_ROOT } from '../policy/opa-cli';
 import { checkUserId } from '../identity/user-id';
 import { policyPaths } from '../config/gateway-config';
@@ -145,7 +146,9 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
     return 1;
   }
   const { call } = verdict;
-  const decision = verdict.kind === 'park' ? verdict.decision : { protected: false as const };
+  const decision = verdict.kind === 'park' ? verdict.decision : { protected: false as const, ...(verdict.why ? { why: verdict.why } : {}) };
+  // Which condition (when, appliesTo, exempt) made it protected or not, one line per policy.
+  const why = decision.why ? decision.why.map((line) => `  why: ${line}\n`).join('') : '';
 
   if (values.json) {
     io.stdout.write(`${JSON.stringify(decision, null, 2)}\n`);
@@ -153,7 +156,7 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
   }
   const what = `${call.method} ${call.path}`;
   if (!decision.protected) {
-    io.stdout.write(`${what}: not protected, passes through to the upstream\n`);
+    io.stdout.write(`${what}: not protected, passes through to the upstream\n${why}`);
     return 0;
   }
   const groupsText = decision.approverGroups.join(', ');
@@ -161,7 +164,15 @@ export async function run(args: string[], io: CommandIo = process): Promise<numb
   io.stdout.write(
     `${what}: needs approval (${decision.operation} of ${decision.profileType} object ${decision.objectKey}): ` +
       `${approvals} in ${groupsText}, never ${user.userId}; access ${decision.policies.length === 1 ? 'policy' : 'policies'} ` +
-      `${decision.policies.join(', ')}\n`,
+      `${decision.policies.join(', ')}\n` +
+      stagesText(decision) +
+      why,
   );
   return 0;
+}
+
+/** A staged decision's stages in order, one line. */
+function stagesText(decision: ProtectedDecision): string {
+  if (!decision.stages) return '';
+  return `  stages, in order: ${decision.stages.map((s) => `${s.name} (${s.requiredApprovals} in ${s.approverGroups.join(', ')})`).join(', then ')}\n`;
 }

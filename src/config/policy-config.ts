@@ -16,7 +16,11 @@ export interface PolicyData {
   apiVersionSegments: Record<string, true>;
   /** METHOD → first key → second key → routes; the keys are those of routeKeys. */
   routeIndex: Record<string, Record<string, Record<string, RouteIndexEntry[]>>>;
-  accessPolicies: Pick<AccessPolicy, 'name' | 'profileType' | 'approverGroups' | 'requiredApprovals' | 'enabled'>[];
+  /**
+   * Each policy without `source`; the optional keys (stages, when, …) only when its YAML has them.
+   * Not changeWindows: the gateway reads those, not the Rego.
+   */
+  accessPolicies: Omit<AccessPolicy, 'source' | 'description' | 'changeWindows'>[];
   roles: Roles;
 }
 
@@ -60,13 +64,7 @@ export function loadPolicyConfig(configDir: string, options: PolicyConfigOptions
       profileTypes.map((t) => [t.name, { caseInsensitive: t.caseInsensitive, apiVersions: t.compiledApiVersions, routes: t.compiledRoutes }]),
     ),
     apiVersionSegments: Object.fromEntries(profileTypes.flatMap((t) => t.apiVersions.map((v) => [v.toLowerCase(), true] as const))),
-    accessPolicies: accessPolicies.map(({ name, profileType, approverGroups, requiredApprovals, enabled }) => ({
-      name,
-      profileType,
-      approverGroups,
-      requiredApprovals,
-      enabled,
-    })),
+    accessPolicies: accessPolicies.map(({ source: _source, description: _description, changeWindows: _changeWindows, ...policy }) => policy),
     routeIndex: buildRouteIndex(profileTypes),
     roles,
   };

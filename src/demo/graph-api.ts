@@ -149,6 +149,7 @@ function seed(): Collection[] {
     ['app-approvers', 'Approves app changes', ['bob', 'carol'], ['frank']],
     ['script-approvers', 'Approves script changes', ['bob', 'carol'], ['frank']],
     ['policy-approvers', 'Approves access-policy changes', ['dave'], ['frank']],
+    ['security-approvers', 'Approves access-policy changes after policy-approvers (second stage)', ['heidi'], ['frank']],
     ['group-approvers', 'Approves group membership and ownership changes', ['frank'], ['dave']],
     ['role-approvers', 'Approves Intune role changes', ['frank'], ['dave']],
     ['auditors', 'Sees every request and the audit trail', ['erin'], ['frank']],

@@ -300,7 +300,8 @@ function decideAndAct(m: Mutation, caller: Caller | null): void {
       return;
     }
     metrics.unprotectedDecisions.inc();
-    logDecision(m, 'unprotected');
+    // A condition that let a protected route's call pass is said in the log, so it can be audited.
+    logDecision(m, 'unprotected', verdict.why ? { why: verdict.why } : undefined);
     forwardAsDecided(req, m.normalized, m.body);
     void deps.proxy(req, res);
     return;
@@ -321,6 +322,10 @@ function decideAndAct(m: Mutation, caller: Caller | null): void {
   const justification = justificationOf(req.headers);
   if (justification === null) {
     refuse(m, new ApiError('INVALID_JUSTIFICATION'));
+    return;
+  }
+  if (justification === '' && verdict.decision.justification === 'required') {
+    refuse(m, new ApiError('JUSTIFICATION_REQUIRED', { reasons: [`access policy ${verdict.decision.policies.join(', ')} requires a business justification`] }));
     return;
   }
   park(m, caller, justification, verdict.decision).catch((error: unknown) => internalError(m, error));
@@ -392,7 +397,7 @@ async function park(m: Mutation, caller: Caller, justification: string, decision
 
   metrics.decisions.inc({ result: 'protected' });
   metrics.parked.inc({ profile_type: decision.profileType });
-  logDecision(m, 'parked', { requestId: created.id, profileType: decision.profileType, objectKey: decision.objectKey, requestor: caller.userId });
+  logDecision(m, 'parked', { requestId: created.id, profileType: decision.profileType, objectKey: decision.objectKey, requestor: caller.userId, ...(decision.why ? { why: decision.why } : {}) });
   answerParked(res, config, created, created.decision, `${created.id}.${code.secret}`);
 }
 
@@ -474,12 +479,8 @@ function parkedCall(req: IncomingMessage, normalized: NormalizedCall, body: Buff
 }
 
 function requestDecision(decision: ProtectedDecision) {
-  return {
-    profileType: decision.profileType,
-    objectKey: decision.objectKey,
-    operation: decision.operation,
-    policies: decision.policies,
-    approverGroups: decision.approverGroups,
-    requiredApprovals: decision.requiredApprovals,
-  };
+  // The change-control keys (stages, veto, reasons, expiry) are stored with the request at park,
+  // so its scripts enforce the policy it was parked under, whatever a reload changes later.
+  const { protected: _protected, ...kept } = decision;
+  return kept;
 }

@@ -62,6 +62,12 @@ export function codeMatches(request: ApprovalRequest, secret: string): boolean {
   return timingSafeEqual(Buffer.from(sha256Hex(secret), 'hex'), Buffer.from(stored, 'hex'));
 }
 
+/** From whom: the approver groups, or a staged request's stages in order. */
+function whoApproves(decision: RequestDecision, groups: string): string {
+  if (!decision.stages) return `from ${groups}`;
+  return `in stages, in order: ${decision.stages.map((s) => `${s.name} (${s.requiredApprovals} from ${s.approverGroups.join(', ')})`).join(', then ')}`;
+}
+
 /**
  * Writes the answer to a parked (or resent but not yet approved) change.
  * @example answerParked(res, config, created, decision, `${created.id}.${secret}`);
@@ -76,6 +82,7 @@ export function answerParked(res: ServerResponse, config: GatewayConfig, request
     objectKey: decision.objectKey,
     requiredApprovals: decision.requiredApprovals,
     approverGroups: decision.approverGroups,
+    ...(decision.stages ? { stages: decision.stages } : {}),
     bodySha256: request.call.bodySha256,
     location,
     ...(approvalCode ? { approvalCode } : {}),
@@ -89,7 +96,7 @@ export function answerParked(res: ServerResponse, config: GatewayConfig, request
       error: {
         code: 'ApprovalRequired',
         message:
-          `This change needs ${decision.requiredApprovals === 1 ? 'an approval' : `${decision.requiredApprovals} approvals`} from ${groups} (approval request ${request.id}). ` +
+          `This change needs ${decision.requiredApprovals === 1 ? 'an approval' : `${decision.requiredApprovals} approvals`} ${whoApproves(decision, groups)} (approval request ${request.id}). ` +
           'Once it is approved, send the identical request again with the header X-MAA-Approval-Code.',
         // `request-id` and `date` as Graph names them, so SDKs fill GraphError.requestId and .date.
         innerError: { ...summary, 'request-id': request.id, date: new Date().toISOString() },

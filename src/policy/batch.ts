@@ -122,7 +122,9 @@ export function decideBatch(engine: PolicyEngine, input: BatchInput): BatchVerdi
     for (const call of inputs) {
       // Reads are never protected; skipping them keeps a batch of reads cheap.
       if (!isMutation(call.method)) continue;
-      const decision = engine.decide({ call: isPlainObject(body) || Array.isArray(body) ? { ...call, body } : call, caller: input.caller });
+      // A body that is not JSON (a string) is unreadable to a `when.bodyFields` condition, which then holds.
+      const readable = isPlainObject(body) || Array.isArray(body);
+      const decision = engine.decide({ call: readable ? { ...call, body } : body === undefined ? call : { ...call, unreadableBody: true }, caller: input.caller });
       if (decision.protected) {
         protectedIds.push(id);
         what.push(`"${id}" (${decision.operation} of ${decision.profileType})`);

@@ -31,7 +31,7 @@ export type NormalizedCall = Extract<NormalizeResult, { ok: true }>;
 
 export type CallVerdict =
   /** Not protected: forward `target` with `call.method`, and the body as received. */
-  | { kind: 'forward'; call: Omit<CallInput, 'body'>; target: string }
+  | { kind: 'forward'; call: Omit<CallInput, 'body'>; target: string; /** Which condition let a protected route's call pass. */ why?: string[] }
   /** Protected: park it; never forward it. */
   | { kind: 'park'; call: Omit<CallInput, 'body'>; target: string; decision: ProtectedDecision }
   | { kind: 'refuse'; code: RefusalCode; reason: string; subRequests?: string[]; error?: unknown };
@@ -67,6 +67,9 @@ export function decideDecoded(
         // Not JSON after all: decided without a body (the route alone may protect it).
       }
     }
+    // A body the policy cannot read might still set fields upstream: a `when.bodyFields` condition
+    // then holds (docs/policy.md "Conditions"), so an unreadable body never slips past it.
+    if (!batch && body.length > 0 && input.body === undefined) input = { ...call, unreadableBody: true };
     const decision = engine.decide({ call: input, caller });
     if (decision.protected) return { kind: 'park', call, target, decision };
 
@@ -76,7 +79,7 @@ export function decideDecoded(
       const verdict = decideBatch(engine, { body, headers, caller, caseInsensitive: options.caseInsensitive, batchPath: call.path });
       if (!verdict.ok) return { kind: 'refuse', code: verdict.code, reason: verdict.reason, ...(verdict.requestIds ? { subRequests: verdict.requestIds } : {}) };
     }
-    return { kind: 'forward', call, target };
+    return decision.why ? { kind: 'forward', call, target, why: decision.why } : { kind: 'forward', call, target };
   } catch (error) {
     return { kind: 'refuse', code: 'POLICY_UNAVAILABLE', reason: 'the policy could not decide; a protected change is refused, never passed', error };
   }

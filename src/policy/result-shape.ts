@@ -3,7 +3,7 @@
  * and the engine turns every error into PolicyUnavailableError, which callers treat as deny.
  */
 import { PolicyUnavailableError } from './errors';
-import type { AuthorizeResult, Decision, Operation } from './types';
+import type { AuthorizeResult, Decision, Operation, PolicyStage, ProtectedDecision } from './types';
 
 const OPERATIONS: ReadonlySet<string> = new Set<Operation>(['create', 'modify', 'delete', 'assign']);
 
@@ -26,7 +26,11 @@ function single(resultSet: unknown, entrypoint: string): Record<string, unknown>
 /** Reads a maa/decision result set; throws PolicyUnavailableError unless it matches the contract. */
 export function readDecision(resultSet: unknown): Decision {
   const r = single(resultSet, 'maa/decision');
-  if (r.protected === false) return { protected: false };
+  if (r.protected === false) {
+    if (r.why === undefined) return { protected: false };
+    if (!isStringArray(r.why, true)) fail('maa/decision', '"why" is not a non-empty list of strings');
+    return { protected: false, why: r.why };
+  }
   if (r.protected !== true) fail('maa/decision', '"protected" is not a boolean');
   if (Array.isArray(r.ambiguous)) fail('maa/decision', `the call matches routes of several profile types (${r.ambiguous.join(', ')})`);
   const { profileType, objectKey, operation, policies, approverGroups, requiredApprovals } = r;
@@ -38,7 +42,50 @@ export function readDecision(resultSet: unknown): Decision {
   if (typeof requiredApprovals !== 'number' || !Number.isInteger(requiredApprovals) || requiredApprovals < 1) {
     fail('maa/decision', '"requiredApprovals" is not a positive integer');
   }
-  return { protected: true, profileType, objectKey, operation: operation as Operation, policies, approverGroups, requiredApprovals };
+  const decision: ProtectedDecision = { protected: true, profileType, objectKey, operation: operation as Operation, policies, approverGroups, requiredApprovals };
+  return withChangeControl(decision, r);
+}
+
+const DURATION_KEYS = ['expiresAfterMs', 'approvedExpiresAfterMs'] as const;
+
+/** The optional change-control keys, each checked as strictly as the rest: a wrong one denies. */
+function withChangeControl(decision: ProtectedDecision, r: Record<string, unknown>): ProtectedDecision {
+  if (r.stages !== undefined) decision.stages = readStages(r.stages, decision);
+  if (r.rejectPolicy !== undefined) {
+    if (r.rejectPolicy !== 'majority') fail('maa/decision', '"rejectPolicy" is not "majority"');
+    decision.rejectPolicy = 'majority';
+  }
+  for (const key of ['justification', 'rejectNotes'] as const) {
+    if (r[key] === undefined) continue;
+    if (r[key] !== 'required') fail('maa/decision', `"${key}" is not "required"`);
+    decision[key] = 'required';
+  }
+  for (const key of DURATION_KEYS) {
+    const value = r[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) fail('maa/decision', `"${key}" is not a positive integer`);
+    decision[key] = value;
+  }
+  if (r.why !== undefined) {
+    if (!isStringArray(r.why, true)) fail('maa/decision', '"why" is not a non-empty list of strings');
+    decision.why = r.why;
+  }
+  return decision;
+}
+
+function readStages(value: unknown, decision: ProtectedDecision): PolicyStage[] {
+  if (!Array.isArray(value) || value.length === 0) fail('maa/decision', '"stages" is not a non-empty list');
+  return value.map((stage: unknown, i) => {
+    const s = stage as Record<string, unknown> | null;
+    if (!s || typeof s.name !== 'string' || s.name === '') fail('maa/decision', `stage ${i} has no name`);
+    if (!isStringArray(s.approverGroups, true) || !s.approverGroups.every((g) => decision.approverGroups.includes(g))) {
+      fail('maa/decision', `stage ${s.name}'s approverGroups are not a non-empty subset of the decision's`);
+    }
+    if (typeof s.requiredApprovals !== 'number' || !Number.isInteger(s.requiredApprovals) || s.requiredApprovals < 1) {
+      fail('maa/decision', `stage ${s.name}'s requiredApprovals is not a positive integer`);
+    }
+    return { name: s.name, approverGroups: s.approverGroups, requiredApprovals: s.requiredApprovals };
+  });
 }
 
 /** Reads a maa/authorize result set; throws PolicyUnavailableError unless it matches the contract. */

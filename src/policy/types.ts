@@ -5,10 +5,10 @@
  */
 
 // What config/ loads for the policy lives in config/ (the policy reads config, never the reverse).
-import type { AccessPolicy, Operation, ProfileType } from '../config/policy-definitions';
+import type { AccessPolicy, Operation, PolicyStage, ProfileType } from '../config/policy-definitions';
 import type { Roles } from '../config/roles';
 
-export type { AccessPolicy, Operation, ProfileRoute, ProfileType } from '../config/policy-definitions';
+export type { AccessPolicy, Operation, PolicyStage, ProfileRoute, ProfileType } from '../config/policy-definitions';
 export type { Roles } from '../config/roles';
 
 /** Who is calling, as established by identity/. */
@@ -28,6 +28,8 @@ export interface CallInput {
   headers: Record<string, string>;
   /** Parsed JSON body when the body is JSON; absent otherwise. */
   body?: unknown;
+  /** True when there is a body the policy cannot read as JSON (another content type, or not JSON). */
+  unreadableBody?: true;
 }
 
 export interface DecisionInput {
@@ -45,9 +47,18 @@ export interface ProtectedDecision {
   policies: string[];
   approverGroups: string[];
   requiredApprovals: number;
+  /** The change-control keys (docs/policy.md), present only when an applying policy says so. */
+  stages?: PolicyStage[];
+  rejectPolicy?: 'majority';
+  justification?: 'required';
+  rejectNotes?: 'required';
+  expiresAfterMs?: number;
+  approvedExpiresAfterMs?: number;
+  /** Which condition (`when`, `appliesTo`, `exempt`) made the call protected, when one took part. */
+  why?: string[];
 }
 
-export type Decision = { protected: false } | ProtectedDecision;
+export type Decision = { protected: false; why?: string[] } | ProtectedDecision;
 
 export type Action = 'view' | 'approve' | 'reject' | 'cancel' | 'complete' | 'breakGlass' | 'review';
 
@@ -63,6 +74,10 @@ export interface AuthorizeRequestView {
   requiredApprovals: number;
   /** User ids that already approved. */
   approvedBy: string[];
+  /** A staged request waiting for approval: its current stage. */
+  stage?: { name: string; approverGroups: string[] };
+  /** User ids whose rejection did not end the request (rejectPolicy majority). */
+  rejectedBy?: string[];
   /** Present when the requestor completed it by break-glass; `reviewed` once an approver reviewed it. */
   breakGlass?: { reviewed: boolean };
 }

@@ -3,6 +3,7 @@
  * API for every action and by the gateway when a resend with an approval code completes a request.
  */
 import type { AuthorizeRequestView } from '../policy/types';
+import { currentStage } from './stages';
 import type { ApprovalRequest } from './types';
 
 /**
@@ -10,7 +11,7 @@ import type { ApprovalRequest } from './types';
  * @example policy.authorize({ request: authorizeView(request), actor, action: 'complete' })
  */
 export function authorizeView(request: ApprovalRequest): AuthorizeRequestView {
-  return {
+  const view: AuthorizeRequestView = {
     id: request.id,
     status: request.status,
     requestor: request.requestor,
@@ -22,5 +23,10 @@ export function authorizeView(request: ApprovalRequest): AuthorizeRequestView {
     approvedBy: request.approvals.map((approval) => approval.userId),
     ...(request.breakGlass ? { breakGlass: { reviewed: request.review !== undefined } } : {}),
   };
+  // Only for the requests they concern, so a one-stage request's input is exactly as before.
+  const stage = currentStage(request);
+  if (stage) view.stage = { name: stage.name, approverGroups: stage.approverGroups };
+  if (request.rejections?.length) view.rejectedBy = request.rejections.map((r) => r.userId);
+  return view;
 }
 

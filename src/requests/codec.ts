@@ -43,6 +43,7 @@ export function decodeRequest(hash: Record<string, string>): ApprovalRequest | n
     history: jsonLines<HistoryEntry>(hash.history),
   };
   if (hash.rejection) request.rejection = JSON.parse(hash.rejection) as Verdict;
+  if (hash.rejections) request.rejections = jsonLines<Verdict>(hash.rejections);
   if (hash.cancellation) request.cancellation = JSON.parse(hash.cancellation) as { userId: string; at: string };
   if (hash.approvalCodeSha256) request.approvalCodeSha256 = hash.approvalCodeSha256;
   if (hash.breakGlass) request.breakGlass = JSON.parse(hash.breakGlass) as BreakGlassRecord;

@@ -78,6 +78,10 @@ export enum ScriptErrorCode {
   AlreadyReviewed = -13,
   /** unschedule, claim-scheduled: no replay is scheduled (any more). */
   NotScheduled = -14,
+  /** approve, reject: a staged request whose current stage's approver groups do not include the actor. */
+  NotCurrentStage = -15,
+  /** approve, reject: under rejectPolicy majority, the actor rejected before. */
+  AlreadyRejected = -16,
 }
 
 function asStatus(detail: string): RequestStatus | undefined {
@@ -119,6 +123,10 @@ export function scriptError(script: string, code: number, requestId: string, det
       return new TransitionError('CLAIM_LOST', `${at}: the complete claim is no longer held by this caller`, requestId, { status });
     case ScriptErrorCode.IdExists:
       return new TransitionError('INVALID_STATE', `${at}: a request with this id exists already`, requestId, { status });
+    case ScriptErrorCode.NotCurrentStage:
+      return new TransitionError('NOT_CURRENT_STAGE', `${at}: the actor is not an approver of the request's current stage`, requestId, { status });
+    case ScriptErrorCode.AlreadyRejected:
+      return new TransitionError('ALREADY_REJECTED', `${at}: this approver has already rejected the request`, requestId, { status });
     case ScriptErrorCode.NotDue:
       return new TransitionError('INVALID_STATE', `${at}: not yet due`, requestId, { status });
     case ScriptErrorCode.NotBreakGlass:

@@ -37,6 +37,13 @@ export interface RequestKeys {
   byGroupStatus(group: string, status: RequestStatus): string;
   /** Sorted set by status, scored by the time the status last changed: what the sweep reads. */
   statusSince(status: RequestStatus): string;
+  /**
+   * Sorted set of the open requests whose access policy sets its own expiry (expiresAfter,
+   * approvedExpiresAfter), scored by when they are due: the sweep reads it besides statusSince,
+   * since such a request may be due before the gateway's retention. An entry may outlive its
+   * request's status change; expire-4 checks again, and the sweep drops what is not due.
+   */
+  expiry: string;
   /** Sorted set of the requests completed by break-glass, not yet reviewed / reviewed, scored by the break-glass / review time. */
   breakGlass(state: 'unreviewed' | 'reviewed'): string;
   /** Sorted set of approved requests whose replay is scheduled, scored by the scheduled time (ms): what the scheduler reads. */
@@ -69,6 +76,7 @@ export function requestKeys(deployment: string): RequestKeys {
     byGroup: (group) => `${idx}group:${group}`,
     byGroupStatus: (group, status) => `${idx}group-status:${status}:${group}`,
     statusSince: (status) => `${prefix}since:${status}`,
+    expiry: `${prefix}expiry`,
     breakGlass: (state) => `${prefix}break-glass:${state}`,
     scheduled: `${prefix}scheduled`,
   };

@@ -16,6 +16,7 @@ import type { Deadline } from './deadline';
 import { RedisConnection, type ScriptName } from './redis-connection';
 import { isRequestStatus, REQUEST_STATUSES, TERMINAL_STATUSES } from './statuses';
 import { checkBreakGlassReason, checkGroups, checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
+import type { Caller } from '../policy/types';
 import type {
   ApprovalRequest,
   AuditEvent,
@@ -62,6 +63,16 @@ function clock(now: Date | undefined): Now {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/**
+ * The approver of a verdict: a user id, or a caller whose groups the scripts need for a staged
+ * request's current stage. A bare id has no groups, so it can never act in a stage.
+ */
+function verdictActor(actor: string | Caller): { userId: string; groups: string } {
+  if (typeof actor === 'string') return { userId: checkUserId(actor), groups: '[]' };
+  const userId = checkUserId(actor?.userId);
+  return { userId, groups: JSON.stringify([...new Set(checkGroups(actor.groups ?? [], 'actor.groups', LIMITS.callerGroups, true))]) };
 }
 
 function retentionMs(value: number | undefined, fallback: number, name: string): number {
@@ -149,22 +160,22 @@ class RedisRequestStore implements RequestStore {
     return this.connection.send<Buffer | null>(['GET', this.keys.body(id)], { buffers: true });
   }
 
-  async approve(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest> {
+  async approve(id: string, actor: string | Caller, notes: string, now?: Date): Promise<ApprovalRequest> {
     this.checkId(id);
-    checkUserId(actor);
+    const who = verdictActor(actor);
     checkNotes(notes);
     const t = clock(now);
     const k = this.keys;
-    return this.transition('approve', id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+    return this.transition('approve', id, [k.request(id), k.audit, k.prefix], [id, String(t.ms), t.iso, who.userId, notes, sha256(notes), who.groups]);
   }
 
-  async reject(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest> {
+  async reject(id: string, actor: string | Caller, notes: string, now?: Date): Promise<ApprovalRequest> {
     this.checkId(id);
-    checkUserId(actor);
+    const who = verdictActor(actor);
     checkNotes(notes);
     const t = clock(now);
     const k = this.keys;
-    return this.transition('reject', id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, actor, notes, sha256(notes)]);
+    return this.transition('reject', id, [k.request(id), k.locks, k.audit, k.prefix], [id, String(t.ms), t.iso, who.userId, notes, sha256(notes), who.groups]);
   }
 
   async cancel(id: string, actor: string, now?: Date): Promise<ApprovalRequest> {
@@ -328,6 +339,14 @@ class RedisRequestStore implements RequestStore {
     expired += await this.sweepIndex('approved', approvedCutoff, (id, deadline) =>
       this.connection.runScript('expire', [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id), deadline),
     );
+    // Requests whose access policy sets its own expiry may be due before the cutoffs above.
+    expired += await this.sweepIndex(
+      'expiry',
+      t.ms,
+      (id, deadline) => this.connection.runScript('expire', [k.request(id), k.locks, k.audit, k.prefix], expireArgs(id), deadline),
+      // An entry whose request has ended (it was approved, rejected, canceled…) is not due any more.
+      ScriptErrorCode.InvalidState,
+    );
     let removed = 0;
     for (const status of TERMINAL_STATUSES) {
       removed += await this.sweepIndex(status, endedCutoff, (id, deadline) =>
@@ -347,8 +366,13 @@ class RedisRequestStore implements RequestStore {
    * how many succeeded. The sweep is a background loop of independent atomic steps with no caller
    * waiting on it, so its deadline is per batch: each wait is bounded, a long backlog is not cut short.
    */
-  private async sweepIndex(status: RequestStatus, cutoff: number, step: (id: string, deadline: Deadline) => Promise<unknown>): Promise<number> {
-    const key = this.keys.statusSince(status);
+  private async sweepIndex(
+    index: RequestStatus | 'expiry',
+    cutoff: number,
+    step: (id: string, deadline: Deadline) => Promise<unknown>,
+    alsoDropOn?: ScriptErrorCode,
+  ): Promise<number> {
+    const key = index === 'expiry' ? this.keys.expiry : this.keys.statusSince(index);
     let done = 0;
     let skipped = 0;
     for (;;) {
@@ -358,7 +382,7 @@ class RedisRequestStore implements RequestStore {
           const reply = (await step(id, deadline)) as [number, unknown];
           const code = Number(reply[0]);
           if (code > 0) done++;
-          else if (code === ScriptErrorCode.RequestNotFound) await this.connection.send(['ZREM', key, id], { deadline });
+          else if (code === ScriptErrorCode.RequestNotFound || code === alsoDropOn) await this.connection.send(['ZREM', key, id], { deadline });
           // A live claim, or a request that moved since the read: leave it for a later sweep.
           else skipped++;
         }

@@ -28,11 +28,12 @@ export const TERMINAL_STATUSES = REQUEST_STATUSES.filter((s) => !(OPEN_STATUSES 
  * Each action on a stored request: the statuses it may start from and those it may lead to.
  * `approve` stays needsApproval until `requiredApprovals` distinct approvers approved; `complete`
  * stays approved when the upstream gave no final answer (5xx, timeout), so it can be retried.
+ * `reject` stays needsApproval under `rejectPolicy: majority` until the majority has rejected.
  * `expire` is the sweep's, never a caller's.
  */
 export const TRANSITIONS = {
   approve: { from: ['needsApproval'], to: ['needsApproval', 'approved'] },
-  reject: { from: ['needsApproval'], to: ['rejected'] },
+  reject: { from: ['needsApproval'], to: ['rejected', 'needsApproval'] },
   cancel: { from: ['needsApproval'], to: ['canceled'] },
   complete: { from: ['approved'], to: ['completed', 'failed', 'approved'] },
   expire: { from: ['needsApproval', 'approved'], to: ['expired'] },

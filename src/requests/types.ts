@@ -31,6 +31,8 @@ export interface Verdict {
   userId: string;
   at: string;
   notes: string;
+  /** A staged request: the stage this verdict was given in. */
+  stage?: string;
 }
 
 export interface BreakGlassRecord {
@@ -72,6 +74,8 @@ export interface ApprovalRequest {
   decision: RequestDecision;
   approvals: Verdict[];
   rejection?: Verdict;
+  /** rejectPolicy majority: every rejection, those that did not (yet) end the request too. */
+  rejections?: Verdict[];
   cancellation?: { userId: string; at: string };
   /** Last completion attempt (the final one once completed or failed). */
   completion?: CompletionRecord;
@@ -153,16 +157,22 @@ export type TransitionErrorCode =
   | 'CLAIM_LOST'
   | 'NOT_BREAK_GLASS'
   | 'ALREADY_REVIEWED'
-  | 'NOT_SCHEDULED';
+  | 'NOT_SCHEDULED'
+  | 'NOT_CURRENT_STAGE'
+  | 'ALREADY_REJECTED';
 
 export interface RequestStore {
   /** Refuses with OBJECT_LOCKED (and the open request's id) when the object has an open request. */
   create(request: NewRequest, now?: Date): Promise<ApprovalRequest>;
   get(id: string): Promise<ApprovalRequest | null>;
   getBody(id: string): Promise<Buffer | null>;
-  /** Becomes approved when requiredApprovals distinct approvers have approved. */
-  approve(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest>;
-  reject(id: string, actor: string, notes: string, now?: Date): Promise<ApprovalRequest>;
+  /**
+   * Becomes approved when requiredApprovals distinct approvers have approved (for a staged request:
+   * when its last stage has). A staged request needs the actor's groups: pass the Caller.
+   */
+  approve(id: string, actor: string | Caller, notes: string, now?: Date): Promise<ApprovalRequest>;
+  /** Ends the request, or under rejectPolicy majority records a rejection short of the majority. */
+  reject(id: string, actor: string | Caller, notes: string, now?: Date): Promise<ApprovalRequest>;
   cancel(id: string, actor: string, now?: Date): Promise<ApprovalRequest>;
   /**
    * Claims the replay with a lease; returns the claim token. One claim at a time, approved only.

@@ -57,6 +57,7 @@ export function checkNewRequest(request: NewRequest): void {
   if (request.approvalCodeSha256 !== undefined && !/^[0-9a-f]{64}$/.test(request.approvalCodeSha256)) {
     throw new StoreInputError('approvalCodeSha256 must be a SHA-256 in lower-case hex');
   }
+  checkChangeControl(decision);
   const n = decision.requiredApprovals;
   if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxRequiredApprovals) {
     throw new StoreInputError(`decision.requiredApprovals must be an integer from 1 to ${LIMITS.maxRequiredApprovals}`);
@@ -111,4 +112,37 @@ export function checkOutcome(outcome: ReplayOutcome): { kind: ReplayOutcome['kin
   const preview = truncateUtf8(String(outcome.upstreamBodyPreview ?? ''), LIMITS.previewBytes);
   const reason = 'reason' in outcome ? firstChars(String(outcome.reason ?? ''), LIMITS.reasonChars) : '';
   return { kind: outcome.kind, status, preview, reason };
+}
+
+/**
+ * At most as many stages as the loader allows. Why lines are the policy's own, one per access policy
+ * of the profile type; a line names at most the policy's listed fields and groups (50 each, of at
+ * most 128 and 256 characters: src/config/access-policies.ts), so these bounds never refuse it.
+ */
+const MAX_STAGES = 5;
+const MAX_WHY_LINES = 200;
+const MAX_WHY_CHARS = 40_000;
+
+/** The decision's change-control keys (docs/policy.md), stored with the request and read by its scripts. */
+function checkChangeControl(decision: NewRequest['decision']): void {
+  if (decision.stages !== undefined) {
+    if (!Array.isArray(decision.stages) || decision.stages.length === 0 || decision.stages.length > MAX_STAGES) {
+      throw new StoreInputError(`decision.stages must be a list of 1 to ${MAX_STAGES} stages`);
+    }
+    for (const [i, stage] of decision.stages.entries()) {
+      text(stage?.name, `decision.stages.${i}.name`, 64);
+      checkGroups(stage.approverGroups, `decision.stages.${i}.approverGroups`, LIMITS.approverGroups, false);
+      if (!Number.isInteger(stage.requiredApprovals) || stage.requiredApprovals < 1 || stage.requiredApprovals > LIMITS.maxRequiredApprovals) {
+        throw new StoreInputError(`decision.stages.${i}.requiredApprovals must be an integer from 1 to ${LIMITS.maxRequiredApprovals}`);
+      }
+    }
+  }
+  for (const key of ['expiresAfterMs', 'approvedExpiresAfterMs'] as const) {
+    const ms = decision[key];
+    if (ms !== undefined && (!Number.isInteger(ms) || ms < 1)) throw new StoreInputError(`decision.${key} must be a positive integer`);
+  }
+  if (decision.why !== undefined) {
+    if (!Array.isArray(decision.why) || decision.why.length > MAX_WHY_LINES) throw new StoreInputError(`decision.why must be a list of at most ${MAX_WHY_LINES} lines`);
+    for (const [i, line] of decision.why.entries()) text(line, `decision.why.${i}`, MAX_WHY_CHARS);
+  }
 }

@@ -47,7 +47,7 @@ describe('shipped policy configuration', () => {
     assert.deepEqual(groups, {
       apps: ['app-approvers'],
       scripts: ['script-approvers'],
-      accessPolicies: ['policy-approvers'],
+      accessPolicies: ['policy-approvers', 'security-approvers'],
       groups: ['group-approvers'],
       roles: ['role-approvers'],
       compliancePolicies: ['compliance-approvers'],
@@ -55,7 +55,12 @@ describe('shipped policy configuration', () => {
       deviceActions: ['device-action-approvers'],
       tenantConfiguration: ['tenant-approvers'],
     });
-    assert.ok(config.accessPolicies.every((p) => p.enabled && p.requiredApprovals === 1));
+    assert.ok(config.accessPolicies.filter((p) => !p.stages).every((p) => p.enabled && p.requiredApprovals === 1));
+    // The demo's two-stage policy: policy approvers, then security.
+    assert.deepEqual(config.accessPolicies.find((p) => p.profileType === 'accessPolicies')?.stages, [
+      { name: 'policy', approverGroups: ['policy-approvers'], requiredApprovals: 1 },
+      { name: 'security', approverGroups: ['security-approvers'], requiredApprovals: 1 },
+    ]);
     assert.deepEqual(config.roles, { auditorGroups: ['auditors'], breakGlassGroups: ['incident-responders'], breakGlassMinReasonChars: 20 });
     assert.ok(config.profileTypes.every((t) => t.caseInsensitive));
     assert.deepEqual(config.data.profileTypes.apps?.routes.find((r) => r.method === 'PATCH'), {
@@ -239,5 +244,79 @@ describe('one case rule: a profile type cannot disagree with how the gateway nor
 
   test('the shipped configuration says caseInsensitive nowhere as false', () => {
     for (const type of loadPolicyConfig('config').profileTypes) assert.equal(type.caseInsensitive, true, type.name);
+  });
+});
+
+describe('change-control keys of an access policy (stages, veto, reasons, conditions, expiry)', () => {
+  const write = (dir: string, text: string) => writeFileSync(join(dir, 'access-policies/scripts.yaml'), text);
+  const head = 'name: scripts-approval\ndescription: x\nprofileType: scripts\n';
+
+  test('every key compiles to the policy data, durations in milliseconds', () => {
+    const dir = copyConfig();
+    write(
+      dir,
+      head +
+        'stages:\n  - { name: first, approverGroups: [script-approvers] }\n  - { name: security, approverGroups: [security-approvers], requiredApprovals: 2 }\n' +
+        'rejectPolicy: majority\njustification: required\nrejectNotes: required\n' +
+        'when: { methods: [PATCH], bodyFields: [scriptContent, assignments] }\nappliesTo: [helpdesk]\nexempt: [change-board]\n' +
+        'expiresAfter: 7d\napprovedExpiresAfter: 12h\n',
+    );
+    const data = loadPolicyConfig(dir).data.accessPolicies.find((p) => p.name === 'scripts-approval');
+    assert.deepEqual(data, {
+      name: 'scripts-approval',
+      profileType: 'scripts',
+      approverGroups: ['script-approvers', 'security-approvers'],
+      requiredApprovals: 3,
+      enabled: true,
+      stages: [
+        { name: 'first', approverGroups: ['script-approvers'], requiredApprovals: 1 },
+        { name: 'security', approverGroups: ['security-approvers'], requiredApprovals: 2 },
+      ],
+      rejectPolicy: 'majority',
+      justification: 'required',
+      rejectNotes: 'required',
+      when: { methods: ['PATCH'], bodyFields: ['scriptContent', 'assignments'] },
+      appliesTo: ['helpdesk'],
+      exempt: ['change-board'],
+      expiresAfterMs: 7 * 24 * 3_600_000,
+      approvedExpiresAfterMs: 12 * 3_600_000,
+    });
+  });
+
+  test('a one-stage policy compiles exactly as before', () => {
+    const data = loadPolicyConfig('config').data.accessPolicies.find((p) => p.name === 'apps-approval');
+    assert.deepEqual(data, { name: 'apps-approval', profileType: 'apps', approverGroups: ['app-approvers'], requiredApprovals: 1, enabled: true });
+  });
+
+  test('stages and approverGroups together, or neither, are refused where they are written', () => {
+    const dir = copyConfig();
+    write(dir, head + 'approverGroups: [script-approvers]\nrequiredApprovals: 1\nstages:\n  - { name: a, approverGroups: [x] }\n');
+    const issues = loadError(dir).issues.join('\n');
+    assert.match(issues, /scripts\.yaml:7:3: stages replace approverGroups/);
+    assert.match(issues, /scripts\.yaml:5:20: with stages, each stage says its own requiredApprovals/);
+    write(dir, head);
+    assert.match(loadError(dir).issues.join('\n'), /scripts\.yaml:1:1: approverGroups is required \(or stages/);
+  });
+
+  test('bad values name file, line and column', () => {
+    const dir = copyConfig();
+    write(dir, head + 'stages:\n  - { name: a, approverGroups: [x] }\n  - { name: a, approverGroups: [y], requiredApprovals: 0 }\nrejectPolicy: unanimous\nwhen: { methods: [GET] }\nexpiresAfter: 30s\n');
+    const issues = loadError(dir).issues.join('\n');
+    assert.match(issues, /scripts\.yaml:6:56: stages\.1\.requiredApprovals must be >= 1/);
+    assert.match(issues, /scripts\.yaml:7:15: rejectPolicy must be equal to one of the allowed values: "any", "majority"/);
+    assert.match(issues, /scripts\.yaml:8:19: when\.methods\.0 must be equal to one of the allowed values/);
+    assert.match(issues, /scripts\.yaml:9:15: expiresAfter must be a duration such as 90m, 12h or 7d/);
+    write(dir, head + 'stages:\n  - { name: a, approverGroups: [x] }\n  - { name: a, approverGroups: [y] }\nexpiresAfter: 3651d\nappliesTo: [g]\nexempt: [g]\n');
+    const more = loadError(dir).issues.join('\n');
+    assert.match(more, /scripts\.yaml:6:13: stage "a" is named twice/);
+    assert.match(more, /scripts\.yaml:7:15: expiresAfter must be from 1m to 3650d/);
+    assert.match(more, /scripts\.yaml:9:9: group g is both in appliesTo and exempt/);
+  });
+
+  test('a staged policy must be the only enabled policy of its profile type', () => {
+    const dir = copyConfig();
+    write(dir, head + 'stages:\n  - { name: a, approverGroups: [x] }\n');
+    writeFileSync(join(dir, 'access-policies/scripts-2.yaml'), 'name: scripts-2\ndescription: x\nprofileType: scripts\napproverGroups: [y]\n');
+    assert.match(loadError(dir).issues.join('\n'), /scripts\.yaml:5:3: a staged policy must be the only enabled policy of profile type scripts \(also enabled: scripts-2\)/);
   });
 });

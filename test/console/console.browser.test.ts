@@ -14,7 +14,7 @@ import { startRedis, type TestRedis } from '../support/redis-server';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHOTS = 'test-results/console';
-const TOKENS = { alice: 'demo-alice', bob: 'demo-bob', carol: 'demo-carol', erin: 'demo-erin' } as const;
+const TOKENS = { alice: 'demo-alice', bob: 'demo-bob', carol: 'demo-carol', erin: 'demo-erin', dave: 'demo-dave', heidi: 'demo-heidi' } as const;
 type User = keyof typeof TOKENS;
 
 interface Parked {
@@ -354,5 +354,37 @@ describe('web console in headless Chromium against the demo', () => {
     await alice.locator('.not-auditor').waitFor();
     assert.equal(await alice.locator('.audit-table').count(), 0);
     assert.deepEqual([...problemsOf(erin), ...problemsOf(alice)], []);
+  });
+  test('a two-stage access-policy change: the pane shows the current stage and who is left; dave, then heidi', async () => {
+    const parked = await park('alice', 'PATCH', '/deviceManagement/operationApprovalPolicies/p1', { description: 'two stages' }, 'CHG-13: stages');
+    const stagesOf = (page: Page) =>
+      page.locator('.pane ol.stages > li').evaluateAll((items) => items.map((li) => `${li.getAttribute('data-stage-name')}:${li.className.replace('stage stage-', '')}`));
+
+    // heidi (security) sees it waiting for the first stage, and why she cannot approve yet.
+    const heidi = await signInAs('heidi');
+    await openFromList(heidi, 'received', parked.id);
+    const heidiPane = heidi.locator('.pane');
+    assert.equal(await heidiPane.locator('.approval-count').getAttribute('data-stage'), 'policy');
+    assert.deepEqual(await stagesOf(heidi), ['policy:current', 'security:waiting']);
+    assert.equal(await heidiPane.locator('button[data-action="approve"]').isDisabled(), true);
+    assert.match((await heidiPane.locator('.action-reasons li[data-action="approve"]').textContent()) ?? '', /current stage policy/);
+
+    // dave (policy) approves in the page; the request moves to the security stage.
+    const dave = await signInAs('dave');
+    await openFromList(dave, 'received', parked.id);
+    const davePane = dave.locator('.pane');
+    await davePane.locator('textarea[name="notes"]').fill('policy reviewed');
+    await davePane.locator('button[data-action="approve"]').click();
+    await davePane.locator('.approval-count[data-stage="security"]').waitFor();
+    assert.deepEqual(await stagesOf(dave), ['policy:done', 'security:current']);
+    assert.match((await davePane.locator('li[data-stage-name="policy"] .verdicts').textContent()) ?? '', /dave.*policy reviewed/s);
+    await dave.screenshot({ path: `${SHOTS}/request-pane-stages.png` });
+
+    // heidi, on a fresh reading, approves the last stage.
+    await openFromList(heidi, 'received', parked.id);
+    await heidiPane.locator('button[data-action="approve"]:not([disabled])').click();
+    await heidiPane.locator('.pane-header .badge[data-status="approved"]').waitFor();
+    assert.deepEqual(await stagesOf(heidi), ['policy:done', 'security:done']);
+    assert.deepEqual([...problemsOf(heidi), ...problemsOf(dave)], []);
   });
 });

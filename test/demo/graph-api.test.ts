@@ -244,7 +244,7 @@ test('every call needs a demo bearer token: none or an unknown one is 401 Invali
   assert.equal((await fetch(`${graph.url}/v1.0/groups`)).status, 401, 'reads too');
   assert.equal((await fetch(`${graph.url}/$batch`, { method: 'POST', headers: json, body: '{"requests":[]}' })).status, 401, 'and batches');
   // Every demo identity's token is accepted, approvers' too (the completer's token is sent at replay).
-  for (const who of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
+  for (const who of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'heidi']) {
     assert.equal((await fetch(app, { headers: { authorization: `Bearer demo-${who}` } })).status, 200, who);
   }
   const read = (await (await call(app)).json()) as { displayName: string };

@@ -168,6 +168,26 @@ test('npm run demo serves the README walkthrough and Ctrl-C stops everything it 
   assert.ok(['FORBIDDEN', 'SELF_APPROVAL'].includes(refusal.error.code), refusal.error.code);
   assert.ok(refusal.error.reasons?.some((r) => /own request/.test(r)), JSON.stringify(refusal));
 
+  // 8. An access-policy change passes two stages: policy-approvers (dave), then security-approvers (heidi).
+  const policyChange = await fetch(`${base}/deviceManagement/operationApprovalPolicies/p1`, {
+    method: 'PATCH',
+    headers: as('demo-alice', { 'content-type': 'application/json', 'x-maa-justification': 'INC-1240' }),
+    body: JSON.stringify({ description: 'Apps need two admins' }),
+  });
+  assert.equal(policyChange.status, 403);
+  const staged = ((await policyChange.json()) as { error: { innerError: { requestId: string } } }).error.innerError.requestId;
+  const approveAs = (token: string) =>
+    fetch(`${base}/maa/v1/requests/${staged}/approve`, { method: 'POST', headers: as(token, { 'content-type': 'application/json' }), body: JSON.stringify({ notes: 'ok' }) });
+  const tooEarly = await approveAs('demo-heidi');
+  assert.equal(tooEarly.status, 409);
+  assert.equal(((await tooEarly.json()) as { error: { code: string } }).error.code, 'NOT_CURRENT_STAGE');
+  const byDave = (await (await approveAs('demo-dave')).json()) as { status: string; stage: string };
+  assert.deepEqual([byDave.status, byDave.stage], ['needsApproval', 'security']);
+  const byHeidi = (await (await approveAs('demo-heidi')).json()) as { status: string };
+  assert.equal(byHeidi.status, 'approved');
+  const policyDone = await fetch(`${base}/maa/v1/requests/${staged}/complete`, { method: 'POST', headers: as('demo-alice') });
+  assert.equal(policyDone.headers.get('x-maa-request-status'), 'completed');
+
   // Ctrl-C: SIGINT to the whole process group, as a terminal sends it.
   process.kill(-pgid, 'SIGINT');
   const code = await Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('timeout'), 15_000))]);

@@ -75,7 +75,8 @@ describe('the shipped policy', () => {
       ['POST', '/deviceAppManagement/mobileApps/42/assign', 'apps', 'assign', 'app-approvers'],
       ['POST', '/deviceManagement/deviceManagementScripts/7/assign', 'scripts', 'assign', 'script-approvers'],
       ['PATCH', '/deviceManagement/deviceManagementScripts/7', 'scripts', 'modify', 'script-approvers'],
-      ['DELETE', '/deviceManagement/operationApprovalPolicies/p1', 'accessPolicies', 'delete', 'policy-approvers'],
+      // The shipped two-stage policy: both stages' groups, one approval each.
+      ['DELETE', '/deviceManagement/operationApprovalPolicies/p1', 'accessPolicies', 'delete', 'policy-approvers,security-approvers'],
       ['POST', '/groups/g1/members/$ref', 'groups', 'assign', 'group-approvers'],
       ['PATCH', '/deviceManagement/roleAssignments/r1', 'roles', 'modify', 'role-approvers'],
     ];
@@ -84,8 +85,8 @@ describe('the shipped policy', () => {
       assert.ok(d.protected, `${method} ${url}`);
       assert.equal(d.profileType, profileType);
       assert.equal(d.operation, operation);
-      assert.deepEqual(d.approverGroups, [group]);
-      assert.equal(d.requiredApprovals, 1);
+      assert.deepEqual(d.approverGroups, group.split(','));
+      assert.equal(d.requiredApprovals, group.split(',').length);
     }
   });
 

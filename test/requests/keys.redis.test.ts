@@ -58,7 +58,7 @@ test('keys.lua builds the same names as keys.ts, for awkward ids and groups too'
   // One Lua call returns every builder's output for every sample, in a fixed order.
   const script = `${KEYS_LUA}
 local k = derivedKeys(KEYS[1])
-local out = { k.all, k.breakGlass('unreviewed'), k.breakGlass('reviewed'), k.scheduled }
+local out = { k.all, k.breakGlass('unreviewed'), k.breakGlass('reviewed'), k.scheduled, k.expiry }
 for _, v in ipairs(ARGV) do
   table.insert(out, k.request(v))
   table.insert(out, k.byRequestor(v))
@@ -72,7 +72,7 @@ for _, v in ipairs(ARGV) do
 end
 return out`;
   const lua = (await raw.eval(script, { keys: [k.prefix], arguments: ids })) as string[];
-  const ts = [k.all, k.breakGlass('unreviewed'), k.breakGlass('reviewed'), k.scheduled];
+  const ts = [k.all, k.breakGlass('unreviewed'), k.breakGlass('reviewed'), k.scheduled, k.expiry];
   for (const v of ids) {
     ts.push(k.request(v), k.byRequestor(v), k.byGroup(v));
     for (const s of STATUSES) ts.push(k.byStatus(s), k.byRequestorStatus(v, s), k.byGroupStatus(v, s), k.statusSince(s));
@@ -137,6 +137,26 @@ test('a lifecycle through every script leaves only keys keys.ts names, all in on
     // Past the ended retention: remove-4 takes every request out of every index reindex put it in.
     assert.deepEqual(await store.sweep(at(4 * DAY_MS)), { expired: 0, removed: 5 });
     assert.deepEqual(await found(), [k.audit].sort(), 'only the audit stream is left');
+  } finally {
+    await store.close();
+  }
+});
+
+test('removal takes an ended request out of the per-policy expiry set, whenever that entry would have come due', async () => {
+  const store = await freshStore(redis, { retention: { openMs: DAY_MS, approvedMs: DAY_MS, endedMs: 2 * DAY_MS } });
+  try {
+    const k = requestKeys(store.deployment);
+    const t0 = Date.parse('2026-05-01T00:00:00.000Z');
+    const at = (ms: number) => new Date(t0 + ms);
+    const request = newRequest();
+    // The policy's own expiry is long after the ended retention: only remove-4 can clear the entry.
+    request.decision = { ...request.decision, expiresAfterMs: 60 * DAY_MS };
+    const { id } = await store.create(request, at(0));
+    assert.equal(await raw.zScore(k.expiry, id), t0 + 60 * DAY_MS);
+    await store.reject(id, 'bob', 'no', at(1));
+    assert.deepEqual(await store.sweep(at(4 * DAY_MS)), { expired: 0, removed: 1 });
+    assert.equal(await store.get(id), null);
+    assert.equal(await raw.zScore(k.expiry, id), null);
   } finally {
     await store.close();
   }

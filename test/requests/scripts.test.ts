@@ -47,6 +47,7 @@ test('every script return code translates to a TransitionError naming the script
     [-5]: 'ALREADY_APPROVED', [-6]: 'NOT_REQUESTOR', [-7]: 'COMPLETE_IN_PROGRESS', [-8]: 'OUTCOME_UNKNOWN',
     [-9]: 'CLAIM_LOST', [-10]: 'INVALID_STATE', [-11]: 'INVALID_STATE',
     [-12]: 'NOT_BREAK_GLASS', [-13]: 'ALREADY_REVIEWED', [-14]: 'NOT_SCHEDULED',
+    [-15]: 'NOT_CURRENT_STAGE', [-16]: 'ALREADY_REJECTED',
   };
   for (const code of Object.values(ScriptErrorCode).filter((v): v is number => typeof v === 'number')) {
     const error = scriptError('approve-3', code, 'r1', 'approved');

@@ -389,7 +389,7 @@ describe(`bypass attempts through the gateway (${rows.length} rows)`, () => {
 // ---------------------------------------------------------------------------------------------
 // Approved and completed: the only way a protected object changes.
 
-async function api(method: string, path: string, user: 'alice' | 'bob' | 'dave', body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+async function api(method: string, path: string, user: 'alice' | 'bob' | 'dave' | 'heidi', body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const res = await fetch(`${rig.harness.baseUrl}/maa/v1${path}`, {
     method,
     headers: { authorization: auth(user), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -400,13 +400,14 @@ async function api(method: string, path: string, user: 'alice' | 'bob' | 'dave',
 }
 
 describe('approved and completed changes reach the upstream once, on the approved object', () => {
-  const cases: { name: string; bytes: Buffer; approver: 'bob' | 'dave'; object: string; check?: (body: unknown) => void }[] = [
+  // laterStages: the shipped access-policies policy has two stages (policy-approvers, then security-approvers).
+  const cases: { name: string; bytes: Buffer; approver: 'bob' | 'dave'; laterStages?: 'heidi'[]; object: string; check?: (body: unknown) => void }[] = [
     { name: 'plain PATCH of app 42', bytes: req('PATCH', `${APP}/42`, '{"displayName":"Approved 1"}'), approver: 'bob', object: '/deviceappmanagement/mobileapps/42', check: (b) => assert.deepEqual(b, { displayName: 'Approved 1' }) },
     { name: 'PATCH //deviceAppManagement//mobileApps//42 (issue 8, finding 7)', bytes: req('PATCH', '//deviceAppManagement//mobileApps//42', '{"displayName":"Approved 2"}'), approver: 'bob', object: '/deviceappmanagement/mobileapps/42' },
     { name: "PATCH through the OData key form mobileApps('43') and /beta", bytes: req('PATCH', "/beta/deviceAppManagement/mobileApps('43')", '{"displayName":"Approved 3"}'), approver: 'bob', object: '/deviceappmanagement/mobileapps/43' },
     { name: 'POST with X-HTTP-Method: DELETE is replayed as DELETE', bytes: req('POST', `${SCRIPTS}/7`, '', { headers: [['X-HTTP-Method', 'DELETE']] }), approver: 'bob', object: '/devicemanagement/devicemanagementscripts/7' },
     { name: 'gzip-compressed PATCH: the upstream gets what the approver read (issue 8, finding 6)', bytes: encoded('gzip', gzipSync('{"displayName":"Approved 5"}')), approver: 'bob', object: '/deviceappmanagement/mobileapps/42', check: (b) => assert.deepEqual(b, { displayName: 'Approved 5' }) },
-    { name: 'access policy change', bytes: req('PATCH', '/deviceManagement/operationApprovalPolicies/1', '{"displayName":"Approved 6"}'), approver: 'dave', object: '/devicemanagement/operationapprovalpolicies/1' },
+    { name: 'access policy change', bytes: req('PATCH', '/deviceManagement/operationApprovalPolicies/1', '{"displayName":"Approved 6"}'), approver: 'dave', laterStages: ['heidi'], object: '/devicemanagement/operationapprovalpolicies/1' },
   ];
 
   for (const c of cases) {
@@ -418,6 +419,7 @@ describe('approved and completed changes reach the upstream once, on the approve
       assert.equal(rig.upstream.protectedSince(mark).length, 0, `[${c.name}] reached the upstream before approval`);
 
       assert.equal((await api('POST', `/requests/${id}/approve`, c.approver, { notes: 'ok' })).status, 200);
+      for (const next of c.laterStages ?? []) assert.equal((await api('POST', `/requests/${id}/approve`, next, { notes: 'ok' })).status, 200);
       assert.equal(rig.upstream.protectedSince(mark).length, 0, `[${c.name}] reached the upstream on approval, before complete`);
       const done = await api('POST', `/requests/${id}/complete`, 'alice');
       assert.ok(done.status < 300, `[${c.name}] complete answered ${done.status} ${JSON.stringify(done.json)}`);

@@ -32,6 +32,7 @@ export const USERS = {
   erin: { token: 'test-token-erin', userId: 'erin', groups: ['auditors'] },
   mallory: { token: 'test-token-mallory', userId: 'mallory', groups: ['helpdesk'] },
   frank: { token: 'test-token-frank', userId: 'frank', groups: ['group-approvers', 'role-approvers'] },
+  heidi: { token: 'test-token-heidi', userId: 'heidi', groups: ['security-approvers'] },
   grace: { token: 'test-token-grace', userId: 'grace', groups: ['compliance-approvers', 'configuration-approvers', 'device-action-approvers', 'tenant-approvers'] },
 } as const;
 export type UserName = keyof typeof USERS;

@@ -44,6 +44,12 @@ function PolicyCard({ policy }: { policy: AccessPolicyResource }) {
         <dd><span class="chips">${policy.approverGroups.map((g) => html`<span class="chip">${g}</span>`)}</span></dd>
         <dt>Required approvals</dt>
         <dd>${policy.requiredApprovals}</dd>
+        ${policy.stages &&
+        html`<dt>Stages, in order</dt>
+          <dd>
+            <ol class="stages">${policy.stages.map((s) => html`<li data-stage-name=${s.name}><strong>${s.name}</strong>: ${s.requiredApprovals} from ${s.approverGroups.join(', ')}</li>`)}</ol>
+          </dd>`}
+        ${conditionRows(policy).map(([term, value]) => html`<dt>${term}</dt><dd>${value}</dd>`)}
         ${policy.changeWindows &&
         html`<dt>Change windows</dt>
           <dd data-change-windows>${policy.changeWindows.map((w) => html`<span class="chip">${w.days.join(', ')} ${w.from}–${w.to} ${w.timeZone}</span> `)}</dd>`}
@@ -65,4 +71,27 @@ function PolicyCard({ policy }: { policy: AccessPolicyResource }) {
       </table>
     </article>
   `;
+}
+
+/** The policy's change-control keys as label and text, only those it has (docs/policy.md). */
+function conditionRows(policy: AccessPolicyResource): [string, string][] {
+  const rows: [string, string | undefined][] = [
+    ['Reject', policy.rejectPolicy === 'majority' ? 'by a majority of the current stage' : undefined],
+    ['Justification', policy.justification === 'required' ? 'required' : undefined],
+    ['Reject notes', policy.rejectNotes === 'required' ? 'required' : undefined],
+    ['When methods', policy.when?.methods?.join(', ')],
+    ['When operations', policy.when?.operations?.join(', ')],
+    ['When the body sends', policy.when?.bodyFields?.join(', ')],
+    ['Applies to', policy.appliesTo?.join(', ')],
+    ['Exempt', policy.exempt?.join(', ')],
+    ['Open requests expire after', policy.expiresAfterMs === undefined ? undefined : duration(policy.expiresAfterMs)],
+    ['Approved requests expire after', policy.approvedExpiresAfterMs === undefined ? undefined : duration(policy.approvedExpiresAfterMs)],
+  ];
+  return rows.filter((row): row is [string, string] => row[1] !== undefined);
+}
+
+function duration(ms: number): string {
+  const units: [number, string][] = [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'm']];
+  const [size, unit] = units.find(([u]) => ms % u === 0) ?? [1000, 's'];
+  return `${ms / size}${unit}`;
 }

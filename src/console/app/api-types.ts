@@ -3,6 +3,7 @@
  * domain's own type plus what the API adds to it.
  */
 import type { ApprovalRequest, AuditEvent } from '../../requests/types';
+import type { StageProgress } from '../../requests/stages';
 import type { Operation } from '../../policy/types';
 
 export type { AuditEvent, Operation };
@@ -30,6 +31,11 @@ export interface BodyPreview {
 export interface RequestResource extends ApprovalRequest {
   allowedActions: Record<ActionName, ActionPermission> & Partial<Record<BreakGlassActionName, ActionPermission>>;
   bodyPreview?: BodyPreview;
+  /** A staged request: the current stage (null when none waits) and each stage's progress. */
+  stage?: string | null;
+  stages?: StageProgress[];
+  /** An open request: when it expires unless its status changes. */
+  expiresAt?: string;
 }
 
 export interface RequestPage {
@@ -50,6 +56,16 @@ export interface AccessPolicyResource {
   approverGroups: string[];
   requiredApprovals: number;
   enabled: boolean;
+  /** A staged policy's stages, in order. */
+  stages?: { name: string; approverGroups: string[]; requiredApprovals: number }[];
+  rejectPolicy?: 'any' | 'majority';
+  justification?: 'required' | 'optional';
+  rejectNotes?: 'required' | 'optional';
+  when?: { methods?: string[]; operations?: Operation[]; bodyFields?: string[] };
+  appliesTo?: string[];
+  exempt?: string[];
+  expiresAfterMs?: number;
+  approvedExpiresAfterMs?: number;
   changeWindows?: { days: string[]; from: string; to: string; timeZone: string }[];
   routes: { method: string; path: string; operation: Operation }[];
 }

@@ -85,13 +85,16 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
             ['Profile type', d.profileType],
             ['Object key', html`<code>${d.objectKey}</code>`],
             ['Access policies', d.policies.join(', ')],
+            d.why && ['Why protected', html`<ul class="why">${d.why.map((line) => html`<li>${line}</li>`)}</ul>`],
+            r.expiresAt && ['Expires', html`<${Time} iso=${r.expiresAt} />`],
             ['Approver groups', html`<span class="chips">${d.approverGroups.map((g) => html`<span class="chip">${g}</span>`)}</span>`],
             ['Call', html`<code>${callLine(r.call)}</code>`],
             ['Replayed headers', Object.keys(r.call.headers).length ? html`<code class="headers">${Object.entries(r.call.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}</code>` : 'none'],
           ]}
         />
       <//>
-      <${Approvals} request=${r} />
+      ${r.stages ? html`<${Stages} request=${r} stages=${r.stages} />` : html`<${Approvals} request=${r} />`}
+      ${r.rejections && r.rejections.length > 0 && html`<${Rejections} request=${r} />`}
       <${BodySection} request=${r} />
       ${r.cancellation && html`<${Section} title="Cancellation"><${Facts} rows=${[['Canceled by', r.cancellation.userId], ['At', html`<${Time} iso=${r.cancellation.at} />`]]} /><//>`}
       ${r.claim &&
@@ -128,6 +131,47 @@ function Approvals({ request: r }: { request: RequestResource }) {
       <progress max=${required} value=${Math.min(count, required)} aria-label="${count} of ${required} approvals" />
       ${count > 0 &&
       html`<ul class="verdicts">${r.approvals.map((a) => html`<li><strong>${a.userId}</strong> · <${Time} iso=${a.at} />${a.notes && html`<p class="notes">${a.notes}</p>`}</li>`)}</ul>`}
+    <//>
+  `;
+}
+
+/**
+ * A staged request: each stage in order, who approved in it and how many are still needed, so an
+ * approver sees whether it is their turn (docs/policy.md "Stages").
+ */
+function Stages({ request: r, stages }: { request: RequestResource; stages: NonNullable<RequestResource['stages']> }) {
+  const stateLabel = { done: 'Done', current: 'Current stage', waiting: 'Waiting' } as const;
+  return html`
+    <${Section} title="Stages">
+      <p class="approval-count" data-stage=${r.stage ?? ''}>${r.stage ? html`Waiting for stage <strong>${r.stage}</strong>` : 'No stage is waiting'}</p>
+      <ol class="stages">
+        ${stages.map(
+          (s) => html`
+            <li class="stage stage-${s.state}" data-stage-name=${s.name} aria-current=${s.state === 'current' ? 'step' : undefined}>
+              <p>
+                <strong>${s.name}</strong> · ${stateLabel[s.state]} · ${s.requiredApprovals - s.remainingApprovals} of ${s.requiredApprovals} from
+                <span class="chips">${s.approverGroups.map((g) => html`<span class="chip">${g}</span>`)}</span>
+              </p>
+              ${s.remainingApprovals > 0 && html`<p class="muted">${s.remainingApprovals} more approval${s.remainingApprovals === 1 ? '' : 's'} needed</p>`}
+              ${r.approvals.filter((a) => a.stage === s.name).length > 0 &&
+              html`<ul class="verdicts">
+                ${r.approvals
+                  .filter((a) => a.stage === s.name)
+                  .map((a) => html`<li><strong>${a.userId}</strong> · <${Time} iso=${a.at} />${a.notes && html`<p class="notes">${a.notes}</p>`}</li>`)}
+              </ul>`}
+            </li>
+          `,
+        )}
+      </ol>
+    <//>
+  `;
+}
+
+/** rejectPolicy majority: rejections so far (those short of the majority left the request open). */
+function Rejections({ request: r }: { request: RequestResource }) {
+  return html`
+    <${Section} title="Rejections">
+      <ul class="verdicts">${(r.rejections ?? []).map((v) => html`<li><strong>${v.userId}</strong> · <${Time} iso=${v.at} />${v.notes && html`<p class="notes">${v.notes}</p>`}</li>`)}</ul>
     <//>
   `;
 }

@@ -29,11 +29,14 @@
     {-3, openRequestId}   OBJECT_LOCKED: the object has an open request
     {-10, ''}             a request with this id exists
 
+  Also: the expiry set (includes/schedule-expiry.lua) when the decision sets expiresAfterMs.
+
   Audit event: action create, from none, to needsApproval, actor the requestor.
 ]]
 --- @include "keys"
 --- @include "reindex"
 --- @include "record-transition"
+--- @include "schedule-expiry"
 
 local id, nowMs, nowIso = ARGV[1], ARGV[2], ARGV[3]
 local prefix = KEYS[5]
@@ -71,6 +74,7 @@ redis.call('SET', KEYS[2], ARGV[12])
 redis.call('HSET', KEYS[3], ARGV[9], id)
 
 reindex(prefix, id, ARGV[4], cjson.decode(ARGV[11]), false, 'needsApproval', nowMs, nowMs)
+scheduleExpiry(prefix, id, ARGV[8], 'needsApproval', nowMs)
 recordTransition(KEYS[1], KEYS[4], id, nowMs, nowIso, ARGV[4], 'create', false, 'needsApproval', nil, false)
 
 return { 1, redis.call('HGETALL', KEYS[1]) }

@@ -23,6 +23,7 @@ local function derivedKeys(prefix)
     byGroup = function(group) return idx .. 'group:' .. group end,
     byGroupStatus = function(group, status) return idx .. 'group-status:' .. status .. ':' .. group end,
     statusSince = function(status) return prefix .. 'since:' .. status end,
+    expiry = prefix .. 'expiry',
     breakGlass = function(state) return prefix .. 'break-glass:' .. state end,
     scheduled = prefix .. 'scheduled',
   }

@@ -14,4 +14,5 @@ local function unindex(prefix, id, requestorId, groups, status)
     redis.call('ZREM', k.byGroupStatus(g, status), id)
   end
   redis.call('ZREM', k.statusSince(status), id)
+  redis.call('ZREM', k.expiry, id)
 end
