@@ -142,21 +142,19 @@ describe('a fleet on one signed bundle server', () => {
   });
 
   test('an unsigned bundle is refused', async () => {
-    const before = engines.map((e) => e.status().bundle!.loads.refused);
+    // The tampered bundle is refused again on every poll until it is replaced: wait for the new reason.
     server.serve(v2Unsigned);
-    await until('a refusal', () => engines.every((e, i) => e.status().bundle!.loads.refused > before[i]!));
+    await until('the unsigned bundle refused', () => engines.every((e) => /is not signed/.test(e.status().lastError ?? '')));
     for (const e of engines) {
-      assert.match(e.status().lastError ?? '', /is not signed/);
       assert.equal(e.status().bundleRevision, 'rev-1');
     }
   });
 
   test('a missing bundle keeps the last good one', async () => {
-    const before = engines.map((e) => e.status().bundle!.loads.fetch_failed);
     server.serve(undefined);
-    await until('a failed fetch', () => engines.every((e, i) => e.status().bundle!.loads.fetch_failed > before[i]!));
+    await until('a failed fetch', () => engines.every((e) => /answered 404/.test(e.status().lastError ?? '')));
     for (const e of engines) {
-      assert.match(e.status().lastError ?? '', /answered 404/);
+      assert.ok(e.status().bundle!.loads.fetch_failed >= 1);
       assert.equal(e.decide(patchApp()).protected, true);
     }
   });
