@@ -96,6 +96,7 @@ const schemas = {
       policies: { type: 'array', items: { type: 'string' } },
       approverGroups: { type: 'array', items: { type: 'string' } },
       requiredApprovals: { type: 'integer', minimum: 1 },
+      policyRevision: { type: 'string', maxLength: 200, description: 'The policy that decided: its bundle\'s revision (the git commit `countersign policy build` recorded) when it has one, else the content hash of the loaded bundle and data. Absent on requests parked before it was recorded.', examples: ['a5783b8d5f657c0f2f9d3ee7687aa5cc96785692'] },
     },
   },
   Verdict: verdict,

@@ -129,6 +129,7 @@ function showText(r: RequestView): string {
     ['operation', r.decision?.operation],
     ['object', r.decision?.objectKey],
     ['policies', r.decision?.policies?.join(', ')],
+    ['policy revision', r.decision?.policyRevision],
     ['approvers', `${r.decision?.approverGroups?.join(', ')} (${approvalsCell(r)} approvals)`],
     ['created', r.createdAt],
     ['updated', r.updatedAt],

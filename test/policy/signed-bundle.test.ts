@@ -201,6 +201,17 @@ describe('a gateway on a bundle server', () => {
         assert.equal(ready.checks.policy.bundle?.url, url);
         const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
         assert.match(metrics, /countersign_policy_bundle_loads_total\{outcome="loaded"\} 1/);
+        // A parked request records the policy revision that decided it.
+        const parked = await fetch(`${gateway.url}/deviceAppManagement/mobileApps/42`, {
+          method: 'PATCH',
+          headers: { authorization: 'Bearer demo-alice', 'content-type': 'application/json', 'x-maa-justification': 'INC-1' },
+          body: '{"displayName":"x"}',
+        });
+        assert.equal(parked.status, 202);
+        const { requestId: id } = (await parked.json()) as { requestId: string };
+        const shown = await fetch(`${gateway.url}/maa/v1/requests/${id}`, { headers: { authorization: 'Bearer demo-alice' } });
+        assert.equal(shown.status, 200);
+        assert.equal(((await shown.json()) as { decision: { policyRevision?: string } }).decision.policyRevision, 'rev-1');
       } finally {
         await gateway.close();
       }

@@ -85,6 +85,7 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
             ['Profile type', d.profileType],
             ['Object key', html`<code>${d.objectKey}</code>`],
             ['Access policies', d.policies.join(', ')],
+            ...(d.policyRevision ? [['Policy revision', html`<code>${d.policyRevision}</code>`]] : []),
             ['Approver groups', html`<span class="chips">${d.approverGroups.map((g) => html`<span class="chip">${g}</span>`)}</span>`],
             ['Call', html`<code>${callLine(r.call)}</code>`],
             ['Replayed headers', Object.keys(r.call.headers).length ? html`<code class="headers">${Object.entries(r.call.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}</code>` : 'none'],
