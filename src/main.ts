@@ -7,6 +7,8 @@
  *
  * `startGateway` is the same start without the process around it, for the demo and the benchmark.
  */
+import { createPublicKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from 'pino';
@@ -56,6 +58,12 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       policiesDir: config.policy.policiesDir,
       configDir: config.policy.configDir,
       bundlePath: config.policy.bundlePath,
+      ...(config.policy.bundleUrl ? { bundleUrl: config.policy.bundleUrl } : {}),
+      bundlePollIntervalMs: config.policy.bundlePollIntervalMs,
+      bundleMaxBytes: config.policy.bundleMaxBytes,
+      ...(config.policy.bundlePublicKeyFile
+        ? { bundleVerification: { publicKey: createPublicKey(readFileSync(config.policy.bundlePublicKeyFile)), alg: config.policy.bundleSigningAlg } }
+        : {}),
       watch: config.policy.watch,
       decisionCacheSize: config.policy.decisionCacheSize,
       // The profile types' case rule must agree with how the gateway normalises paths.

@@ -119,7 +119,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     try {
       const status = policy.status();
       policyUp = status.ready;
-      policyDetail = { revision: status.revision, loadedAt: status.loadedAt, lastError: status.lastError };
+      policyDetail = { revision: status.revision, bundleRevision: status.bundleRevision, loadedAt: status.loadedAt, lastError: status.lastError, bundle: status.bundle };
     } catch (error) {
       policyDetail = { lastError: errorSummary(error).message };
     }

@@ -113,6 +113,7 @@ const schemas = {
       expiresAfterMs: { type: 'integer', minimum: 1, description: "The policy's own expiry of an open request (expiresAfter)." },
       approvedExpiresAfterMs: { type: 'integer', minimum: 1, description: "The policy's own expiry of an approved request (approvedExpiresAfter)." },
       why: { type: 'array', items: { type: 'string' }, description: 'Which condition (when, appliesTo, exempt) made the call protected.' },
+      policyRevision: { type: 'string', maxLength: 200, description: 'The policy that decided: its bundle\'s revision (the git commit `countersign policy build` recorded) when it has one, else the content hash of the loaded bundle and data. Absent on requests parked before it was recorded.', examples: ['a5783b8d5f657c0f2f9d3ee7687aa5cc96785692'] },
     },
   },
   PolicyStage: {

@@ -132,6 +132,7 @@ function showText(r: RequestView): string {
     ['operation', r.decision?.operation],
     ['object', r.decision?.objectKey],
     ['policies', r.decision?.policies?.join(', ')],
+    ['policy revision', r.decision?.policyRevision],
     ['approvers', `${r.decision?.approverGroups?.join(', ')} (${approvalsCell(r)} approvals)`],
     ['stage', r.stages ? `${r.stage ?? '(none waiting)'}: ${r.stages.map((st) => `${st.name} ${st.requiredApprovals - st.remainingApprovals}/${st.requiredApprovals} (${st.state})`).join(', then ')}` : undefined],
     ['created', r.createdAt],

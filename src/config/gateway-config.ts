@@ -7,7 +7,8 @@
  * SETTINGS below is the single table of keys: defaults, environment names, checks and the
  * documentation in docs/configuration.md all come from it (a test keeps the docs in step).
  */
-import { existsSync, statSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import bytes from 'bytes';
@@ -88,6 +89,11 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'policy.policiesDir', env: 'COUNTERSIGN_POLICIES_DIR', kind: { type: 'path' }, default: 'policies', example: 'policies', doc: 'Folder of Rego sources, built with the OPA CLI at start.' },
   { key: 'policy.configDir', env: 'COUNTERSIGN_POLICY_CONFIG_DIR', kind: { type: 'path' }, default: 'config', example: 'config', doc: 'Folder holding `access-policies/*.yaml`, `profile-types/*.yaml` and `roles.yaml`.' },
   { key: 'policy.bundlePath', env: 'COUNTERSIGN_POLICY_BUNDLE', kind: { type: 'path' }, example: '.build/policy.tar.gz', doc: 'A prebuilt bundle (`opa build -t wasm`); when set, no OPA binary is needed at run time.' },
+  { key: 'policy.bundleUrl', env: 'COUNTERSIGN_POLICY_BUNDLE_URL', kind: { type: 'url', protocols: ['https:'], loopbackHttp: true }, example: 'https://bundles.example.com/countersign/bundle.tar.gz', doc: 'Fetch the signed bundle from a bundle server (OPA\'s bundle service protocol: GET with `If-None-Match`; any static server works) and poll it; https, http only on loopback. Needs `bundlePublicKeyFile`; excludes `bundlePath`. The gateway does not start without a good bundle, and a bad update keeps the last good one.' },
+  { key: 'policy.bundlePublicKeyFile', env: 'COUNTERSIGN_POLICY_BUNDLE_PUBLIC_KEY_FILE', kind: { type: 'path' }, example: '/etc/countersign/bundle-public.pem', doc: 'PEM public key that verifies the bundle\'s `.signatures.json` (`countersign policy build --sign-key`) before it loads, and every file\'s SHA-256. Required with `bundleUrl`; with `bundlePath`, that file must be signed too.' },
+  { key: 'policy.bundleSigningAlg', env: 'COUNTERSIGN_POLICY_BUNDLE_SIGNING_ALG', kind: { type: 'enum', values: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512'] }, default: 'RS256', example: 'ES256', doc: 'The one JWS algorithm the bundle signature may use (`opa build --signing-alg`; OPA\'s default is RS256).' },
+  { key: 'policy.bundlePollIntervalMs', env: 'COUNTERSIGN_POLICY_BUNDLE_POLL', kind: { type: 'duration', min: 1000, max: 86_400_000 }, default: 60_000, example: '60s', doc: 'How often `bundleUrl` is polled; an unchanged bundle costs a 304.' },
+  { key: 'policy.bundleMaxBytes', env: 'COUNTERSIGN_POLICY_BUNDLE_MAX_BYTES', kind: { type: 'size', min: 1024, max: 256 * 1024 * 1024 }, default: 32 * 1024 * 1024, example: '32mb', doc: 'The largest bundle download accepted from `bundleUrl`; a larger one is refused and the last good bundle keeps serving.' },
   { key: 'policy.watch', env: 'COUNTERSIGN_POLICY_WATCH', kind: { type: 'bool' }, default: false, example: 'true', doc: 'Rebuild and reload when the policy files change; the last good policy keeps serving when a reload fails.' },
   { key: 'policy.decisionCacheSize', env: 'COUNTERSIGN_DECISION_CACHE_SIZE', kind: { type: 'int', min: 0, max: 1_000_000 }, default: 10_000, example: '10000', doc: 'Decisions remembered per loaded policy, keyed by the exact decision input (inputs over 4 KiB are never remembered). A decision is a pure function of input and policy (the build leaves out `rand.intn`), and a reload starts afresh. 0 evaluates every call.' },
   { key: 'identity.jwt.hs256Secret', env: 'COUNTERSIGN_JWT_SECRET', kind: { type: 'secret', min: 32, max: 4096 }, example: '<at least 32 characters>', doc: 'Shared HS256 secret. One of the three JWT key sources.' },
@@ -414,7 +420,8 @@ function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues:
     // Without any identity source every caller would get 401: refuse rather than start half-working.
     issues.push('identity has no source: set a JWT key (COUNTERSIGN_JWKS_URL, COUNTERSIGN_JWT_PUBLIC_KEY_FILE or COUNTERSIGN_JWT_SECRET) or a static token file for local trials (COUNTERSIGN_STATIC_TOKENS=config/demo/tokens.yaml, or run countersign init)');
   }
-  for (const key of ['identity.jwt.publicKeyFile', 'identity.staticTokensFile', 'identity.directoryFile', 'policy.bundlePath']) {
+  checkPolicyBundle(raw, values, issues);
+  for (const key of ['identity.jwt.publicKeyFile', 'identity.staticTokensFile', 'identity.directoryFile', 'policy.bundlePath', 'policy.bundlePublicKeyFile']) {
     const path = values.get(key);
     // The absolute path: the reader sees which file was looked for, whatever the working directory.
     if (typeof path === 'string' && !existsSync(path)) issues.push(`${raw.get(key)?.from}: ${key} ${path} does not exist`);
@@ -436,6 +443,25 @@ function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues:
  * exist now; the secret itself (and the variable clientSecretEnv names) is read at start, by
  * src/gateway/upstream-auth.ts, from the process's environment.
  */
+/** A remote bundle is only ever taken signed; a local one may be, and one source at a time. */
+function checkPolicyBundle(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[]): void {
+  if (values.has('policy.bundleUrl') && values.has('policy.bundlePath')) {
+    issues.push(`policy.bundleUrl and policy.bundlePath are both set (${raw.get('policy.bundleUrl')?.from}; ${raw.get('policy.bundlePath')?.from}): the bundle comes from one of them`);
+  }
+  if (values.has('policy.bundleUrl') && !values.has('policy.bundlePublicKeyFile')) {
+    issues.push(`${raw.get('policy.bundleUrl')?.from}: policy.bundleUrl needs policy.bundlePublicKeyFile, the PEM public key that verifies the bundle's signature; for example COUNTERSIGN_POLICY_BUNDLE_PUBLIC_KEY_FILE=/etc/countersign/bundle-public.pem`);
+  }
+  const keyFile = values.get('policy.bundlePublicKeyFile');
+  if (typeof keyFile === 'string' && existsSync(keyFile)) {
+    try {
+      const key = createPublicKey(readFileSync(keyFile));
+      if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'rsa-pss' && key.asymmetricKeyType !== 'ec') throw new Error(`a ${key.asymmetricKeyType} key; an RSA or EC key is expected`);
+    } catch (error) {
+      issues.push(`${raw.get('policy.bundlePublicKeyFile')?.from}: policy.bundlePublicKeyFile ${keyFile} is not a PEM public key: ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+}
+
 function checkUpstreamAuth(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[]): void {
   const mode = values.get('upstream.auth.mode');
   const given = [...raw.keys()].filter((k) => k.startsWith('upstream.auth.') && k !== 'upstream.auth.mode');
@@ -531,6 +557,11 @@ function build(values: Map<string, unknown>): GatewayConfig {
       policiesDir: get('policy.policiesDir'),
       configDir: get('policy.configDir'),
       bundlePath: get('policy.bundlePath'),
+      bundleUrl: get('policy.bundleUrl'),
+      bundlePublicKeyFile: get('policy.bundlePublicKeyFile'),
+      bundleSigningAlg: get('policy.bundleSigningAlg'),
+      bundlePollIntervalMs: get('policy.bundlePollIntervalMs'),
+      bundleMaxBytes: get('policy.bundleMaxBytes'),
       watch: get('policy.watch'),
       decisionCacheSize: get('policy.decisionCacheSize'),
     },

@@ -60,6 +60,13 @@ export interface GatewayConfig {
     configDir: string;
     /** A prebuilt bundle (.tar.gz from `opa build -t wasm`); then no OPA is needed at run time. */
     bundlePath?: string;
+    /** A bundle server's URL, polled with ETags; the bundle must verify with bundlePublicKeyFile. */
+    bundleUrl?: string;
+    /** PEM public key that verifies the bundle's signature (required with bundleUrl). */
+    bundlePublicKeyFile?: string;
+    bundleSigningAlg: 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
+    bundlePollIntervalMs: number;
+    bundleMaxBytes: number;
     watch: boolean;
     /** Decisions remembered per loaded policy, keyed by the exact input; 0 turns the memo off. */
     decisionCacheSize: number;

@@ -375,13 +375,16 @@ function forwardAsDecided(req: IncomingMessage, normalized: NormalizedCall, body
 /** Parks a protected call in the store and answers 202, or refuses (409, 503): never forwards. */
 async function park(m: Mutation, caller: Caller, justification: string, decision: ProtectedDecision): Promise<void> {
   const { req, res, deps, body } = m;
-  const { config, store, metrics, logger } = deps;
+  const { config, store, metrics, logger, policy } = deps;
   const parked = parkedCall(req, m.normalized, body);
+  // Read right after the synchronous decide, with nothing awaited between: the policy that decided.
+  const status = policy.status();
+  const policyRevision = status.bundleRevision ?? status.revision;
   const code = newApprovalSecret();
   let created;
   try {
     // No timer of our own: every store call has one deadline, inside the store.
-    created = await store.create({ requestor: caller, justification, call: parked, body, decision: requestDecision(decision), approvalCodeSha256: code.sha256 });
+    created = await store.create({ requestor: caller, justification, call: parked, body, decision: { ...requestDecision(decision), ...(policyRevision ? { policyRevision } : {}) }, approvalCodeSha256: code.sha256 });
   } catch (error) {
     // One mapping for the proxy side and the API: 409 OBJECT_LOCKED (the open request's id),
     // 422 over a limit, 503 when Redis is down or slow, 500 otherwise. Never forwarded (invariant 5).

@@ -110,6 +110,18 @@ function registerProbes(registry: Registry, probes: MetricProbes): void {
       this.set(policy()?.lastError ? 1 : 0);
     },
   });
+  new Counter({
+    name: 'countersign_policy_bundle_loads_total',
+    help: 'Polls of the policy bundle server (policy.bundleUrl), by outcome: loaded, unchanged (304), fetch_failed, refused (unsigned, tampered or invalid; the last good bundle keeps serving)',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      // The engine counts; this copies its counts at scrape time. Absent without a bundle server.
+      const loads = policy()?.bundle?.loads;
+      this.reset();
+      if (loads) for (const [outcome, n] of Object.entries(loads)) this.inc({ outcome }, n);
+    },
+  });
   if (probes.unreviewedBreakGlass) {
     const count = probes.unreviewedBreakGlass.bind(probes);
     new Gauge({

@@ -19,7 +19,12 @@ export interface BundleContents {
   wasm: Buffer;
   /** The bundle's data.json, `{}` when it has none. */
   data: Record<string, unknown>;
+  /** The manifest's `revision` (`opa build --revision`; `countersign policy build` writes the git commit), when it has one. */
+  revision?: string;
 }
+
+/** A manifest revision longer than this is cut: it is shown in /readyz and stored with requests. */
+const MAX_REVISION_CHARS = 200;
 
 /**
  * Extracts policy.wasm and data.json from a bundle; rejects with PolicyBuildError when it is not one.
@@ -27,6 +32,14 @@ export interface BundleContents {
  * const { wasm, data } = await readBundle(readFileSync('.build/policy.tar.gz'), '.build/policy.tar.gz');
  */
 export async function readBundle(tarGz: Buffer, name = 'bundle'): Promise<BundleContents> {
+  return bundleContents(await unpackBundle(tarGz, name, (path) => WANTED.has(path) || path === '.manifest'), name);
+}
+
+/**
+ * Every regular file of a bundle by its path (`./` and `/` prefixes dropped), for signature checks;
+ * `keep` chooses which files' contents are read. Rejects with PolicyBuildError when it is not a bundle.
+ */
+export async function unpackBundle(tarGz: Buffer, name = 'bundle', keep: (path: string) => boolean = () => true): Promise<Map<string, Buffer>> {
   let tar: Buffer;
   try {
     // Unpacked in one step so the size bound holds before any tar parsing.
@@ -34,12 +47,15 @@ export async function readBundle(tarGz: Buffer, name = 'bundle'): Promise<Bundle
   } catch (error) {
     throw new PolicyBuildError(`${name} is not a gzip'd OPA bundle: ${(error as Error).message}`);
   }
-  let files: Map<string, Buffer>;
   try {
-    files = await wantedFiles(tar);
+    return await regularFiles(tar, keep);
   } catch (error) {
     throw new PolicyBuildError(`${name}: damaged tar archive: ${(error as Error).message}`);
   }
+}
+
+/** The engine's part of an unpacked bundle: policy.wasm, data.json and the manifest's revision. */
+export function bundleContents(files: Map<string, Buffer>, name = 'bundle'): BundleContents {
   const wasm = files.get('policy.wasm');
   if (!wasm) throw new PolicyBuildError(`${name} has no policy.wasm: build it with \`opa build -t wasm\``);
   let data: Record<string, unknown> = {};
@@ -48,17 +64,30 @@ export async function readBundle(tarGz: Buffer, name = 'bundle'): Promise<Bundle
     const parsed: unknown = JSON.parse(json.toString('utf8'));
     if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) data = parsed as Record<string, unknown>;
   }
-  return { wasm, data };
+  const revision = manifestRevision(files.get('.manifest'), name);
+  return { wasm, data, ...(revision ? { revision } : {}) };
 }
 
-/** The regular files named in WANTED at the bundle's root (`./` and `/` prefixes ignored). */
-async function wantedFiles(tar: Buffer): Promise<Map<string, Buffer>> {
+function manifestRevision(manifest: Buffer | undefined, name: string): string | undefined {
+  if (!manifest || manifest.length === 0) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(manifest.toString('utf8'));
+  } catch (error) {
+    throw new PolicyBuildError(`${name}: .manifest is not JSON: ${(error as Error).message}`);
+  }
+  const revision = (parsed as { revision?: unknown } | null)?.revision;
+  return typeof revision === 'string' && revision.length > 0 ? revision.slice(0, MAX_REVISION_CHARS) : undefined;
+}
+
+/** The regular files `keep` chooses (`./` and `/` prefixes ignored). */
+async function regularFiles(tar: Buffer, keep: (path: string) => boolean): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   const entries = extract();
   Readable.from([tar]).pipe(entries);
   for await (const entry of entries) {
     const path = entry.header.name.replace(/^\.?\/+/, '');
-    if (entry.header.type !== 'file' || !WANTED.has(path)) {
+    if (entry.header.type !== 'file' || !keep(path)) {
       entry.resume();
       continue;
     }

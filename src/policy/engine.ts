@@ -6,18 +6,26 @@
  * Hot reload: with `watch`, a change under the policies or config folder rebuilds everything
  * off to the side, then swaps one reference. A change that fails keeps the last good policy
  * serving and shows in status().lastError until a later change succeeds.
+ *
+ * Remote bundle: with `bundleUrl`, the bundle comes from a bundle server, polled with its ETag.
+ * With `bundleVerification`, a bundle (remote or `bundlePath`) loads only when its signature and
+ * every file's hash verify. A poll that brings a missing, unsigned, tampered or broken bundle
+ * keeps the last good one serving, counted in status().bundle.loads and shown in lastError; a
+ * gateway never starts without a good bundle.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { watch as watchFs, readFileSync, type FSWatcher } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
 import type { Logger } from 'pino';
 import { loadPolicyConfig, type PolicyConfig } from '../config/policy-config';
-import { readBundle } from './bundle';
+import { bundleContents, readBundle, unpackBundle, type BundleContents } from './bundle';
+import { verifyBundleSignature, type BundleSigningAlg } from './bundle-signature';
+import { fetchBundle } from './bundle-source';
 import { errorText, PolicyUnavailableError } from './errors';
 import { buildBundle, ENTRYPOINTS } from './opa-cli';
 import { readAuthorize, readDecision } from './result-shape';
-import type { AccessPolicy, AuthorizeInput, AuthorizeResult, Decision, DecisionInput, PolicyEngine, PolicyStatus, ProfileType, Roles } from './types';
+import type { AccessPolicy, AuthorizeInput, AuthorizeResult, BundleLoadOutcome, Decision, DecisionInput, PolicyEngine, PolicyStatus, ProfileType, Roles } from './types';
 
 export interface PolicyEngineOptions {
   /** Folder of .rego files (ignored when bundlePath is given, except that it is not watched). */
@@ -39,6 +47,28 @@ export interface PolicyEngineOptions {
    * a profile type with `caseInsensitive: false` is refused (ConfigError), at start and on reload.
    */
   upstreamCaseInsensitivePaths?: boolean;
+  /** Fetch the bundle from this URL (OPA's bundle service protocol) instead of building or reading one. */
+  bundleUrl?: string;
+  /** How often `bundleUrl` is polled (default 60 s). */
+  bundlePollIntervalMs?: number;
+  /** The largest bundle download accepted (default 32 MiB). */
+  bundleMaxBytes?: number;
+  /** Check the bundle's `.signatures.json` with this public key before loading it (required with bundleUrl by the gateway's config). */
+  bundleVerification?: { publicKey: KeyObject; alg: BundleSigningAlg };
+}
+
+const DEFAULT_POLL_MS = 60_000;
+const DEFAULT_BUNDLE_MAX_BYTES = 32 * 1024 * 1024;
+/** One bundle download may take this long before it counts as failed. */
+const BUNDLE_FETCH_TIMEOUT_MS = 30_000;
+
+/** The last good remote bundle: its bytes (config reloads reuse them) and the ETag it came with. */
+interface RemoteBundle {
+  url: string;
+  bytes: Buffer;
+  etag?: string;
+  lastCheckAt?: string;
+  loads: Record<BundleLoadOutcome, number>;
 }
 
 /** Inputs longer than this (as JSON) are evaluated every time, never remembered. */
@@ -56,6 +86,8 @@ interface LoadedState {
   authorizeEntrypoint: number;
   config: PolicyConfig;
   revision: string;
+  /** The bundle manifest's revision (the git commit `countersign policy build` recorded), when it has one. */
+  bundleRevision?: string;
   loadedAt: string;
   /**
    * Decisions already made by this very policy and data, keyed by the input's JSON. A decision is
@@ -76,19 +108,30 @@ interface LoadedState {
 export async function createPolicyEngine(options: PolicyEngineOptions): Promise<PolicyEngine> {
   const { logger } = options;
   const memoSize = options.decisionCacheSize ?? 10_000;
-  let current: LoadedState | undefined = await loadState(options);
+  const remote = options.bundleUrl ? await firstRemoteBundle(options.bundleUrl, options) : undefined;
+  let current: LoadedState | undefined = await loadState(options, remote?.bytes);
+  if (remote) remote.loads.loaded++;
   let lastError: string | undefined;
   let closed = false;
-  logger?.info({ revision: current.revision }, 'policy loaded');
+  logger?.info({ revision: current.revision, bundleRevision: current.bundleRevision }, 'policy loaded');
+
+  // Config reloads and bundle polls swap the same reference: run one at a time, in order, so a
+  // reload that began with the old bundle never lands after a newer bundle was swapped in.
+  let serial: Promise<unknown> = Promise.resolve();
+  const inTurn = <T>(job: () => Promise<T>): Promise<T> => {
+    const next = serial.then(job, job);
+    serial = next.catch(() => undefined);
+    return next;
+  };
 
   const watchers: FSWatcher[] = [];
   let timer: NodeJS.Timeout | undefined;
   let reloading: Promise<void> | undefined;
   let again = false;
 
-  const reload = async (): Promise<void> => {
+  const reload = (): Promise<void> => inTurn(async () => {
     try {
-      const next = await loadState(options);
+      const next = await loadState(options, remote?.bytes);
       if (closed) return;
       const previous = current?.revision;
       current = next; // the swap: one assignment, so a decision sees the old or the new state, never a mix
@@ -98,7 +141,50 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
       lastError = `${new Date().toISOString()} ${errorText(error)}`;
       logger?.error({ err: errorText(error), revision: current?.revision }, 'policy reload failed; the last good policy keeps serving');
     }
+  });
+
+  let pollTimer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | undefined;
+  const poll = async (): Promise<void> => {
+    if (!remote || closed) return;
+    let outcome: BundleLoadOutcome = 'fetch_failed';
+    try {
+      const got = await fetchBundle({ url: remote.url, etag: remote.etag, maxBytes: options.bundleMaxBytes ?? DEFAULT_BUNDLE_MAX_BYTES, timeoutMs: BUNDLE_FETCH_TIMEOUT_MS });
+      if (got.status === 'not-modified') {
+        outcome = 'unchanged';
+      } else {
+        await inTurn(async () => {
+          outcome = 'refused';
+          const next = await loadState(options, got.bytes);
+          if (closed) return;
+          const previous = current?.bundleRevision ?? current?.revision;
+          current = next;
+          remote.bytes = got.bytes;
+          remote.etag = got.etag;
+          lastError = undefined;
+          outcome = 'loaded';
+          logger?.info({ bundleRevision: next.bundleRevision, revision: next.revision, previous }, 'policy bundle updated');
+        });
+      }
+    } catch (error) {
+      lastError = `${new Date().toISOString()} ${errorText(error)}`;
+      // A warning, not an error: the gateway still decides with the last good bundle.
+      logger?.warn({ err: errorText(error), outcome, bundleRevision: current?.bundleRevision }, 'policy bundle not taken; the last good bundle keeps serving');
+    }
+    remote.loads[outcome]++;
+    remote.lastCheckAt = new Date().toISOString();
   };
+  const schedulePoll = (): void => {
+    if (!remote || closed) return;
+    pollTimer = setTimeout(() => {
+      polling = poll().finally(() => {
+        polling = undefined;
+        schedulePoll();
+      });
+    }, options.bundlePollIntervalMs ?? DEFAULT_POLL_MS);
+    pollTimer.unref();
+  };
+  schedulePoll();
   const trigger = (): void => {
     timer = undefined;
     if (closed) return;
@@ -120,7 +206,7 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
   };
 
   if (options.watch) {
-    const dirs = options.bundlePath ? [options.configDir] : [options.policiesDir, options.configDir];
+    const dirs = options.bundlePath || remote ? [options.configDir] : [options.policiesDir, options.configDir];
     for (const dir of dirs) {
       const watcher = watchFs(resolve(dir), { recursive: true }, () => schedule());
       watcher.on('error', (error) => {
@@ -171,7 +257,14 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
     },
     status(): PolicyStatus {
       if (closed || !current) return { ready: false, lastError: lastError ?? 'closed' };
-      return { ready: true, revision: current.revision, loadedAt: current.loadedAt, ...(lastError ? { lastError } : {}) };
+      return {
+        ready: true,
+        revision: current.revision,
+        ...(current.bundleRevision ? { bundleRevision: current.bundleRevision } : {}),
+        loadedAt: current.loadedAt,
+        ...(lastError ? { lastError } : {}),
+        ...(remote ? { bundle: { url: remote.url, ...(remote.etag ? { etag: remote.etag } : {}), ...(remote.lastCheckAt ? { lastCheckAt: remote.lastCheckAt } : {}), loads: { ...remote.loads } } } : {}),
+      };
     },
     accessPolicies(): AccessPolicy[] {
       return state().config.accessPolicies.map((p) => ({ ...p, approverGroups: [...p.approverGroups] }));
@@ -196,6 +289,8 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
     async close(): Promise<void> {
       closed = true;
       if (timer) clearTimeout(timer);
+      if (pollTimer) clearTimeout(pollTimer);
+      await polling;
       for (const w of watchers) w.close();
       await reloading;
       current = undefined;
@@ -203,16 +298,37 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
   };
 }
 
-async function loadState(options: PolicyEngineOptions): Promise<LoadedState> {
-  const config = loadPolicyConfig(options.configDir, { upstreamCaseInsensitivePaths: options.upstreamCaseInsensitivePaths ?? true });
-  const bundlePath = options.bundlePath ?? (await buildBundle({ policiesDir: options.policiesDir, opaBin: options.opaBin, cacheDir: options.cacheDir })).path;
-  let bytes: Buffer;
+/**
+ * The first fetch of a remote bundle: the gateway does not start without it. Its signature is
+ * checked by loadState, like every later one.
+ */
+async function firstRemoteBundle(url: string, options: PolicyEngineOptions): Promise<RemoteBundle> {
+  let got;
   try {
-    bytes = readFileSync(bundlePath);
+    got = await fetchBundle({ url, maxBytes: options.bundleMaxBytes ?? DEFAULT_BUNDLE_MAX_BYTES, timeoutMs: BUNDLE_FETCH_TIMEOUT_MS });
   } catch (error) {
-    throw new PolicyUnavailableError(`cannot read the policy bundle ${bundlePath}: ${errorText(error)}`);
+    throw new PolicyUnavailableError(`no policy bundle to start with: ${errorText(error)}`, { cause: error });
   }
-  const bundle = await readBundle(bytes, bundlePath);
+  if (got.status !== 'fetched') throw new PolicyUnavailableError(`no policy bundle to start with: ${url} answered 304 to a request without an ETag`);
+  return { url, bytes: got.bytes, ...(got.etag ? { etag: got.etag } : {}), loads: { loaded: 0, unchanged: 0, fetch_failed: 0, refused: 0 } };
+}
+
+async function loadState(options: PolicyEngineOptions, fetched?: Buffer): Promise<LoadedState> {
+  const config = loadPolicyConfig(options.configDir, { upstreamCaseInsensitivePaths: options.upstreamCaseInsensitivePaths ?? true });
+  let bytes: Buffer;
+  let bundlePath: string;
+  if (fetched) {
+    bytes = fetched;
+    bundlePath = options.bundleUrl ?? 'bundle';
+  } else {
+    bundlePath = options.bundlePath ?? (await buildBundle({ policiesDir: options.policiesDir, opaBin: options.opaBin, cacheDir: options.cacheDir })).path;
+    try {
+      bytes = readFileSync(bundlePath);
+    } catch (error) {
+      throw new PolicyUnavailableError(`cannot read the policy bundle ${bundlePath}: ${errorText(error)}`);
+    }
+  }
+  const bundle = await readChecked(bytes, bundlePath, options.bundleVerification);
   let policy: LoadedPolicy;
   try {
     policy = await loadPolicy(bundle.wasm, { initial: 5, maximum: MAX_WASM_PAGES });
@@ -229,11 +345,20 @@ async function loadState(options: PolicyEngineOptions): Promise<LoadedState> {
     authorizeEntrypoint: entrypoints['maa/authorize']!,
     config,
     revision: createHash('sha256').update(bytes).update(config.dataHash).digest('hex').slice(0, 16),
+    ...(bundle.revision ? { bundleRevision: bundle.revision } : {}),
     loadedAt: new Date().toISOString(),
     decisions: new Map(),
   };
   selfCheck(state);
   return state;
+}
+
+/** A bundle's contents, its signature verified first when a key is configured. */
+async function readChecked(bytes: Buffer, name: string, verification: PolicyEngineOptions['bundleVerification']): Promise<BundleContents> {
+  if (!verification) return readBundle(bytes, name);
+  const files = await unpackBundle(bytes, name);
+  await verifyBundleSignature(files, verification.publicKey, verification.alg, name);
+  return bundleContents(files, name);
 }
 
 /** Both entry points must answer in shape before a policy may serve: a broken one never swaps in. */

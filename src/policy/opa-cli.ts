@@ -134,7 +134,15 @@ export interface BuiltBundle {
  * @example
  * const { path } = await buildBundle({ policiesDir: 'policies' });
  */
-export async function buildBundle(options: { policiesDir: string; opaBin?: string; cacheDir?: string }): Promise<BuiltBundle> {
+export async function buildBundle(options: {
+  policiesDir: string;
+  opaBin?: string;
+  cacheDir?: string;
+  /** Sign with OPA's bundle signing: a PEM private key file and its JWS algorithm (OPA's default RS256). */
+  signing?: { keyFile: string; alg?: string };
+  /** The manifest's revision (`opa build --revision`), e.g. gitRevision()'s. */
+  revision?: string;
+}): Promise<BuiltBundle> {
   const opaBin = ensureOpa(options.opaBin);
   const policiesDir = resolve(options.policiesDir);
   const cacheDir = options.cacheDir ?? join(PROJECT_ROOT, '.build/policy');
@@ -146,6 +154,18 @@ export async function buildBundle(options: { policiesDir: string; opaBin?: strin
   hash.update(`opa ${binStat.size} ${binStat.mtimeMs}\n`);
   hash.update(JSON.stringify(capabilities));
   hash.update(ENTRYPOINTS.join(','));
+  // A signed or revised build is another bundle: the key (hashed with the rest, never stored) and revision are part of its identity.
+  if (options.revision !== undefined) hash.update(`\0revision\0${options.revision}`);
+  if (options.signing) {
+    let key: Buffer;
+    try {
+      key = readFileSync(options.signing.keyFile);
+    } catch (error) {
+      throw new PolicyBuildError(`cannot read the signing key ${options.signing.keyFile}: ${(error as Error).message}`);
+    }
+    hash.update(`\0signing\0${options.signing.alg ?? 'RS256'}\0`);
+    hash.update(key);
+  }
   for (const file of sources) {
     hash.update(`\0${relative(policiesDir, file)}\0`);
     hash.update(readFileSync(file));
@@ -163,7 +183,14 @@ export async function buildBundle(options: { policiesDir: string; opaBin?: strin
     writeFileSync(join(work, 'capabilities.json'), JSON.stringify(capabilities, null, 1));
     const args = ['build', '-t', 'wasm', '--capabilities', join(work, 'capabilities.json'), '--ignore', '*_test.rego', '-o', join(work, 'bundle.tar.gz')];
     for (const e of ENTRYPOINTS) args.push('-e', e);
-    await opa(opaBin, [...args, policiesDir]);
+    if (options.revision !== undefined) args.push('--revision', options.revision);
+    if (options.signing) {
+      // Signing needs bundle mode; run from inside the folder so the signed names are the files' own paths.
+      args.push('--bundle', '--signing-key', resolve(options.signing.keyFile), ...(options.signing.alg ? ['--signing-alg', options.signing.alg] : []));
+      await opa(opaBin, [...args, '.'], policiesDir);
+    } else {
+      await opa(opaBin, [...args, policiesDir]);
+    }
     try {
       renameSync(work, target);
     } catch (error) {
@@ -173,6 +200,22 @@ export async function buildBundle(options: { policiesDir: string; opaBin?: strin
     rmSync(work, { recursive: true, force: true });
   }
   return { path: bundle, hash: digest, cached: false };
+}
+
+/**
+ * The git commit the policy and its configuration come from: `git rev-parse HEAD`, with `-dirty`
+ * when any of `dirs` has changes not committed (untracked files included); undefined outside a git
+ * checkout or without git. Recorded in the bundle's manifest so a gateway can say what it runs.
+ * @example
+ * gitRevision(['policies', 'config']); // '3f2c1e0…9ab-dirty'
+ */
+export function gitRevision(dirs: string[]): string | undefined {
+  const cwd = resolve(dirs[0] ?? '.');
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd, encoding: 'utf8' });
+  if (head.status !== 0 || !/^[0-9a-f]{40,64}\s*$/.test(head.stdout)) return undefined;
+  const status = spawnSync('git', ['status', '--porcelain', '--', ...dirs.map((d) => resolve(d))], { cwd, encoding: 'utf8' });
+  const dirty = status.status !== 0 || status.stdout.trim().length > 0;
+  return `${head.stdout.trim()}${dirty ? '-dirty' : ''}`;
 }
 
 /** `opa check` then `opa test -v` on the policies folder; returns OPA's output. */

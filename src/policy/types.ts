@@ -93,10 +93,17 @@ export interface AuthorizeResult {
   reasons: string[];
 }
 
+/** What a poll of the bundle server did: took a new bundle, found it unchanged (304), could not fetch it, or refused it. */
+export type BundleLoadOutcome = 'loaded' | 'unchanged' | 'fetch_failed' | 'refused';
+
 export interface PolicyStatus {
   ready: boolean;
   /** Content hash of the loaded bundle and data. */
   revision?: string;
+  /** The loaded bundle's manifest revision (the git commit it was built from), when it has one. */
+  bundleRevision?: string;
+  /** With policy.bundleUrl: where the bundle comes from and what the polls did so far. */
+  bundle?: { url: string; etag?: string; lastCheckAt?: string; loads: Record<BundleLoadOutcome, number> };
   loadedAt?: string;
   /** The last reload failure, kept while the last good policy serves. */
   lastError?: string;

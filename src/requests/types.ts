@@ -25,7 +25,14 @@ export interface ParkedCall {
 }
 
 /** What the policy decided about a protected call, as the request keeps it. */
-export type RequestDecision = Omit<ProtectedDecision, 'protected'>;
+export type RequestDecision = Omit<ProtectedDecision, 'protected'> & {
+  /**
+   * The policy that decided: its bundle's revision (the git commit `countersign policy build`
+   * recorded) when it has one, else the content hash of the loaded bundle and data. Absent on
+   * requests parked before it was recorded.
+   */
+  policyRevision?: string;
+};
 
 export interface Verdict {
   userId: string;

@@ -87,6 +87,7 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
             ['Access policies', d.policies.join(', ')],
             d.why && ['Why protected', html`<ul class="why">${d.why.map((line) => html`<li>${line}</li>`)}</ul>`],
             r.expiresAt && ['Expires', html`<${Time} iso=${r.expiresAt} />`],
+            d.policyRevision && ['Policy revision', html`<code>${d.policyRevision}</code>`],
             ['Approver groups', html`<span class="chips">${d.approverGroups.map((g) => html`<span class="chip">${g}</span>`)}</span>`],
             ['Call', html`<code>${callLine(r.call)}</code>`],
             ['Replayed headers', Object.keys(r.call.headers).length ? html`<code class="headers">${Object.entries(r.call.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}</code>` : 'none'],
