@@ -93,7 +93,10 @@ before(async () => {
   cpSync(join(PROJECT_ROOT, 'policies'), p1, { recursive: true });
   cpSync(join(PROJECT_ROOT, 'policies'), p2, { recursive: true });
   const decision = join(p2, 'decision.rego');
-  writeFileSync(decision, readFileSync(decision, 'utf8').replace(/^decision := result if \{/m, 'decision_off := result if {'));
+  const text = readFileSync(decision, 'utf8');
+  const renamed = text.replace(/^decision := (.*\bresult\b.*) if \{/m, 'decision_off := $1 if {');
+  assert.notEqual(renamed, text, "decision.rego's main rule was not found: v2 would be v1");
+  writeFileSync(decision, renamed);
   v1 = readFileSync((await buildBundle({ policiesDir: p1, cacheDir, revision: 'rev-1', signing: { keyFile } })).path);
   v2 = readFileSync((await buildBundle({ policiesDir: p2, cacheDir, revision: 'rev-2', signing: { keyFile } })).path);
   v2Unsigned = readFileSync((await buildBundle({ policiesDir: p2, cacheDir, revision: 'rev-2' })).path);
