@@ -65,6 +65,11 @@ function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
+/** A replay claim's lease end and its secret token: complete, break-glass and the scheduler claim alike. */
+function newClaim(nowMs: number, leaseMs: number): { leaseUntil: Date; claimToken: string } {
+  return { leaseUntil: new Date(nowMs + leaseMs), claimToken: randomBytes(18).toString('base64url') };
+}
+
 /**
  * The approver of a verdict: a user id, or a caller whose groups the scripts need for a staged
  * request's current stage. A bare id has no groups, so it can never act in a stage.
@@ -197,8 +202,7 @@ class RedisRequestStore implements RequestStore {
     checkUserId(actor);
     checkLeaseMs(leaseMs);
     const t = clock(now);
-    const leaseUntil = new Date(t.ms + leaseMs);
-    const claimToken = randomBytes(18).toString('base64url');
+    const { leaseUntil, claimToken } = newClaim(t.ms, leaseMs);
     const k = this.keys;
     const request = await this.transition('beginComplete', id, [k.request(id), k.audit, k.prefix], [
       id,
@@ -239,8 +243,7 @@ class RedisRequestStore implements RequestStore {
     checkBreakGlassReason(reason);
     checkLeaseMs(leaseMs);
     const t = clock(now);
-    const leaseUntil = new Date(t.ms + leaseMs);
-    const claimToken = randomBytes(18).toString('base64url');
+    const { leaseUntil, claimToken } = newClaim(t.ms, leaseMs);
     const k = this.keys;
     const request = await this.transition('breakGlass', id, [k.request(id), k.audit, k.prefix], [
       id,
@@ -309,8 +312,7 @@ class RedisRequestStore implements RequestStore {
     checkUserId(actor);
     checkLeaseMs(leaseMs);
     const t = clock(now);
-    const leaseUntil = new Date(t.ms + leaseMs);
-    const claimToken = randomBytes(18).toString('base64url');
+    const { leaseUntil, claimToken } = newClaim(t.ms, leaseMs);
     const k = this.keys;
     const request = await this.transition('claimScheduled', id, [k.request(id), k.audit, k.prefix], [
       id,

@@ -34,6 +34,7 @@
 --- @include "reindex"
 --- @include "record-transition"
 --- @include "touch"
+--- @include "claim-replay"
 
 local id, nowMs, nowIso, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local prefix = KEYS[3]
@@ -51,12 +52,7 @@ if f[4] then
   resend = true
 end
 
-redis.call('HSET', KEYS[1],
-  'claimToken', ARGV[8],
-  'claimUserId', actor,
-  'claimAt', nowIso,
-  'claimLeaseUntilMs', ARGV[5],
-  'claimLeaseUntil', ARGV[6])
+claimReplay(KEYS[1], ARGV[8], actor, nowIso, ARGV[5], ARGV[6])
 touch(KEYS[1], status, status, nowMs, nowIso)
 reindex(prefix, id, f[2], cjson.decode(f[3]), status, status, nowMs, nowMs)
 recordTransition(KEYS[1], KEYS[2], id, nowMs, nowIso, actor, 'begin-complete', status, status, nil, resend)

@@ -38,6 +38,7 @@
 --- @include "record-transition"
 --- @include "touch"
 --- @include "schedule-expiry"
+--- @include "claim-replay"
 
 local id, nowMs, nowIso, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local prefix = KEYS[3]
@@ -56,12 +57,7 @@ if f[4] then scheduleExpiry(prefix, id, f[4], 'approved', nowMs) end
 recordTransition(KEYS[1], KEYS[2], id, nowMs, nowIso, actor, 'break-glass', status, 'approved', ARGV[6], false)
 redis.call('ZADD', derivedKeys(prefix).breakGlass('unreviewed'), nowMs, id)
 
-redis.call('HSET', KEYS[1],
-  'claimToken', ARGV[9],
-  'claimUserId', actor,
-  'claimAt', nowIso,
-  'claimLeaseUntilMs', ARGV[7],
-  'claimLeaseUntil', ARGV[8])
+claimReplay(KEYS[1], ARGV[9], actor, nowIso, ARGV[7], ARGV[8])
 recordTransition(KEYS[1], KEYS[2], id, nowMs, nowIso, actor, 'begin-complete', 'approved', 'approved', nil, false)
 
 return { 1, redis.call('HGETALL', KEYS[1]) }

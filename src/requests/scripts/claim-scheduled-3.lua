@@ -35,6 +35,7 @@
 --- @include "reindex"
 --- @include "record-transition"
 --- @include "touch"
+--- @include "claim-replay"
 
 local id, nowMs, nowIso, actor = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local prefix = KEYS[3]
@@ -63,12 +64,7 @@ end
 
 redis.call('HDEL', KEYS[1], 'scheduledFor', 'scheduledForMs')
 redis.call('ZREM', scheduled, id)
-redis.call('HSET', KEYS[1],
-  'claimToken', ARGV[7],
-  'claimUserId', actor,
-  'claimAt', nowIso,
-  'claimLeaseUntilMs', ARGV[5],
-  'claimLeaseUntil', ARGV[6])
+claimReplay(KEYS[1], ARGV[7], actor, nowIso, ARGV[5], ARGV[6])
 touch(KEYS[1], status, status, nowMs, nowIso)
 reindex(prefix, id, f[5], cjson.decode(f[6]), status, status, nowMs, nowMs)
 recordTransition(KEYS[1], KEYS[2], id, nowMs, nowIso, actor, 'begin-complete', status, status, nil, false)
