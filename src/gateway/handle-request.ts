@@ -295,15 +295,8 @@ function decideAndAct(m: Mutation, caller: Caller | null): void {
 
   // e. Not protected: forward the decided reading through the same proxy as reads.
   if (verdict.kind === 'forward') {
-    if (!deps.upstreamAuth.passthrough) {
-      forwardWithCredential(m, caller).catch((error: unknown) => internalError(m, error));
-      return;
-    }
-    metrics.unprotectedDecisions.inc();
-    // A condition that let a protected route's call pass is said in the log, so it can be audited.
-    logDecision(m, 'unprotected', verdict.why ? { why: verdict.why } : undefined);
-    forwardAsDecided(req, m.normalized, m.body);
-    void deps.proxy(req, res);
+    if (deps.upstreamAuth.passthrough) forwardUnprotected(m, verdict.why);
+    else forwardWithCredential(m, caller, verdict.why).catch((error: unknown) => internalError(m, error));
     return;
   }
 
@@ -336,8 +329,8 @@ function decideAndAct(m: Mutation, caller: Caller | null): void {
  * an identified caller, and with the upstream credential in place of the caller's Authorization.
  * Nothing is sent when the credential cannot be had (502 UPSTREAM_AUTH_FAILED).
  */
-async function forwardWithCredential(m: Mutation, caller: Caller | null): Promise<void> {
-  const { req, res, deps } = m;
+async function forwardWithCredential(m: Mutation, caller: Caller | null, why: string[] | undefined): Promise<void> {
+  const { req, deps } = m;
   if (caller === null) {
     refuse(m, new ApiError('UNAUTHENTICATED', {}, 'the upstream is reached with the gateway\'s credential: a valid bearer token is required; nothing was sent'), { 'www-authenticate': 'Bearer' });
     return;
@@ -349,9 +342,16 @@ async function forwardWithCredential(m: Mutation, caller: Caller | null): Promis
     refuse(m, apiErrorFrom(error));
     return;
   }
-  deps.metrics.unprotectedDecisions.inc();
-  logDecision(m, 'unprotected');
   req.headers.authorization = upstreamAuthorization;
+  forwardUnprotected(m, why);
+}
+
+/** Forwards an unprotected mutation's decided reading through the same proxy as reads. */
+function forwardUnprotected(m: Mutation, why: string[] | undefined): void {
+  const { req, res, deps } = m;
+  deps.metrics.unprotectedDecisions.inc();
+  // A condition that let a protected route's call pass is said in the log, so it can be audited.
+  logDecision(m, 'unprotected', why ? { why } : undefined);
   forwardAsDecided(req, m.normalized, m.body);
   void deps.proxy(req, res);
 }
