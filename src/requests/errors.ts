@@ -82,6 +82,8 @@ export enum ScriptErrorCode {
   NotCurrentStage = -15,
   /** approve, reject: under rejectPolicy majority, the actor rejected before. */
   AlreadyRejected = -16,
+  /** warn-expiring: the request was warned of its expiry before, in its current status (-17…-19 left for other transitions). */
+  AlreadyWarned = -20,
 }
 
 function asStatus(detail: string): RequestStatus | undefined {
@@ -135,6 +137,8 @@ export function scriptError(script: string, code: number, requestId: string, det
       return new TransitionError('ALREADY_REVIEWED', `${at}: this break-glass has already been reviewed`, requestId, { status });
     case ScriptErrorCode.NotScheduled:
       return new TransitionError('NOT_SCHEDULED', `${at}: no replay of this request is scheduled`, requestId, { status });
+    case ScriptErrorCode.AlreadyWarned:
+      return new TransitionError('INVALID_STATE', `${at}: its expiry was announced before in this status`, requestId, { status });
     default:
       return new TransitionError('INVALID_STATE', `${at}: unknown script return code ${code}`, requestId, { status });
   }

@@ -48,6 +48,16 @@ export interface RequestKeys {
   breakGlass(state: 'unreviewed' | 'reviewed'): string;
   /** Sorted set of approved requests whose replay is scheduled, scored by the scheduled time (ms): what the scheduler reads. */
   scheduled: string;
+  /**
+   * Stream: one notification event per transition (and per expiry warning), written by the same
+   * script (includes/record-transition.lua derives it from `audit`); read by the dispatcher's
+   * consumer group and deleted once every channel has it (src/notifications/outbox.ts).
+   */
+  outbox: string;
+  /** Hash: outbox entry id → JSON of each channel's attempts, next try and outcome, while the entry is undelivered. */
+  outboxProgress: string;
+  /** List: one JSON line per channel delivery given up after the last try (newest first), for an operator to read and replay. */
+  outboxDeadLetters: string;
 }
 
 /**
@@ -79,5 +89,8 @@ export function requestKeys(deployment: string): RequestKeys {
     expiry: `${prefix}expiry`,
     breakGlass: (state) => `${prefix}break-glass:${state}`,
     scheduled: `${prefix}scheduled`,
+    outbox: `${prefix}outbox`,
+    outboxProgress: `${prefix}outbox:progress`,
+    outboxDeadLetters: `${prefix}outbox:dead`,
   };
 }

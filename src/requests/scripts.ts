@@ -56,6 +56,9 @@ export function loadScripts() {
     schedule: loadScript('schedule-3'),
     unschedule: loadScript('unschedule-3'),
     claimScheduled: loadScript('claim-scheduled-3'),
+    // The notification outbox's own steps (src/notifications/outbox.ts).
+    warnExpiring: loadScript('warn-expiring-2'),
+    settleNotification: loadScript('settle-notification-3'),
   };
 }
 

@@ -15,7 +15,8 @@ const files = readdirSync(DIR).filter((f) => f.endsWith('.lua'));
 test('every transition has its own script, named with its key count', () => {
   assert.deepEqual(files.sort(), [
     'approve-3.lua', 'begin-complete-3.lua', 'break-glass-3.lua', 'cancel-4.lua', 'claim-scheduled-3.lua', 'create-5.lua',
-    'expire-4.lua', 'finish-complete-4.lua', 'reject-4.lua', 'remove-4.lua', 'review-3.lua', 'schedule-3.lua', 'unschedule-3.lua',
+    'expire-4.lua', 'finish-complete-4.lua', 'reject-4.lua', 'remove-4.lua', 'review-3.lua', 'schedule-3.lua', 'settle-notification-3.lua',
+    'unschedule-3.lua', 'warn-expiring-2.lua',
   ]);
   assert.equal(Object.keys(loadScripts()).length, files.length);
 });
@@ -47,7 +48,7 @@ test('every script return code translates to a TransitionError naming the script
     [-5]: 'ALREADY_APPROVED', [-6]: 'NOT_REQUESTOR', [-7]: 'COMPLETE_IN_PROGRESS', [-8]: 'OUTCOME_UNKNOWN',
     [-9]: 'CLAIM_LOST', [-10]: 'INVALID_STATE', [-11]: 'INVALID_STATE',
     [-12]: 'NOT_BREAK_GLASS', [-13]: 'ALREADY_REVIEWED', [-14]: 'NOT_SCHEDULED',
-    [-15]: 'NOT_CURRENT_STAGE', [-16]: 'ALREADY_REJECTED',
+    [-15]: 'NOT_CURRENT_STAGE', [-16]: 'ALREADY_REJECTED', [-20]: 'INVALID_STATE',
   };
   for (const code of Object.values(ScriptErrorCode).filter((v): v is number => typeof v === 'number')) {
     const error = scriptError('approve-3', code, 'r1', 'approved');

@@ -3,8 +3,14 @@
   stream, in the caller's script, so the change and its record are one atomic step.
   The stream id is `<nowMs>-*` so `since` queries can start at a time; when time went
   backwards (another gateway's clock, or a test's `now`), Redis picks the next id itself.
+  Every transition also gets its notification event in the outbox stream (includes/
+  enqueue-notification.lua), whose key is the audit stream's with `audit` replaced by `outbox`
+  (maa:{d}:audit -> maa:{d}:outbox): derived, not passed, so every script that records a
+  transition writes its notification without a new KEYS entry, and it is in the same cluster slot
+  (same hash tag; see includes/keys.lua on derived keys).
   Returns the stream id.
 ]]
+--- @include "enqueue-notification"
 local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor, action, from, to, notesSha256, resend)
   local entry = { at = nowIso, actor = actor, action = action, to = to }
   if from then entry['from'] = from else entry['from'] = cjson.null end
@@ -26,5 +32,7 @@ local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor,
   if type(added) == 'table' and added.err then
     added = redis.call('XADD', streamKey, '*', unpack(fields))
   end
+  local outboxKey = string.gsub(streamKey, 'audit$', 'outbox')
+  enqueueNotification(outboxKey, id, action, actor, from, to, nowIso, added)
   return added
 end
