@@ -20,6 +20,11 @@ import { createIdentity } from './identity/create-identity';
 import { createPolicyEngine } from './policy/engine';
 import { startSweeper } from './requests/expiry';
 import { createRequestStore } from './requests/redis-store';
+import { CONSOLE_PREFIX } from './gateway/gateway-routes';
+import { loadDirectory } from './identity/directory';
+import { startNotificationDispatcher } from './notifications/dispatcher';
+import { loadNotificationsConfig, NOTIFICATION_DEFAULTS, type NotificationsConfig } from './notifications/notifications-config';
+import { openOutbox } from './notifications/outbox';
 
 export interface RunningGateway {
   /** Where the gateway answers, e.g. http://127.0.0.1:8080 or https://… (loopback when it listens on all addresses). */
@@ -51,6 +56,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   };
 
   try {
+    // First: a bad notifications file (or a secret it names that is missing) stops the start before anything connects.
+    const notifications = notificationsConfig(config);
     const identity = await createIdentity(config.identity);
     closers.push({ name: 'identity', close: () => identity.close() });
 
@@ -84,7 +91,11 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     });
     closers.push({ name: 'store', close: () => store.close() });
 
-    const gateway = createGateway({ config, policy, store, identity, logger });
+    // Its own Redis connection: the dispatcher's polls never queue behind the request path's commands.
+    const outbox = await openOutbox({ url: config.redis.url, deployment: config.redis.deployment, logger });
+    closers.push({ name: 'outbox', close: () => outbox.close() });
+
+    const gateway = createGateway({ config, policy, store, identity, logger, notifications: outbox });
     const { server } = gateway;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -99,6 +110,18 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     const sweeper = startSweeper(store, config.requests.sweepIntervalMs, logger);
     closers.push({ name: 'sweeper', close: () => sweeper.stop() });
 
+    // Runs even without channels, so the outbox is drained rather than kept forever.
+    const dispatcher = startNotificationDispatcher({
+      config: notifications,
+      outbox,
+      store,
+      ...(config.identity.directoryFile ? { directory: loadDirectory(config.identity.directoryFile) } : {}),
+      retention: { openMs: config.requests.retentionMs, approvedMs: config.requests.approvedRetentionMs },
+      deliveries: gateway.metrics.notifications,
+      logger,
+    });
+    closers.push({ name: 'notifications', close: () => dispatcher.stop() });
+
     const url = listenUrl(server.address() as AddressInfo, config.listen.tls ? 'https' : 'http');
     logger.info({ url, upstream: redactUrl(config.upstream.url), upstreamAuth: config.upstream.auth.mode, redis: redactUrl(config.redis.url), deployment: config.redis.deployment }, 'gateway listening');
     return { url, close: closeAll, reloadTls: () => gateway.reloadTls() };
@@ -106,6 +129,18 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * The notifications file, or no channels when none is configured; links in messages go to the
+ * console at `upstream.publicUrl` unless the file names its own `consoleUrl`.
+ */
+function notificationsConfig(config: GatewayConfig): NotificationsConfig {
+  const loaded = config.notifications.file ? loadNotificationsConfig(config.notifications.file) : { ...NOTIFICATION_DEFAULTS, channels: [] };
+  if (!loaded.consoleUrl && config.console.enabled && config.upstream.publicUrl) {
+    return { ...loaded, consoleUrl: `${config.upstream.publicUrl.replace(/\/+$/, '')}${CONSOLE_PREFIX}` };
+  }
+  return loaded;
 }
 
 function listenUrl(address: AddressInfo, scheme: 'http' | 'https'): string {

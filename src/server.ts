@@ -26,6 +26,7 @@ import { createProxy, createUpstreamAgent } from './gateway/proxy';
 import { createReplay, type Replay } from './gateway/replay';
 import { startScheduler } from './gateway/scheduler';
 import { createUpstreamAuth } from './gateway/upstream-auth';
+import type { OutboxStatus } from './notifications/outbox';
 
 export interface GatewayDeps {
   config: GatewayConfig;
@@ -33,6 +34,11 @@ export interface GatewayDeps {
   store: RequestStore;
   identity: Identity;
   logger?: Logger;
+  /**
+   * The notification outbox's backlog (src/notifications/outbox.ts), for /readyz and the metrics;
+   * every gateway reports it, whichever one runs the dispatcher.
+   */
+  notifications?: { status(): Promise<OutboxStatus> };
 }
 
 export interface Gateway {
@@ -81,6 +87,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     policyStatus: () => policy.status(),
     storeUp: () => store.ping().catch(() => false),
     unreviewedBreakGlass: () => store.countUnreviewed(),
+    ...(deps.notifications ? { notificationOutbox: () => deps.notifications!.status() } : {}),
   });
   const agent = createUpstreamAgent(config.upstream.url, config.upstream.timeoutMs);
   const proxy = createProxy({
@@ -124,11 +131,18 @@ export function createGateway(deps: GatewayDeps): Gateway {
       policyDetail = { lastError: errorSummary(error).message };
     }
     const down = [...(redisUp ? [] : ['redis']), ...(policyUp ? [] : ['policy'])];
+    // Reported, never counted as down: a backlog of notifications does not stop approvals.
+    const notifications = deps.notifications && redisUp ? await deps.notifications.status().catch(() => undefined) : undefined;
     res.status(down.length === 0 ? 200 : 503).json({
       status: down.length === 0 ? 'ready' : 'unavailable',
       down,
       // The upstream credential is reported, never counted as down: parking needs no upstream.
-      checks: { redis: redisUp ? 'up' : 'down', policy: { status: policyUp ? 'up' : 'down', ...policyDetail }, upstreamAuth: upstreamAuth.status() },
+      checks: {
+        redis: redisUp ? 'up' : 'down',
+        policy: { status: policyUp ? 'up' : 'down', ...policyDetail },
+        upstreamAuth: upstreamAuth.status(),
+        ...(deps.notifications ? { notifications: notifications ?? { status: 'unknown' } } : {}),
+      },
     });
   });
 

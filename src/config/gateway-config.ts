@@ -114,6 +114,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'requests.parkedResponse', env: 'COUNTERSIGN_PARKED_RESPONSE', kind: { type: 'enum', values: ['accepted', 'approvalRequired'] }, default: 'accepted', example: 'approvalRequired', doc: 'How a parked change is answered: `accepted` (202 and the approval request) or `approvalRequired` (403 in Graph\'s error shape, so SDKs throw; the client resends the identical call with the approval code once approved). docs/graph.md says when to choose which.' },
   { key: 'requests.sweepIntervalMs', env: 'COUNTERSIGN_SWEEP_INTERVAL', kind: { type: 'duration', min: 1000, max: DAY_MS }, default: 60_000, example: '1m', doc: 'How often expiry runs.' },
   { key: 'requests.scheduleIntervalMs', env: 'COUNTERSIGN_SCHEDULE_INTERVAL', kind: { type: 'duration', min: 100, max: 60 * 60 * 1000 }, default: 5_000, example: '5s', doc: 'How often each gateway looks for scheduled replays that are due (`complete --at`, API `scheduledFor`); one gateway claims each, so a replay runs at most this late.' },
+  { key: 'notifications.file', env: 'COUNTERSIGN_NOTIFICATIONS', kind: { type: 'path' }, example: 'config/notifications.yaml', doc: 'YAML file of the notification channels (webhooks, Slack, Teams, e-mail), their filters and the delivery settings; see docs/notifications.md. Without it no channel is configured and every transition\'s notification event is dropped once read.' },
   { key: 'console.enabled', env: 'COUNTERSIGN_CONSOLE', kind: { type: 'bool' }, default: true, example: 'false', doc: 'Serve the approvers\' web console at `/maa/console`.' },
   { key: 'console.showDemoIdentities', env: 'COUNTERSIGN_SHOW_DEMO_IDENTITIES', kind: { type: 'bool' }, default: false, example: 'true', doc: 'List the static tokens on the console\'s sign-in page. For the demo only.' },
   { key: 'log.level', env: 'COUNTERSIGN_LOG_LEVEL', kind: { type: 'enum', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', example: 'info', doc: 'pino log level. Logs never contain tokens or bodies.' },
@@ -580,6 +581,7 @@ function build(values: Map<string, unknown>): GatewayConfig {
       scheduleIntervalMs: get('requests.scheduleIntervalMs'),
       parkedResponse: get('requests.parkedResponse'),
     },
+    notifications: dropUndefined({ file: get<string | undefined>('notifications.file') }),
     console: { enabled: get('console.enabled'), showDemoIdentities: get('console.showDemoIdentities') },
     log: { level: get('log.level') },
   };

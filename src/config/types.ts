@@ -87,6 +87,10 @@ export interface GatewayConfig {
     /** `accepted`: 202 with the approval request; `approvalRequired`: the upstream's own error shape (403), so SDKs throw. */
     parkedResponse: 'accepted' | 'approvalRequired';
   };
+  notifications: {
+    /** The notifications file (src/notifications/notifications-config.ts), read at start with the secrets it names. */
+    file?: string;
+  };
   console: {
     enabled: boolean;
     /** Lists the static tokens on the sign-in page: for the demo only. */

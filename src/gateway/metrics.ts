@@ -11,6 +11,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PolicyStatus } from '../policy/types';
+import type { OutboxStatus } from '../notifications/outbox';
 
 /** What the scrape-time gauges read; each scrape asks afresh, so the gauges are never stale. */
 export interface MetricProbes {
@@ -19,6 +20,8 @@ export interface MetricProbes {
   storeUp(): Promise<boolean>;
   /** Break-glass requests waiting for their review (a bounded store call); absent: the gauge is not registered. */
   unreviewedBreakGlass?(): Promise<number>;
+  /** The notification outbox's backlog (a bounded Redis call); absent: its gauges are not registered. */
+  notificationOutbox?(): Promise<OutboxStatus>;
 }
 
 export interface GatewayMetrics {
@@ -43,6 +46,8 @@ export interface GatewayMetrics {
   replayDuration: Histogram<'outcome'>;
   /** Token requests for the upstream (upstream.auth): mode, and ok, refused, unreachable or invalid. */
   upstreamTokenRequests: Counter<'mode' | 'outcome'>;
+  /** Notification deliveries by channel name (from the notifications file) and outcome: delivered, retried, dead. */
+  notifications: Counter<'channel' | 'outcome'>;
   // Children of the hot path's series, bound once: prom-client hashes a label object per call otherwise.
   readDuration: ReturnType<Histogram<'kind'>['labels']>;
   mutationDuration: ReturnType<Histogram<'kind'>['labels']>;
@@ -81,6 +86,7 @@ export function createMetrics(probes?: MetricProbes): GatewayMetrics {
     apiDuration: new Histogram({ name: 'countersign_api_duration_seconds', help: 'Approval API calls', labelNames: ['route', 'status'], buckets: LATENCY_BUCKETS, registers }),
     replayDuration: new Histogram({ name: 'countersign_replay_duration_seconds', help: 'Upstream round trip of replays', labelNames: ['outcome'], buckets: LATENCY_BUCKETS, registers }),
     upstreamTokenRequests: new Counter({ name: 'countersign_upstream_token_requests_total', help: 'Token requests for the upstream credential (upstream.auth), by mode and outcome', labelNames: ['mode', 'outcome'], registers }),
+    notifications: new Counter({ name: 'countersign_notifications_total', help: 'Notification delivery attempts, by channel and outcome: delivered, retried (failed, will retry), dead (given up: in the dead-letter list)', labelNames: ['channel', 'outcome'], registers }),
   };
 }
 
@@ -134,6 +140,30 @@ function registerProbes(registry: Registry, probes: MetricProbes): void {
         else this.set(n);
       },
     });
+  }
+  if (probes.notificationOutbox) {
+    // One outbox read per scrape serves the three gauges (prom-client collects them one after another).
+    const read = probes.notificationOutbox.bind(probes);
+    let last: { at: number; status: Promise<OutboxStatus | null> } | undefined;
+    const status = (): Promise<OutboxStatus | null> => {
+      if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), status: read().catch(() => null) };
+      return last.status;
+    };
+    const gauge = (name: string, help: string, pick: (s: OutboxStatus) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        registers,
+        async collect() {
+          const s = await status();
+          const value = s ? pick(s) : null;
+          if (value === null) this.reset();
+          else this.set(value);
+        },
+      });
+    gauge('countersign_notification_backlog', 'Notification events not yet delivered to every channel, at scrape time (absent when Redis does not answer)', (s) => s.undelivered);
+    gauge('countersign_notification_dead_letters', 'Notification deliveries given up after their last try, waiting in the dead-letter list', (s) => s.deadLetters);
+    gauge('countersign_notification_oldest_age_seconds', 'Age of the oldest undelivered notification event (0 when none)', (s) => s.oldestAgeSeconds ?? 0);
   }
   new Gauge({
     name: 'countersign_store_up',

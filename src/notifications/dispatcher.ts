@@ -1,0 +1,210 @@
+/**
+ * The notification dispatcher: a background job that reads the outbox (outbox.ts) and delivers
+ * each event to the channels that want it, at least once, with exponential backoff between
+ * tries and a dead-letter list after the last; and that queues the "expires soon" warnings.
+ *
+ * One poll, top to bottom:
+ *   1. take over events another dispatcher left idle (it stopped or died) - XAUTOCLAIM;
+ *   2. this dispatcher's own pending events (waiting for a retry), then new ones - XREADGROUP;
+ *   3. for each event: the channels that want it and are due, delivered in parallel; then one
+ *      settle script records the round (progress, dead letters, and the ack once all are done).
+ * Polls never overlap; a failed poll (Redis down) is logged and tried again at the next one.
+ *
+ * `stop()` ends the loop and waits for the round in flight to settle, so a clean stop never leaves
+ * a delivered event unrecorded; an unclean one (the process dies) leaves it pending, and the next
+ * dispatcher delivers it again after `claimIdleMs` (at least once).
+ */
+import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import type { Directory } from '../identity/directory';
+import type { ApprovalRequest, RequestStore } from '../requests/types';
+import { channelWants, type Channel } from './channels/channel';
+import { chatChannel } from './channels/chat';
+import { emailChannel } from './channels/email';
+import { webhookChannel } from './channels/webhook';
+import { notificationEvent, type NotificationEvent, type OutboxEntry } from './events';
+import { buildMessage } from './message';
+import type { NotificationsConfig } from './notifications-config';
+import type { DeadLetter, EventProgress, Outbox } from './outbox';
+
+export interface DispatcherOptions {
+  config: NotificationsConfig;
+  outbox: Outbox;
+  /** Reads the request at delivery (its justification, notes, groups). */
+  store: Pick<RequestStore, 'get'>;
+  /** E-mail addresses and approver group members; without it the e-mail channel has no recipients. */
+  directory?: Pick<Directory, 'membersOf' | 'emailOf'>;
+  /** The gateway's retention, to know when an open request expires (requests.retentionMs, approvedRetentionMs). */
+  retention: { openMs: number; approvedMs: number };
+  /** `countersign_notifications_total{channel, outcome}` (src/gateway/metrics.ts). */
+  deliveries?: Counter<'channel' | 'outcome'>;
+  logger?: Logger;
+  /** Tests move time; default the clock. */
+  now?: () => Date;
+}
+
+export interface NotificationDispatcher {
+  stop(): Promise<void>;
+}
+
+/** How long before try `attempt + 1`, after `attempt` failed ones: base · 2^(attempt-1), capped, with up to 10 % jitter. */
+export function backoffMs(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const plain = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(plain * (1 + 0.1 * random()));
+}
+
+/**
+ * Who receives an event by e-mail: the approver groups' members (never the requestor, who may be
+ * in one of them) or the requestor, at their directory addresses.
+ */
+export function recipientsOf(event: NotificationEvent, request: ApprovalRequest | null, directory: DispatcherOptions['directory']): string[] {
+  if (!request || !directory || event.audience === 'none') return [];
+  const users =
+    event.audience === 'requestor'
+      ? [request.requestor.userId]
+      : [...new Set(request.decision.approverGroups.flatMap((g) => directory.membersOf(g)))].filter((u) => u !== request.requestor.userId);
+  const addresses = users.map((u) => directory.emailOf(u)).filter((a): a is string => a !== undefined);
+  return [...new Set(addresses)];
+}
+
+function createChannels(config: NotificationsConfig): Channel[] {
+  return config.channels.map((c) => {
+    switch (c.type) {
+      case 'webhook':
+        return webhookChannel(c);
+      case 'slack':
+      case 'teams':
+        return chatChannel(c);
+      case 'email':
+        return emailChannel(c, config.delivery.timeoutMs);
+    }
+  });
+}
+
+/**
+ * Starts delivering. Returns at once; the first poll runs right away.
+ * @example
+ * const dispatcher = startNotificationDispatcher({ config, outbox, store, directory, retention, logger });
+ * // on shutdown
+ * await dispatcher.stop();
+ */
+export function startNotificationDispatcher(options: DispatcherOptions): NotificationDispatcher {
+  const { config, outbox, store, logger } = options;
+  const now = options.now ?? (() => new Date());
+  const channels = createChannels(config);
+  const { delivery } = config;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let lastWarningScan = 0;
+  let current: Promise<void> = Promise.resolve();
+
+  /** One event: deliver to the due channels that want it, then record the round. */
+  const handle = async (entry: OutboxEntry, progress: EventProgress): Promise<void> => {
+    const event = entry.requestId ? notificationEvent(entry) : null;
+    if (!event) {
+      await outbox.settle(entry.id, {}, true, []);
+      return;
+    }
+    // An event waiting for its retries: nothing to read or send before one is due.
+    const t0 = now().getTime();
+    const started = Object.keys(progress).length > 0;
+    if (started && !channels.some((c) => !progress[c.config.name]?.state && (progress[c.config.name]?.nextMs ?? 0) <= t0)) return;
+    const request = await store.get(entry.requestId);
+    const message = buildMessage(entry, event, request, config.consoleUrl, now());
+    const recipients = recipientsOf(event, request, options.directory);
+    // An e-mail channel with nobody to write to has nothing to do for this event.
+    const wanted = channels.filter((c) => channelWants(c.config, message) && (c.config.type !== 'email' || recipients.length > 0));
+    const t = now().getTime();
+    const due = wanted.filter((c) => {
+      const p = progress[c.config.name];
+      return !p?.state && (p?.nextMs ?? 0) <= t;
+    });
+    const settledAlready = wanted.every((c) => progress[c.config.name]?.state);
+    if (due.length === 0 && !settledAlready) return;
+
+    const deadLetters: DeadLetter[] = [];
+    await Promise.all(
+      due.map(async (channel) => {
+        const name = channel.config.name;
+        const p: EventProgress[string] = { ...(progress[name] ?? { attempts: 0 }) };
+        try {
+          await channel.deliver(message, recipients, delivery.timeoutMs);
+          p.attempts += 1;
+          p.state = 'delivered';
+          delete p.nextMs;
+          delete p.lastError;
+          options.deliveries?.inc({ channel: name, outcome: 'delivered' });
+        } catch (error) {
+          p.attempts += 1;
+          p.lastError = (error as Error).message.slice(0, 500);
+          if (p.attempts >= delivery.maxAttempts) {
+            p.state = 'dead';
+            delete p.nextMs;
+            deadLetters.push({ eventId: entry.id, channel: name, requestId: entry.requestId, event: event.name, attempts: p.attempts, lastError: p.lastError, at: entry.at, deadAt: now().toISOString() });
+            options.deliveries?.inc({ channel: name, outcome: 'dead' });
+            logger?.error({ channel: name, eventId: entry.id, requestId: entry.requestId, attempts: p.attempts, reason: p.lastError }, 'notification given up: moved to the dead-letter list');
+          } else {
+            p.nextMs = now().getTime() + backoffMs(p.attempts, delivery.backoffMs, delivery.maxBackoffMs);
+            options.deliveries?.inc({ channel: name, outcome: 'retried' });
+            logger?.warn({ channel: name, eventId: entry.id, requestId: entry.requestId, attempts: p.attempts, reason: p.lastError }, 'notification not delivered; will retry');
+          }
+        }
+        progress[name] = p;
+      }),
+    );
+    const settled = wanted.every((c) => progress[c.config.name]?.state);
+    await outbox.settle(entry.id, progress, settled, deadLetters);
+  };
+
+  const poll = async (): Promise<void> => {
+    const t = now();
+    if (t.getTime() - lastWarningScan >= config.expiryWarning.intervalMs) {
+      lastWarningScan = t.getTime();
+      const warned = await outbox.warnExpiring(t, options.retention, config.expiryWarning.beforeMs);
+      if (warned > 0) logger?.info({ warned }, 'expiry warnings queued');
+    }
+    const entries = new Map<string, OutboxEntry>();
+    for (const e of await outbox.claimIdle(delivery.claimIdleMs)) entries.set(e.id, e);
+    // Own pending entries, page by page (ids ascending), then the new ones.
+    let after = '0';
+    for (let page = 0; page < 10; page++) {
+      const pending = await outbox.readOwnPending(after);
+      for (const e of pending) entries.set(e.id, e);
+      if (pending.length === 0) break;
+      after = pending[pending.length - 1]!.id;
+    }
+    for (const e of await outbox.readNew()) entries.set(e.id, e);
+    if (entries.size === 0) return;
+    const progress = await outbox.progress([...entries.keys()]);
+    for (const entry of entries.values()) {
+      if (stopped) return;
+      try {
+        await handle(entry, progress.get(entry.id) ?? {});
+      } catch (error) {
+        // One event's failure (its request unreadable, Redis gone mid-way) leaves it pending for the next poll.
+        logger?.warn({ eventId: entry.id, error: (error as Error).message }, 'notification round failed; retrying at the next poll');
+      }
+    }
+  };
+
+  const loop = (): void => {
+    if (stopped) return;
+    current = poll()
+      .catch((error: unknown) => logger?.warn({ error: (error as Error).message }, 'notification poll failed; retrying at the next poll'))
+      .finally(() => {
+        if (stopped) return;
+        timer = setTimeout(loop, delivery.pollIntervalMs);
+        timer.unref();
+      });
+  };
+  loop();
+
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await current;
+      for (const channel of channels) channel.close?.();
+    },
+  };
+}
