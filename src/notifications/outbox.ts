@@ -129,9 +129,10 @@ export class Outbox {
 
   private async readGroup(from: string): Promise<OutboxEntry[]> {
     const reply = await this.withGroup(() =>
-      this.connection.send<Array<[string, StreamEntry[]]> | null>(['XREADGROUP', 'GROUP', OUTBOX_GROUP, this.consumer, 'COUNT', String(BATCH), 'STREAMS', this.keys.outbox, from]),
+      this.connection.send<Array<[string, StreamEntry[]]> | Record<string, StreamEntry[]> | null>(['XREADGROUP', 'GROUP', OUTBOX_GROUP, this.consumer, 'COUNT', String(BATCH), 'STREAMS', this.keys.outbox, from]),
     );
-    const entries = reply?.[0]?.[1] ?? [];
+    // RESP2 answers [[stream, entries]]; node-redis over RESP3 gives a map of stream -> entries.
+    const entries = (Array.isArray(reply) ? reply[0]?.[1] : reply ? Object.values(reply)[0] : undefined) ?? [];
     return entries.map(([id, fields]) => decodeOutboxEntry(id, fields) ?? { id, requestId: '', event: '', actor: '', from: null, to: '', at: '' });
   }
 

@@ -13,7 +13,7 @@ import pino from 'pino';
 import supertest from 'supertest';
 import { loadGatewayConfig, PROJECT_ROOT, type DeepPartial } from '../../src/config/gateway-config';
 import type { GatewayConfig } from '../../src/config/types';
-import { createGateway, type Gateway } from '../../src/server';
+import { createGateway, type Gateway, type GatewayDeps } from '../../src/server';
 import { createIdentity } from '../../src/identity/create-identity';
 import type { Identity } from '../../src/identity/types';
 import { createPolicyEngine } from '../../src/policy/engine';
@@ -117,7 +117,7 @@ export interface Harness {
 export async function startHarness(
   suite: Suite,
   overrides: DeepPartial<GatewayConfig> = {},
-  parts: { policy?: PolicyEngine; identity?: Identity } = {},
+  parts: { policy?: PolicyEngine; identity?: Identity; notifications?: GatewayDeps['notifications'] } = {},
 ): Promise<Harness> {
   const upstream = await startUpstream();
   const deployment = randomDeployment();
@@ -148,7 +148,14 @@ export async function startHarness(
     },
   });
   const logger = pino({ level: 'info' }, sink);
-  const gateway = createGateway({ config, policy: parts.policy ?? suite.policy, store, identity: parts.identity ?? suite.identity, logger });
+  const gateway = createGateway({
+    config,
+    policy: parts.policy ?? suite.policy,
+    store,
+    identity: parts.identity ?? suite.identity,
+    logger,
+    ...(parts.notifications ? { notifications: parts.notifications } : {}),
+  });
   await new Promise<void>((resolve) => gateway.server.listen(0, '127.0.0.1', () => resolve()));
   const baseUrl = `http://127.0.0.1:${(gateway.server.address() as AddressInfo).port}`;
   return {
