@@ -152,6 +152,8 @@ export function startNotificationDispatcher(options: DispatcherOptions): Notific
         progress[name] = p;
       }),
     );
+    // Channels that do not want the event are marked, so a poll can tell from the progress alone that nothing is due.
+    for (const c of channels) if (!wanted.includes(c)) progress[c.config.name] = { attempts: 0, state: 'skipped' };
     const settled = wanted.every((c) => progress[c.config.name]?.state);
     await outbox.settle(entry.id, progress, settled, deadLetters);
   };

@@ -34,7 +34,8 @@ export interface ChannelProgress {
   attempts: number;
   /** ms since epoch: not tried again before. */
   nextMs?: number;
-  state?: 'delivered' | 'dead';
+  /** delivered; dead (given up: a dead letter); skipped (the channel does not want this event, or it has no recipient). */
+  state?: 'delivered' | 'dead' | 'skipped';
   lastError?: string;
 }
 
