@@ -43,9 +43,11 @@ const SCRIPTS_DIR = join(PROJECT_ROOT, 'src/requests/scripts');
 
 /**
  * What each script is in the table, by its leading name (lower case, without '-' or '_').
- * `create` has no status to start from; `remove` deletes ended requests only; `aside` (review) changes no status.
+ * `create` has no status to start from; `remove` deletes ended requests only; `aside` (review) changes no status;
+ * `notice` (the expiry warning) acts on open requests only and changes no status; `outbox` (settling a
+ * notification) touches no request at all.
  */
-const SCRIPT_ROLES: Record<string, TransitionAction | 'create' | 'remove' | 'aside'> = {
+const SCRIPT_ROLES: Record<string, TransitionAction | 'create' | 'remove' | 'aside' | 'notice' | 'outbox'> = {
   create: 'create',
   approve: 'approve',
   reject: 'reject',
@@ -60,6 +62,8 @@ const SCRIPT_ROLES: Record<string, TransitionAction | 'create' | 'remove' | 'asi
   claimscheduled: 'schedule',
   // A review changes no status and has no status precondition: a break-glass is reviewed whatever became of it.
   review: 'aside',
+  warnexpiring: 'notice',
+  settlenotification: 'outbox',
 };
 
 function leadingName(file: string): string {
@@ -196,15 +200,16 @@ describe('the Lua scripts agree with the table', () => {
 
   for (const file of files) {
     const role = SCRIPT_ROLES[leadingName(file)];
-    if (role === undefined || role === 'create') continue;
+    if (role === undefined || role === 'create' || role === 'outbox') continue;
     test(`${file}: starts only from the statuses the table gives ${role}`, async () => {
       for (const status of REQUEST_STATUSES) {
         const runs = await Promise.all(fixtures(status).map((fixture) => runScript(file, fixture)));
         const refused = runs.map((run) => run.code === ScriptErrorCode.InvalidState);
-        const expected: boolean = role === 'remove' ? (OPEN_STATUSES as readonly string[]).includes(status) : role === 'aside' ? false : !mayStart(role, status);
+        const open = (OPEN_STATUSES as readonly string[]).includes(status);
+        const expected: boolean = role === 'remove' ? open : role === 'notice' ? !open : role === 'aside' ? false : !mayStart(role, status);
         assert.deepEqual(refused, [expected, expected], `${file} from ${status}: the table says ${expected ? 'refuse' : 'allow'} (INVALID_STATE ${ScriptErrorCode.InvalidState})`);
         const writes = runs.flatMap((run) => run.writes);
-        if (role === 'remove' || role === 'aside') assert.deepEqual(writes, [], `${file} writes no status`);
+        if (role === 'remove' || role === 'aside' || role === 'notice') assert.deepEqual(writes, [], `${file} writes no status`);
         else for (const written of writes) assert.ok((TRANSITIONS[role].to as readonly string[]).includes(written), `${file} from ${status} wrote ${written}, not one of ${TRANSITIONS[role].to.join(', ')}`);
       }
     });
