@@ -56,6 +56,7 @@ export function loadScripts() {
     schedule: loadScript('schedule-3'),
     unschedule: loadScript('unschedule-3'),
     claimScheduled: loadScript('claim-scheduled-3'),
+    trimAudit: loadScript('trim-audit-2'),
   };
 }
 

@@ -1,10 +1,10 @@
 --[[
   Appends one transition to the request's history (a JSON line in its hash) and to the audit
   stream, in the caller's script, so the change and its record are one atomic step.
-  The stream id is `<nowMs>-*` so `since` queries can start at a time; when time went
-  backwards (another gateway's clock, or a test's `now`), Redis picks the next id itself.
+  The audit event is chained (includes/audit-chain.lua): it carries the hash of the event before it.
   Returns the stream id.
 ]]
+--- @include "audit-chain"
 local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor, action, from, to, notesSha256, resend)
   local entry = { at = nowIso, actor = actor, action = action, to = to }
   if from then entry['from'] = from else entry['from'] = cjson.null end
@@ -22,9 +22,5 @@ local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor,
   if resend then
     table.insert(fields, 'resend'); table.insert(fields, '1')
   end
-  local added = redis.pcall('XADD', streamKey, nowMs .. '-*', unpack(fields))
-  if type(added) == 'table' and added.err then
-    added = redis.call('XADD', streamKey, '*', unpack(fields))
-  end
-  return added
+  return appendToAuditChain(requestKey, streamKey, nowMs, fields)
 end
