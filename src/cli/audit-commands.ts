@@ -48,7 +48,7 @@ function parse<O extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   } catch (error) {
     throw usageError(error instanceof Error ? error.message : String(error));
   }
-  if (!parsed.values.help && parsed.positionals.length !== positionals) throw usageError(`expected ${positionals} argument${positionals === 1 ? '' : 's'}`);
+  if (!(parsed.values as { help?: boolean }).help && parsed.positionals.length !== positionals) throw usageError(`expected ${positionals} argument${positionals === 1 ? '' : 's'}`);
   return parsed;
 }
 
