@@ -81,7 +81,8 @@ test('every transition writes a chained event: seq from 1, each linking to the o
     const { head, checkpoint } = await store.auditChain();
     assert.deepEqual(head, { seq: 12, hash: prev, id: events[11]!.id, at: events[11]!.at });
     assert.equal(checkpoint, null);
-    assert.deepEqual(await raw.hGetAll(k.auditHead), { seq: '12', hash: prev, id: events[11]!.id, at: events[11]!.at });
+    const stored = await raw.hGetAll(k.auditHead);
+    assert.deepEqual({ seq: stored.seq, hash: stored.hash, id: stored.id, at: stored.at }, { seq: '12', hash: prev, id: events[11]!.id, at: events[11]!.at });
     assert.deepEqual(await store.verifyAudit(), { ok: true, events: 12, legacy: 0, from: null, head });
   } finally {
     await store.close();

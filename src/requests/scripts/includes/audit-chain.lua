@@ -12,7 +12,7 @@
   contentHash alone and still be walked link by link. src/requests/audit-chain.ts is the same
   in TypeScript; test/requests/audit-chain.redis.test.ts holds the two together.
 
-  The head is a hash next to the stream, `<stream key>:head` (seq, hash, id, at). It is derived from
+  The head is a hash next to the stream, `<stream key>:head` (seq, hash, id, at; raw: the hash as bytes). It is derived from
   the stream's key, so it starts with `maa:{<deployment>}:` and lives in the stream's cluster slot
   (keys.lua says why a script may touch such a key). A create event also pins the parked request:
   create-5 stores requestSha256 on the request hash first, and it becomes part of the event.
@@ -23,8 +23,7 @@
 local function appendToAuditChain(requestKey, streamKey, nowMs, fields)
   local headKey = streamKey .. ':head'
   local function ns(value) return #value .. ':' .. value .. ',' end
-  local function toHex(raw) return (string.gsub(raw, '.', function(c) return string.format('%02x', string.byte(c)) end)) end
-  local function fromHex(hex) return (string.gsub(hex, '..', function(cc) return string.char(tonumber(cc, 16)) end)) end
+  local function toHex(raw) return string.format(string.rep('%02x', 32), string.byte(raw, 1, 32)) end
 
   local event = {}
   for i = 1, #fields, 2 do event[fields[i]] = fields[i + 1] end
@@ -36,13 +35,19 @@ local function appendToAuditChain(requestKey, streamKey, nowMs, fields)
     end
   end
 
-  local head = redis.call('HMGET', headKey, 'seq', 'hash')
+  -- The head keeps its hash raw too, so the link needs no hex decoding.
+  local head = redis.call('HMGET', headKey, 'seq', 'hash', 'raw')
   local seq = tostring((tonumber(head[1]) or 0) + 1)
-  local prevHash = head[2] or string.rep('0', 64)
+  local prevRaw = head[3] or string.rep('\0', 32)
+  if head[2] and not head[3] then
+    prevRaw = string.gsub(head[2], '..', function(cc) return string.char(tonumber(cc, 16)) end)
+  end
+  local prevHash = toHex(prevRaw)
   local content = ns(seq) .. ns(event['at'] or '') .. ns(event['requestId'] or '') .. ns(event['actor'] or '')
     .. ns(event['action'] or '') .. ns(event['from'] or '') .. ns(event['to'] or '') .. ns(event['notesSha256'] or '')
     .. ns(event['resend'] or '') .. ns(event['requestSha256'] or '')
-  local hash = toHex(sha256Raw(fromHex(prevHash) .. sha256Raw(content)))
+  local hashRaw = sha256Raw(prevRaw .. sha256Raw(content))
+  local hash = toHex(hashRaw)
   table.insert(fields, 'seq'); table.insert(fields, seq)
   table.insert(fields, 'prevHash'); table.insert(fields, prevHash)
   table.insert(fields, 'hash'); table.insert(fields, hash)
@@ -53,6 +58,6 @@ local function appendToAuditChain(requestKey, streamKey, nowMs, fields)
   if type(added) == 'table' and added.err then
     added = redis.call('XADD', streamKey, '*', unpack(fields))
   end
-  redis.call('HSET', headKey, 'seq', seq, 'hash', hash, 'id', added, 'at', event['at'] or '')
+  redis.call('HSET', headKey, 'seq', seq, 'hash', hash, 'raw', hashRaw, 'id', added, 'at', event['at'] or '')
   return added
 end
