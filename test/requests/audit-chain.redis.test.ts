@@ -214,3 +214,22 @@ test('events written before the chain existed are counted, not verified, and may
     await store.close();
   }
 });
+
+test("the sweep trims events older than the audit retention, leaving the chain verifiable", async () => {
+  const store = await freshStore(redis, { retention: { auditMs: 60_000 } });
+  try {
+    const t0 = Date.UTC(2026, 0, 1, 9);
+    await store.create(newRequest(), new Date(t0));
+    await store.create(newRequest(), new Date(t0 + 1000));
+    const kept = await store.create(newRequest(), new Date(t0 + 5 * 60_000));
+    await store.sweep(new Date(t0 + 5 * 60_000 + 1000));
+    const { checkpoint } = await store.auditChain();
+    assert.equal(checkpoint?.seq, 2);
+    assert.equal(checkpoint?.trimmed, 2);
+    const left = (await store.exportAudit({ limit: 10 })).items;
+    assert.deepEqual(left.map((e) => e.requestId), [kept.id]);
+    assert.deepEqual((await store.verifyAudit()).ok, true);
+  } finally {
+    await store.close();
+  }
+});
