@@ -225,6 +225,21 @@ test('audit verify passes on an untouched chain and names the first broken link 
   assert.equal(report.broken.id, entries[approveAt + 1]![0]);
   assert.match(report.broken.reason, /an event was deleted or inserted before it/);
 
+  // Insertion: an event without chain fields slipped in after the approval. Ids are rewritten
+  // as <ms>-<2·seq> so there is room after every entry (the chain does not cover ids).
+  const spaced = (entryId: string, extra = 0): string => `${entryId.split('-')[0]}-${Number(entryId.split('-')[1]) * 2 + extra}`;
+  await raw.del(k.audit);
+  for (const [entryId, fields] of entries) {
+    await raw.sendCommand(['XADD', k.audit, spaced(entryId), ...fields]);
+    if (entryId === approveId) await raw.sendCommand(['XADD', k.audit, spaced(entryId, 1), 'at', '2026-12-05T00:00:00.000Z', 'requestId', id, 'actor', 'carol', 'action', 'approve', 'from', 'needsApproval', 'to', 'approved']);
+  }
+  const inserted = await audit('demo-erin', 'audit', 'verify');
+  assert.equal(inserted.code, ExitCode.unverified);
+  assert.match(inserted.stdout, new RegExp(`^BROKEN at ${spaced(approveId, 1)}: an event without chain fields after event \\d+ \\(${spaced(approveId)}\\)`, 'm'));
+  await raw.del(k.audit);
+  for (const [entryId, fields] of entries) await raw.sendCommand(['XADD', k.audit, entryId, ...fields]);
+  await raw.sendCommand(['XDEL', k.audit, approveId]);
+
   // An evidence file exported now does not verify either: its chain has the gap.
   const { path } = await exportEvidence(id, 'evidence-45.json');
   const gap = await audit('', 'evidence', 'verify', path);
