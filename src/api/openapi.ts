@@ -679,7 +679,7 @@ function buildDocument(prefix: string) {
           ],
           responses: {
             '200': {
-              description: 'Audit events, with their chain fields; `head` is the chain head when the events are read.',
+              description: 'Audit events, with their chain fields; `head` (auditors only) is the chain head when the events are read.',
               headers: { 'X-MAA-Cursor': { description: 'ndjson: the cursor of the next page.', schema: { type: 'string' } } },
               content: {
                 'application/json': {
