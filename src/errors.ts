@@ -45,6 +45,8 @@ export const errorRegistry = {
   ALREADY_REVIEWED: { status: 409, message: 'this break-glass has already been reviewed' },
   OUTSIDE_CHANGE_WINDOW: { status: 409, message: 'the request may only be completed inside a change window of its access policy; nextWindowStart says when' },
   NOT_SCHEDULED: { status: 409, message: 'no replay of this request is scheduled' },
+  // The audit chain (docs/security.md, "Tamper-evident audit trail").
+  AUDIT_CHAIN_BROKEN: { status: 409, message: 'the audit chain does not verify; run countersign audit verify' },
   // 413 / 415 / 422: the input is too large, in an unreadable coding, or invalid.
   BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },
   UNSUPPORTED_CONTENT_ENCODING: { status: 415, message: 'the Content-Encoding is not one of gzip, deflate or br' },
@@ -88,6 +90,7 @@ const FROM_STORE = {
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   // The store's message names the field and the limit it broke (src/limits.ts).
   INVALID_INPUT: 'VALIDATION_FAILED',
+  AUDIT_CHAIN_BROKEN: 'AUDIT_CHAIN_BROKEN',
 } as const satisfies Record<StoreErrorCode, ErrorCode>;
 
 /** Optional fields of an error body (docs/api.md). */
@@ -152,8 +155,9 @@ export function apiErrorFrom(error: unknown): ApiError {
     if (error instanceof TransitionError) {
       return new ApiError(code, { requestId: error.openRequestId ?? error.requestId, ...(error.status ? { status: error.status } : {}) });
     }
-    // An input error's message is the caller's own field and the limit; an outage's stays internal.
-    return code === 'VALIDATION_FAILED' ? new ApiError(code, {}, error.message) : new ApiError(code);
+    // An input error's message is the caller's own field and the limit, a broken chain's the event
+    // that does not verify; an outage's stays internal.
+    return code === 'VALIDATION_FAILED' || code === 'AUDIT_CHAIN_BROKEN' ? new ApiError(code, {}, error.message) : new ApiError(code);
   }
   if (error instanceof PolicyUnavailableError) return new ApiError('POLICY_UNAVAILABLE');
   const type = (error as { type?: unknown } | null)?.type;

@@ -86,6 +86,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
         openMs: config.requests.retentionMs,
         approvedMs: config.requests.approvedRetentionMs,
         endedMs: config.requests.endedRetentionMs,
+        auditMs: config.requests.auditRetentionMs,
       },
       logger,
     });

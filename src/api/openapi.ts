@@ -210,6 +210,7 @@ const schemas = {
         description: "An open request: when it expires unless its status changes (its access policy's expiresAfter / approvedExpiresAfter, else the gateway's retention).",
       },
       cancellation: { type: 'object', required: ['userId', 'at'], properties: { userId: { type: 'string' }, at: isoTime } },
+      requestSha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'Pins the stored requestor, justification, call and decision; the create audit event carries it (docs/security.md).' },
       completion: ref('Completion'),
       claim: {
         type: 'object',
@@ -297,6 +298,69 @@ const schemas = {
       from: { oneOf: [statusSchema, { type: 'null' }] },
       to: statusSchema,
       notesSha256: { type: 'string' },
+      resend: { type: 'boolean' },
+      requestSha256: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'create only: pins the parked requestor, justification, call and decision (docs/security.md).' },
+      seq: { type: 'integer', minimum: 1, description: "The event's place in the audit hash chain. Absent on events written before the chain existed." },
+      prevHash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The hash of the event before it; 64 zeros for the first.' },
+      hash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of prevHash and this event\'s contentHash (docs/security.md, "Tamper-evident audit trail").' },
+    },
+  },
+  ChainPoint: {
+    type: 'object',
+    required: ['seq', 'hash'],
+    properties: {
+      seq: { type: 'integer', minimum: 0 },
+      hash: { type: 'string' },
+      id: { type: 'string', description: 'Stream id of that event.' },
+      at: isoTime,
+    },
+  },
+  AuditHead: {
+    type: 'object',
+    required: ['head', 'checkpoint'],
+    properties: {
+      head: { description: 'The last event of the chain; null before the first.', oneOf: [ref('ChainPoint'), { type: 'null' }] },
+      checkpoint: {
+        description: 'Where retention trimmed the stream: the last trimmed event (verification starts there), when, and how many events were trimmed in all; null while nothing was.',
+        oneOf: [
+          { type: 'object', required: ['seq', 'hash', 'trimmed'], properties: { seq: { type: 'integer' }, hash: { type: 'string' }, id: { type: 'string' }, at: isoTime, trimmedAt: isoTime, trimmed: { type: 'integer' } } },
+          { type: 'null' },
+        ],
+      },
+    },
+  },
+  Evidence: {
+    type: 'object',
+    description: 'One request\'s evidence file (docs/security.md, "Evidence files"); `countersign evidence verify` checks it offline.',
+    required: ['countersignEvidence', 'exportedAt', 'exportedBy', 'request', 'stored', 'body', 'chain'],
+    properties: {
+      countersignEvidence: { const: 1 },
+      exportedAt: isoTime,
+      exportedBy: { type: 'string' },
+      request: { type: 'object', description: 'The request as stored.' },
+      stored: {
+        type: 'object',
+        description: 'The stored requestor, justification, call and decision strings, exactly; their requestSha256 is in the create event.',
+        required: ['requestor', 'justification', 'call', 'decision'],
+        properties: { requestor: { type: 'string' }, justification: { type: 'string' }, call: { type: 'string' }, decision: { type: 'string' } },
+      },
+      body: {
+        oneOf: [
+          { type: 'object', required: ['encoding', 'sha256', 'bytes', 'data'], properties: { encoding: { const: 'base64' }, sha256: { type: 'string' }, bytes: { type: 'integer' }, data: { type: 'string' } } },
+          { type: 'null' },
+        ],
+      },
+      chain: {
+        type: 'object',
+        required: ['precedingHash', 'firstSeq', 'entries', 'end', 'head'],
+        properties: {
+          precedingHash: { type: 'string', description: 'The hash the first entry links to.' },
+          firstSeq: { type: 'integer', minimum: 1 },
+          entries: { type: 'array', description: "In chain order: the request's events in full, every other event as its contentHash.", items: { oneOf: [ref('AuditEvent'), { type: 'string' }] } },
+          end: ref('ChainPoint'),
+          head: { oneOf: [ref('ChainPoint'), { type: 'null' }] },
+        },
+      },
     },
   },
   AccessPolicy: {
@@ -605,19 +669,58 @@ function buildDocument(prefix: string) {
             { name: 'since', in: 'query', description: 'An RFC 3339 time, e.g. `2026-11-27T15:00:00Z`.', schema: isoTime },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
             { name: 'order', in: 'query', description: '`asc` (default): oldest first from `since`; `desc`: newest first, back to `since`.', schema: { type: 'string', enum: ['asc', 'desc'] } },
+            {
+              name: 'format',
+              in: 'query',
+              description: '`json` (default), or `ndjson`: the whole stream for a SIEM, auditors only, one event per line oldest first after `cursor`, every field as stored; `X-MAA-Cursor` is the cursor of the next page (the last line\'s id). Not with `requestId`, `since` or `order`.',
+              schema: { type: 'string', enum: ['json', 'ndjson'] },
+            },
+            { name: 'cursor', in: 'query', description: 'ndjson only: the stream id after which to start (the last `X-MAA-Cursor`).', schema: { type: 'string', pattern: '^[0-9]{1,20}-[0-9]{1,20}$' } },
           ],
           responses: {
             '200': {
-              description: 'Audit events.',
+              description: 'Audit events, with their chain fields; `head` (auditors only) is the chain head when the events are read.',
+              headers: { 'X-MAA-Cursor': { description: 'ndjson: the cursor of the next page.', schema: { type: 'string' } } },
               content: {
                 'application/json': {
-                  schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('AuditEvent') } } },
+                  schema: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('AuditEvent') }, head: { oneOf: [ref('ChainPoint'), { type: 'null' }] } } },
                 },
+                'application/x-ndjson': { schema: { type: 'string', description: 'One AuditEvent as JSON per line.' } },
               },
             },
-            '403': errorResponse('Not an auditor, and no requestId given.'),
+            '403': errorResponse('Not an auditor, and no requestId given (or ndjson).'),
             '404': errorResponse('REQUEST_NOT_FOUND: the named request does not exist or is not visible to the caller.'),
             '422': errorResponse('VALIDATION_FAILED: an unknown, repeated or invalid query parameter.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/audit/head': {
+        get: {
+          operationId: 'getAuditHead',
+          summary: "The audit chain's head and retention checkpoint",
+          description: 'Auditors only. Record the head outside Redis from time to time (a SIEM, a ticket, a signed log): an evidence file or `countersign audit verify` compared with it proves the chain was not rewritten since.',
+          tags: ['audit'],
+          responses: {
+            '200': { description: 'The head and checkpoint.', content: { 'application/json': { schema: ref('AuditHead') } } },
+            '403': errorResponse('FORBIDDEN: not an auditor.'),
+            '422': errorResponse('VALIDATION_FAILED: a query parameter was given.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/requests/{id}/evidence': {
+        get: {
+          operationId: 'getRequestEvidence',
+          summary: "One request's evidence file",
+          description: "For the request's viewers: the request, its exact body (base64) and SHA-256, the stored strings its create event pins, and the audit chain from the hash before its first event to the chain head, its own events in full and every other event as a contentHash. `countersign evidence verify` checks it offline.",
+          tags: ['audit'],
+          parameters: [idParameter],
+          responses: {
+            '200': { description: 'The evidence file.', content: { 'application/json': { schema: ref('Evidence') } } },
+            '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it.'),
+            '409': errorResponse('AUDIT_CHAIN_BROKEN: an audit event the file would cover does not verify; the message names it.'),
+            '422': errorResponse('VALIDATION_FAILED: a query parameter was given.'),
             ...standardErrors,
           },
         },

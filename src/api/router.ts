@@ -366,19 +366,64 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     '/audit',
     route(async (req, res) => {
       const caller = callerOf(res);
-      const q = checkInput('listAuditEvents', req).query as { requestId?: string; since?: string; limit: number; order?: 'asc' | 'desc' };
+      const q = checkInput('listAuditEvents', req).query as { requestId?: string; since?: string; limit: number; order?: 'asc' | 'desc'; format?: 'json' | 'ndjson'; cursor?: string };
+      if (q.format === 'ndjson') {
+        // The SIEM export: the whole stream in chain order, so only auditors; a cursor, not a time.
+        if (!isAuditor(caller)) throw new ApiError('FORBIDDEN', { reasons: ['only auditors may export the audit trail'] });
+        const extra = (['requestId', 'since', 'order'] as const).filter((name) => q[name] !== undefined);
+        if (extra.length) throw new ApiError('VALIDATION_FAILED', { fields: extra }, `format=ndjson reads the whole stream after cursor; ${extra.join(', ')} do not apply`);
+        const page = await store.exportAudit({ ...(q.cursor ? { after: q.cursor } : {}), limit: q.limit }).catch((error: unknown) => {
+          throw storeError(error);
+        });
+        if (page.cursor) res.setHeader('x-maa-cursor', page.cursor);
+        res.type('application/x-ndjson').send(page.items.map((event) => `${JSON.stringify(event)}\n`).join(''));
+        return;
+      }
+      if (q.cursor !== undefined) throw new ApiError('VALIDATION_FAILED', { fields: ['cursor'] }, 'cursor is for format=ndjson');
       if (q.requestId !== undefined) {
         // Viewers of a request may read its trail; the request must still exist to be checked.
         await visibleRequest(q.requestId, caller);
       } else if (!isAuditor(caller)) {
         throw new ApiError('FORBIDDEN', { reasons: ['only auditors may read the whole audit trail; give requestId'] });
       }
-      const items = await store
-        .audit({ ...(q.requestId ? { requestId: q.requestId } : {}), ...(q.since ? { since: q.since } : {}), ...(q.order ? { order: q.order } : {}), limit: q.limit })
-        .catch((error: unknown) => {
-          throw storeError(error);
-        });
-      res.json({ items });
+      // The chain's head tells how many events the whole deployment has had: auditors only, as GET /audit/head.
+      const auditor = isAuditor(caller);
+      const [items, chain] = await Promise.all([
+        store.audit({ ...(q.requestId ? { requestId: q.requestId } : {}), ...(q.since ? { since: q.since } : {}), ...(q.order ? { order: q.order } : {}), limit: q.limit }),
+        auditor ? store.auditChain() : undefined,
+      ]).catch((error: unknown) => {
+        throw storeError(error);
+      });
+      res.json(chain ? { items, head: chain.head } : { items });
+    }),
+  );
+
+  router.get(
+    '/audit/head',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      checkInput('getAuditHead', req);
+      if (!isAuditor(caller)) throw new ApiError('FORBIDDEN', { reasons: ['only auditors may read the audit chain head'] });
+      const chain = await store.auditChain().catch((error: unknown) => {
+        throw storeError(error);
+      });
+      res.json(chain);
+    }),
+  );
+
+  router.get(
+    '/requests/:id/evidence',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      const { params } = checkInput('getRequestEvidence', req);
+      // The same right as showing the request: its viewers, who see its body and history already.
+      const request = await visibleRequest(params.id!, caller);
+      const evidence = await store.evidence(request.id, caller.userId).catch((error: unknown) => {
+        throw storeError(error);
+      });
+      if (!evidence) throw new ApiError('REQUEST_NOT_FOUND', { requestId: request.id });
+      deps.logger.info({ requestId: request.id, actor: caller.userId, entries: evidence.chain.entries.length }, 'evidence exported');
+      res.set('content-disposition', `attachment; filename="evidence-${request.id}.json"`).json(evidence);
     }),
   );
 

@@ -10,6 +10,7 @@ import { isRequestStatus, REQUEST_STATUSES } from '../requests/statuses';
 import type { ApprovalRequest } from '../requests/types';
 import { callApi, CliError, ExitCode, refusal, type ClientOptions, type GatewayAnswer } from './gateway-client';
 import { clean, cleanLines, fields, table, truncate } from './format';
+import { evidenceExportCommand } from './audit-commands';
 
 /** What the API adds to a stored request (docs/api.md, "The request resource"). */
 type RequestView = ApprovalRequest & {
@@ -48,6 +49,7 @@ const common = {
 const USAGE = `usage:
   countersign requests list [--mine|--received|--all] [--status S] [--limit N] [--cursor C]
   countersign requests show ID
+  countersign requests evidence ID --out FILE
   countersign approve ID [--notes TEXT]
   countersign reject ID --notes TEXT
   countersign cancel ID
@@ -242,6 +244,7 @@ async function requestsCommand(args: string[], io: CliIo): Promise<number> {
     else io.stdout(showText(request));
     return ExitCode.ok;
   }
+  if (sub === 'evidence') return evidenceExportCommand(rest, io);
   throw usageError(`unknown subcommand "requests ${sub}"`);
 }
 

@@ -15,6 +15,8 @@ export const ExitCode = {
   unavailable: 3,
   /** complete reached the upstream and the upstream refused the change: the request is failed. */
   upstreamRefused: 4,
+  /** audit verify or evidence verify: the audit chain or the evidence file does not verify. */
+  unverified: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -45,6 +47,8 @@ export interface ClientOptions {
   /** API prefix, default /maa/v1 */
   prefix?: string;
   timeoutMs?: number;
+  /** The largest answer read (default 8 MiB); an evidence file of a large body needs more. */
+  maxBytes?: number;
 }
 
 /** The refusal shape of docs/api.md. */
@@ -65,7 +69,7 @@ export function apiError(json: unknown): ApiError | undefined {
   return error as ApiError;
 }
 
-async function readLimited(response: Response): Promise<string> {
+async function readLimited(response: Response, limit = ANSWER_LIMIT_BYTES): Promise<string> {
   if (!response.body) return '';
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -74,9 +78,9 @@ async function readLimited(response: Response): Promise<string> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.length;
-    if (size > ANSWER_LIMIT_BYTES) {
+    if (size > limit) {
       await reader.cancel();
-      throw new CliError(ExitCode.unavailable, `the gateway's answer is larger than ${ANSWER_LIMIT_BYTES} bytes`);
+      throw new CliError(ExitCode.unavailable, `the gateway's answer is larger than ${limit} bytes`);
     }
     chunks.push(value);
   }
@@ -109,7 +113,7 @@ export async function callApi(options: ClientOptions, method: string, path: stri
     const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
     throw new CliError(ExitCode.unavailable, `cannot reach the gateway at ${base}: ${cause}`);
   }
-  const text = await readLimited(response);
+  const text = await readLimited(response, options.maxBytes);
   let json: unknown;
   if ((response.headers.get('content-type') ?? '').includes('json') && text.length > 0) {
     try {

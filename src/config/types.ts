@@ -80,6 +80,8 @@ export interface GatewayConfig {
     approvedRetentionMs: number;
     /** Ended requests stay visible this long after their last change. */
     endedRetentionMs: number;
+    /** Audit events older than this are trimmed (verified first, leaving a checkpoint). */
+    auditRetentionMs: number;
     completeLeaseMs: number;
     sweepIntervalMs: number;
     /** How often the scheduler looks for due scheduled replays (src/gateway/scheduler.ts). */

@@ -46,6 +46,11 @@ export function decodeAuditEntry(id: string, fields: string[]): AuditEvent | nul
   };
   if (f.notesSha256) event.notesSha256 = f.notesSha256;
   if (f.resend === '1') event.resend = true;
+  if (f.requestSha256) event.requestSha256 = f.requestSha256;
+  // The chain fields as stored; src/requests/audit-chain.ts checks them.
+  if (f.seq !== undefined) event.seq = Number(f.seq);
+  if (f.prevHash !== undefined) event.prevHash = f.prevHash;
+  if (f.hash !== undefined) event.hash = f.hash;
   return event;
 }
 

@@ -46,6 +46,7 @@ export function decodeRequest(hash: Record<string, string>): ApprovalRequest | n
   if (hash.rejections) request.rejections = jsonLines<Verdict>(hash.rejections);
   if (hash.cancellation) request.cancellation = JSON.parse(hash.cancellation) as { userId: string; at: string };
   if (hash.approvalCodeSha256) request.approvalCodeSha256 = hash.approvalCodeSha256;
+  if (hash.requestSha256) request.requestSha256 = hash.requestSha256;
   if (hash.breakGlass) request.breakGlass = JSON.parse(hash.breakGlass) as BreakGlassRecord;
   if (hash.review) request.review = JSON.parse(hash.review) as Verdict;
   if (hash.scheduledFor) request.scheduledFor = hash.scheduledFor;

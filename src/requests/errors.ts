@@ -9,7 +9,7 @@ import { isRequestStatus } from './statuses';
 import type { RequestStatus, TransitionErrorCode } from './types';
 
 /** Every code a store error carries: a refused transition, an unusable Redis, or a refused input. */
-export type StoreErrorCode = TransitionErrorCode | 'STORE_UNAVAILABLE' | 'INVALID_INPUT';
+export type StoreErrorCode = TransitionErrorCode | 'STORE_UNAVAILABLE' | 'INVALID_INPUT' | 'AUDIT_CHAIN_BROKEN';
 
 /** The base class of every error the store throws on purpose. */
 export abstract class StoreError extends Error {
@@ -55,6 +55,15 @@ export class StoreUnavailableError extends StoreError {
 export class StoreInputError extends StoreError {
   override name = 'StoreInputError';
   readonly code = 'INVALID_INPUT';
+}
+
+/**
+ * The audit chain does not verify where an answer must rest on it (an evidence file); the message
+ * names the first event that does not, so `countersign audit verify` can be pointed at it. 409.
+ */
+export class AuditChainError extends StoreError {
+  override name = 'AuditChainError';
+  readonly code = 'AUDIT_CHAIN_BROKEN';
 }
 
 /** The scripts' negative return codes (src/requests/scripts/*.lua headers list which script returns which). */

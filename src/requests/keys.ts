@@ -22,8 +22,15 @@ export interface RequestKeys {
   body(id: string): string;
   /** Hash: objectKey → id of the open request that holds the object (invariant 4). */
   locks: string;
-  /** Stream: one entry per transition. */
+  /** Stream: one entry per transition, hash-chained (src/requests/audit-chain.ts). */
   audit: string;
+  /**
+   * Hash: the audit chain's head (seq, hash, id, at of the last event). The scripts derive it as
+   * `<audit>:head` (includes/audit-chain.lua): same prefix, same slot.
+   */
+  auditHead: string;
+  /** Hash: the checkpoint where the audit stream was trimmed (seq, hash, id, at of the last trimmed event; trimmedAt, trimmed). */
+  auditCheckpoint: string;
   /** Sorted set of every request, scored by updatedAt (ms). */
   all: string;
   /** Sorted set by status, scored by updatedAt. */
@@ -79,6 +86,8 @@ export function requestKeys(deployment: string): RequestKeys {
     body: (id) => `${prefix}body:${id}`,
     locks: `${prefix}locks`,
     audit: `${prefix}audit`,
+    auditHead: `${prefix}audit:head`,
+    auditCheckpoint: `${prefix}audit:checkpoint`,
     all: `${idx}all`,
     byStatus: (status) => `${idx}status:${status}`,
     byRequestor: (userId) => `${idx}requestor:${userId}`,

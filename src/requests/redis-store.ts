@@ -7,6 +7,9 @@
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { readAudit } from './audit-stream';
+import { requestSha256 } from './audit-chain';
+import { exportAudit, readChainState, trimAudit, verifyStoredChain, type AuditChainState, type AuditVerification } from './audit-chain-store';
+import { buildEvidence, type EvidenceFile } from './evidence';
 import { LIMITS, REQUEST_ID_PATTERN } from '../limits';
 import { decodeRequest, pairsToRecord } from './codec';
 import { scriptError, ScriptErrorCode, StoreInputError, TransitionError } from './errors';
@@ -138,20 +141,28 @@ class RedisRequestStore implements RequestStore {
     const id = randomUUID();
     const k = this.keys;
     const { requestor, decision } = request;
+    // The stored strings exactly, so the create audit event can pin them (audit-chain.ts).
+    const stored = {
+      requestor: JSON.stringify({ userId: requestor.userId, groups: requestor.groups }),
+      justification: request.justification,
+      call: JSON.stringify(request.call),
+      decision: JSON.stringify(decision),
+    };
     return this.transition('create', id, [k.request(id), k.body(id), k.locks, k.audit, k.prefix], [
       id,
       String(t.ms),
       t.iso,
       requestor.userId,
-      JSON.stringify({ userId: requestor.userId, groups: requestor.groups }),
-      request.justification,
-      JSON.stringify(request.call),
-      JSON.stringify(decision),
+      stored.requestor,
+      stored.justification,
+      stored.call,
+      stored.decision,
       decision.objectKey,
       String(decision.requiredApprovals),
       JSON.stringify([...new Set(decision.approverGroups)]),
       request.body,
       request.approvalCodeSha256 ?? '',
+      requestSha256(stored),
     ]);
   }
 
@@ -355,10 +366,8 @@ class RedisRequestStore implements RequestStore {
         this.connection.runScript('remove', [k.request(id), k.body(id), k.locks, k.prefix], [id, String(endedCutoff)], deadline),
       );
     }
-    // Audit entries older than their retention go too; '~' lets Redis trim whole nodes cheaply.
-    await this.connection.within((deadline) =>
-      this.connection.send(['XTRIM', k.audit, 'MINID', '~', String(Math.max(0, t.ms - this.retention.auditMs))], { deadline }),
-    );
+    // Audit events older than their retention go too, verified first, leaving a checkpoint.
+    await trimAudit(this.connection, k, t.ms - this.retention.auditMs, t.iso, this.logger);
     if (expired || removed) this.logger?.info({ expired, removed }, 'request sweep');
     return { expired, removed };
   }
@@ -440,6 +449,27 @@ class RedisRequestStore implements RequestStore {
   async audit(query: { requestId?: string; since?: string; limit?: number; order?: 'asc' | 'desc' }): Promise<AuditEvent[]> {
     // readAudit (audit-stream.ts) sends its own commands, each with a deadline; this bounds the whole call.
     return this.connection.within(() => readAudit(this.connection, this.keys.audit, query ?? {}));
+  }
+
+  async auditChain(): Promise<AuditChainState> {
+    return readChainState(this.connection, this.keys);
+  }
+
+  async exportAudit(query: { after?: string; limit: number }): Promise<{ items: AuditEvent[]; cursor?: string }> {
+    return exportAudit(this.connection, this.keys, query);
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    return verifyStoredChain(this.connection, this.keys);
+  }
+
+  async trimAudit(before: Date, now?: Date): Promise<{ trimmed: number; refused?: string }> {
+    return trimAudit(this.connection, this.keys, clock(before).ms, clock(now).iso, this.logger);
+  }
+
+  async evidence(id: string, exportedBy: string, now?: Date): Promise<EvidenceFile | null> {
+    if (typeof id !== 'string' || !REQUEST_ID_PATTERN.test(id)) return null;
+    return buildEvidence(this.connection, this.keys, id, exportedBy, now);
   }
 
   async ping(): Promise<boolean> {

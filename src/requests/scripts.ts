@@ -59,6 +59,7 @@ export function loadScripts() {
     // The notification outbox's own steps (src/notifications/outbox.ts).
     warnExpiring: loadScript('warn-expiring-2'),
     settleNotification: loadScript('settle-notification-3'),
+    trimAudit: loadScript('trim-audit-2'),
   };
 }
 

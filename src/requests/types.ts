@@ -5,6 +5,8 @@
  * the audit event in the same atomic step.
  */
 import type { Caller, ProtectedDecision } from '../policy/types';
+import type { AuditChainState, AuditVerification } from './audit-chain-store';
+import type { EvidenceFile } from './evidence';
 
 // The statuses and the state machine are one table (statuses.ts); re-exported for the domain's readers.
 export { OPEN_STATUSES, type RequestStatus } from './statuses';
@@ -100,6 +102,11 @@ export interface ApprovalRequest {
    * (docs/graph.md). Internal: the API never shows it.
    */
   approvalCodeSha256?: string;
+  /**
+   * SHA-256 (hex) of the parked request's stored requestor, justification, call and decision
+   * (src/requests/audit-chain.ts requestSha256); its create audit event carries the same value.
+   */
+  requestSha256?: string;
 }
 
 export interface NewRequest {
@@ -142,6 +149,14 @@ export interface AuditEvent {
   notesSha256?: string;
   /** begin-complete only: this claim knowingly replaced one whose outcome was unknown. */
   resend?: boolean;
+  /** create only: SHA-256 pinning what was parked (src/requests/audit-chain.ts requestSha256). */
+  requestSha256?: string;
+  /** The event's place in the audit chain, from 1 (absent on events written before the chain existed). */
+  seq?: number;
+  /** SHA-256 (hex) of the event before it in the chain; 64 zeros for the first. */
+  prevHash?: string;
+  /** SHA-256 (hex) of this event: docs/security.md, "Tamper-evident audit trail". */
+  hash?: string;
 }
 
 /** How an upstream answered a replay, as the store records it. */
@@ -217,6 +232,16 @@ export interface RequestStore {
   sweep(now?: Date): Promise<{ expired: number; removed: number }>;
   list(query: ListQuery): Promise<ListPage>;
   audit(query: { requestId?: string; since?: string; limit?: number; order?: 'asc' | 'desc' }): Promise<AuditEvent[]>;
+  /** The audit chain's head and the checkpoint where retention trimmed it (src/requests/audit-chain-store.ts). */
+  auditChain(): Promise<AuditChainState>;
+  /** One page of the whole audit stream after a cursor (a stream id), oldest first, with chain fields: the NDJSON export. */
+  exportAudit(query: { after?: string; limit: number }): Promise<{ items: AuditEvent[]; cursor?: string }>;
+  /** Walks the stored chain from the checkpoint to the head, every hash recomputed; names the first broken link. */
+  verifyAudit(): Promise<AuditVerification>;
+  /** Removes the audit events before `before`, each batch verified first; the checkpoint moves to the last removed. */
+  trimAudit(before: Date, now?: Date): Promise<{ trimmed: number; refused?: string }>;
+  /** The evidence file of a request (src/requests/evidence.ts); null when there is no such request. AUDIT_CHAIN_BROKEN when its chain does not verify. */
+  evidence(id: string, exportedBy: string, now?: Date): Promise<EvidenceFile | null>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -50,6 +50,7 @@ describe('loadGatewayConfig', () => {
       retentionMs: 30 * day,
       approvedRetentionMs: 30 * day,
       endedRetentionMs: 30 * day,
+      auditRetentionMs: 365 * day,
       completeLeaseMs: 30_000,
       sweepIntervalMs: 60_000,
       scheduleIntervalMs: 5_000,

@@ -108,7 +108,7 @@ test('a lifecycle through every script leaves only keys keys.ts names, all in on
     assert.equal((await store.get(expired))?.status, 'expired');
 
     const ids = { completed, rejected, canceled, failed, expired };
-    const named = new Set([k.locks, k.audit, k.outbox, k.all, k.byRequestor(requestor)]);
+    const named = new Set([k.locks, k.audit, k.auditHead, k.outbox, k.all, k.byRequestor(requestor)]);
     for (const id of Object.values(ids)) named.add(k.request(id)).add(k.body(id));
     for (const s of STATUSES) {
       named.add(k.byStatus(s)).add(k.byRequestorStatus(requestor, s)).add(k.statusSince(s));
@@ -137,7 +137,7 @@ test('a lifecycle through every script leaves only keys keys.ts names, all in on
     // Past the ended retention: remove-4 takes every request out of every index reindex put it in.
     assert.deepEqual(await store.sweep(at(4 * DAY_MS)), { expired: 0, removed: 5 });
     // The notification outbox keeps its events until a dispatcher delivers them (none runs here).
-    assert.deepEqual(await found(), [k.audit, k.outbox].sort(), 'only the audit stream and the undelivered notifications are left');
+    assert.deepEqual(await found(), [k.audit, k.auditHead, k.outbox].sort(), 'only the audit stream, its chain head and the undelivered notifications are left');
   } finally {
     await store.close();
   }

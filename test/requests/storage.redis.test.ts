@@ -64,7 +64,7 @@ test('every key lives under the deployment hash tag, where keys.ts says', () =>
     const { id } = await store.create(newRequest({ requestor: 'alice', approverGroups: ['g1', 'g2'], objectKey: 'apps:/a/1' }));
     await store.approve(id, 'bob', 'ok');
     const expected = [
-      k.request(id), k.body(id), k.locks, k.audit, k.outbox, k.all, k.byStatus('approved'), k.byRequestor('alice'),
+      k.request(id), k.body(id), k.locks, k.audit, k.auditHead, k.outbox, k.all, k.byStatus('approved'), k.byRequestor('alice'),
       k.byRequestorStatus('alice', 'approved'), k.byGroup('g1'), k.byGroup('g2'),
       k.byGroupStatus('g1', 'approved'), k.byGroupStatus('g2', 'approved'), k.statusSince('approved'),
     ].sort();

@@ -13,6 +13,8 @@ import { randomDeployment, startRedis } from './redis-server';
 
 export interface CliGateway {
   gateway: RunningGateway;
+  /** Where its Redis is and its keys' deployment, for tests that look at (or tamper with) what is stored. */
+  redis: { url: string; deployment: string };
   /** Runs `countersign <args>` with COUNTERSIGN_URL at the gateway and the given token. */
   cli(token: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   close(): Promise<void>;
@@ -23,6 +25,7 @@ export interface CliGateway {
  */
 export async function startCliGateway(respond: (req: IncomingMessage, res: ServerResponse) => void): Promise<CliGateway> {
   const redis = await startRedis();
+  const deployment = randomDeployment();
   // The upstream answers once the replayed body has arrived.
   const upstream = createServer((req, res) => {
     req.resume();
@@ -35,7 +38,7 @@ export async function startCliGateway(respond: (req: IncomingMessage, res: Serve
       overrides: {
         listen: { host: '127.0.0.1', port: 0 },
         upstream: { url: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` },
-        redis: { url: redis.url, deployment: randomDeployment() },
+        redis: { url: redis.url, deployment },
         identity: { staticTokensFile: DEMO_TOKENS_FILE },
         log: { level: 'silent' },
       },
@@ -43,6 +46,7 @@ export async function startCliGateway(respond: (req: IncomingMessage, res: Serve
   );
   return {
     gateway,
+    redis: { url: redis.url, deployment },
     async cli(token, ...args) {
       let stdout = '';
       let stderr = '';

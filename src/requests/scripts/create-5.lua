@@ -23,6 +23,7 @@
     ARGV[11] approver groups (JSON array of strings)
     ARGV[12] body bytes (binary-safe)
     ARGV[13] SHA-256 (hex) of the approval code's secret, or '' for none
+    ARGV[14] requestSha256: SHA-256 (hex) pinning ARGV[5..8] (src/requests/audit-chain.ts requestSha256)
 
   Output:
     {1, HGETALL request}  created
@@ -31,7 +32,8 @@
 
   Also: the expiry set (includes/schedule-expiry.lua) when the decision sets expiresAfterMs.
 
-  Audit event: action create, from none, to needsApproval, actor the requestor.
+  Audit event: action create, from none, to needsApproval, actor the requestor; it carries
+  requestSha256, so the audit chain pins what was parked (includes/audit-chain.lua).
 ]]
 --- @include "keys"
 --- @include "reindex"
@@ -70,6 +72,7 @@ redis.call('HSET', KEYS[1],
   'approvals', '',
   'history', '')
 if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'approvalCodeSha256', ARGV[13]) end
+if ARGV[14] and ARGV[14] ~= '' then redis.call('HSET', KEYS[1], 'requestSha256', ARGV[14]) end
 redis.call('SET', KEYS[2], ARGV[12])
 redis.call('HSET', KEYS[3], ARGV[9], id)
 

@@ -3,6 +3,7 @@
   stream, in the caller's script, so the change and its record are one atomic step.
   The stream id is `<nowMs>-*` so `since` queries can start at a time; when time went
   backwards (another gateway's clock, or a test's `now`), Redis picks the next id itself.
+  The audit event is chained (includes/audit-chain.lua): it carries the hash of the event before it.
   Every transition also gets its notification event in the outbox stream (includes/
   enqueue-notification.lua), whose key is the audit stream's with `audit` replaced by `outbox`
   (maa:{d}:audit -> maa:{d}:outbox): derived, not passed, so every script that records a
@@ -11,6 +12,7 @@
   Returns the stream id.
 ]]
 --- @include "enqueue-notification"
+--- @include "audit-chain"
 local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor, action, from, to, notesSha256, resend)
   local entry = { at = nowIso, actor = actor, action = action, to = to }
   if from then entry['from'] = from else entry['from'] = cjson.null end
@@ -28,10 +30,7 @@ local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor,
   if resend then
     table.insert(fields, 'resend'); table.insert(fields, '1')
   end
-  local added = redis.pcall('XADD', streamKey, nowMs .. '-*', unpack(fields))
-  if type(added) == 'table' and added.err then
-    added = redis.call('XADD', streamKey, '*', unpack(fields))
-  end
+  local added = appendToAuditChain(requestKey, streamKey, nowMs, fields)
   local outboxKey = string.gsub(streamKey, 'audit$', 'outbox')
   enqueueNotification(outboxKey, id, action, actor, from, to, nowIso, added)
   return added

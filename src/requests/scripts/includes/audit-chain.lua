@@ -1,0 +1,63 @@
+--[[
+  Appends one audit event to the audit hash chain (docs/security.md, "Tamper-evident audit trail").
+  The event gets `seq` (its place in the chain, from 1), `prevHash` (the hash of the event before
+  it; 64 zeros for the first) and `hash`; then it is added to the stream and the chain head moves.
+
+    contentHash = SHA-256( ns(seq) ns(at) ns(requestId) ns(actor) ns(action) ns(from) ns(to)
+                           ns(notesSha256) ns(resend) ns(requestSha256) )
+    hash        = SHA-256( prevHash as 32 bytes .. contentHash as 32 bytes ), lower-case hex
+
+  ns(x) is a netstring: the byte length of x in decimal, ':', x, ','; a field the event does not
+  have is ''. Two steps, so that an evidence file can carry another request's event as its
+  contentHash alone and still be walked link by link. src/requests/audit-chain.ts is the same
+  in TypeScript; test/requests/audit-chain.redis.test.ts holds the two together.
+
+  The head is a hash next to the stream, `<stream key>:head` (seq, hash, id, at; raw: the hash as bytes). It is derived from
+  the stream's key, so it starts with `maa:{<deployment>}:` and lives in the stream's cluster slot
+  (keys.lua says why a script may touch such a key). A create event also pins the parked request:
+  create-5 stores requestSha256 on the request hash first, and it becomes part of the event.
+
+  `fields` is the event's name/value list as recordTransition built it. Returns the stream id.
+]]
+--- @include "sha256"
+local function appendToAuditChain(requestKey, streamKey, nowMs, fields)
+  local headKey = streamKey .. ':head'
+  local function ns(value) return #value .. ':' .. value .. ',' end
+  local function toHex(raw) return string.format(string.rep('%02x', 32), string.byte(raw, 1, 32)) end
+
+  local event = {}
+  for i = 1, #fields, 2 do event[fields[i]] = fields[i + 1] end
+  if event['action'] == 'create' then
+    local pinned = redis.call('HGET', requestKey, 'requestSha256')
+    if pinned then
+      event['requestSha256'] = pinned
+      table.insert(fields, 'requestSha256'); table.insert(fields, pinned)
+    end
+  end
+
+  -- The head keeps its hash raw too, so the link needs no hex decoding.
+  local head = redis.call('HMGET', headKey, 'seq', 'hash', 'raw')
+  local seq = tostring((tonumber(head[1]) or 0) + 1)
+  local prevRaw = head[3] or string.rep('\0', 32)
+  if head[2] and not head[3] then
+    prevRaw = string.gsub(head[2], '..', function(cc) return string.char(tonumber(cc, 16)) end)
+  end
+  local prevHash = toHex(prevRaw)
+  local content = ns(seq) .. ns(event['at'] or '') .. ns(event['requestId'] or '') .. ns(event['actor'] or '')
+    .. ns(event['action'] or '') .. ns(event['from'] or '') .. ns(event['to'] or '') .. ns(event['notesSha256'] or '')
+    .. ns(event['resend'] or '') .. ns(event['requestSha256'] or '')
+  local hashRaw = sha256Raw(prevRaw .. sha256Raw(content))
+  local hash = toHex(hashRaw)
+  table.insert(fields, 'seq'); table.insert(fields, seq)
+  table.insert(fields, 'prevHash'); table.insert(fields, prevHash)
+  table.insert(fields, 'hash'); table.insert(fields, hash)
+
+  -- The id is `<nowMs>-*` so `since` queries can start at a time; when time went backwards
+  -- (another gateway's clock, or a test's `now`), Redis picks the next id itself.
+  local added = redis.pcall('XADD', streamKey, nowMs .. '-*', unpack(fields))
+  if type(added) == 'table' and added.err then
+    added = redis.call('XADD', streamKey, '*', unpack(fields))
+  end
+  redis.call('HSET', headKey, 'seq', seq, 'hash', hash, 'raw', hashRaw, 'id', added, 'at', event['at'] or '')
+  return added
+end
