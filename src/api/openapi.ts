@@ -110,6 +110,7 @@ const schemas = {
       rejectPolicy: { type: 'string', enum: ['majority'], description: 'Present when a rejection ends the request only by a majority of the current stage.' },
       justification: { type: 'string', enum: ['required'] },
       rejectNotes: { type: 'string', enum: ['required'] },
+      onStale: { type: 'string', enum: ['allow'], description: 'Present when every applying policy says `onStale: allow`: complete replays even when the object changed upstream since it was parked.' },
       expiresAfterMs: { type: 'integer', minimum: 1, description: "The policy's own expiry of an open request (expiresAfter)." },
       approvedExpiresAfterMs: { type: 'integer', minimum: 1, description: "The policy's own expiry of an approved request (approvedExpiresAfter)." },
       why: { type: 'array', items: { type: 'string' }, description: 'Which condition (when, appliesTo, exempt) made the call protected.' },
@@ -313,6 +314,7 @@ const schemas = {
       rejectPolicy: { type: 'string', enum: ['any', 'majority'] },
       justification: { type: 'string', enum: ['required', 'optional'] },
       rejectNotes: { type: 'string', enum: ['required', 'optional'] },
+      onStale: { type: 'string', enum: ['refuse', 'allow'], description: 'What complete does when the object changed upstream since the call was parked (docs/policy.md "Stale objects").' },
       when: {
         type: 'object',
         description: 'Conditions on the call (docs/policy.md "Conditions").',

@@ -401,6 +401,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
           ...(p.rejectPolicy ? { rejectPolicy: p.rejectPolicy } : {}),
           ...(p.justification ? { justification: p.justification } : {}),
           ...(p.rejectNotes ? { rejectNotes: p.rejectNotes } : {}),
+          ...(p.onStale ? { onStale: p.onStale } : {}),
           ...(p.when ? { when: p.when } : {}),
           ...(p.appliesTo ? { appliesTo: p.appliesTo } : {}),
           ...(p.exempt ? { exempt: p.exempt } : {}),
