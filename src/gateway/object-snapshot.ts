@@ -29,6 +29,8 @@ export interface SnapshotRead {
   bytes?: Buffer;
   /** The upstream's status, when it answered (a 404 at complete means the object is gone). */
   status?: number;
+  /** Failed without an answer: the upstream timed out, or could not be reached. */
+  noAnswer?: 'timeout' | 'unreachable';
 }
 
 /** Reads `path` (a snapshot target) with `authorization`. */
@@ -76,8 +78,8 @@ export function createSnapshotReader(config: GatewayConfig, agent: http.Agent): 
           resolve(read);
         }
       };
-      const failed = (reason: string, status?: number): void =>
-        done({ record: { state: 'failed', at, path, error: reason.slice(0, REASON_CHARS) }, ...(status !== undefined ? { status } : {}) });
+      const failed = (reason: string, status?: number, noAnswer?: SnapshotRead['noAnswer']): void =>
+        done({ record: { state: 'failed', at, path, error: reason.slice(0, REASON_CHARS) }, ...(status !== undefined ? { status } : {}), ...(noAnswer ? { noAnswer } : {}) });
       // Canonical paths start with one '/'; anything else is not a path on the upstream's origin.
       if (!path.startsWith('/') || path.startsWith('//')) return failed('the object\'s path is not an absolute path');
       const headers: Record<string, string> = { host: target.host, accept: 'application/json', 'accept-encoding': 'identity', 'x-maa-read': 'snapshot' };
@@ -90,14 +92,14 @@ export function createSnapshotReader(config: GatewayConfig, agent: http.Agent): 
       }
       const timer = setTimeout(() => {
         outgoing.destroy();
-        failed(`the upstream did not answer the read within ${timeoutMs} ms`);
+        failed(`the upstream did not answer the read within ${timeoutMs} ms`, undefined, 'timeout');
       }, timeoutMs);
-      const finish = (read: SnapshotRead | null, reason?: string, status?: number): void => {
+      const finish = (read: SnapshotRead | null, reason?: string, status?: number, noAnswer?: SnapshotRead['noAnswer']): void => {
         clearTimeout(timer);
         if (read) done(read);
-        else failed(reason ?? 'the read failed', status);
+        else failed(reason ?? 'the read failed', status, noAnswer);
       };
-      outgoing.on('error', (error: NodeJS.ErrnoException) => finish(null, `the upstream could not be reached (${error.code ?? 'error'})`));
+      outgoing.on('error', (error: NodeJS.ErrnoException) => finish(null, `the upstream could not be reached (${error.code ?? 'error'})`, undefined, 'unreachable'));
       outgoing.on('response', (response) => {
         const status = response.statusCode ?? 0;
         const etagHeader = response.headers.etag;

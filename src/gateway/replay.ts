@@ -7,8 +7,8 @@
  *      sends the same canonical reading the proxy would: effective method, canonical target
  *   ─► read the object again (object-snapshot.ts) and compare it with the snapshot taken at park
  *      (ETag, else SHA-256): changed ─► stale, 409 STALE_OBJECT with the diff against it now, nothing
- *      sent; not readable ─► still approved, 503 SNAPSHOT_UNAVAILABLE, nothing sent (never a blind
- *      replay); skipped when the access policy says `onStale: allow`, or when nothing was read at park
+ *      sent; not readable ─► still approved, nothing sent (never a blind replay): 502/504
+ *      UPSTREAM_UNAVAILABLE without an answer, 503 SNAPSHOT_UNAVAILABLE when the read was refused; skipped when the access policy says `onStale: allow`, or when nothing was read at park
  *   ─► send it with the stored headers, exact bytes, the completer's Authorization,
  *      Idempotency-Key: <request id>, and If-Match: <the snapshot's ETag> when it had one, so the
  *      upstream refuses a change made between the check and the send (412 ─► stale too)
@@ -133,7 +133,7 @@ export function createReplay(deps: ReplayDeps): Replay {
    * caller sent their own), `stale` with why and the object as it is now, or `unreadable`.
    */
   async function checkUnchanged(request: ApprovalRequest, authorization: string | undefined): Promise<
-    { verdict: 'send'; ifMatch?: string } | { verdict: 'stale'; reason: string; now: SnapshotRead } | { verdict: 'unreadable'; reason: string }
+    { verdict: 'send'; ifMatch?: string } | { verdict: 'stale'; reason: string; now: SnapshotRead } | { verdict: 'unreadable'; reason: string; noAnswer?: SnapshotRead['noAnswer'] }
   > {
     const parked = request.snapshot;
     // The access policy accepts a replay on a changed object; nothing was read at park to compare with.
@@ -143,7 +143,7 @@ export function createReplay(deps: ReplayDeps): Replay {
     const now = await readSnapshot(where.path, authorization);
     const changed = changedSince(parked, now);
     if (typeof changed === 'string') return { verdict: 'stale', reason: changed, now };
-    if (changed === undefined && now.record.state === 'failed') return { verdict: 'unreadable', reason: now.record.error ?? 'the read failed' };
+    if (changed === undefined && now.record.state === 'failed') return { verdict: 'unreadable', reason: now.record.error ?? 'the read failed', ...(now.noAnswer ? { noAnswer: now.noAnswer } : {}) };
     // If-Match only where the ETag is the target's own: not for an assignments collection read for an assign.
     const onObject = where.path === request.call.path && request.call.method !== 'POST';
     const ifMatch = onObject && parked.etag !== undefined && request.call.headers['if-match'] === undefined ? parked.etag : undefined;
@@ -255,7 +255,11 @@ export function createReplay(deps: ReplayDeps): Replay {
       const reason = `the object could not be read again to check it is unchanged (${check.reason}); nothing was sent, the request stays approved`;
       const after = await record({ kind: 'retryable', upstreamStatus: 0, upstreamBodyPreview: '', reason }, 'not-sent');
       logger.warn({ requestId: id, reason: check.reason }, 'replay: the object could not be read again; not sent');
-      return { request: after, requestStatus: after?.status ?? 'unknown', error: new ApiError('SNAPSHOT_UNAVAILABLE', { requestId: id }, `${reason}; complete may be tried again`) };
+      // An upstream that does not answer is UPSTREAM_UNAVAILABLE (502, 504), as when the send itself gets no answer.
+      const error = check.noAnswer
+        ? new ApiError('UPSTREAM_UNAVAILABLE', { requestId: id }, `${reason}; complete may be tried again`, check.noAnswer === 'timeout' ? 504 : 502)
+        : new ApiError('SNAPSHOT_UNAVAILABLE', { requestId: id }, `${reason}; complete may be tried again`);
+      return { request: after, requestStatus: after?.status ?? 'unknown', error };
     }
     if (check.verdict === 'stale') {
       const reason = `the object changed upstream since the call was parked: ${check.reason}; nothing was sent`;
