@@ -25,8 +25,9 @@
  *
  * A protected mutation is never forwarded: every failure on its way (policy error, Redis down,
  * store error) answers 503 and ends here. Unprotected calls never touch Redis, so they keep
- * flowing when Redis is down. Parking never needs the upstream credential, so protected changes
- * keep parking when the token endpoint is down.
+ * flowing when Redis is down. Parking never needs the upstream credential: the snapshot read at park
+ * uses it when it can be had, and without it the snapshot is recorded as failed, so protected
+ * changes keep parking when the token endpoint (or the upstream) is down.
  *
  * With `upstream.auth` clientCredentials or onBehalfOf, nothing is forwarded for a caller without a
  * verified identity: the gateway's own token (or an exchanged one) must never serve an anonymous
