@@ -64,8 +64,13 @@ export const BASE64_TEXT_FIELDS: ReadonlySet<string> = new Set(['scriptContent',
 
 /** More changes than this are cut (a replacement of a huge object); the snapshot and body stay downloadable. */
 const MAX_CHANGES = 2_000;
-/** Past this many edits a line diff shows the old text removed and the new added, instead of searching longer. */
-const MAX_LINE_EDITS = 5_000;
+/**
+ * Past this many edits, or this long, a line diff shows the old text removed and the new added
+ * instead of searching on: the diff runs on the event loop. (Measured: two unrelated 6,000-line
+ * scripts took 2.9 s with a 5,000-edit budget; with these bounds the fallback answers in ~0.1 s.)
+ */
+const MAX_LINE_EDITS = 1_000;
+const LINE_DIFF_TIMEOUT_MS = 100;
 /** Bodies are inflated for the diff up to this, as for the preview; the gateway capped them at park anyway. */
 const INFLATE_LIMIT = 64 * 1024 * 1024;
 /** Properties of a Graph answer that describe the answer, not the object. */
@@ -140,7 +145,7 @@ function splitLines(text: string): string[] {
  * @example lineDiff('a\nb\n', 'a\nc\n') // [{op:' ',text:'a'},{op:'-',text:'b'},{op:'+',text:'c'}]
  */
 export function lineDiff(before: string, after: string): TextLine[] {
-  const parts = diffLines(before, after, { maxEditLength: MAX_LINE_EDITS });
+  const parts = diffLines(before, after, { maxEditLength: MAX_LINE_EDITS, timeout: LINE_DIFF_TIMEOUT_MS });
   if (parts === undefined) {
     return [...splitLines(before).map((text) => ({ op: '-' as const, text })), ...splitLines(after).map((text) => ({ op: '+' as const, text }))];
   }
