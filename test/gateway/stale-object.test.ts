@@ -214,6 +214,25 @@ describe('against an upstream without ETags', () => {
     assert.equal(h.upstream.snapshotReads.length, 2, 'read at park, read again at complete');
   });
 
+  test('a resend with the approval code is checked the same way: 409 STALE_OBJECT with the diff, nothing sent', async () => {
+    serve();
+    const parked = await h.http.patch(APP).set('authorization', auth('alice')).set('content-type', 'application/json').send('{"displayName":"Mine"}');
+    assert.equal(parked.status, 202);
+    await approve(parked.body.requestId);
+    object = { id: '42', displayName: 'Theirs' };
+    const resent = await h.http
+      .patch(APP)
+      .set('authorization', auth('alice'))
+      .set('x-maa-approval-code', parked.body.approvalCode)
+      .set('content-type', 'application/json')
+      .send('{"displayName":"Mine"}');
+    assert.equal(resent.status, 409, resent.text);
+    assert.equal(resent.body.error.code, 'STALE_OBJECT');
+    assert.equal(resent.headers['x-maa-request-status'], 'stale');
+    assert.deepEqual(resent.body.diff.changes, [{ path: '/displayName', kind: 'changed', before: 'Theirs', after: 'Mine' }]);
+    assert.equal(h.upstream.calls.length, 0);
+  });
+
   test('a 412 to If-Match (changed between the check and the send) is stale too', async () => {
     serve();
     etag = '"v1"';
