@@ -79,6 +79,7 @@ const schemas = {
         description: 'captured: read and kept; failed: the read failed (recorded, the call was parked anyway); none: nothing to read (a create or an action); tooLarge: larger than requests.snapshotLimitBytes, compared by its ETag only.',
       },
       at: isoTime,
+      path: { type: 'string', description: 'The path that was read: the object\'s, or its assignments collection for an assign (on the request only).' },
       etag: { type: 'string', description: "The upstream's ETag, when it sent one." },
       sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
       bytes: { type: 'integer', minimum: 0 },

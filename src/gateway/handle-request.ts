@@ -390,6 +390,7 @@ async function park(m: Mutation, caller: Caller, justification: string, decision
   // The object as it is now, for the approver's diff and complete's stale check. Bounded in size and
   // time; a failure is recorded with the request, and the call is parked all the same.
   const snapshot = await snapshotAtPark(m, caller, parked);
+  metrics.snapshots.inc({ state: snapshot.record.state });
   if (snapshot.record.state === 'failed') logger.info({ decisionId: m.decisionId, reason: snapshot.record.error }, 'snapshot of the object failed; parking without it');
   let created;
   try {

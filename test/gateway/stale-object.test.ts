@@ -264,6 +264,7 @@ describe('against an upstream without ETags', () => {
     const diff = await diffOf(id);
     assert.equal(diff.snapshot.state, 'failed');
     assert.deepEqual(diff.changes, [{ path: '/displayName', kind: 'added', after: 'Mine' }]);
+    assert.match((await h.http.get('/metrics')).text, /countersign_snapshots_total\{state="failed"\} 1/);
     await approve(id);
     assert.equal((await complete(id)).headers['x-maa-request-status'], 'completed');
     assert.equal(h.upstream.snapshotReads.length, 1, 'nothing read at park to compare with: not read again');
