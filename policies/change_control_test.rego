@@ -46,6 +46,18 @@ test_policies_combine_strictly if {
 	not d.stages
 }
 
+test_on_stale_allow_only_when_every_policy_says_so if {
+	a := object.union(plain, {"onStale": "allow"})
+	b := object.union(plain, {"name": "b", "onStale": "allow"})
+	c := object.union(plain, {"name": "c"})
+	d := maa.decision with input as scripts_call("PATCH", {}, []) with data.countersign as with_policies([a, b])
+	d.onStale == "allow"
+	e := maa.decision with input as scripts_call("PATCH", {}, []) with data.countersign as with_policies([a, c])
+	not e.onStale
+	f := maa.decision with input as scripts_call("PATCH", {}, []) with data.countersign as with_policies([plain])
+	not f.onStale
+}
+
 script_body := object.union(plain, {"name": "script-body", "when": {"methods": ["PATCH"], "bodyFields": ["scriptContent", "assignments"]}})
 
 test_when_body_field_sent_protects_and_says_why if {

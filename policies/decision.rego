@@ -5,7 +5,7 @@
 # Data:   data.countersign.routeIndex / apiVersionSegments / profileTypes / accessPolicies (from config/*.yaml, see docs/policy.md)
 # Output: {"protected": false} or {"protected": true, profileType, objectKey, operation,
 #         policies, approverGroups, requiredApprovals}, plus, only when an applying policy says so,
-#         stages, rejectPolicy, justification, rejectNotes, expiresAfterMs, approvedExpiresAfterMs,
+#         stages, rejectPolicy, justification, rejectNotes, onStale, expiresAfterMs, approvedExpiresAfterMs,
 #         and why (when a condition took part; also on {"protected": false})
 package maa
 
@@ -367,7 +367,8 @@ why_lines := array.concat(
 
 # The change-control keys of the policies that apply, each only when one of them says so, so a
 # policy without them decides exactly as before. Several policies combine strictly: a reason is
-# required when any requires it, the veto is `majority` only when all say so, expiry is the shortest.
+# required when any requires it, the veto is `majority` only when all say so, a stale object is
+# replayed (`onStale: allow`) only when all say so, expiry is the shortest.
 # (object.union_n is not among opa-wasm's builtins, so the parts are joined two at a time.)
 policy_options(policies) := object.union(
 	object.union(
@@ -376,7 +377,7 @@ policy_options(policies) := object.union(
 	),
 	object.union(
 		object.union(option_shortest("expiresAfterMs", policies), option_shortest("approvedExpiresAfterMs", policies)),
-		option_why,
+		object.union(option_why, option_stale_allowed(policies)),
 	),
 )
 
@@ -394,6 +395,12 @@ option_required(key, policies) := {key: "required"} if {
 option_majority(policies) := {"rejectPolicy": "majority"} if {
 	every p in policies {
 		p.rejectPolicy == "majority"
+	}
+} else := {}
+
+option_stale_allowed(policies) := {"onStale": "allow"} if {
+	every p in policies {
+		p.onStale == "allow"
 	}
 } else := {}
 

@@ -47,6 +47,10 @@ export const errorRegistry = {
   NOT_SCHEDULED: { status: 409, message: 'no replay of this request is scheduled' },
   // The audit chain (docs/security.md, "Tamper-evident audit trail").
   AUDIT_CHAIN_BROKEN: { status: 409, message: 'the audit chain does not verify; run countersign audit verify' },
+  STALE_OBJECT: {
+    status: 409,
+    message: 'the object changed upstream since the call was parked; nothing was sent, the request is stale: resubmit the change (the answer\'s diff is against the object as it is now)',
+  },
   // 413 / 415 / 422: the input is too large, in an unreadable coding, or invalid.
   BODY_TOO_LARGE: { status: 413, message: 'the request body is larger than the configured limit' },
   UNSUPPORTED_CONTENT_ENCODING: { status: 415, message: 'the Content-Encoding is not one of gzip, deflate or br' },
@@ -62,6 +66,7 @@ export const errorRegistry = {
   INTERNAL: { status: 500, message: 'internal error' },
   UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream did not answer (502: refused or reset, 504: timed out)' },
   UPSTREAM_AUTH_FAILED: { status: 502, message: 'the gateway could not obtain its credential for the upstream (upstream.auth); nothing was sent' },
+  SNAPSHOT_UNAVAILABLE: { status: 503, message: 'the object could not be read again to check it is unchanged since the call was parked; nothing was sent, the request stays approved: complete may be tried again' },
   POLICY_UNAVAILABLE: { status: 503, message: 'the policy is not available; protected changes are refused' },
   STORE_UNAVAILABLE: { status: 503, message: 'the request store (Redis) is not available; protected changes are refused' },
 } as const satisfies Record<string, { status: number; message: string }>;
@@ -131,6 +136,24 @@ export class ApiError extends Error {
   /** The JSON body of docs/api.md. */
   body(): { error: { code: string; message: string } & ErrorDetails } {
     return { error: { code: this.code, message: this.message, ...this.details } };
+  }
+}
+
+/**
+ * 409 STALE_OBJECT: the one refusal whose body carries more than the error, the diff of the
+ * parked call against the object as it is now (docs/api.md "Stale objects").
+ */
+export class StaleObjectError extends ApiError {
+  constructor(
+    readonly diff: unknown,
+    details: ErrorDetails,
+    message?: string,
+  ) {
+    super('STALE_OBJECT', details, message);
+  }
+
+  override body(): { error: { code: string; message: string } & ErrorDetails; diff: unknown } {
+    return { ...super.body(), diff: this.diff };
   }
 }
 

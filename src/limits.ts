@@ -34,6 +34,8 @@ export const LIMITS = {
   queryChars: 8192,
   /** The store's ceiling for a parked body; the gateway's own limit is configurable (default 10 MiB) and lower. */
   bodyBytes: 64 * 1024 * 1024,
+  /** The store's ceiling for the snapshot of an object read at park; the gateway's own limit (requests.snapshotLimitBytes) is lower. */
+  snapshotBytes: 16 * 1024 * 1024,
   maxRequiredApprovals: 20,
   /** What the store keeps of an upstream's answer to a replay. */
   previewBytes: 4096,

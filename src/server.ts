@@ -24,6 +24,7 @@ import { createMetrics, type GatewayMetrics } from './gateway/metrics';
 import { createLogger, errorSummary } from './gateway/logger';
 import { createProxy, createUpstreamAgent } from './gateway/proxy';
 import { createReplay, type Replay } from './gateway/replay';
+import { createSnapshotReader } from './gateway/object-snapshot';
 import { startScheduler } from './gateway/scheduler';
 import { createUpstreamAuth } from './gateway/upstream-auth';
 import type { OutboxStatus } from './notifications/outbox';
@@ -98,7 +99,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   // Reads the upstream secret or key now (a bad one stops the start); tokens are fetched when first needed.
   const upstreamAuth = createUpstreamAuth({ config: config.upstream.auth, logger, tokenRequests: metrics.upstreamTokenRequests });
-  const replays = trackReplays(createReplay({ config, store, agent, metrics, logger, upstreamAuth }));
+  // The object's reads (at park, and again at complete) go to the upstream over the same agent.
+  const readSnapshot = createSnapshotReader(config, agent);
+  const replays = trackReplays(createReplay({ config, store, agent, metrics, logger, upstreamAuth, readSnapshot }));
   const replay = replays.replay;
   // Every gateway runs one; the claim decides which sends each due replay.
   const scheduler = startScheduler({ store, policy, replay, intervalMs: config.requests.scheduleIntervalMs, logger });
@@ -188,6 +191,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     proxy,
     replay,
     upstreamAuth,
+    readSnapshot,
     gatewayApp: (req, res) => {
       // Express's own finalhandler should never run, but if it does it answers our shape.
       app(req as express.Request, res as express.Response, (error?: unknown) => {

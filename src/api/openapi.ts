@@ -65,6 +65,70 @@ const schemas = {
           nextWindowStart: { ...isoTime, description: 'OUTSIDE_CHANGE_WINDOW: when the next change window of the request opens; absent when none opens in the next 8 days.' },
         },
       },
+      diff: { ...ref('ChangeDiff'), description: 'STALE_OBJECT only: the parked call against the object as it is upstream now.' },
+    },
+  },
+  Snapshot: {
+    type: 'object',
+    description: 'What the gateway read of the object when the call was parked (or, in a STALE_OBJECT answer, when complete read it again).',
+    required: ['state'],
+    properties: {
+      state: {
+        type: 'string',
+        enum: ['captured', 'failed', 'none', 'tooLarge'],
+        description: 'captured: read and kept; failed: the read failed (recorded, the call was parked anyway); none: nothing to read (a create or an action); tooLarge: larger than requests.snapshotLimitBytes, compared by its ETag only.',
+      },
+      at: isoTime,
+      path: { type: 'string', description: 'The path that was read: the object\'s, or its assignments collection for an assign (on the request only).' },
+      etag: { type: 'string', description: "The upstream's ETag, when it sent one." },
+      sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      bytes: { type: 'integer', minimum: 0 },
+      error: { type: 'string', description: 'failed, tooLarge, none: why.' },
+    },
+  },
+  FieldChange: {
+    type: 'object',
+    required: ['path', 'kind'],
+    properties: {
+      path: { type: 'string', description: 'JSON Pointer (RFC 6901) into the object.', examples: ['/displayName'] },
+      kind: { type: 'string', enum: ['added', 'removed', 'changed'] },
+      before: { description: 'The value in the snapshot (changed, removed).' },
+      after: { description: 'The value the call leaves (changed, added).' },
+      encoding: { type: 'string', enum: ['base64'], description: 'The field holds base64 of text (scriptContent, detectionScriptContent, remediationScriptContent): `text` has it decoded.' },
+      text: {
+        type: 'object',
+        required: ['lines'],
+        properties: {
+          before: { type: 'string' },
+          after: { type: 'string' },
+          lines: {
+            type: 'array',
+            items: { type: 'object', required: ['op', 'text'], properties: { op: { type: 'string', enum: [' ', '-', '+'] }, text: { type: 'string' } } },
+          },
+        },
+      },
+    },
+  },
+  ChangeDiff: {
+    type: 'object',
+    description:
+      'What the parked call changes in the object: PATCH = the JSON merge-patch applied to the snapshot, against it; PUT = the replacement against it; DELETE = every field removed; ' +
+      'a create = every field of the body added; an assign = the targets added and removed (docs/api.md "The change").',
+    required: ['requestId', 'operation', 'method', 'path', 'snapshot', 'changes'],
+    properties: {
+      requestId: { type: 'string' },
+      operation: ref('Operation'),
+      method: { type: 'string' },
+      path: { type: 'string' },
+      snapshot: ref('Snapshot'),
+      changes: { type: 'array', items: ref('FieldChange') },
+      assignments: {
+        type: 'object',
+        description: 'Assign operations only.',
+        required: ['added', 'removed'],
+        properties: { added: { type: 'array', items: {} }, removed: { type: 'array', items: {} } },
+      },
+      truncated: { type: 'boolean', enum: [true], description: 'Set when more than 2,000 changes were cut.' },
     },
   },
   RequestStatus: {
@@ -110,6 +174,7 @@ const schemas = {
       rejectPolicy: { type: 'string', enum: ['majority'], description: 'Present when a rejection ends the request only by a majority of the current stage.' },
       justification: { type: 'string', enum: ['required'] },
       rejectNotes: { type: 'string', enum: ['required'] },
+      onStale: { type: 'string', enum: ['allow'], description: 'Present when every applying policy says `onStale: allow`: complete replays even when the object changed upstream since it was parked.' },
       expiresAfterMs: { type: 'integer', minimum: 1, description: "The policy's own expiry of an open request (expiresAfter)." },
       approvedExpiresAfterMs: { type: 'integer', minimum: 1, description: "The policy's own expiry of an approved request (approvedExpiresAfter)." },
       why: { type: 'array', items: { type: 'string' }, description: 'Which condition (when, appliesTo, exempt) made the call protected.' },
@@ -227,6 +292,7 @@ const schemas = {
       },
       review: { ...verdict, description: 'The after-the-fact review of a break-glass by an approver.' },
       scheduledFor: { ...isoTime, description: 'When the scheduler replays this approved request (inside a change window); cancel with DELETE …/schedule.' },
+      snapshot: { ...ref('Snapshot'), description: 'What the gateway read of the object when the call was parked (GET …/diff shows the change against it); absent on requests parked before snapshots.' },
       bodyPreview: {
         type: 'object',
         description: 'The first 64 KiB of the parked body.',
@@ -377,6 +443,7 @@ const schemas = {
       rejectPolicy: { type: 'string', enum: ['any', 'majority'] },
       justification: { type: 'string', enum: ['required', 'optional'] },
       rejectNotes: { type: 'string', enum: ['required', 'optional'] },
+      onStale: { type: 'string', enum: ['refuse', 'allow'], description: 'What complete does when the object changed upstream since the call was parked (docs/policy.md "Stale objects").' },
       when: {
         type: 'object',
         description: 'Conditions on the call (docs/policy.md "Conditions").',
@@ -543,6 +610,21 @@ function buildDocument(prefix: string) {
           },
         },
       },
+      '/requests/{id}/diff': {
+        get: {
+          operationId: 'getRequestDiff',
+          summary: 'What the parked call changes in the object',
+          description: 'The change against the object as it was read when the call was parked (its snapshot); same view rights as the request.',
+          tags: ['requests'],
+          parameters: [idParameter],
+          responses: {
+            '200': { description: 'The diff.', content: { 'application/json': { schema: ref('ChangeDiff') } } },
+            '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it.'),
+            '422': errorResponse('VALIDATION_FAILED: a query parameter was given.'),
+            ...standardErrors,
+          },
+        },
+      },
       '/requests/{id}/approve': { post: verdictOperation('approve') },
       '/requests/{id}/reject': { post: verdictOperation('reject') },
       '/requests/{id}/cancel': {
@@ -569,7 +651,7 @@ function buildDocument(prefix: string) {
           summary: 'Complete an approved request: replay the parked call upstream',
           description:
             "By the requestor, once approved. The answer is the upstream's status, headers and body, relayed; the header " +
-            "`X-MAA-Request-Status` tells the request's new status: upstream 2xx/3xx → `completed`, 4xx → `failed`, " +
+            "`X-MAA-Request-Status` tells the request's new status: upstream 2xx/3xx → `completed`, 4xx → `failed`, the object changed upstream since it was parked → `stale` (409 STALE_OBJECT, nothing sent), " +
             '5xx, timeout or refused connection → stays `approved`. Without that header the answer is the gateway\'s own refusal.',
           tags: ['requests'],
           parameters: [
@@ -592,16 +674,18 @@ function buildDocument(prefix: string) {
             '403': errorResponse('FORBIDDEN: only the requestor may complete; break-glass only by a member of a break-glass group.'),
             '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it.'),
             '409': errorResponse(
-              'INVALID_STATE (not approved; for break-glass: not needsApproval), COMPLETE_IN_PROGRESS, OUTCOME_UNKNOWN, CLAIM_LOST, or ' +
-                'OUTSIDE_CHANGE_WINDOW (now, or `scheduledFor`, is outside a change window; `nextWindowStart` says when the next opens).',
+              'INVALID_STATE (not approved; for break-glass: not needsApproval), COMPLETE_IN_PROGRESS, OUTCOME_UNKNOWN, CLAIM_LOST, ' +
+                'OUTSIDE_CHANGE_WINDOW (now, or `scheduledFor`, is outside a change window; `nextWindowStart` says when the next opens), or ' +
+                'STALE_OBJECT (the object changed upstream since the call was parked, or the upstream answered 412 to If-Match: nothing was sent, the request is now `stale`; `diff` is the change against the object as it is now).',
             ),
             '422': errorResponse(
               'VALIDATION_FAILED: unknown fields, an unknown query parameter, resend other than `confirm`, or `scheduledFor` not in the future or not before the request\'s `expiresAt`; ' +
                 'BREAK_GLASS_REASON_REQUIRED: the break-glass reason is shorter than breakGlassMinReasonChars.',
             ),
                         '502': errorResponse('UPSTREAM_UNAVAILABLE: the upstream refused the connection; or UPSTREAM_AUTH_FAILED: the gateway could not obtain its credential for the upstream (upstream.auth), the message says why. Either way the request stays approved.'),
-            '504': errorResponse('UPSTREAM_UNAVAILABLE: the upstream timed out; the request stays approved.'),
+            '504': errorResponse('UPSTREAM_UNAVAILABLE: the upstream timed out (the send, or the read of the object before it); the request stays approved.'),
             ...standardErrors,
+            '503': errorResponse('SNAPSHOT_UNAVAILABLE: the object could not be read again to check it is unchanged (the upstream refused the read); nothing was sent, the request stays approved. Or STORE_UNAVAILABLE, POLICY_UNAVAILABLE.'),
           },
         },
       },

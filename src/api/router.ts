@@ -1,5 +1,5 @@
 /**
- * The approval API (`/maa/v1`, docs/api.md): list, show, approve, reject, cancel, complete,
+ * The approval API (`/maa/v1`, docs/api.md): list, show, diff, approve, reject, cancel, complete,
  * the audit trail, the access policies and who am I. Every action is checked in the same order:
  *
  *   exists and visible to the caller (else 404) ─► the status allows the action (else 409 with it)
@@ -23,6 +23,7 @@ import { canView, policyVerdict, requestResource, stageRefusal, statusRefusal, t
 import { checkInput } from './validate';
 import { charCount } from '../limits';
 import { outsideChangeWindow } from '../gateway/change-window-gate';
+import { changeDiff } from '../gateway/change-diff';
 
 export interface ApiRouterDeps {
   prefix: string;
@@ -167,6 +168,19 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
         'x-maa-body-sha256': request.call.bodySha256,
       });
       res.end(body);
+    }),
+  );
+
+  router.get(
+    '/requests/:id/diff',
+    route(async (req, res) => {
+      const caller = callerOf(res);
+      const { params } = checkInput('getRequestDiff', req);
+      const request = await visibleRequest(params.id!, caller);
+      const [body, snapshot] = await Promise.all([store.getBody(request.id), store.getSnapshot(request.id)]).catch((error: unknown) => {
+        throw storeError(error);
+      });
+      res.json(changeDiff(request, body, { record: request.snapshot, bytes: snapshot }));
     }),
   );
 
@@ -446,6 +460,7 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
           ...(p.rejectPolicy ? { rejectPolicy: p.rejectPolicy } : {}),
           ...(p.justification ? { justification: p.justification } : {}),
           ...(p.rejectNotes ? { rejectNotes: p.rejectNotes } : {}),
+          ...(p.onStale ? { onStale: p.onStale } : {}),
           ...(p.when ? { when: p.when } : {}),
           ...(p.appliesTo ? { appliesTo: p.appliesTo } : {}),
           ...(p.exempt ? { exempt: p.exempt } : {}),

@@ -1,5 +1,5 @@
 /**
- * `countersign requests list|show`, `approve`, `reject`, `cancel`, `complete` (now, by break-glass or
+ * `countersign requests list|show|diff`, `approve`, `reject`, `cancel`, `complete` (now, by break-glass or
  * at a time), `unschedule`, `review`, `break-glass list`: the requestor's and
  * the approver's side of the approval API (docs/api.md), for people (tables) and scripts (--json
  * and exit codes, docs/cli.md). The first argument is the command name main.ts dispatched on.
@@ -11,6 +11,7 @@ import type { ApprovalRequest } from '../requests/types';
 import { callApi, CliError, ExitCode, refusal, type ClientOptions, type GatewayAnswer } from './gateway-client';
 import { clean, cleanLines, fields, table, truncate } from './format';
 import { evidenceExportCommand } from './audit-commands';
+import type { ChangeDiff } from '../gateway/change-diff';
 
 /** What the API adds to a stored request (docs/api.md, "The request resource"). */
 type RequestView = ApprovalRequest & {
@@ -50,6 +51,7 @@ const USAGE = `usage:
   countersign requests list [--mine|--received|--all] [--status S] [--limit N] [--cursor C]
   countersign requests show ID
   countersign requests evidence ID --out FILE
+  countersign requests diff ID
   countersign approve ID [--notes TEXT]
   countersign reject ID --notes TEXT
   countersign cancel ID
@@ -99,6 +101,42 @@ function client(values: { token?: string; url?: string }, env: CliIo['env']): Cl
 function requestId(value: string | undefined): string {
   if (!value || !ID_PATTERN.test(value)) throw usageError(`"${value ?? ''}" is not a request ID`);
   return value;
+}
+
+/** A value on one line, for a diff: JSON, cut at 200 characters. */
+function valueText(value: unknown): string {
+  return truncate(clean(JSON.stringify(value) ?? 'undefined'), 200);
+}
+
+/**
+ * The diff resource as text: what was read of the object, then one line per changed field
+ * (`~` changed, `+` added, `-` removed), a decoded script as its line diff, an assign's targets.
+ * Everything in it came from other people or the upstream, so every line is cleaned.
+ */
+export function diffText(diff: ChangeDiff): string {
+  const s = diff.snapshot;
+  const read =
+    s.state === 'captured'
+      ? `captured ${clean(s.at ?? '')}${s.etag ? `, ETag ${clean(s.etag)}` : ''}, ${s.bytes ?? 0} bytes`
+      : `${s.state}${s.error ? `: ${clean(s.error)}` : ''}`;
+  const out = [fields([['request', diff.requestId], ['operation', diff.operation], ['call', `${diff.method} ${diff.path}`], ['snapshot', read]]).trimEnd(), ''];
+  if (diff.assignments) {
+    for (const target of diff.assignments.added) out.push(`+ target ${valueText(target)}`);
+    for (const target of diff.assignments.removed) out.push(`- target ${valueText(target)}`);
+    if (diff.assignments.added.length + diff.assignments.removed.length === 0) out.push('no targets added or removed');
+  }
+  for (const change of diff.changes) {
+    const path = clean(change.path);
+    if (change.text) {
+      out.push(`${change.kind === 'added' ? '+' : change.kind === 'removed' ? '-' : '~'} ${path} (base64, decoded):`);
+      for (const line of change.text.lines) out.push(`    ${line.op} ${clean(line.text)}`);
+    } else if (change.kind === 'changed') out.push(`~ ${path}: ${valueText(change.before)} -> ${valueText(change.after)}`);
+    else if (change.kind === 'added') out.push(`+ ${path}: ${valueText(change.after)}`);
+    else out.push(`- ${path}: ${valueText(change.before)}`);
+  }
+  if (!diff.assignments && diff.changes.length === 0) out.push('no changes');
+  if (diff.truncated) out.push('… (more changes not shown; --json has the first 2,000)');
+  return `${out.join('\n')}\n`;
 }
 
 function approvalsCell(request: RequestView): string {
@@ -245,6 +283,15 @@ async function requestsCommand(args: string[], io: CliIo): Promise<number> {
     return ExitCode.ok;
   }
   if (sub === 'evidence') return evidenceExportCommand(rest, io);
+  if (sub === 'diff') {
+    const { values, positionals } = parse(rest, {}, 1);
+    if (values.help) return help(io);
+    const id = requestId(positionals[0]);
+    const diff = (await expectOk(await callApi(client(values, io.env), 'GET', `/requests/${encodeURIComponent(id)}/diff`))) as ChangeDiff;
+    if (values.json) writeJson(io, diff);
+    else io.stdout(diffText(diff));
+    return ExitCode.ok;
+  }
   throw usageError(`unknown subcommand "requests ${sub}"`);
 }
 
@@ -315,6 +362,11 @@ async function completeCommand(args: string[], io: CliIo): Promise<number> {
     const refused = (answer.json as { error?: { code?: string; nextWindowStart?: string } } | undefined)?.error;
     if (refused?.code === 'OUTSIDE_CHANGE_WINDOW' && refused.nextWindowStart) {
       throw new CliError(error.exitCode, `${error.message}\nto replay it then: countersign complete ${id} --at ${clean(refused.nextWindowStart)}`, error.details);
+    }
+    const stale = answer.json as { error?: { code?: string }; diff?: ChangeDiff } | undefined;
+    if (stale?.error?.code === 'STALE_OBJECT' && stale.diff && !values.json) {
+      // What the change would do to the object as it is now: the requestor decides whether to resubmit it.
+      throw new CliError(error.exitCode, `${error.message}\nthe change against the object as it is now:\n${diffText(stale.diff)}`, error.details);
     }
     if ((answer.json as { error?: { code?: string } } | undefined)?.error?.code === 'OUTCOME_UNKNOWN') {
       throw new CliError(

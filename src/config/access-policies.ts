@@ -58,6 +58,7 @@ const schema = {
     rejectPolicy: { type: 'string', enum: ['any', 'majority'] },
     justification: { type: 'string', enum: ['required', 'optional'] },
     rejectNotes: { type: 'string', enum: ['required', 'optional'] },
+    onStale: { type: 'string', enum: ['refuse', 'allow'] },
     when: {
       type: 'object',
       additionalProperties: false,
@@ -99,6 +100,7 @@ interface RawAccessPolicy {
   rejectPolicy?: 'any' | 'majority';
   justification?: 'required' | 'optional';
   rejectNotes?: 'required' | 'optional';
+  onStale?: 'refuse' | 'allow';
   when?: PolicyWhen;
   appliesTo?: string[];
   exempt?: string[];
@@ -177,6 +179,7 @@ function accessPolicyOf(raw: RawAccessPolicy, file: YamlFile, issues: string[]):
   if (raw.rejectPolicy) policy.rejectPolicy = raw.rejectPolicy;
   if (raw.justification) policy.justification = raw.justification;
   if (raw.rejectNotes) policy.rejectNotes = raw.rejectNotes;
+  if (raw.onStale) policy.onStale = raw.onStale;
   if (raw.when) policy.when = raw.when;
   if (raw.appliesTo) policy.appliesTo = [...raw.appliesTo];
   if (raw.exempt) policy.exempt = [...raw.exempt];

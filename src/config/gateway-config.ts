@@ -107,6 +107,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'identity.staticTokensFile', env: 'COUNTERSIGN_STATIC_TOKENS', kind: { type: 'path' }, example: 'config/demo/tokens.yaml', doc: 'YAML file of trusted static bearer tokens (`tokens: [{ token, userId, groups, description }]`). For local use and the demo.' },
   { key: 'identity.directoryFile', env: 'COUNTERSIGN_DIRECTORY', kind: { type: 'path' }, example: '/etc/countersign/directory.yaml', doc: 'YAML directory (`users: { alice: { groups: [...] } }`); its groups are added to the token\'s.' },
   { key: 'requests.bodyLimitBytes', env: 'COUNTERSIGN_BODY_LIMIT', kind: { type: 'size', min: 1024, max: 1024 * MIB }, default: 10 * MIB, example: '10MiB', doc: 'Largest body of any mutation (POST, PUT, PATCH, DELETE), protected or not, as received and once decoded: every mutation is read whole before the policy decides (the decision may depend on the body), so a larger one gets 413 BODY_TOO_LARGE and is not forwarded. Reads are streamed and not limited.' },
+  { key: 'requests.snapshotLimitBytes', env: 'COUNTERSIGN_SNAPSHOT_LIMIT', kind: { type: 'size', min: 1024, max: 16 * MIB }, default: 1 * MIB, example: '1MiB', doc: 'Largest snapshot of an object: when a protected call is parked, the gateway reads the object (a GET of its URL with the credential the replay would use) to show the change against it and to refuse a stale complete; a larger object is recorded as `tooLarge` and compared by its ETag only.' },
+  { key: 'requests.snapshotTimeoutMs', env: 'COUNTERSIGN_SNAPSHOT_TIMEOUT', kind: { type: 'duration', min: 100, max: 60_000 }, default: 5_000, example: '5s', doc: 'How long one read of the object may take, at park and again at complete; past it the snapshot is recorded as failed (the call is parked anyway), or complete answers 503 SNAPSHOT_UNAVAILABLE and the request stays approved.' },
   { key: 'requests.retentionMs', env: 'COUNTERSIGN_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '30d', doc: 'A request awaiting approval whose status has not changed for this long expires and frees its object.' },
   { key: 'requests.approvedRetentionMs', env: 'COUNTERSIGN_APPROVED_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '7d', doc: 'Same, for approved requests never completed.' },
   { key: 'requests.endedRetentionMs', env: 'COUNTERSIGN_ENDED_RETENTION', kind: { type: 'duration', min: 60_000, max: 3650 * DAY_MS }, default: 30 * DAY_MS, example: '30d', doc: 'Ended requests (completed, failed, rejected, canceled, expired) stay visible this long after their last change, then are removed.' },
@@ -574,6 +576,8 @@ function build(values: Map<string, unknown>): GatewayConfig {
     },
     requests: {
       bodyLimitBytes: get('requests.bodyLimitBytes'),
+      snapshotLimitBytes: get('requests.snapshotLimitBytes'),
+      snapshotTimeoutMs: get('requests.snapshotTimeoutMs'),
       retentionMs: get('requests.retentionMs'),
       approvedRetentionMs: get('requests.approvedRetentionMs'),
       endedRetentionMs: get('requests.endedRetentionMs'),

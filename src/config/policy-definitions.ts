@@ -43,6 +43,11 @@ export interface AccessPolicy {
   rejectPolicy?: 'any' | 'majority';
   justification?: 'required' | 'optional';
   rejectNotes?: 'required' | 'optional';
+  /**
+   * What complete does when the object changed upstream since the call was parked: `refuse`
+   * (default) ends the request as stale with 409 STALE_OBJECT; `allow` replays it anyway.
+   */
+  onStale?: 'refuse' | 'allow';
   when?: PolicyWhen;
   /** Applies only to requestors in one of these groups. */
   appliesTo?: string[];

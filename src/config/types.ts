@@ -74,6 +74,10 @@ export interface GatewayConfig {
   identity: IdentityConfig;
   requests: {
     bodyLimitBytes: number;
+    /** Largest object the gateway keeps as a request's snapshot (src/gateway/object-snapshot.ts). */
+    snapshotLimitBytes: number;
+    /** Time allowed for one read of the object, at park and at complete. */
+    snapshotTimeoutMs: number;
     /** Open requests whose status has not changed for this long expire. */
     retentionMs: number;
     /** Same, for approved requests never completed. */

@@ -11,6 +11,10 @@
  * - lists as `{ "@odata.context", "value" }`, paged by `$top` with `$skiptoken` (or `$skip`), and an
  *   absolute `@odata.nextLink` on this API's own origin;
  * - 201 with an absolute `Location` on create; 204 on PATCH, DELETE, assign and `$ref` changes;
+ * - an `ETag` on every object and child read (weak, from its content, so any change changes it), and
+ *   `If-Match` honoured on PATCH and DELETE of an object or child: 412 `PreconditionFailed` when it
+ *   names another version (the gateway's stale check and its If-Match on replay use these);
+ * - `GET …/{id}/assignments` on every assignable object (what its last `assign` set);
  * - child collections below an object (`assignments`, `groupAssignments`, `settings`,
  *   `scheduledActionsForRule`): list, create (201), read, PATCH and DELETE (204);
  * - bound actions (`assign`, `wipe`, `retire`, `scheduleActionsForRules`, …) and collection
@@ -29,7 +33,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { loadStaticTokens, type StaticTokens } from '../identity/static-tokens';
 import { bearerToken } from '../identity/bearer-token';
@@ -381,6 +385,27 @@ interface Call {
   body: Buffer;
   /** `v1.0`, `beta`, or undefined for the unprefixed routes. */
   version: string | undefined;
+  /** The `If-Match` header, when the call sent one. */
+  ifMatch?: string;
+}
+
+/**
+ * An object's version as an ETag: weak (it is computed from the content, not stored), and changed by
+ * any change of the object.
+ * @example etagOf({ id: '42', displayName: 'x' }) // 'W/"5c1d…"'
+ */
+export function etagOf(item: GraphObject): string {
+  return `W/"${createHash('sha256').update(JSON.stringify(item)).digest('base64url').slice(0, 22)}"`;
+}
+
+/** 412 unless `ifMatch` (absent, `*`, or a list of ETags) names the object's current version; W/ is ignored, as Graph does. */
+function checkIfMatch(ifMatch: string | undefined, item: GraphObject): void {
+  if (ifMatch === undefined || ifMatch.trim() === '*') return;
+  const bare = (tag: string): string => tag.trim().replace(/^W\//, '');
+  const current = bare(etagOf(item));
+  if (!ifMatch.split(',').some((tag) => bare(tag) === current)) {
+    throw new GraphError(412, 'PreconditionFailed', 'The If-Match header does not match the object\'s current ETag: it was changed since it was read.');
+  }
 }
 
 /** One mutating route the demo API serves, and a call that it answers with success. */
@@ -485,6 +510,14 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
     if (link !== undefined) return handleLink(call, collection, rest[0]!, link, rest.slice(2));
     const child = findName(Object.keys(collection.children), rest[1]);
     if (child !== undefined) return handleChild(call, collection, rest[0]!, child, rest.slice(2));
+    if (collection.assignField !== undefined && rest.length === 2 && rest[1]!.toLowerCase() === 'assignments' && method === 'GET') {
+      // An object whose assignments are no child collection: what its last assign set.
+      const key = decodeURIComponent(rest[0]!);
+      const item = collection.items.get(key);
+      if (!item) throw notFound(collection, key);
+      const assignments = Array.isArray(item.assignments) ? item.assignments : [];
+      return list(call, `${root(version)}/$metadata#${collection.path.slice(1)}('${key}')/assignments`, assignments);
+    }
     const [id, action, ...extra] = rest;
     if (extra.length > 0) throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${extra.join('/')}'.`);
 
@@ -546,8 +579,9 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
 
     switch (method) {
       case 'GET':
-        return { status: 200, body: { '@odata.context': context(version, collection, true), ...item } };
+        return { status: 200, body: { '@odata.context': context(version, collection, true), ...item }, headers: { etag: etagOf(item) } };
       case 'PATCH': {
+        checkIfMatch(call.ifMatch, item);
         const patch = parseJsonObject(body, true);
         checkWritable(patch);
         const bound = takeBindings(collection, patch);
@@ -560,6 +594,7 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
         return { status: 204 };
       }
       case 'DELETE':
+        checkIfMatch(call.ifMatch, item);
         collection.items.delete(key);
         collection.links?.refs.delete(key);
         collection.childItems.delete(key);
@@ -600,8 +635,9 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
     if (!found) throw new GraphError(404, 'ResourceNotFound', `No ${odataType.replace('#microsoft.graph.', '')} with id '${childKey}' was found.`);
     switch (method) {
       case 'GET':
-        return { status: 200, body: { '@odata.context': childContext(true), ...found } };
+        return { status: 200, body: { '@odata.context': childContext(true), ...found }, headers: { etag: etagOf(found) } };
       case 'PATCH': {
+        checkIfMatch(call.ifMatch, found);
         const patch = parseJsonObject(body, true);
         checkWritable(patch);
         Object.assign(found, patch, { id: found.id });
@@ -609,6 +645,7 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
         return { status: 204 };
       }
       case 'DELETE':
+        checkIfMatch(call.ifMatch, found);
         children.delete(childKey);
         item.lastModifiedDateTime = now();
         return { status: 204 };
@@ -778,7 +815,8 @@ export async function startGraphApi(port = 0, options: GraphApiOptions = {}): Pr
           }
         }
         const { version, segments } = route(url.pathname);
-        const call: Call = { method, segments, query: url.searchParams, body, version };
+        const ifMatch = typeof req.headers['if-match'] === 'string' ? req.headers['if-match'] : undefined;
+        const call: Call = { method, segments, query: url.searchParams, body, version, ...(ifMatch !== undefined ? { ifMatch } : {}) };
         const answer = isBatch(segments) ? batch(call, requestId, clientRequestId) : handle(call);
         const text = answer.body === undefined ? undefined : JSON.stringify(answer.body);
         // Only successes are remembered, so a client may fix a refused call and send it again.

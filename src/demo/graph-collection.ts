@@ -94,8 +94,20 @@ export function makeCollection(path: string, odataType: string, required: string
   if (assignField !== undefined) {
     actions.assign = {
       example: { [assignField]: [{ target: { '@odata.type': '#microsoft.graph.groupAssignmentTarget', groupId: 'helpdesk' } }] },
-      run(item, input) {
-        item.assignments = arrayField(input, assignField);
+      run(item, input, collection) {
+        const list = arrayField(input, assignField);
+        // Graph's assign replaces the object's assignments: the child collection, when the object has one.
+        const child = findName(Object.keys(collection.children), 'assignments');
+        if (child !== undefined) {
+          const kinds = collection.childItems.get(item.id) ?? collection.childItems.set(item.id, new Map()).get(item.id)!;
+          const odataType = collection.children[child]!;
+          kinds.set(child.toLowerCase(), new Map(list.map((entry, i) => {
+            const assignment = { '@odata.type': odataType, ...(entry as Record<string, unknown>), id: `${item.id}_${i}` } as GraphObject;
+            return [assignment.id, assignment];
+          })));
+        } else {
+          item.assignments = list;
+        }
         item.lastModifiedDateTime = new Date().toISOString();
         return { status: 204 };
       },

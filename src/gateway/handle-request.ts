@@ -15,7 +15,9 @@
  *      protected     ──► 401 without identity
  *                    ──► resent with an approval code: the identical call of the requestor's approved
  *                        request ─► the one replay (claim, send, record) ─► the upstream's answer
- *                    ──► else 422 bad justification ─► park in Redis ─► 202, or 403 ApprovalRequired
+ *                    ──► else 422 bad justification ─► read the object as it is now (its snapshot, for
+ *                        the diff and the stale check; a failure is recorded, never fatal)
+ *                        ─► park in Redis ─► 202, or 403 ApprovalRequired
  *
  * Invariant 7: what is forwarded is what was decided. The method sent is the effective method
  * (override headers removed), the target sent is the canonical one the policy decided on, and the
@@ -23,8 +25,9 @@
  *
  * A protected mutation is never forwarded: every failure on its way (policy error, Redis down,
  * store error) answers 503 and ends here. Unprotected calls never touch Redis, so they keep
- * flowing when Redis is down. Parking never needs the upstream credential, so protected changes
- * keep parking when the token endpoint is down.
+ * flowing when Redis is down. Parking never needs the upstream credential: the snapshot read at park
+ * uses it when it can be had, and without it the snapshot is recorded as failed, so protected
+ * changes keep parking when the token endpoint (or the upstream) is down.
  *
  * With `upstream.auth` clientCredentials or onBehalfOf, nothing is forwarded for a caller without a
  * verified identity: the gateway's own token (or an exchanged one) must never serve an anonymous
@@ -56,6 +59,7 @@ import { setBufferedBody } from './proxy';
 import { readBodyThen, type BodyResult } from './read-body';
 import { storedHeaders } from './stored-headers';
 import type { UpstreamAuth } from './upstream-auth';
+import { noSnapshot, snapshotTarget, type SnapshotRead, type SnapshotReader } from './object-snapshot';
 
 export interface RequestPathDeps {
   config: GatewayConfig;
@@ -71,6 +75,8 @@ export interface RequestPathDeps {
   replay: Replay;
   /** What the upstream gets as Authorization (upstream.auth). */
   upstreamAuth: UpstreamAuth;
+  /** Reads the object a parked call changes (object-snapshot.ts). */
+  readSnapshot: SnapshotReader;
 }
 
 /** The caller the policy sees when a mutation carries no valid identity. */
@@ -381,10 +387,23 @@ async function park(m: Mutation, caller: Caller, justification: string, decision
   const status = policy.status();
   const policyRevision = status.bundleRevision ?? status.revision;
   const code = newApprovalSecret();
+  // The object as it is now, for the approver's diff and complete's stale check. Bounded in size and
+  // time; a failure is recorded with the request, and the call is parked all the same.
+  const snapshot = await snapshotAtPark(m, caller, parked);
+  metrics.snapshots.inc({ state: snapshot.record.state });
+  if (snapshot.record.state === 'failed') logger.info({ decisionId: m.decisionId, reason: snapshot.record.error }, 'snapshot of the object failed; parking without it');
   let created;
   try {
     // No timer of our own: every store call has one deadline, inside the store.
-    created = await store.create({ requestor: caller, justification, call: parked, body, decision: { ...requestDecision(decision), ...(policyRevision ? { policyRevision } : {}) }, approvalCodeSha256: code.sha256 });
+    created = await store.create({
+      requestor: caller,
+      justification,
+      call: parked,
+      body,
+      decision: { ...requestDecision(decision), ...(policyRevision ? { policyRevision } : {}) },
+      approvalCodeSha256: code.sha256,
+      snapshot: snapshot.bytes ? { record: snapshot.record, bytes: snapshot.bytes } : { record: snapshot.record },
+    });
   } catch (error) {
     // One mapping for the proxy side and the API: 409 OBJECT_LOCKED (the open request's id),
     // 422 over a limit, 503 when Redis is down or slow, 500 otherwise. Never forwarded (invariant 5).
@@ -402,6 +421,26 @@ async function park(m: Mutation, caller: Caller, justification: string, decision
   metrics.parked.inc({ profile_type: decision.profileType });
   logDecision(m, 'parked', { requestId: created.id, profileType: decision.profileType, objectKey: decision.objectKey, requestor: caller.userId, ...(decision.why ? { why: decision.why } : {}) });
   answerParked(res, config, created, created.decision, `${created.id}.${code.secret}`);
+}
+
+/**
+ * Reads the object the parked call changes, with the credential its replay would use: the caller's
+ * own Authorization (passthrough) or the upstream credential for this caller. Never throws: a
+ * credential that cannot be had is a failed snapshot like any other.
+ */
+async function snapshotAtPark(m: Mutation, caller: Caller, parked: ParkedCall): Promise<SnapshotRead> {
+  const { deps, req } = m;
+  const where = snapshotTarget(parked.method, parked.path);
+  if ('none' in where) return noSnapshot('none', where.none);
+  let authorization = req.headers.authorization;
+  if (!deps.upstreamAuth.passthrough) {
+    try {
+      authorization = await deps.upstreamAuth.authorizationFor(caller, authorization ?? '');
+    } catch (error) {
+      return noSnapshot('failed', `the upstream credential could not be had (${apiErrorFrom(error).message})`, where.path);
+    }
+  }
+  return deps.readSnapshot(where.path, authorization);
 }
 
 /**

@@ -36,6 +36,8 @@ export interface GatewayMetrics {
   replays: Counter<'outcome'>;
   /** Break-glass completes (the requestor completed without approvals), by profile type. */
   breakGlass: Counter<'profile_type'>;
+  /** Reads of an object when its call is parked, by snapshot state: captured, failed, tooLarge, none. */
+  snapshots: Counter<'state'>;
   /** Time from the first byte in to the response finished, proxied calls: read or mutation. */
   proxyDuration: Histogram<'kind'>;
   /** Time spent in the policy's decide, per mutation. */
@@ -81,6 +83,7 @@ export function createMetrics(probes?: MetricProbes): GatewayMetrics {
     parked: new Counter({ name: 'countersign_parked_total', help: 'Calls parked for approval, by profile type', labelNames: ['profile_type'], registers }),
     transitions: new Counter({ name: 'countersign_transitions_total', help: 'Approval request transitions asked through the API, by action and result', labelNames: ['action', 'result'], registers }),
     breakGlass: new Counter({ name: 'countersign_break_glass_total', help: 'Requests completed by break-glass (without approvals), by profile type', labelNames: ['profile_type'], registers }),
+    snapshots: new Counter({ name: 'countersign_snapshots_total', help: 'Snapshots of objects read when their call was parked, by state', labelNames: ['state'], registers }),
     replays: new Counter({ name: 'countersign_replays_total', help: 'Replays of approved calls, by outcome', labelNames: ['outcome'], registers }),
     decisionDuration: new Histogram({ name: 'countersign_decision_duration_seconds', help: 'Policy decide() time per mutation', buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05], registers }),
     apiDuration: new Histogram({ name: 'countersign_api_duration_seconds', help: 'Approval API calls', labelNames: ['route', 'status'], buckets: LATENCY_BUCKETS, registers }),

@@ -5,8 +5,13 @@
  *   claim (beginComplete, with a lease) ─► load and verify the body against its SHA-256
  *   ─► read the stored call with the proxy's own normaliser (normalize-call.ts), so the replay
  *      sends the same canonical reading the proxy would: effective method, canonical target
- *   ─► send it with the stored headers, exact bytes, the completer's Authorization and
- *      Idempotency-Key: <request id>
+ *   ─► read the object again (object-snapshot.ts) and compare it with the snapshot taken at park
+ *      (ETag, else SHA-256): changed ─► stale, 409 STALE_OBJECT with the diff against it now, nothing
+ *      sent; not readable ─► still approved, nothing sent (never a blind replay): 502/504
+ *      UPSTREAM_UNAVAILABLE without an answer, 503 SNAPSHOT_UNAVAILABLE when the read was refused; skipped when the access policy says `onStale: allow`, or when nothing was read at park
+ *   ─► send it with the stored headers, exact bytes, the completer's Authorization,
+ *      Idempotency-Key: <request id>, and If-Match: <the snapshot's ETag> when it had one, so the
+ *      upstream refuses a change made between the check and the send (412 ─► stale too)
  *   ─► record the outcome (finishComplete): 2xx/3xx completed, 4xx failed, else still approved
  *   ─► hand the upstream's answer back for the API to relay
  *
@@ -24,12 +29,14 @@ import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { ApiError } from '../errors';
+import { ApiError, StaleObjectError } from '../errors';
 import type { GatewayConfig } from '../config/types';
 import { normalizeParkedCall } from '../policy/normalize-call';
 import type { Caller } from '../policy/types';
 import type { ApprovalRequest, ReplayOutcome, RequestStore } from '../requests/types';
+import { changeDiff } from './change-diff';
 import { errorSummary } from './logger';
+import { changedSince, snapshotTarget, type SnapshotRead, type SnapshotReader } from './object-snapshot';
 import type { GatewayMetrics } from './metrics';
 import { createPublicLinks } from './public-links';
 import { relayableResponseHeaders } from './stored-headers';
@@ -79,6 +86,8 @@ export interface ReplayDeps {
   metrics: GatewayMetrics;
   logger: Logger;
   upstreamAuth: UpstreamAuth;
+  /** Reads the object again before the send, to refuse a stale replay. */
+  readSnapshot: SnapshotReader;
 }
 
 const PREVIEW_BYTES = 4 * 1024;
@@ -95,7 +104,7 @@ type Sent =
  *          const result = await replay({ id, actor, authorization: req.headers.authorization, resend: false });
  */
 export function createReplay(deps: ReplayDeps): Replay {
-  const { config, store, agent, metrics, logger, upstreamAuth } = deps;
+  const { config, store, agent, metrics, logger, upstreamAuth, readSnapshot } = deps;
   const target = new URL(config.upstream.url);
   const basePath = target.pathname.replace(/\/+$/, '');
   const transport = target.protocol === 'https:' ? https : http;
@@ -118,11 +127,41 @@ export function createReplay(deps: ReplayDeps): Replay {
     return { method, target: reading.target };
   }
 
-  function send(request: ApprovalRequest, reading: { method: string; target: string }, body: Buffer, authorization: string | undefined): Promise<Sent> {
+  /**
+   * The stale check before the send: the object read again against the snapshot taken at park.
+   * `send` with the If-Match to add (the snapshot's ETag, for a call on the object itself, unless the
+   * caller sent their own), `stale` with why and the object as it is now, or `unreadable`.
+   */
+  async function checkUnchanged(request: ApprovalRequest, authorization: string | undefined): Promise<
+    { verdict: 'send'; ifMatch?: string } | { verdict: 'stale'; reason: string; now: SnapshotRead } | { verdict: 'unreadable'; reason: string; noAnswer?: SnapshotRead['noAnswer'] }
+  > {
+    const parked = request.snapshot;
+    // The access policy accepts a replay on a changed object; nothing was read at park to compare with.
+    if (request.decision.onStale === 'allow' || !parked || parked.state === 'none' || parked.state === 'failed') return { verdict: 'send' };
+    const where = snapshotTarget(request.call.method, request.call.path);
+    if ('none' in where) return { verdict: 'send' };
+    const now = await readSnapshot(where.path, authorization);
+    const changed = changedSince(parked, now);
+    if (typeof changed === 'string') return { verdict: 'stale', reason: changed, now };
+    if (changed === undefined && now.record.state === 'failed') return { verdict: 'unreadable', reason: now.record.error ?? 'the read failed', ...(now.noAnswer ? { noAnswer: now.noAnswer } : {}) };
+    // If-Match only where the ETag is the target's own: not for an assignments collection read for an assign.
+    const onObject = where.path === request.call.path && request.call.method !== 'POST';
+    const ifMatch = onObject && parked.etag !== undefined && request.call.headers['if-match'] === undefined ? parked.etag : undefined;
+    return ifMatch === undefined ? { verdict: 'send' } : { verdict: 'send', ifMatch };
+  }
+
+  /** 409 STALE_OBJECT with the diff of the parked call against the object as it is now. */
+  function staleError(request: ApprovalRequest, body: Buffer, now: SnapshotRead | null, reason: string): StaleObjectError {
+    const diff = changeDiff(request, body, { record: now?.record, bytes: now?.bytes ?? null });
+    return new StaleObjectError(diff, { requestId: request.id, status: 'stale' }, `the object changed upstream since the call was parked (${reason}); nothing was sent, the request is stale: resubmit the change`);
+  }
+
+  function send(request: ApprovalRequest, reading: { method: string; target: string }, body: Buffer, authorization: string | undefined, ifMatch?: string): Promise<Sent> {
     const headers: Record<string, string | number> = { ...request.call.headers };
     headers.host = target.host;
     headers['content-length'] = body.length;
     headers['idempotency-key'] = request.id;
+    if (ifMatch !== undefined) headers['if-match'] = ifMatch;
     if (authorization !== undefined) headers.authorization = authorization;
     const path = `${basePath}${reading.target}`;
     return new Promise((resolve) => {
@@ -211,7 +250,25 @@ export function createReplay(deps: ReplayDeps): Replay {
       return { request: after, requestStatus: after?.status ?? 'unknown', error: new ApiError('UNSAFE_PATH', { requestId: id }, reading.refused) };
     }
 
-    const sent = await send(request, reading, body, upstreamAuthorization);
+    const check = await checkUnchanged(request, upstreamAuthorization);
+    if (check.verdict === 'unreadable') {
+      const reason = `the object could not be read again to check it is unchanged (${check.reason}); nothing was sent, the request stays approved`;
+      const after = await record({ kind: 'retryable', upstreamStatus: 0, upstreamBodyPreview: '', reason }, 'not-sent');
+      logger.warn({ requestId: id, reason: check.reason }, 'replay: the object could not be read again; not sent');
+      // An upstream that does not answer is UPSTREAM_UNAVAILABLE (502, 504), as when the send itself gets no answer.
+      const error = check.noAnswer
+        ? new ApiError('UPSTREAM_UNAVAILABLE', { requestId: id }, `${reason}; complete may be tried again`, check.noAnswer === 'timeout' ? 504 : 502)
+        : new ApiError('SNAPSHOT_UNAVAILABLE', { requestId: id }, `${reason}; complete may be tried again`);
+      return { request: after, requestStatus: after?.status ?? 'unknown', error };
+    }
+    if (check.verdict === 'stale') {
+      const reason = `the object changed upstream since the call was parked: ${check.reason}; nothing was sent`;
+      const after = await record({ kind: 'stale', upstreamStatus: 0, upstreamBodyPreview: '', reason }, 'stale');
+      logger.info({ requestId: id, reason: check.reason, requestStatus: after?.status ?? 'unknown' }, 'replay refused: stale object');
+      return { request: after, requestStatus: after?.status ?? 'unknown', error: staleError(request, body, check.now, check.reason) };
+    }
+
+    const sent = await send(request, reading, body, upstreamAuthorization, check.ifMatch);
 
     if (!sent.answered) {
       const timedOut = sent.code === 'ETIMEDOUT';
@@ -227,7 +284,15 @@ export function createReplay(deps: ReplayDeps): Replay {
 
     const preview = sent.body.subarray(0, PREVIEW_BYTES).toString('utf8');
     let outcome: ReplayOutcome;
-    if (sent.status >= 200 && sent.status < 400) {
+    if (sent.status === 412 && check.ifMatch !== undefined) {
+      // The upstream refused our If-Match: the object changed between the check and the send.
+      const reason = `the upstream refused the change with 412: the object changed after it was checked (its ETag is no longer ${check.ifMatch})`;
+      const after = await record({ kind: 'stale', upstreamStatus: 412, upstreamBodyPreview: preview, reason }, 'stale');
+      logger.info({ requestId: id, upstreamStatus: 412, requestStatus: after?.status ?? 'unknown' }, 'replay refused by the upstream: stale object');
+      const where = snapshotTarget(request.call.method, request.call.path);
+      const now = 'path' in where ? await readSnapshot(where.path, upstreamAuthorization) : null;
+      return { request: after, requestStatus: after?.status ?? 'unknown', error: staleError(request, body, now, 'the upstream answered 412 to If-Match') };
+    } else if (sent.status >= 200 && sent.status < 400) {
       outcome = { kind: 'completed', upstreamStatus: sent.status, upstreamBodyPreview: preview };
     } else if (withoutCaller && (sent.status === 401 || sent.status === 403)) {
       outcome = {

@@ -60,6 +60,10 @@ function withChangeControl(decision: ProtectedDecision, r: Record<string, unknow
     if (r[key] !== 'required') fail('maa/decision', `"${key}" is not "required"`);
     decision[key] = 'required';
   }
+  if (r.onStale !== undefined) {
+    if (r.onStale !== 'allow') fail('maa/decision', '"onStale" is not "allow"');
+    decision.onStale = 'allow';
+  }
   for (const key of DURATION_KEYS) {
     const value = r[key];
     if (value === undefined) continue;

@@ -52,6 +52,8 @@ export interface ProtectedDecision {
   rejectPolicy?: 'majority';
   justification?: 'required';
   rejectNotes?: 'required';
+  /** Every applying policy says `onStale: allow`: complete replays even when the object changed upstream. */
+  onStale?: 'allow';
   expiresAfterMs?: number;
   approvedExpiresAfterMs?: number;
   /** Which condition (`when`, `appliesTo`, `exempt`) made the call protected, when one took part. */

@@ -5,7 +5,7 @@
  */
 import type { Caller } from '../policy/types';
 import type { ApprovalRequest } from './types';
-import type { BreakGlassRecord, CompletionRecord, HistoryEntry, ParkedCall, RequestDecision, RequestStatus, Verdict } from './types';
+import type { BreakGlassRecord, CompletionRecord, HistoryEntry, ParkedCall, RequestDecision, RequestStatus, SnapshotRecord, Verdict } from './types';
 
 /**
  * A hash reply as an object: a script's HGETALL comes back as a flat [field, value, …]
@@ -50,6 +50,7 @@ export function decodeRequest(hash: Record<string, string>): ApprovalRequest | n
   if (hash.breakGlass) request.breakGlass = JSON.parse(hash.breakGlass) as BreakGlassRecord;
   if (hash.review) request.review = JSON.parse(hash.review) as Verdict;
   if (hash.scheduledFor) request.scheduledFor = hash.scheduledFor;
+  if (hash.snapshot) request.snapshot = JSON.parse(hash.snapshot) as SnapshotRecord;
   if (hash.completion) request.completion = JSON.parse(hash.completion) as CompletionRecord;
   if (hash.claimToken && hash.claimUserId && hash.claimAt && hash.claimLeaseUntil) {
     request.claim = { userId: hash.claimUserId, at: hash.claimAt, leaseUntil: hash.claimLeaseUntil };

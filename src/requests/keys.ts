@@ -20,6 +20,12 @@ export interface RequestKeys {
   request(id: string): string;
   /** String: the parked body, raw bytes. */
   body(id: string): string;
+  /**
+   * String: the object as the upstream had it when the call was parked (the snapshot's bytes, at most
+   * requests.snapshotLimitBytes); its record (state, ETag, SHA-256) is the request hash's `snapshot` field.
+   * Derived by create-5 and remove-4 from the prefix, as the index keys are.
+   */
+  snapshot(id: string): string;
   /** Hash: objectKey → id of the open request that holds the object (invariant 4). */
   locks: string;
   /** Stream: one entry per transition, hash-chained (src/requests/audit-chain.ts). */
@@ -84,6 +90,7 @@ export function requestKeys(deployment: string): RequestKeys {
     prefix,
     request: (id) => `${prefix}req:${id}`,
     body: (id) => `${prefix}body:${id}`,
+    snapshot: (id) => `${prefix}snapshot:${id}`,
     locks: `${prefix}locks`,
     audit: `${prefix}audit`,
     auditHead: `${prefix}audit:head`,

@@ -163,6 +163,8 @@ class RedisRequestStore implements RequestStore {
       request.body,
       request.approvalCodeSha256 ?? '',
       requestSha256(stored),
+      request.snapshot ? JSON.stringify(request.snapshot.record) : '',
+      request.snapshot?.bytes ?? '',
     ]);
   }
 
@@ -174,6 +176,11 @@ class RedisRequestStore implements RequestStore {
   async getBody(id: string): Promise<Buffer | null> {
     if (typeof id !== 'string' || !REQUEST_ID_PATTERN.test(id)) return null;
     return this.connection.send<Buffer | null>(['GET', this.keys.body(id)], { buffers: true });
+  }
+
+  async getSnapshot(id: string): Promise<Buffer | null> {
+    if (typeof id !== 'string' || !REQUEST_ID_PATTERN.test(id)) return null;
+    return this.connection.send<Buffer | null>(['GET', this.keys.snapshot(id)], { buffers: true });
   }
 
   async approve(id: string, actor: string | Caller, notes: string, now?: Date): Promise<ApprovalRequest> {

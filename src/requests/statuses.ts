@@ -5,13 +5,14 @@
  * test/api/statuses.test.ts runs the scripts' status preconditions in Redis and asks the
  * built policy, and fails when either disagrees with this table.
  *
- *   needsApproval ──approve (enough approvals)──► approved ──complete──► completed | failed
+ *   needsApproval ──approve (enough approvals)──► approved ──complete──► completed | failed | stale
  *        │ └─reject──► rejected     └─cancel──► canceled       (a retryable outcome stays approved)
+ *                                     stale: the object changed upstream since the call was parked
  *        └──────────── expire (both open statuses) ──────────► expired
  */
 
 /** Every status a request can have, in lifecycle order. */
-export const REQUEST_STATUSES = ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired'] as const;
+export const REQUEST_STATUSES = ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'stale', 'expired'] as const;
 
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
@@ -35,7 +36,8 @@ export const TRANSITIONS = {
   approve: { from: ['needsApproval'], to: ['needsApproval', 'approved'] },
   reject: { from: ['needsApproval'], to: ['rejected', 'needsApproval'] },
   cancel: { from: ['needsApproval'], to: ['canceled'] },
-  complete: { from: ['approved'], to: ['completed', 'failed', 'approved'] },
+  /** `stale`: the object changed upstream since the call was parked (docs/api.md "Stale objects"). */
+  complete: { from: ['approved'], to: ['completed', 'failed', 'stale', 'approved'] },
   expire: { from: ['needsApproval', 'approved'], to: ['expired'] },
   /** The requestor completes without approvals (break-glass): approved and claimed in one step, then as complete. */
   breakGlass: { from: ['needsApproval'], to: ['approved'] },

@@ -36,6 +36,27 @@ export type RequestDecision = Omit<ProtectedDecision, 'protected'> & {
   policyRevision?: string;
 };
 
+/**
+ * What the gateway read of the object when the call was parked (docs/api.md "The change"):
+ * `captured` with its ETag and the SHA-256 of its bytes; `failed` or `tooLarge` with the reason
+ * (recorded, never fatal: the call was parked anyway); `none` when there is nothing to read (a
+ * create, or an action that names no object to read).
+ */
+export interface SnapshotRecord {
+  state: 'captured' | 'failed' | 'none' | 'tooLarge';
+  /** ISO-8601: when it was read. */
+  at: string;
+  /** The path that was read (the object's, or its assignments collection for an assign). */
+  path?: string;
+  /** The upstream's ETag, as it sent it, when it sent one. */
+  etag?: string;
+  /** SHA-256 (hex) of the bytes read; captured only. */
+  sha256?: string;
+  bytes?: number;
+  /** failed, tooLarge, none: why. */
+  error?: string;
+}
+
 export interface Verdict {
   userId: string;
   at: string;
@@ -107,6 +128,8 @@ export interface ApprovalRequest {
    * (src/requests/audit-chain.ts requestSha256); its create audit event carries the same value.
    */
   requestSha256?: string;
+  /** The object as it was read when the call was parked; absent on requests parked before snapshots. */
+  snapshot?: SnapshotRecord;
 }
 
 export interface NewRequest {
@@ -117,6 +140,8 @@ export interface NewRequest {
   decision: RequestDecision;
   /** SHA-256 (hex) of the approval code's secret, when the call may be completed by a resend. */
   approvalCodeSha256?: string;
+  /** The object read at park: its record, and its bytes when captured. */
+  snapshot?: { record: SnapshotRecord; bytes?: Buffer };
 }
 
 export type ListView = 'mine' | 'received' | 'all';
@@ -163,6 +188,8 @@ export interface AuditEvent {
 export type ReplayOutcome =
   | { kind: 'completed'; upstreamStatus: number; upstreamBodyPreview: string }
   | { kind: 'failed'; upstreamStatus: number; upstreamBodyPreview: string; reason: string }
+  /** The object changed upstream since the call was parked (read again, or 412 to If-Match): final, nothing was changed. */
+  | { kind: 'stale'; upstreamStatus: number; upstreamBodyPreview: string; reason: string }
   /** 5xx, timeout or refused connection: stays approved so the requestor can try again. */
   | { kind: 'retryable'; upstreamStatus: number; upstreamBodyPreview: string; reason: string };
 
@@ -188,6 +215,8 @@ export interface RequestStore {
   create(request: NewRequest, now?: Date): Promise<ApprovalRequest>;
   get(id: string): Promise<ApprovalRequest | null>;
   getBody(id: string): Promise<Buffer | null>;
+  /** The bytes of the object read at park (the request's `snapshot` says what they are); null when none were kept. */
+  getSnapshot(id: string): Promise<Buffer | null>;
   /**
    * Becomes approved when requiredApprovals distinct approvers have approved (for a staged request:
    * when its last stage has). A staged request needs the actor's groups: pass the Caller.

@@ -58,9 +58,31 @@ export function checkNewRequest(request: NewRequest): void {
     throw new StoreInputError('approvalCodeSha256 must be a SHA-256 in lower-case hex');
   }
   checkChangeControl(decision);
+  if (request.snapshot !== undefined) checkSnapshot(request.snapshot);
   const n = decision.requiredApprovals;
   if (!Number.isInteger(n) || n < 1 || n > LIMITS.maxRequiredApprovals) {
     throw new StoreInputError(`decision.requiredApprovals must be an integer from 1 to ${LIMITS.maxRequiredApprovals}`);
+  }
+}
+
+const SNAPSHOT_STATES = ['captured', 'failed', 'none', 'tooLarge'];
+
+/** The snapshot read at park: a known state, bounded text, and bytes that match their recorded hash and size. */
+function checkSnapshot(snapshot: NonNullable<NewRequest['snapshot']>): void {
+  const { record, bytes } = snapshot;
+  if (!record || !SNAPSHOT_STATES.includes(record.state)) throw new StoreInputError(`snapshot.state must be one of ${SNAPSHOT_STATES.join(', ')}`);
+  text(record.at, 'snapshot.at', 64);
+  if (record.path !== undefined) text(record.path, 'snapshot.path', LIMITS.pathChars);
+  if (record.etag !== undefined) text(record.etag, 'snapshot.etag', LIMITS.storedHeaderValueChars);
+  if (record.error !== undefined) text(record.error, 'snapshot.error', LIMITS.reasonChars, true);
+  if (bytes === undefined) {
+    if (record.state === 'captured') throw new StoreInputError('a captured snapshot needs its bytes');
+    return;
+  }
+  if (!Buffer.isBuffer(bytes)) throw new StoreInputError('snapshot.bytes must be a Buffer');
+  if (bytes.length > LIMITS.snapshotBytes) throw new StoreInputError(`snapshot is larger than ${LIMITS.snapshotBytes} bytes`);
+  if (record.bytes !== bytes.length || record.sha256 !== createHash('sha256').update(bytes).digest('hex')) {
+    throw new StoreInputError('snapshot.sha256 and snapshot.bytes must describe the snapshot\'s bytes');
   }
 }
 
@@ -103,8 +125,8 @@ function firstChars(value: string, max: number): string {
 
 /** Checks an outcome and trims what the upstream produced to what the store keeps. */
 export function checkOutcome(outcome: ReplayOutcome): { kind: ReplayOutcome['kind']; status: number; preview: string; reason: string } {
-  if (!outcome || !['completed', 'failed', 'retryable'].includes(outcome.kind)) {
-    throw new StoreInputError('outcome.kind must be completed, failed or retryable');
+  if (!outcome || !['completed', 'failed', 'stale', 'retryable'].includes(outcome.kind)) {
+    throw new StoreInputError('outcome.kind must be completed, failed, stale or retryable');
   }
   const status = outcome.upstreamStatus;
   // 0 stands for "no answer" (timeout, refused connection) on a retryable outcome.

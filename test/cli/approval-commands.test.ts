@@ -216,6 +216,35 @@ describe('usage and reachability', () => {
 });
 
 describe('output', () => {
+  test('requests diff: the change against the object, a script decoded as lines; a stale complete shows the diff against it now', async () => {
+    const script = '#!/bin/sh\ndefaults write /Library/Preferences/com.apple.loginwindow LoginwindowText "Contoso"\necho done\n';
+    const path = '/deviceManagement/deviceShellScripts/sh-1';
+    const id = await park('demo-alice', path, { scriptContent: Buffer.from(script).toString('base64') });
+
+    const text = await cli('demo-bob', 'requests', 'diff', id);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^request: +\S+/m);
+    assert.match(text.stdout, /^snapshot: +captured .*ETag W\/"/m);
+    assert.match(text.stdout, /^~ \/scriptContent \(base64, decoded\):$/m);
+    assert.match(text.stdout, /^ {6}#!\/bin\/sh$/m);
+    assert.match(text.stdout, /^    \+ echo done$/m);
+    const json = await cli('demo-bob', 'requests', 'diff', id, '--json');
+    assert.equal(json.code, 0);
+    const diff = JSON.parse(json.stdout) as { changes: Array<{ path: string; encoding?: string; text?: { after: string } }> };
+    assert.equal(diff.changes.find((c) => c.path === '/scriptContent')?.text?.after, script);
+
+    assert.equal((await cli('demo-bob', 'approve', id)).code, 0);
+    // Someone changes the script directly upstream: complete refuses, the request is stale.
+    const direct = await fetch(`${demo.upstreamUrl}${path}`, { method: 'PATCH', headers: { authorization: 'Bearer demo-carol', 'content-type': 'application/json' }, body: JSON.stringify({ retryCount: 5 }) });
+    assert.equal(direct.status, 204);
+    const stale = await cli('demo-alice', 'complete', id);
+    assert.equal(stale.code, ExitCode.refused);
+    assert.match(stale.stderr, /STALE_OBJECT/);
+    assert.match(stale.stderr, /the change against the object as it is now:/);
+    const shown = await cli('demo-alice', 'requests', 'show', id, '--json');
+    assert.equal((JSON.parse(shown.stdout) as { status: string }).status, 'stale');
+  });
+
   test('text from other people cannot drive the terminal', () => {
     assert.equal(clean('ok\u001b[2J\rgone\u009b'), 'ok?[2J?gone?');
     assert.equal(table(['A', 'B'], [['\u001b]0;owned\u0007', 'x']]), 'A           B\n?]0;owned?  x\n');

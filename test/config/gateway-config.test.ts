@@ -47,6 +47,8 @@ describe('loadGatewayConfig', () => {
     const day = 24 * 60 * 60 * 1000;
     assert.deepEqual(config.requests, {
       bodyLimitBytes: 10 * 1024 * 1024,
+      snapshotLimitBytes: 1024 * 1024,
+      snapshotTimeoutMs: 5_000,
       retentionMs: 30 * day,
       approvedRetentionMs: 30 * day,
       endedRetentionMs: 30 * day,

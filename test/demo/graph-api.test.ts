@@ -83,9 +83,11 @@ test('create 201, read, PATCH 204, assign 204, DELETE 204, then 404 in Graph err
     body: JSON.stringify({ deviceManagementScriptAssignments: [{ target: { groupId: 'g1' } }] }),
   });
   assert.equal(assigned.status, 204);
-  const read = (await (await call(path)).json()) as { runAsAccount: string; assignments: unknown[] };
+  const read = (await (await call(path)).json()) as { runAsAccount: string };
   assert.equal(read.runAsAccount, 'user');
-  assert.equal(read.assignments.length, 1);
+  // assign replaced the script's assignments collection, as Graph's does.
+  const assignments = (await (await call(`${path}/assignments`)).json()) as { value: Array<{ target: unknown }> };
+  assert.deepEqual(assignments.value.map((a) => a.target), [{ groupId: 'g1' }]);
 
   assert.equal((await call(path, { method: 'DELETE' })).status, 204);
   const gone = await call(path);
@@ -539,4 +541,32 @@ test('child collections and actions answer as Graph does: list, 201 create, 204 
   assert.deepEqual([result.successfulDeviceIds, result.notFoundDeviceIds], [['d-ipad-3'], ['nope']]);
   // Devices enrol; they are not created with POST.
   assert.equal((await call(`${graph.url}/deviceManagement/managedDevices`, { method: 'POST', headers: json, body: '{}' })).status, 405);
+});
+
+test('objects carry an ETag that any change changes; If-Match on PATCH and DELETE is honoured with 412', async () => {
+  const app = `${graph.url}/deviceAppManagement/mobileApps/42`;
+  const first = await call(app);
+  const etag = first.headers.get('etag');
+  assert.match(etag ?? '', /^W\/"[A-Za-z0-9_-]+"$/);
+  assert.equal((await call(app)).headers.get('etag'), etag, 'unchanged object, same ETag');
+
+  const patched = await call(app, { method: 'PATCH', headers: { ...json, 'if-match': etag! }, body: JSON.stringify({ notes: 'first' }) });
+  assert.equal(patched.status, 204);
+  const next = (await call(app)).headers.get('etag');
+  assert.notEqual(next, etag);
+
+  // The old ETag names a version that is gone: refused, nothing changed.
+  const refused = await call(app, { method: 'PATCH', headers: { ...json, 'if-match': etag! }, body: JSON.stringify({ notes: 'second' }) });
+  assert.equal(refused.status, 412);
+  assert.equal(((await refused.json()) as { error: { code: string } }).error.code, 'PreconditionFailed');
+  assert.equal(((await (await call(app)).json()) as { notes: string }).notes, 'first');
+  assert.equal((await call(app, { method: 'DELETE', headers: { 'if-match': etag! } })).status, 412);
+  // `*` and the current ETag (weak or not) pass.
+  assert.equal((await call(app, { method: 'PATCH', headers: { ...json, 'if-match': '*' }, body: JSON.stringify({ notes: 'third' }) })).status, 204);
+
+  // An app's assignments, as its last assign set them.
+  const assigned = await call(`${app}/assign`, { method: 'POST', headers: json, body: JSON.stringify({ mobileAppAssignments: [{ target: { groupId: 'g7' } }] }) });
+  assert.equal(assigned.status, 204);
+  const assignments = (await (await call(`${app}/assignments`)).json()) as { value: Array<{ target: unknown }> };
+  assert.deepEqual(assignments.value.map((a) => a.target), [{ groupId: 'g7' }]);
 });

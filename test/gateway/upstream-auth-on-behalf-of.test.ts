@@ -92,17 +92,21 @@ describe('upstream.auth onBehalfOf', () => {
     assert.equal(ready.body.checks.upstreamAuth.cachedUsers, 2);
   });
 
-  test("the replay carries the completer's token, exchanged at complete; parking and approving need none", async () => {
+  test("the replay carries the completer's exchanged token; parking exchanges it once, to read the object with it; approving needs none", async () => {
     const { h: g, seen } = await gateway();
     const before = exchanges();
     const parked = await g.http.post('/deviceAppManagement/mobileApps/7/assign').set('authorization', auth('alice')).set('x-maa-justification', 'ticket 7').send({ target: 'all' });
     assert.equal(parked.status, 202, parked.text);
     const approved = await g.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', auth('bob')).send({});
     assert.equal(approved.body.status, 'approved');
-    assert.equal(exchanges() - before, 0, 'no token was needed to park or approve');
+    // The snapshot at park is read with the credential the replay will use: alice's exchanged token.
+    assert.equal(exchanges() - before, 1, 'one exchange, for the snapshot read at park; none to approve');
+    const read = g.upstream.snapshotReads[0]!;
+    assert.equal(read.url, '/deviceAppManagement/mobileApps/7/assignments');
+    assert.ok(!Object.values(USERS).some((u) => read.headers.authorization?.includes(u.token)), "the caller's own token never goes upstream");
     const completed = await g.http.post(`/maa/v1/requests/${parked.body.requestId}/complete`).set('authorization', auth('alice'));
     assert.equal(completed.status, 200, completed.text);
-    assert.equal(exchanges() - before, 1);
+    assert.equal(exchanges() - before, 1, 'the exchanged token is reused at complete');
     assert.equal(seen.length, 1);
     assert.equal(seen[0]!.method, 'POST');
     assert.equal(seen[0]!.token?.subject, 'alice');
@@ -111,10 +115,13 @@ describe('upstream.auth onBehalfOf', () => {
   test("a resend with the approval code replays with the resender's exchanged token; a failed exchange leaves it approved", async () => {
     const { h: g, seen } = await gateway();
     const body = { displayName: 'renamed' };
+    // Down from before the park (a token exchanged at park would serve the resend from the cache):
+    // the call parks all the same, its snapshot recorded as failed.
+    await as.stop();
     const parked = await g.http.patch('/deviceAppManagement/mobileApps/5').set('authorization', auth('alice')).set('x-maa-justification', 'ticket 5').send(body);
     assert.equal(parked.status, 202, parked.text);
+    assert.match((await g.store.get(parked.body.requestId))?.snapshot?.error ?? '', /upstream credential could not be had/);
     await g.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', auth('bob')).send({});
-    await as.stop();
     const refused = await g.http.patch('/deviceAppManagement/mobileApps/5').set('authorization', auth('alice')).set('x-maa-approval-code', parked.body.approvalCode).send(body);
     assert.equal(refused.status, 502, refused.text);
     assert.equal(refused.body.error.code, 'UPSTREAM_AUTH_FAILED');
@@ -153,9 +160,11 @@ describe('upstream.auth onBehalfOf', () => {
 
   test('the token endpoint down at complete: 502, the request stays approved, and completes once it is back', async () => {
     const { h: g, seen } = await gateway();
-    const parked = await g.http.post('/deviceAppManagement/mobileApps/8/assign').set('authorization', auth('alice')).set('x-maa-justification', 'ticket 8').send({});
-    await g.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', auth('bob')).send({});
+    // Down from before the park, so no token exchanged for the snapshot is cached; the call parks anyway.
     await as.stop();
+    const parked = await g.http.post('/deviceAppManagement/mobileApps/8/assign').set('authorization', auth('alice')).set('x-maa-justification', 'ticket 8').send({});
+    assert.equal(parked.status, 202, parked.text);
+    await g.http.post(`/maa/v1/requests/${parked.body.requestId}/approve`).set('authorization', auth('bob')).send({});
     const refused = await g.http.post(`/maa/v1/requests/${parked.body.requestId}/complete`).set('authorization', auth('alice'));
     assert.equal(refused.status, 502);
     assert.equal(refused.body.error.code, 'UPSTREAM_AUTH_FAILED');

@@ -169,8 +169,11 @@ describe('upstream.auth clientCredentials', () => {
 
   test('a revoked client: complete answers 502 with the reason, the request stays approved, and completes once the client is restored', async () => {
     const { h: g, seen } = await gateway();
-    const id = await parkAndApprove(g);
+    // Revoked from before the park (a token fetched for the snapshot at park would still be cached and
+    // valid at complete); the call parks anyway, its snapshot recorded as failed.
     await as.revoke('countersign');
+    const id = await parkAndApprove(g);
+    assert.match((await g.store.get(id))?.snapshot?.error ?? '', /upstream credential could not be had.*invalid_client/);
     const refused = await g.http.post(`/maa/v1/requests/${id}/complete`).set('authorization', auth('alice'));
     assert.equal(refused.status, 502, refused.text);
     assert.equal(refused.body.error.code, 'UPSTREAM_AUTH_FAILED');
@@ -192,7 +195,8 @@ describe('upstream.auth clientCredentials', () => {
     assert.equal(seen.length, 1);
     assert.equal(seen[0]!.token?.clientId, 'countersign');
     const metrics = await g.http.get('/metrics');
-    assert.match(metrics.text, /countersign_upstream_token_requests_total\{mode="clientCredentials",outcome="refused"\} 1/);
+    // Refused twice: for the snapshot at park, and at the first complete.
+    assert.match(metrics.text, /countersign_upstream_token_requests_total\{mode="clientCredentials",outcome="refused"\} 2/);
   });
 
   test('the token endpoint down: reads get 502 with the reason, protected calls still park, and all is well once it is back', async () => {
@@ -211,7 +215,8 @@ describe('upstream.auth clientCredentials', () => {
     assert.equal((await g.store.get(id))?.status, 'approved');
     assert.equal(seen.length, 0);
     const metrics = await g.http.get('/metrics');
-    assert.match(metrics.text, /countersign_upstream_token_requests_total\{mode="clientCredentials",outcome="unreachable"\} 3/);
+    // The read, the unprotected change, the snapshot at park and the complete each tried.
+    assert.match(metrics.text, /countersign_upstream_token_requests_total\{mode="clientCredentials",outcome="unreachable"\} 4/);
 
     await as.start();
     assert.equal((await g.http.get('/deviceAppManagement/mobileApps').set('authorization', auth('alice'))).status, 200);

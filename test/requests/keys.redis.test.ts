@@ -7,16 +7,18 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createClient } from 'redis';
 import { requestKeys } from '../../src/requests/keys';
+import { REQUEST_STATUSES } from '../../src/requests/statuses';
 import type { RequestStatus } from '../../src/requests/types';
 import { startRedis, type TestRedis } from '../support/redis-server';
 import { freshStore, newRequest } from './fixtures';
 
 const KEYS_LUA = readFileSync(join(import.meta.dirname, '../../src/requests/scripts/includes/keys.lua'), 'utf8');
-const STATUSES: RequestStatus[] = ['needsApproval', 'approved', 'rejected', 'canceled', 'completed', 'failed', 'expired'];
+const STATUSES: RequestStatus[] = [...REQUEST_STATUSES];
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** CRC16/XMODEM, the hash Redis Cluster uses for key slots. */
@@ -61,6 +63,7 @@ local k = derivedKeys(KEYS[1])
 local out = { k.all, k.breakGlass('unreviewed'), k.breakGlass('reviewed'), k.scheduled, k.expiry }
 for _, v in ipairs(ARGV) do
   table.insert(out, k.request(v))
+  table.insert(out, k.snapshot(v))
   table.insert(out, k.byRequestor(v))
   table.insert(out, k.byGroup(v))
   for _, s in ipairs({ ${STATUSES.map((s) => `'${s}'`).join(', ')} }) do
@@ -74,7 +77,7 @@ return out`;
   const lua = (await raw.eval(script, { keys: [k.prefix], arguments: ids })) as string[];
   const ts = [k.all, k.breakGlass('unreviewed'), k.breakGlass('reviewed'), k.scheduled, k.expiry];
   for (const v of ids) {
-    ts.push(k.request(v), k.byRequestor(v), k.byGroup(v));
+    ts.push(k.request(v), k.snapshot(v), k.byRequestor(v), k.byGroup(v));
     for (const s of STATUSES) ts.push(k.byStatus(s), k.byRequestorStatus(v, s), k.byGroupStatus(v, s), k.statusSince(s));
   }
   assert.deepEqual(lua, ts);
@@ -89,12 +92,16 @@ test('a lifecycle through every script leaves only keys keys.ts names, all in on
     // Ids and groups with braces: the deployment's tag is still the first {…} of every key.
     const requestor = 'alice{x}';
     const groups = ['g1', '{g2}'];
-    const make = () => store.create(newRequest({ requestor, approverGroups: groups }), at(0));
+    // Each with the snapshot of its object, whose bytes live in their own key until removal.
+    const snapshotBytes = Buffer.from('{"id":"42","displayName":"Contoso Portal"}');
+    const snapshot = { record: { state: 'captured' as const, at: at(0).toISOString(), etag: 'W/"1"', sha256: createHash('sha256').update(snapshotBytes).digest('hex'), bytes: snapshotBytes.length }, bytes: snapshotBytes };
+    const make = () => store.create({ ...newRequest({ requestor, approverGroups: groups }), snapshot }, at(0));
     const completed = (await make()).id;
     const rejected = (await make()).id;
     const canceled = (await make()).id;
     const failed = (await make()).id;
     const expired = (await make()).id;
+    const stale = (await make()).id;
     await store.approve(completed, 'bob', '', at(1));
     const claim = await store.beginComplete(completed, requestor, 60_000, at(2));
     await store.finishComplete(completed, claim.claimToken, { kind: 'completed', upstreamStatus: 200, upstreamBodyPreview: '' }, at(3));
@@ -103,13 +110,17 @@ test('a lifecycle through every script leaves only keys keys.ts names, all in on
     await store.approve(failed, 'bob', '', at(1));
     const claim2 = await store.beginComplete(failed, requestor, 60_000, at(2));
     await store.finishComplete(failed, claim2.claimToken, { kind: 'failed', upstreamStatus: 400, upstreamBodyPreview: '', reason: 'bad' }, at(3));
+    await store.approve(stale, 'bob', '', at(1));
+    const claim3 = await store.beginComplete(stale, requestor, 60_000, at(2));
+    await store.finishComplete(stale, claim3.claimToken, { kind: 'stale', upstreamStatus: 0, upstreamBodyPreview: '', reason: 'its ETag changed' }, at(3));
+    assert.deepEqual(await store.getSnapshot(stale), snapshotBytes);
     // Past the open retention: `expired` expires; nothing ended is due for removal yet.
     assert.deepEqual(await store.sweep(at(DAY_MS + 10)), { expired: 1, removed: 0 });
     assert.equal((await store.get(expired))?.status, 'expired');
 
-    const ids = { completed, rejected, canceled, failed, expired };
+    const ids = { completed, rejected, canceled, failed, expired, stale };
     const named = new Set([k.locks, k.audit, k.auditHead, k.outbox, k.all, k.byRequestor(requestor)]);
-    for (const id of Object.values(ids)) named.add(k.request(id)).add(k.body(id));
+    for (const id of Object.values(ids)) named.add(k.request(id)).add(k.body(id)).add(k.snapshot(id));
     for (const s of STATUSES) {
       named.add(k.byStatus(s)).add(k.byRequestorStatus(requestor, s)).add(k.statusSince(s));
       for (const g of groups) named.add(k.byGroup(g)).add(k.byGroupStatus(g, s));
@@ -135,7 +146,7 @@ test('a lifecycle through every script leaves only keys keys.ts names, all in on
     }
 
     // Past the ended retention: remove-4 takes every request out of every index reindex put it in.
-    assert.deepEqual(await store.sweep(at(4 * DAY_MS)), { expired: 0, removed: 5 });
+    assert.deepEqual(await store.sweep(at(4 * DAY_MS)), { expired: 0, removed: 6 });
     // The notification outbox keeps its events until a dispatcher delivers them (none runs here).
     assert.deepEqual(await found(), [k.audit, k.auditHead, k.outbox].sort(), 'only the audit stream, its chain head and the undelivered notifications are left');
   } finally {

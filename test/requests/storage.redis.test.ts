@@ -4,7 +4,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createClient } from 'redis';
 import { startRedis, type TestRedis } from '../support/redis-server';
 import { requestKeys } from '../../src/requests/keys';
@@ -55,6 +55,37 @@ describe('body bytes', () => {
       assert.equal(await store.getBody('00000000-0000-4000-8000-000000000000'), null);
       assert.equal(await store.get('00000000-0000-4000-8000-000000000000'), null);
       assert.equal(await store.get('no such/../id'), null);
+    }));
+});
+
+describe('snapshot', () => {
+  const bytes = Buffer.from([0x7b, 0x7d, 0xff, 0x00, 0x80]);
+  const record = { state: 'captured' as const, at: '2026-12-05T10:00:00.000Z', path: '/x/1', etag: 'W/"7"', sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+
+  test('its bytes come back exactly, its record with the request; without one there is none', () =>
+    withStore(async (store) => {
+      const { id, snapshot } = await store.create({ ...newRequest(), snapshot: { record, bytes } });
+      assert.deepEqual(snapshot, record);
+      assert.deepEqual(await store.getSnapshot(id), bytes);
+      assert.deepEqual((await store.get(id))?.snapshot, record);
+      const failed = await store.create({ ...newRequest(), snapshot: { record: { state: 'failed', at: record.at, error: 'the upstream answered the read with 500' } } });
+      assert.equal(failed.snapshot?.state, 'failed');
+      assert.equal(await store.getSnapshot(failed.id), null);
+      const none = await store.create(newRequest());
+      assert.equal(none.snapshot, undefined);
+    }));
+
+  test('a snapshot whose hash or size does not describe its bytes, or a captured one without bytes, is refused; nothing is stored', () =>
+    withStore(async (store) => {
+      for (const bad of [
+        { record: { ...record, sha256: '0'.repeat(64) }, bytes },
+        { record: { ...record, bytes: 1 }, bytes },
+        { record },
+        { record: { ...record, state: 'weird' as 'captured' }, bytes },
+      ]) {
+        await assert.rejects(store.create({ ...newRequest(), snapshot: bad }), (error: Error & { code?: string }) => error.code === 'INVALID_INPUT');
+      }
+      assert.deepEqual((await store.list({ view: 'all', viewer: { userId: 'erin', groups: [] } })).items, []);
     }));
 });
 

@@ -26,10 +26,19 @@ export interface CliGateway {
 export async function startCliGateway(respond: (req: IncomingMessage, res: ServerResponse) => void): Promise<CliGateway> {
   const redis = await startRedis();
   const deployment = randomDeployment();
-  // The upstream answers once the replayed body has arrived.
+  // The upstream answers once the replayed body has arrived. The gateway's own reads of an object
+  // (its snapshot at park and at complete, `X-MAA-Read: snapshot`) get a fixed object, so `respond`
+  // sees only what clients caused, as with test/support/upstream.ts.
   const upstream = createServer((req, res) => {
     req.resume();
-    req.on('end', () => respond(req, res));
+    req.on('end', () => {
+      if (req.headers['x-maa-read'] === 'snapshot') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"id":"42","displayName":"As it is upstream"}');
+        return;
+      }
+      respond(req, res);
+    });
   });
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()));
   const gateway = await startGateway(

@@ -3,6 +3,10 @@
  * records every call it receives (method, raw URL, headers, exact body bytes), so tests count
  * what reached the upstream at the upstream. By default it answers 200 with a JSON echo;
  * `respond` replaces the answer.
+ *
+ * The gateway's own reads of an object (its snapshot at park and its re-read at complete, marked
+ * `X-MAA-Read: snapshot`) are kept apart in `snapshotReads` and answered by `respondToSnapshot`
+ * (default: 200 with a fixed JSON object and no ETag), so `calls` counts what clients caused.
  */
 import http from 'node:http';
 import { createHash } from 'node:crypto';
@@ -21,7 +25,9 @@ export type Responder = (call: ReceivedCall, res: http.ServerResponse) => void |
 
 export class TestUpstream {
   readonly calls: ReceivedCall[] = [];
+  readonly snapshotReads: ReceivedCall[] = [];
   respond: Responder = defaultResponder;
+  respondToSnapshot: Responder = defaultSnapshotResponder;
   private server?: http.Server;
   port = 0;
 
@@ -41,8 +47,9 @@ export class TestUpstream {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const call: ReceivedCall = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
-        this.calls.push(call);
-        void Promise.resolve(this.respond(call, res)).catch(() => res.destroy());
+        const snapshot = req.headers['x-maa-read'] === 'snapshot';
+        (snapshot ? this.snapshotReads : this.calls).push(call);
+        void Promise.resolve((snapshot ? this.respondToSnapshot : this.respond)(call, res)).catch(() => res.destroy());
       });
     });
     server.keepAliveTimeout = 1000;
@@ -68,6 +75,12 @@ export class TestUpstream {
 function defaultResponder(call: ReceivedCall, res: http.ServerResponse): void {
   const payload = JSON.stringify({ method: call.method, url: call.url, bodySha256: createHash('sha256').update(call.body).digest('hex'), bodySize: call.body.length });
   res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'yes' });
+  res.end(payload);
+}
+
+function defaultSnapshotResponder(call: ReceivedCall, res: http.ServerResponse): void {
+  const payload = JSON.stringify({ id: call.url.split('/').pop(), displayName: 'As it is upstream' });
+  res.writeHead(200, { 'content-type': 'application/json' });
   res.end(payload);
 }
 

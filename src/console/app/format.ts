@@ -19,6 +19,7 @@ const STATUS_LABELS: Record<RequestStatus, string> = {
   canceled: 'Canceled',
   completed: 'Completed',
   failed: 'Failed',
+  stale: 'Stale (changed upstream)',
   expired: 'Expired',
 };
 

@@ -1,5 +1,6 @@
 --[[
-  create: parks a new request in needsApproval, stores its body and takes the object lock.
+  create: parks a new request in needsApproval, stores its body and the snapshot of the object
+  read at park (when there is one), and takes the object lock.
 
   Preconditions: no request with this id; the object has no open (needsApproval or approved) request.
 
@@ -8,7 +9,7 @@
     KEYS[2] body                  maa:{d}:body:<id>
     KEYS[3] object locks hash     maa:{d}:locks
     KEYS[4] audit stream          maa:{d}:audit
-    KEYS[5] key prefix            maa:{d}:   (derived in includes/keys.lua: req:<holder>, idx:*, since:*)
+    KEYS[5] key prefix            maa:{d}:   (derived in includes/keys.lua: req:<holder>, snapshot:<id>, idx:*, since:*)
 
     ARGV[1]  request id
     ARGV[2]  now, ms since epoch
@@ -24,6 +25,8 @@
     ARGV[12] body bytes (binary-safe)
     ARGV[13] SHA-256 (hex) of the approval code's secret, or '' for none
     ARGV[14] requestSha256: SHA-256 (hex) pinning ARGV[5..8] (src/requests/audit-chain.ts requestSha256)
+    ARGV[15] snapshot record (JSON SnapshotRecord: state, at, etag, sha256, bytes, error), or '' for none
+    ARGV[16] snapshot bytes (binary-safe), or '' when none were captured
 
   Output:
     {1, HGETALL request}  created
@@ -73,7 +76,10 @@ redis.call('HSET', KEYS[1],
   'history', '')
 if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'approvalCodeSha256', ARGV[13]) end
 if ARGV[14] and ARGV[14] ~= '' then redis.call('HSET', KEYS[1], 'requestSha256', ARGV[14]) end
+if ARGV[15] ~= nil and ARGV[15] ~= '' then redis.call('HSET', KEYS[1], 'snapshot', ARGV[15]) end
 redis.call('SET', KEYS[2], ARGV[12])
+-- The snapshot's bytes live beside the body, not in the hash: every HGETALL of a list would carry them.
+if ARGV[16] ~= nil and ARGV[16] ~= '' then redis.call('SET', derivedKeys(prefix).snapshot(id), ARGV[16]) end
 redis.call('HSET', KEYS[3], ARGV[9], id)
 
 reindex(prefix, id, ARGV[4], cjson.decode(ARGV[11]), false, 'needsApproval', nowMs, nowMs)

@@ -2,6 +2,8 @@
   finish-complete: records how the upstream answered a claimed replay and releases the claim.
     completed (2xx/3xx)  -> completed, frees the object
     failed (4xx)         -> failed, final, frees the object, reason kept
+    stale (the object changed upstream since it was parked, or the upstream answered 412 to
+           If-Match) -> stale, final, frees the object, reason kept; nothing was changed upstream
     retryable (5xx, timeout, refused) -> stays approved so the requestor can try again
 
   Preconditions: status approved; the claim token matches the request's current claim. An
@@ -17,7 +19,7 @@
     ARGV[2] now, ms since epoch
     ARGV[3] now, ISO-8601
     ARGV[4] claim token
-    ARGV[5] outcome: completed | failed | retryable
+    ARGV[5] outcome: completed | failed | stale | retryable
     ARGV[6] upstream status code
     ARGV[7] upstream body preview (text, at most 4 KiB)
     ARGV[8] reason ('' when none)
@@ -28,7 +30,7 @@
     {-2, status}          INVALID_STATE: not approved
     {-9, status}          CLAIM_LOST: no claim, or another caller's
 
-  Audit event: action finish-complete, from approved, to completed, failed or approved; actor the claim's holder.
+  Audit event: action finish-complete, from approved, to completed, failed, stale or approved; actor the claim's holder.
 ]]
 --- @include "reindex"
 --- @include "record-transition"
@@ -50,6 +52,7 @@ if ARGV[8] ~= '' then completion['reason'] = ARGV[8] end
 local newStatus = status
 if outcome == 'completed' then newStatus = 'completed'
 elseif outcome == 'failed' then newStatus = 'failed'
+elseif outcome == 'stale' then newStatus = 'stale'
 end
 
 redis.call('HSET', KEYS[1], 'completion', cjson.encode(completion))

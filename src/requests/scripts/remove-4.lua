@@ -1,6 +1,6 @@
 --[[
   remove: deletes an ended request (rejected, canceled, completed, failed, expired) once it has
-  stayed visible for its retention period after its last change: hash, body and index entries.
+  stayed visible for its retention period after its last change: hash, body, snapshot and index entries.
   Not a transition: no status changes and no audit event; the audit stream keeps its history.
 
   Preconditions: status is an ended one; status unchanged since the cutoff; not a break-glass still
@@ -10,7 +10,7 @@
     KEYS[1] request hash          maa:{d}:req:<id>
     KEYS[2] body                  maa:{d}:body:<id>
     KEYS[3] object locks hash     maa:{d}:locks
-    KEYS[4] key prefix            maa:{d}:   (derived in includes/keys.lua: idx:*, since:*, break-glass:reviewed, scheduled)
+    KEYS[4] key prefix            maa:{d}:   (derived in includes/keys.lua: snapshot:<id>, idx:*, since:*, break-glass:reviewed, scheduled)
 
     ARGV[1] request id
     ARGV[2] cutoff, ms (status changed at or before it: due)
@@ -38,6 +38,6 @@ unindex(prefix, id, f[2], cjson.decode(f[4]), status)
 releaseLock(KEYS[3], f[3], id)
 redis.call('ZREM', derivedKeys(prefix).breakGlass('reviewed'), id)
 redis.call('ZREM', derivedKeys(prefix).scheduled, id)
-redis.call('DEL', KEYS[1], KEYS[2])
+redis.call('DEL', KEYS[1], KEYS[2], derivedKeys(prefix).snapshot(id))
 
 return { 1, '' }

@@ -16,6 +16,7 @@ local function derivedKeys(prefix)
   local idx = prefix .. 'idx:'
   return {
     request = function(id) return prefix .. 'req:' .. id end,
+    snapshot = function(id) return prefix .. 'snapshot:' .. id end,
     all = idx .. 'all',
     byStatus = function(status) return idx .. 'status:' .. status end,
     byRequestor = function(userId) return idx .. 'requestor:' .. userId end,
