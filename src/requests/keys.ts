@@ -48,6 +48,8 @@ export interface RequestKeys {
   breakGlass(state: 'unreviewed' | 'reviewed'): string;
   /** Sorted set of approved requests whose replay is scheduled, scored by the scheduled time (ms): what the scheduler reads. */
   scheduled: string;
+  /** String: who runs the background job `<job>` (sweeper, scheduler, …) for the deployment, with a TTL (src/requests/lease.ts). */
+  lease(job: string): string;
 }
 
 /**
@@ -79,5 +81,6 @@ export function requestKeys(deployment: string): RequestKeys {
     expiry: `${prefix}expiry`,
     breakGlass: (state) => `${prefix}break-glass:${state}`,
     scheduled: `${prefix}scheduled`,
+    lease: (job) => `${prefix}lease:${job}`,
   };
 }

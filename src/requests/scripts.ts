@@ -56,6 +56,8 @@ export function loadScripts() {
     schedule: loadScript('schedule-3'),
     unschedule: loadScript('unschedule-3'),
     claimScheduled: loadScript('claim-scheduled-3'),
+    renewLease: loadScript('renew-lease-1'),
+    releaseLease: loadScript('release-lease-1'),
   };
 }
 

@@ -217,6 +217,15 @@ export interface RequestStore {
   sweep(now?: Date): Promise<{ expired: number; removed: number }>;
   list(query: ListQuery): Promise<ListPage>;
   audit(query: { requestId?: string; since?: string; limit?: number; order?: 'asc' | 'desc' }): Promise<AuditEvent[]>;
+  /**
+   * Leases of background jobs (src/requests/lease.ts runUnderLease): `job` names the job, `holder`
+   * the process. acquireLease takes a free lease (SET NX PX) and answers whether it did;
+   * renewLease extends the holder's own lease and answers false when it is no longer the holder;
+   * releaseLease gives it up (false when it was not held by `holder`).
+   */
+  acquireLease(job: string, holder: string, ttlMs: number): Promise<boolean>;
+  renewLease(job: string, holder: string, ttlMs: number): Promise<boolean>;
+  releaseLease(job: string, holder: string): Promise<boolean>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }
