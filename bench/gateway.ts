@@ -282,7 +282,8 @@ function setup(thread)
   thread:set("tid", threads)
 end
 local counter = 0
-local headers = { ["Content-Type"] = "application/json", ["X-MAA-Justification"] = "benchmark%20park" }
+-- wrk.format uses these headers instead of wrk.headers (where -H put Authorization), so all are here.
+local headers = { ["Authorization"] = "Bearer ${TOKEN}", ["Content-Type"] = "application/json", ["X-MAA-Justification"] = "benchmark%20park" }
 function request()
   counter = counter + 1
   return wrk.format("PATCH", "${PARK_PREFIX}${run}t" .. tid .. "n" .. counter, headers, ${JSON.stringify(PARK_BODY)})
