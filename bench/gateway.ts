@@ -15,6 +15,10 @@
  *                 2048-bit RSA certificate made with `selfsigned`) to the same plain-HTTP upstream,
  *                 for GETs: what TLS on the gateway's port costs, compared with the same TLS on
  *                 bare hpm. wrk keeps its connections alive, so the handshakes are in the warm-up.
+ *   workers       the gateway again with `listen.workers: auto` (node:cluster, one worker per core),
+ *                 for unprotected GETs and POSTs. Target: >= 1.4x the one-worker gateway.
+ *   park          protected PATCHes, each of a new object, parked in Redis (202) by the one-worker
+ *                 gateway, at 4 and at 32 connections. Targets: p99 <= 5 ms at 4, >= 3,000/s at 32.
  * Each server is its own child process, so none shares an event loop with another.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
  *
@@ -40,6 +44,9 @@ const TOKEN = 'bench-token-0123456789';
 const UPSTREAM_BODY = JSON.stringify({ value: [{ id: '42', displayName: 'Contoso Portal' }] });
 /** A read of a protected profile type (reads are never protected). */
 const GET_PATH = '/deviceAppManagement/mobileApps/42';
+/** Protected PATCHes of new objects (the run and a counter complete the path): each one is parked. */
+const PARK_PREFIX = '/deviceAppManagement/mobileApps/bench';
+const PARK_BODY = JSON.stringify({ displayName: 'Contoso Portal (benchmark)' });
 /** A mutation no profile type protects: it is buffered, authenticated and decided, then forwarded. */
 const POST_PATH = '/deviceManagement/managedDevices/42/syncDevice';
 const POST_BODY = JSON.stringify({ reason: 'benchmark', attempt: 1 });
@@ -119,9 +126,18 @@ async function runBareHpm(target: string, tls?: TlsFiles): Promise<void> {
   server.listen(0, '127.0.0.1', () => ready(addressUrl(server, tls ? 'https' : 'http')));
 }
 
-async function runGateway(options: { upstream: string; redis: string; tokens: string; deployment: string; publicUrl?: string; tls?: TlsFiles }): Promise<void> {
+async function runGateway(options: { upstream: string; redis: string; tokens: string; deployment: string; publicUrl?: string; tls?: TlsFiles; workers?: 'auto' }): Promise<void> {
   const { loadGatewayConfig } = await import('../src/config/gateway-config');
   const { startGateway } = await import('../src/main');
+  const { default: cluster } = await import('node:cluster');
+  const workers = await import('../src/workers');
+  if (options.workers && cluster.isPrimary) {
+    // As `npm start` does with listen.workers: this process supervises; each worker runs this role again.
+    const { createLogger } = await import('../src/gateway/logger');
+    process.on('SIGTERM', () => process.exit(0));
+    void workers.superviseWorkers({ count: workers.workerCount(options.workers), logger: createLogger('warn'), shutdownGraceMs: 1000, tls: false, onListening: ready });
+    return;
+  }
   const config = loadGatewayConfig({
     env: {},
     overrides: {
@@ -136,7 +152,12 @@ async function runGateway(options: { upstream: string; redis: string; tokens: st
   process.on('SIGTERM', () => {
     void gateway.close().then(() => process.exit(0));
   });
-  ready(gateway.url);
+  if (cluster.isWorker) {
+    workers.onPrimaryMessage({ stop: () => void gateway.close().then(() => process.exit(0)), reloadTls: () => undefined });
+    workers.tellPrimaryListening(gateway.url);
+  } else {
+    ready(gateway.url);
+  }
 }
 
 // ---------------------------------------------------------------- orchestration
@@ -226,6 +247,14 @@ export function parseWrk(output: string): Omit<Result, 'scenario'> {
   return { requestsPerSec: Number(rps[1]), p50Ms: toMs(p50[1]!, p50[2]!), p99Ms: toMs(p99[1]!, p99[2]!), errors };
 }
 
+interface Scenario {
+  name: string;
+  url: string;
+  kind: Kind;
+  /** Overrides BENCH_CONNECTIONS (the park scenarios' targets are stated at 4 and 32 connections). */
+  connections?: number;
+}
+
 interface Load {
   wrk: string;
   threads: number;
@@ -233,11 +262,42 @@ interface Load {
   durationSec: number;
   warmupSec: number;
   postScript: string;
+  /** Folder for the park scenario's per-run scripts. */
+  dir: string;
 }
 
-function wrk(load: Load, url: string, post: boolean, durationSec: number): Promise<string> {
-  const args = [`-t${load.threads}`, `-c${load.connections}`, `-d${durationSec}s`, '--latency', '-H', `Authorization: Bearer ${TOKEN}`];
-  if (post) args.push('-s', load.postScript);
+/** How a scenario loads the server: GETs, the POST script, or parks of new objects. */
+type Kind = 'get' | 'post' | 'park';
+
+/** Each wrk run parks objects no earlier run used (one open request per object), so every answer is a 202. */
+let parkRuns = 0;
+function parkScript(load: Load): string {
+  const path = join(load.dir, `park-${++parkRuns}.lua`);
+  const run = `${process.pid}r${parkRuns}`;
+  writeFileSync(
+    path,
+    `local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local counter = 0
+-- wrk.format uses these headers instead of wrk.headers (where -H put Authorization), so all are here.
+local headers = { ["Authorization"] = "Bearer ${TOKEN}", ["Content-Type"] = "application/json", ["X-MAA-Justification"] = "benchmark%20park" }
+function request()
+  counter = counter + 1
+  return wrk.format("PATCH", "${PARK_PREFIX}${run}t" .. tid .. "n" .. counter, headers, ${JSON.stringify(PARK_BODY)})
+end
+`,
+  );
+  return path;
+}
+
+function wrk(load: Load, url: string, kind: Kind, durationSec: number, connections = load.connections): Promise<string> {
+  const threads = Math.min(load.threads, connections);
+  const args = [`-t${threads}`, `-c${connections}`, `-d${durationSec}s`, '--latency', '-H', `Authorization: Bearer ${TOKEN}`];
+  if (kind === 'post') args.push('-s', load.postScript);
+  if (kind === 'park') args.push('-s', parkScript(load));
   args.push(url);
   return new Promise((resolve, reject) => {
     const child = spawn(load.wrk, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -249,11 +309,13 @@ function wrk(load: Load, url: string, post: boolean, durationSec: number): Promi
   });
 }
 
-async function measure(load: Load, scenario: string, url: string, post: boolean, warmUp: boolean): Promise<Result> {
+async function measure(load: Load, scenario: Scenario, warmUp: boolean): Promise<Result> {
+  const { name, url, kind, connections } = scenario;
   // Warm-up: JIT, keep-alive sockets to the upstream, the policy's first evaluations.
-  if (warmUp && load.warmupSec > 0) await wrk(load, url, post, load.warmupSec);
-  const result = { scenario, ...parseWrk(await wrk(load, url, post, load.durationSec)) };
-  process.stderr.write(`  ${scenario.padEnd(22)} ${result.requestsPerSec.toFixed(0).padStart(7)} req/s\n`);
+  if (warmUp && load.warmupSec > 0) await wrk(load, url, kind, load.warmupSec, connections);
+  const result = { scenario: name, ...parseWrk(await wrk(load, url, kind, load.durationSec, connections)) };
+  const scenarioName = name;
+  process.stderr.write(`  ${scenarioName.padEnd(30)} ${result.requestsPerSec.toFixed(0).padStart(7)} req/s  p99 ${result.p99Ms.toFixed(2)} ms\n`);
   return result;
 }
 
@@ -283,6 +345,12 @@ function table(results: Result[], load: Load, rounds: number): string {
   ratio('gateway GET', 'bare hpm GET', 0.85);
   ratio('gateway POST', 'bare hpm POST', 0.85);
   ratio('gateway publicUrl list GET', 'gateway list GET', 0.9);
+  ratio('gateway GET (workers: auto)', 'gateway GET', 1.4);
+  ratio('gateway POST (workers: auto)', 'gateway POST', 1.4);
+  const park4 = by.get('gateway park (4 conn.)');
+  if (park4) lines.push(`gateway park (4 conn.) p99: ${park4.p99Ms.toFixed(2)} ms  (target <= 5 ms: ${park4.p99Ms <= 5 ? 'met' : 'NOT met'})`);
+  const park32 = by.get('gateway park (32 conn.)');
+  if (park32) lines.push(`gateway park (32 conn.): ${park32.requestsPerSec.toFixed(0)} parks/s  (target >= 3000: ${park32.requestsPerSec >= 3000 ? 'met' : 'NOT met'})`);
   ratio('gateway GET (TLS)', 'bare hpm GET (TLS)', 0.85);
   ratio('bare hpm GET', 'upstream GET');
   ratio('bare hpm POST', 'upstream POST');
@@ -306,6 +374,7 @@ async function orchestrate(): Promise<void> {
     durationSec: numberEnv('BENCH_DURATION', 10),
     warmupSec: numberEnv('BENCH_WARMUP', 3),
     postScript: '',
+    dir: '',
   };
   const rounds = Math.max(1, Math.floor(numberEnv('BENCH_ROUNDS', 3)));
   if (spawnSync(load.wrk, ['-v']).error) {
@@ -315,6 +384,7 @@ async function orchestrate(): Promise<void> {
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
+  load.dir = dir;
   load.postScript = join(dir, 'post.lua');
   writeFileSync(
     load.postScript,
@@ -347,37 +417,46 @@ async function orchestrate(): Promise<void> {
     const page = await fetchText(`${linked.url}${LIST_PATH}`);
     if (!page.includes(`"@odata.nextLink":"${PUBLIC_URL}/v1.0/`)) throw new Error(`the gateway with upstream.publicUrl did not rewrite the list page's links:\n${page.slice(0, 300)}`);
     const hpmTls = await startChild('bare hpm (TLS)', ['hpm', upstream.url, JSON.stringify(tls)]);
+    const gatewayWorkers = await startChild('gateway workers', ['gateway', JSON.stringify({ upstream: upstream.url, redis: redis.url, tokens, deployment: randomDeployment(), workers: 'auto' })]);
     const gatewayTls = await startChild('gateway (TLS)', ['gateway', JSON.stringify({ upstream: upstream.url, redis: redis.url, tokens, deployment: randomDeployment(), tls })]);
 
     // Each scenario must answer 200 before it is measured: a fast error is not a result.
-    for (const [url, post] of [[`${gateway.url}${GET_PATH}`, false], [`${gateway.url}${POST_PATH}`, true], [`${gatewayTls.url}${GET_PATH}`, false]] as const) {
+    for (const [url, post] of [[`${gateway.url}${GET_PATH}`, false], [`${gateway.url}${POST_PATH}`, true], [`${gatewayTls.url}${GET_PATH}`, false], [`${gatewayWorkers.url}${POST_PATH}`, true]] as const) {
       const status = await probe(url, post);
       if (status !== 200) throw new Error(`the gateway answered ${status} to ${post ? 'POST' : 'GET'} ${url}; expected 200 (passed through)`);
     }
+    const parked = await probe(`${gateway.url}${PARK_PREFIX}probe${process.pid}`, true, 'PATCH');
+    if (parked !== 202) throw new Error(`the gateway answered ${parked} to a protected PATCH; expected 202 (parked)`);
 
     const only = new RegExp(process.env.BENCH_ONLY ?? '');
-    const scenarios: [string, string, boolean][] = ([
-      ['upstream GET', `${upstream.url}${GET_PATH}`, false],
-      ['bare hpm GET', `${hpm.url}${GET_PATH}`, false],
-      ['gateway GET', `${gateway.url}${GET_PATH}`, false],
-      ['upstream POST', `${upstream.url}${POST_PATH}`, true],
-      ['bare hpm POST', `${hpm.url}${POST_PATH}`, true],
-      ['gateway POST', `${gateway.url}${POST_PATH}`, true],
-      ['gateway list GET', `${gateway.url}${LIST_PATH}`, false],
-      ['gateway publicUrl list GET', `${linked.url}${LIST_PATH}`, false],
-      ['bare hpm GET (TLS)', `${hpmTls.url}${GET_PATH}`, false],
-      ['gateway GET (TLS)', `${gatewayTls.url}${GET_PATH}`, false],
-    ] as [string, string, boolean][]).filter(([name]) => only.test(name));
+    const scenarios: Scenario[] = ([
+      ['upstream GET', `${upstream.url}${GET_PATH}`, 'get'],
+      ['bare hpm GET', `${hpm.url}${GET_PATH}`, 'get'],
+      ['gateway GET', `${gateway.url}${GET_PATH}`, 'get'],
+      ['gateway GET (workers: auto)', `${gatewayWorkers.url}${GET_PATH}`, 'get'],
+      ['upstream POST', `${upstream.url}${POST_PATH}`, 'post'],
+      ['bare hpm POST', `${hpm.url}${POST_PATH}`, 'post'],
+      ['gateway POST', `${gateway.url}${POST_PATH}`, 'post'],
+      ['gateway POST (workers: auto)', `${gatewayWorkers.url}${POST_PATH}`, 'post'],
+      ['gateway park (4 conn.)', `${gateway.url}/`, 'park', 4],
+      ['gateway park (32 conn.)', `${gateway.url}/`, 'park', 32],
+      ['gateway list GET', `${gateway.url}${LIST_PATH}`, 'get'],
+      ['gateway publicUrl list GET', `${linked.url}${LIST_PATH}`, 'get'],
+      ['bare hpm GET (TLS)', `${hpmTls.url}${GET_PATH}`, 'get'],
+      ['gateway GET (TLS)', `${gatewayTls.url}${GET_PATH}`, 'get'],
+    ] as [string, string, Kind, number?][])
+      .filter(([name]) => only.test(name))
+      .map(([name, url, kind, connections]) => ({ name, url, kind, ...(connections ? { connections } : {}) }));
     const all = new Map<string, Result[]>();
     for (let round = 1; round <= rounds; round++) {
       if (rounds > 1) process.stderr.write(`round ${round}/${rounds}\n`);
-      for (const [name, url, post] of scenarios) {
-        const list = all.get(name) ?? [];
-        list.push(await measure(load, name, url, post, round === 1));
-        all.set(name, list);
+      for (const scenario of scenarios) {
+        const list = all.get(scenario.name) ?? [];
+        list.push(await measure(load, scenario, round === 1));
+        all.set(scenario.name, list);
       }
     }
-    const results = scenarios.map(([name]) => median(all.get(name)!));
+    const results = scenarios.map(({ name }) => median(all.get(name)!));
     process.stdout.write(`\n${table(results, load, rounds)}\n`);
     if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ load: { ...load, postScript: undefined }, rounds, results }, null, 2)}\n`);
   } finally {
@@ -413,13 +492,13 @@ function selfSigned(dir: string): TlsFiles {
   return files;
 }
 
-function probe(url: string, post: boolean): Promise<number> {
+function probe(url: string, post: boolean, method = post ? 'POST' : 'GET'): Promise<number> {
   return new Promise((resolve, reject) => {
     // The probe checks the answer, not the certificate (wrk does not either).
     const req = (url.startsWith('https:') ? https : http).request(url, {
       rejectUnauthorized: false,
-      method: post ? 'POST' : 'GET',
-      headers: { authorization: `Bearer ${TOKEN}`, ...(post ? { 'content-type': 'application/json' } : {}) },
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, ...(post ? { 'content-type': 'application/json', 'x-maa-justification': 'benchmark%20probe' } : {}) },
     });
     req.once('response', (res) => {
       res.resume();

@@ -7,6 +7,7 @@
  *
  * `startGateway` is the same start without the process around it, for the demo and the benchmark.
  */
+import cluster from 'node:cluster';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -19,12 +20,14 @@ import { createGateway, type TlsReload } from './server';
 import { createIdentity } from './identity/create-identity';
 import { createPolicyEngine } from './policy/engine';
 import { startSweeper } from './requests/expiry';
+import { createLeases } from './requests/lease';
 import { createRequestStore } from './requests/redis-store';
 import { CONSOLE_PREFIX } from './gateway/gateway-routes';
 import { loadDirectory } from './identity/directory';
 import { startNotificationDispatcher } from './notifications/dispatcher';
 import { loadNotificationsConfig, NOTIFICATION_DEFAULTS, type NotificationsConfig } from './notifications/notifications-config';
 import { openOutbox } from './notifications/outbox';
+import { onPrimaryMessage, superviseWorkers, tellPrimaryListening, workerCount, workerIndex } from './workers';
 
 export interface RunningGateway {
   /** Where the gateway answers, e.g. http://127.0.0.1:8080 or https://… (loopback when it listens on all addresses). */
@@ -92,11 +95,14 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     });
     closers.push({ name: 'store', close: () => store.close() });
 
+    // Background jobs run in one process of the deployment: the one holding the job's lease.
+    const leases = createLeases({ store, ttlMs: config.requests.backgroundLeaseMs, logger });
+
     // Its own Redis connection: the dispatcher's polls never queue behind the request path's commands.
     const outbox = await openOutbox({ url: config.redis.url, deployment: config.redis.deployment, logger });
     closers.push({ name: 'outbox', close: () => outbox.close() });
 
-    const gateway = createGateway({ config, policy, store, identity, logger, notifications: outbox });
+    const gateway = createGateway({ config, policy, store, identity, logger, notifications: outbox, runBackgroundJob: leases.runUnderLease });
     const { server } = gateway;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -108,11 +114,13 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     // Drains within listen.shutdownGraceMs; the store closes only after, so a replay in flight can record its outcome.
     closers.push({ name: 'gateway', close: () => gateway.close() });
 
-    const sweeper = startSweeper(store, config.requests.sweepIntervalMs, logger);
+    // Each job stops (and releases its lease) before the gateway drains, so another process takes it over.
+    const sweeper = leases.runUnderLease('sweeper', () => startSweeper(store, config.requests.sweepIntervalMs, logger));
     closers.push({ name: 'sweeper', close: () => sweeper.stop() });
 
-    // Runs even without channels, so the outbox is drained rather than kept forever.
-    const dispatcher = startNotificationDispatcher({
+    // Runs even without channels, so the outbox is drained rather than kept forever; in one process
+    // of the deployment (its lease), though the consumer group would also keep two from sharing an event.
+    const dispatcher = leases.runUnderLease('notifications', () => startNotificationDispatcher({
       config: notifications,
       outbox,
       store,
@@ -120,7 +128,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
       retention: { openMs: config.requests.retentionMs, approvedMs: config.requests.approvedRetentionMs },
       deliveries: gateway.metrics.notifications,
       logger,
-    });
+    }));
     closers.push({ name: 'notifications', close: () => dispatcher.stop() });
 
     const url = listenUrl(server.address() as AddressInfo, config.listen.tls ? 'https' : 'http');
@@ -174,19 +182,33 @@ async function main(): Promise<void> {
     process.stderr.write(`countersign: ${error.message}\nSee docs/configuration.md.\n`);
     process.exit(2);
   }
-  const logger = createLogger(config.log.level);
+  const workers = workerCount(config.listen.workers);
+  if (workers > 1 && cluster.isPrimary) {
+    // The primary only supervises: each worker runs this file again and takes the branch below.
+    process.exitCode = await superviseWorkers({ count: workers, logger: createLogger(config.log.level).child({ role: 'primary' }), shutdownGraceMs: config.listen.shutdownGraceMs, tls: Boolean(config.listen.tls) });
+    return;
+  }
+  const worker = workerIndex();
+  const logger = worker === undefined ? createLogger(config.log.level) : createLogger(config.log.level).child({ worker });
+  // A worker's IPC channel would keep it alive after its gateway closed: it exits when done.
+  const end = (code: number): void => {
+    process.exitCode = code;
+    if (worker !== undefined) process.exit(code);
+  };
   let gateway: RunningGateway;
   try {
     gateway = await startGateway(config, logger);
   } catch (error) {
     logger.fatal({ err: error }, 'gateway did not start');
-    process.exitCode = error instanceof ConfigError ? 2 : 1;
+    end(error instanceof ConfigError ? 2 : 1);
     return;
   }
 
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (signal: NodeJS.Signals | 'primary'): void => {
     if (stopping) {
+      // A worker hears Ctrl-C twice (the terminal signals the whole group, and the primary asks): the primary decides about "now".
+      if (worker !== undefined) return;
       // A second Ctrl-C means "now".
       logger.warn({ signal }, 'second signal: exiting without waiting');
       process.exit(130);
@@ -196,11 +218,11 @@ async function main(): Promise<void> {
     gateway.close().then(
       () => {
         logger.info('stopped');
-        process.exitCode = 0;
+        end(0);
       },
       (error: unknown) => {
         logger.error({ err: error }, 'shutdown failed');
-        process.exitCode = 1;
+        end(1);
       },
     );
   };
@@ -209,6 +231,10 @@ async function main(): Promise<void> {
   // Only with TLS: without it SIGHUP keeps its default (the process ends when its terminal closes).
   // reloadTls logs the outcome itself and keeps the old certificate when the new files are bad.
   if (config.listen.tls) process.on('SIGHUP', () => void gateway.reloadTls());
+  if (worker !== undefined) {
+    onPrimaryMessage({ stop: () => stop('primary'), reloadTls: () => void gateway.reloadTls() });
+    tellPrimaryListening(gateway.url);
+  }
 }
 
 const entry = process.argv[1];

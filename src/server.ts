@@ -17,6 +17,7 @@ import { readTlsFiles, type CertificateSummary, type TlsFiles } from './config/t
 import { createConsoleRouter } from './console/router';
 import type { Identity } from './identity/types';
 import type { PolicyEngine } from './policy/types';
+import type { BackgroundJob } from './requests/lease';
 import type { RequestStore } from './requests/types';
 import { createRequestHandler } from './gateway/handle-request';
 import { CONSOLE_PREFIX, GATEWAY_PATHS } from './gateway/gateway-routes';
@@ -40,6 +41,11 @@ export interface GatewayDeps {
    * every gateway reports it, whichever one runs the dispatcher.
    */
   notifications?: { status(): Promise<OutboxStatus> };
+  /**
+   * How the gateway runs its background job (the scheduler): main.ts passes its leases'
+   * runUnderLease, so one process of the deployment runs it; by default it simply starts (tests).
+   */
+  runBackgroundJob?: (name: string, start: () => BackgroundJob) => BackgroundJob;
 }
 
 export interface Gateway {
@@ -103,8 +109,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   const readSnapshot = createSnapshotReader(config, agent);
   const replays = trackReplays(createReplay({ config, store, agent, metrics, logger, upstreamAuth, readSnapshot }));
   const replay = replays.replay;
-  // Every gateway runs one; the claim decides which sends each due replay.
-  const scheduler = startScheduler({ store, policy, replay, intervalMs: config.requests.scheduleIntervalMs, logger });
+  // Under main.ts's lease one process of the deployment runs it; even without one, the claim decides which sends each due replay.
+  const runBackgroundJob = deps.runBackgroundJob ?? ((_name, start) => start());
+  const scheduler = runBackgroundJob('scheduler', () => startScheduler({ store, policy, replay, intervalMs: config.requests.scheduleIntervalMs, logger }));
 
   const app = express();
   app.disable('x-powered-by');
@@ -212,8 +219,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
     server,
     app,
     metrics,
-    close: (graceMs = config.listen.shutdownGraceMs) => {
-      scheduler.stop();
+    close: async (graceMs = config.listen.shutdownGraceMs) => {
+      // The scheduler stops (and gives its lease up) first; a replay it started is drained with the rest.
+      await Promise.resolve(scheduler.stop()).catch((error: unknown) => logger.warn({ err: errorSummary(error) }, 'scheduler did not stop cleanly'));
       return drain(server, replays, graceMs, logger).finally(() => agent.destroy());
     },
     reloadTls: () => (tls ? tls.reload() : { result: 'disabled' }),

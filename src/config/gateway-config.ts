@@ -32,6 +32,8 @@ type Kind =
   | { type: 'string'; pattern?: RegExp; min?: number; max?: number; /** Never echo the value in a message (it may be a secret pasted in the wrong place). */ quiet?: boolean }
   | { type: 'secret'; min: number; max: number }
   | { type: 'int'; min: number; max: number }
+  /** A whole number, or `auto` (resolved where it is used, e.g. to the machine's cores). */
+  | { type: 'intOrAuto'; min: number; max: number }
   | { type: 'bool' }
   | { type: 'duration'; min: number; max: number }
   | { type: 'size'; min: number; max: number }
@@ -61,6 +63,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'listen.host', env: 'COUNTERSIGN_HOST', kind: { type: 'string', pattern: /^[A-Za-z0-9.:[\]-]+$/, max: 253 }, default: '0.0.0.0', example: '127.0.0.1', doc: 'Address the gateway listens on.' },
   { key: 'listen.port', env: 'PORT', kind: { type: 'int', min: 0, max: 65535 }, default: 8080, example: '8080', doc: 'TCP port; 0 picks a free port (tests).' },
   { key: 'listen.shutdownGraceMs', env: 'COUNTERSIGN_SHUTDOWN_GRACE', kind: { type: 'duration', min: 0, max: 10 * 60 * 1000 }, default: 10_000, example: '10s', doc: 'On SIGTERM or SIGINT the gateway stops accepting connections and gives calls in flight (a complete\'s replay included) this long to finish before it cuts them. Idle keep-alive connections are closed at once.' },
+  { key: 'listen.workers', env: 'COUNTERSIGN_WORKERS', kind: { type: 'intOrAuto', min: 1, max: 64 }, default: 1, example: 'auto', doc: 'Gateway processes sharing the port (node:cluster workers), each with its own policy engine and Redis connection; `auto` runs one per core (`os.availableParallelism()`). With more than one, a primary process supervises them: it replaces a worker that dies (waiting longer after each quick death, up to 30 s), forwards SIGHUP (TLS reload) to every worker, and on SIGTERM or SIGINT lets every worker drain. Background jobs run once per deployment whatever the count (`requests.backgroundLeaseMs`).' },
   { key: 'listen.tls.certFile', env: 'COUNTERSIGN_TLS_CERT', kind: { type: 'path' }, example: '/etc/countersign/tls/cert.pem', doc: 'PEM certificate, optionally followed by its chain: set it with `keyFile` and the gateway serves HTTPS on its port (HTTP otherwise). Re-read on SIGHUP.' },
   { key: 'listen.tls.keyFile', env: 'COUNTERSIGN_TLS_KEY', kind: { type: 'path' }, example: '/etc/countersign/tls/key.pem', doc: 'PEM private key of the certificate, unencrypted (protect it with the file\'s permissions). Re-read on SIGHUP.' },
   { key: 'listen.tls.caFile', env: 'COUNTERSIGN_TLS_CA', kind: { type: 'path' }, example: '/etc/countersign/tls/chain.pem', doc: 'Extra PEM chain certificates (intermediates), sent after those of `certFile`. Re-read on SIGHUP.' },
@@ -116,7 +119,8 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'requests.completeLeaseMs', env: 'COUNTERSIGN_COMPLETE_LEASE', kind: { type: 'duration', min: 1000, max: 60 * 60 * 1000 }, default: 30_000, example: '30s', doc: 'Lease of a complete\'s claim; a claim older than this means "outcome unknown" and is never resent silently. At least upstream.timeoutMs.' },
   { key: 'requests.parkedResponse', env: 'COUNTERSIGN_PARKED_RESPONSE', kind: { type: 'enum', values: ['accepted', 'approvalRequired'] }, default: 'accepted', example: 'approvalRequired', doc: 'How a parked change is answered: `accepted` (202 and the approval request) or `approvalRequired` (403 in Graph\'s error shape, so SDKs throw; the client resends the identical call with the approval code once approved). docs/graph.md says when to choose which.' },
   { key: 'requests.sweepIntervalMs', env: 'COUNTERSIGN_SWEEP_INTERVAL', kind: { type: 'duration', min: 1000, max: DAY_MS }, default: 60_000, example: '1m', doc: 'How often expiry runs.' },
-  { key: 'requests.scheduleIntervalMs', env: 'COUNTERSIGN_SCHEDULE_INTERVAL', kind: { type: 'duration', min: 100, max: 60 * 60 * 1000 }, default: 5_000, example: '5s', doc: 'How often each gateway looks for scheduled replays that are due (`complete --at`, API `scheduledFor`); one gateway claims each, so a replay runs at most this late.' },
+  { key: 'requests.scheduleIntervalMs', env: 'COUNTERSIGN_SCHEDULE_INTERVAL', kind: { type: 'duration', min: 100, max: 60 * 60 * 1000 }, default: 5_000, example: '5s', doc: 'How often the scheduler looks for scheduled replays that are due (`complete --at`, API `scheduledFor`); one process of the deployment runs it (`requests.backgroundLeaseMs`) and claims each, so a replay runs at most this late.' },
+  { key: 'requests.backgroundLeaseMs', env: 'COUNTERSIGN_BACKGROUND_LEASE', kind: { type: 'duration', min: 1000, max: 10 * 60 * 1000 }, default: 15_000, example: '15s', doc: 'The expiry sweep and the scheduler run in one process of the deployment at a time (every worker of every gateway on the same Redis deployment offers to), whichever holds their Redis lease. The holder renews it every third of this time and releases it when it stops; when the holder dies, another process takes the job over within this time.' },
   { key: 'notifications.file', env: 'COUNTERSIGN_NOTIFICATIONS', kind: { type: 'path' }, example: 'config/notifications.yaml', doc: 'YAML file of the notification channels (webhooks, Slack, Teams, e-mail), their filters and the delivery settings; see docs/notifications.md. Without it no channel is configured and every transition\'s notification event is dropped once read.' },
   { key: 'console.enabled', env: 'COUNTERSIGN_CONSOLE', kind: { type: 'bool' }, default: true, example: 'false', doc: 'Serve the approvers\' web console at `/maa/console`.' },
   { key: 'console.showDemoIdentities', env: 'COUNTERSIGN_SHOW_DEMO_IDENTITIES', kind: { type: 'bool' }, default: false, example: 'true', doc: 'List the static tokens on the console\'s sign-in page. For the demo only.' },
@@ -362,9 +366,12 @@ function parse(setting: Setting, value: unknown, from: string, base: string = PR
       if (kind.type === 'string' && kind.pattern && !kind.pattern.test(value)) return { error: kind.quiet ? 'has the wrong form' : `has the wrong form (${JSON.stringify(value)})` };
       return { value };
     }
+    case 'intOrAuto':
+      if (value === 'auto') return { value };
+    // falls through: otherwise a whole number, checked as `int` is
     case 'int': {
       const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : NaN;
-      if (!Number.isInteger(n)) return { error: 'must be a whole number' };
+      if (!Number.isInteger(n)) return { error: kind.type === 'intOrAuto' ? 'must be a whole number or auto' : 'must be a whole number' };
       if (n < kind.min || n > kind.max) return { error: `must be between ${kind.min} and ${kind.max}` };
       return { value: n };
     }
@@ -546,6 +553,7 @@ function build(values: Map<string, unknown>): GatewayConfig {
       host: get('listen.host'),
       port: get('listen.port'),
       shutdownGraceMs: get('listen.shutdownGraceMs'),
+      workers: get('listen.workers'),
       ...(values.has('listen.tls.certFile') ? { tls: dropUndefined({ certFile: get<string>('listen.tls.certFile'), keyFile: get<string>('listen.tls.keyFile'), caFile: get<string | undefined>('listen.tls.caFile') }) } : {}),
     },
     upstream: dropUndefined({
@@ -585,6 +593,7 @@ function build(values: Map<string, unknown>): GatewayConfig {
       completeLeaseMs: get('requests.completeLeaseMs'),
       sweepIntervalMs: get('requests.sweepIntervalMs'),
       scheduleIntervalMs: get('requests.scheduleIntervalMs'),
+      backgroundLeaseMs: get('requests.backgroundLeaseMs'),
       parkedResponse: get('requests.parkedResponse'),
     },
     notifications: dropUndefined({ file: get<string | undefined>('notifications.file') }),

@@ -36,6 +36,8 @@ export interface GatewayConfig {
     port: number;
     /** At shutdown, how long calls in flight get to finish before their connections are cut. */
     shutdownGraceMs: number;
+    /** Gateway processes sharing the port (node:cluster workers); `auto`: one per core. 1 runs no cluster. */
+    workers: number | 'auto';
     /** Present: the port serves HTTPS with these PEM files (absolute paths), re-read on SIGHUP. */
     tls?: TlsFiles;
   };
@@ -90,6 +92,8 @@ export interface GatewayConfig {
     sweepIntervalMs: number;
     /** How often the scheduler looks for due scheduled replays (src/gateway/scheduler.ts). */
     scheduleIntervalMs: number;
+    /** Lease of the once-per-deployment background jobs (src/requests/lease.ts): how late a dead holder's job is taken over. */
+    backgroundLeaseMs: number;
     /** `accepted`: 202 with the approval request; `approvalRequired`: the upstream's own error shape (403), so SDKs throw. */
     parkedResponse: 'accepted' | 'approvalRequired';
   };

@@ -71,6 +71,8 @@ export interface RequestKeys {
   outboxProgress: string;
   /** List: one JSON line per channel delivery given up after the last try (newest first), for an operator to read and replay. */
   outboxDeadLetters: string;
+  /** String: who runs the background job `<job>` (sweeper, scheduler, …) for the deployment, with a TTL (src/requests/lease.ts). */
+  lease(job: string): string;
 }
 
 /**
@@ -108,5 +110,6 @@ export function requestKeys(deployment: string): RequestKeys {
     outbox: `${prefix}outbox`,
     outboxProgress: `${prefix}outbox:progress`,
     outboxDeadLetters: `${prefix}outbox:dead`,
+    lease: (job) => `${prefix}lease:${job}`,
   };
 }

@@ -479,6 +479,22 @@ class RedisRequestStore implements RequestStore {
     return buildEvidence(this.connection, this.keys, id, exportedBy, now);
   }
 
+  async acquireLease(job: string, holder: string, ttlMs: number): Promise<boolean> {
+    const key = this.keys.lease(checkLeaseName(job));
+    const reply = await this.connection.send<string | null>(['SET', key, checkLeaseHolder(holder), 'NX', 'PX', String(checkLeaseMs(ttlMs))]);
+    return reply === 'OK';
+  }
+
+  async renewLease(job: string, holder: string, ttlMs: number): Promise<boolean> {
+    const key = this.keys.lease(checkLeaseName(job));
+    return Number(await this.connection.runScript<number>('renewLease', [key], [checkLeaseHolder(holder), String(checkLeaseMs(ttlMs))])) === 1;
+  }
+
+  async releaseLease(job: string, holder: string): Promise<boolean> {
+    const key = this.keys.lease(checkLeaseName(job));
+    return Number(await this.connection.runScript<number>('releaseLease', [key], [checkLeaseHolder(holder)])) === 1;
+  }
+
   async ping(): Promise<boolean> {
     if (!this.connection.isReady) return false;
     try {
@@ -491,6 +507,21 @@ class RedisRequestStore implements RequestStore {
   async close(): Promise<void> {
     await this.connection.close();
   }
+}
+
+/** A background job's name becomes part of a key: short, lower case, no separators of its own. */
+const LEASE_NAME_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
+/** A holder token names the process (host:pid:random); bounded so a key's value stays small. */
+const LEASE_HOLDER_PATTERN = /^[\x21-\x7e]{1,200}$/;
+
+function checkLeaseName(job: string): string {
+  if (typeof job !== 'string' || !LEASE_NAME_PATTERN.test(job)) throw new StoreInputError(`lease name must match ${LEASE_NAME_PATTERN}, e.g. "sweeper"; got ${JSON.stringify(String(job).slice(0, 40))}`);
+  return job;
+}
+
+function checkLeaseHolder(holder: string): string {
+  if (typeof holder !== 'string' || !LEASE_HOLDER_PATTERN.test(holder)) throw new StoreInputError('lease holder must be 1 to 200 printable ASCII characters without spaces, e.g. "host:1234:9f3a"');
+  return holder;
 }
 
 /**

@@ -60,6 +60,8 @@ export function loadScripts() {
     warnExpiring: loadScript('warn-expiring-2'),
     settleNotification: loadScript('settle-notification-3'),
     trimAudit: loadScript('trim-audit-2'),
+    renewLease: loadScript('renew-lease-1'),
+    releaseLease: loadScript('release-lease-1'),
   };
 }
 

@@ -271,6 +271,15 @@ export interface RequestStore {
   trimAudit(before: Date, now?: Date): Promise<{ trimmed: number; refused?: string }>;
   /** The evidence file of a request (src/requests/evidence.ts); null when there is no such request. AUDIT_CHAIN_BROKEN when its chain does not verify. */
   evidence(id: string, exportedBy: string, now?: Date): Promise<EvidenceFile | null>;
+  /**
+   * Leases of background jobs (src/requests/lease.ts runUnderLease): `job` names the job, `holder`
+   * the process. acquireLease takes a free lease (SET NX PX) and answers whether it did;
+   * renewLease extends the holder's own lease and answers false when it is no longer the holder;
+   * releaseLease gives it up (false when it was not held by `holder`).
+   */
+  acquireLease(job: string, holder: string, ttlMs: number): Promise<boolean>;
+  renewLease(job: string, holder: string, ttlMs: number): Promise<boolean>;
+  releaseLease(job: string, holder: string): Promise<boolean>;
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

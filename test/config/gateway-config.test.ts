@@ -35,7 +35,7 @@ function configError(fn: () => unknown): ConfigError {
 describe('loadGatewayConfig', () => {
   test('defaults', () => {
     const config = loadGatewayConfig({ file: empty, env: MINIMAL });
-    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080, shutdownGraceMs: 10_000 });
+    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080, shutdownGraceMs: 10_000, workers: 1 });
     assert.deepEqual(config.upstream, { url: 'http://127.0.0.1:9000', timeoutMs: 30_000, caseInsensitivePaths: true, auth: { mode: 'passthrough' } });
     assert.deepEqual(config.api, { prefix: '/maa/v1' });
     assert.deepEqual(config.redis, { url: 'redis://127.0.0.1:6379', deployment: 'default' });
@@ -56,10 +56,21 @@ describe('loadGatewayConfig', () => {
       completeLeaseMs: 30_000,
       sweepIntervalMs: 60_000,
       scheduleIntervalMs: 5_000,
+      backgroundLeaseMs: 15_000,
       parkedResponse: 'accepted',
     });
     assert.deepEqual(config.console, { enabled: true, showDemoIdentities: false });
     assert.deepEqual(config.log, { level: 'info' });
+  });
+
+  test('listen.workers: a whole number from 1 to 64, or auto', () => {
+    assert.equal(loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_WORKERS: '4' } }).listen.workers, 4);
+    assert.equal(loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_WORKERS: 'auto' } }).listen.workers, 'auto');
+    assert.equal(loadGatewayConfig({ file: writeFile('workers.yaml', 'listen: { workers: 3 }\n'), env: MINIMAL }).listen.workers, 3);
+    assert.match(configError(() => loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_WORKERS: 'many' } })).message, /environment COUNTERSIGN_WORKERS: listen\.workers must be a whole number or auto; for example auto/);
+    for (const bad of ['0', '65', '-1']) assert.match(configError(() => loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_WORKERS: bad } })).message, /listen\.workers must be between 1 and 64/, bad);
+    assert.equal(loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_BACKGROUND_LEASE: '5s' } }).requests.backgroundLeaseMs, 5_000);
+    assert.match(configError(() => loadGatewayConfig({ file: empty, env: { ...MINIMAL, COUNTERSIGN_BACKGROUND_LEASE: '10ms' } })).message, /requests\.backgroundLeaseMs must be between 1000 and 600000 ms/);
   });
 
   test('the shipped config/gateway.yaml agrees with the built-in defaults', () => {
@@ -70,7 +81,7 @@ describe('loadGatewayConfig', () => {
     const tokens = writeFile('tokens.yaml', 'tokens: []\n');
     const file = writeFile(
       'gateway.yaml',
-      `listen: { host: 127.0.0.1, port: 9090 }
+      `listen: { host: 127.0.0.1, port: 9090, workers: auto }
 upstream: { url: "https://graph.example.test", timeoutMs: 2s }
 redis: { deployment: from-file }
 identity:
@@ -88,7 +99,7 @@ log: { level: debug }
       env: { PORT: '7070', COUNTERSIGN_SHUTDOWN_GRACE: '2s', COUNTERSIGN_DEPLOYMENT: 'from-env', COUNTERSIGN_POLICY_WATCH: 'yes', COUNTERSIGN_LOG_LEVEL: 'warn', COUNTERSIGN_API_PREFIX: '' },
       overrides: { log: { level: 'silent' }, upstream: { caseInsensitivePaths: false } },
     });
-    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 7070, shutdownGraceMs: 2000 });
+    assert.deepEqual(config.listen, { host: '127.0.0.1', port: 7070, shutdownGraceMs: 2000, workers: 'auto' });
     assert.deepEqual(config.upstream, { url: 'https://graph.example.test', timeoutMs: 2000, caseInsensitivePaths: false, auth: { mode: 'passthrough' } });
     assert.equal(config.redis.deployment, 'from-env');
     assert.equal(config.api.prefix, '/maa/v1', 'an empty variable counts as unset');

@@ -60,6 +60,9 @@ async function startGatewayProcess(port: number, deployment: string, file: strin
       COUNTERSIGN_DEPLOYMENT: deployment,
       COUNTERSIGN_NOTIFICATIONS: file,
       TEST_WEBHOOK_SECRET: SECRET,
+      // The dispatcher runs under a lease: a killed holder's lease must run out before the next
+      // process takes the outbox over, so a short one keeps the test quick.
+      COUNTERSIGN_BACKGROUND_LEASE: '1s',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
