@@ -45,9 +45,10 @@ const SCRIPTS_DIR = join(PROJECT_ROOT, 'src/requests/scripts');
  * What each script is in the table, by its leading name (lower case, without '-' or '_').
  * `create` has no status to start from; `remove` deletes ended requests only; `aside` (review) changes no status;
  * `notice` (the expiry warning) acts on open requests only and changes no status; `outbox` (settling a
- * notification) touches no request at all; nor does `audit` (retention's trim of the audit stream).
+ * notification) touches no request at all; nor do `audit` (retention's trim of the audit stream) and
+ * `lease` (the background jobs' leases).
  */
-const SCRIPT_ROLES: Record<string, TransitionAction | 'create' | 'remove' | 'aside' | 'notice' | 'outbox' | 'audit'> = {
+const SCRIPT_ROLES: Record<string, TransitionAction | 'create' | 'remove' | 'aside' | 'notice' | 'outbox' | 'audit' | 'lease'> = {
   create: 'create',
   approve: 'approve',
   reject: 'reject',
@@ -65,6 +66,8 @@ const SCRIPT_ROLES: Record<string, TransitionAction | 'create' | 'remove' | 'asi
   warnexpiring: 'notice',
   settlenotification: 'outbox',
   trimaudit: 'audit',
+  renewlease: 'lease',
+  releaselease: 'lease',
 };
 
 function leadingName(file: string): string {
@@ -201,7 +204,7 @@ describe('the Lua scripts agree with the table', () => {
 
   for (const file of files) {
     const role = SCRIPT_ROLES[leadingName(file)];
-    if (role === undefined || role === 'create' || role === 'outbox' || role === 'audit') continue;
+    if (role === undefined || role === 'create' || role === 'outbox' || role === 'audit' || role === 'lease') continue;
     test(`${file}: starts only from the statuses the table gives ${role}`, async () => {
       for (const status of REQUEST_STATUSES) {
         const runs = await Promise.all(fixtures(status).map((fixture) => runScript(file, fixture)));
