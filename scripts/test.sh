@@ -11,7 +11,7 @@ npx tsc --noEmit -p tsconfig.json
 
 echo "== opa check and opa test (policies/)"
 "$OPA" check --v1-compatible policies
-"$OPA" test --v1-compatible policies -v | tail -n 3
+"$OPA" test --v1-compatible --timeout=60s policies -v | tail -n 3
 
 echo "== tests"
 mapfile -t files < <(find test -name '*.test.ts' | sort)

@@ -224,5 +224,7 @@ export async function testPolicies(options: { policiesDir: string; opaBin?: stri
   // Absolute, so OPA's messages name files a reader can open from anywhere.
   const policiesDir = resolve(options.policiesDir);
   await opa(opaBin, ['check', policiesDir]);
-  return opa(opaBin, ['test', ...(options.verbose === false ? [] : ['-v']), policiesDir]);
+  // OPA cancels a test case after 5 s by default; on a loaded machine (a CI runner, two cores
+  // running the suite) a heavy case took longer and failed as "context deadline exceeded".
+  return opa(opaBin, ['test', '--timeout=60s', ...(options.verbose === false ? [] : ['-v']), policiesDir]);
 }
