@@ -12,6 +12,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { errorHandler } from './api/error-handler';
 import { ApiError, sendError } from './errors';
 import { createApiRouter } from './api/router';
+import { createEventStreams } from './api/event-streams';
 import type { GatewayConfig } from './config/types';
 import { readTlsFiles, type CertificateSummary, type TlsFiles } from './config/tls-files';
 import { createConsoleRouter } from './console/router';
@@ -136,6 +137,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  const events = createEventStreams({ store, policy, logger });
   app.use(config.api.prefix, bodyDeadline(API_BODY_DEADLINE_MS));
   app.use(
     config.api.prefix,
@@ -148,6 +150,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       metrics,
       logger,
       retention: { openMs: config.requests.retentionMs, approvedMs: config.requests.approvedRetentionMs },
+      events,
     }),
   );
 
@@ -196,6 +199,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     metrics,
     close: (graceMs = config.listen.shutdownGraceMs) => {
       scheduler.stop();
+      // Live streams never end by themselves: end them, and their clients reconnect to another gateway.
+      events.closeAll();
       return drain(server, replays, graceMs, logger).finally(() => agent.destroy());
     },
     reloadTls: () => (tls ? tls.reload() : { result: 'disabled' }),
