@@ -48,12 +48,12 @@ function Change({ change }: { change: DiffChange }) {
     <li class="diff-change diff-${change.kind}" data-path=${change.path} data-kind=${change.kind}>
       <p class="diff-path"><span class="diff-kind">${KIND_LABELS[change.kind] ?? change.kind}</span> <code>${change.path || '/'}</code>${change.encoding && html` <span class="muted">(${change.encoding}, decoded)</span>`}</p>
       ${change.text
-        ? html`<pre class="code-block diff-lines" aria-label="Line changes of ${change.path}">${change.text.lines.map(
+        ? html`<pre tabindex="0" class="code-block diff-lines" aria-label="Line changes of ${change.path}">${change.text.lines.map(
             (line) => html`<span class="diff-line diff-line-${line.op === '+' ? 'add' : line.op === '-' ? 'remove' : 'same'}">${line.op === '-' ? '−' : line.op} ${line.text}\n</span>`,
           )}</pre>`
         : html`
-            ${change.kind !== 'added' && html`<div class="diff-value diff-before"><span class="diff-label">Before</span><pre class="code-block">${valueText(change.before)}</pre></div>`}
-            ${change.kind !== 'removed' && html`<div class="diff-value diff-after"><span class="diff-label">After</span><pre class="code-block">${valueText(change.after)}</pre></div>`}
+            ${change.kind !== 'added' && html`<div class="diff-value diff-before"><span class="diff-label">Before</span><pre tabindex="0" class="code-block">${valueText(change.before)}</pre></div>`}
+            ${change.kind !== 'removed' && html`<div class="diff-value diff-after"><span class="diff-label">After</span><pre tabindex="0" class="code-block">${valueText(change.after)}</pre></div>`}
           `}
     </li>
   `;
@@ -63,7 +63,7 @@ function Assignments({ assignments }: { assignments: NonNullable<DiffResource['a
   const list = (title: string, items: unknown[], kind: string) => html`
     <div class="diff-assignments" data-assignments=${kind}>
       <p class="diff-label">${title} (${items.length})</p>
-      ${items.length > 0 && html`<ul>${items.map((item) => html`<li><pre class="code-block">${valueText(item)}</pre></li>`)}</ul>`}
+      ${items.length > 0 && html`<ul>${items.map((item) => html`<li><pre tabindex="0" class="code-block">${valueText(item)}</pre></li>`)}</ul>`}
     </div>
   `;
   return html`${list('Assignments added', assignments.added, 'added')}${list('Assignments removed', assignments.removed, 'removed')}`;

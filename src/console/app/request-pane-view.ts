@@ -25,6 +25,8 @@ const AUDIT_LIMIT = 200;
 
 export function RequestPane({ id, closeHref }: { id: string; closeHref: string }) {
   const { api, revision } = useConsole();
+  // On a phone the pane is the whole screen; the way back is a big, plain link at its top.
+  const phone = useMedia(PHONE_QUERY);
   // The trail is read alongside the request; its refusal must not stop the pane.
   const { data, error, busy } = useLoaded(
     `${id}:${revision}`,
@@ -55,8 +57,6 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === 'Escape' && !(event.target instanceof HTMLTextAreaElement && event.target.value)) location.hash = closeHref;
   };
-  // On a phone the pane is the whole screen: the way back is a big, plain link at its top.
-  const phone = useMedia(PHONE_QUERY);
   const close = html`<a href=${closeHref} class="pane-close" data-back>${phone ? '← Back to the list' : '✕ Close'}</a>`;
 
   let content;
@@ -72,7 +72,7 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
       <header class="pane-header">
         <div>
           <p class="eyebrow">${operationLabel(d.operation)} · ${d.profileType}</p>
-          <h2 tabindex="-1" id="pane-title" ref=${heading}><${PathText} path=${r.call.path} /></h2>
+          <h2 tabindex="-1" id="pane-title" class="pane-title" ref=${heading}><${PathText} path=${r.call.path} /></h2>
           <p class="pane-sub"><${StatusBadge} status=${r.status} /> Requested by ${r.requestor.userId} · ${formatTime(r.createdAt)}</p>
           ${open && r.expiresAt && html`<p class="pane-expiry" data-expires=${r.expiresAt}>Expires ${timeUntil(r.expiresAt)} <span class="muted">(${formatTime(r.expiresAt)})</span></p>`}
         </div>
@@ -117,7 +117,7 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
       <${Timeline} request=${r} audit=${audit} />
       <details class="raw">
         <summary>Everything the API returned (JSON)</summary>
-        <pre class="code-block">${JSON.stringify(r, null, 2)}</pre>
+        <pre class="code-block" tabindex="0">${JSON.stringify(r, null, 2)}</pre>
       </details>
     `;
   }
