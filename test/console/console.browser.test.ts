@@ -340,12 +340,16 @@ describe('web console in headless Chromium against the demo', () => {
 
     await alice.locator('.pager button', { hasText: 'Older' }).click();
     await alice.locator('.page-number', { hasText: 'Page 2' }).waitFor();
+    await alice.locator('.list-panel:not([aria-busy])').waitFor();
+    assert.match(await alice.evaluate(() => location.hash), /^#\/mine\?status=canceled&cursor=[\w-]+&page=2$/, 'the page is in the URL');
+    assert.equal(await alice.locator('.list-count').getAttribute('data-total'), '26', 'the total of every page');
     assert.equal(await rows.count(), 1);
     assert.equal(await rows.first().getAttribute('data-id'), ids[0], 'the oldest last');
     assert.equal(await alice.locator('.pager button', { hasText: 'Older' }).isDisabled(), true);
 
     await alice.locator('.pager button', { hasText: 'Newer' }).click();
     await alice.locator('.page-number', { hasText: 'Page 1' }).waitFor();
+    await alice.locator('.list-panel:not([aria-busy])').waitFor();
     assert.equal(await rows.count(), 25);
     assert.deepEqual(problemsOf(alice), []);
   });
