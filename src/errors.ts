@@ -62,6 +62,8 @@ export const errorRegistry = {
   },
   JUSTIFICATION_REQUIRED: { status: 422, message: 'the access policy requires a business justification (X-MAA-Justification); nothing was parked' },
   REJECT_NOTES_REQUIRED: { status: 422, message: 'the access policy requires notes with a rejection' },
+  // 429: a bounded resource is in use.
+  TOO_MANY_STREAMS: { status: 429, message: 'too many live event streams are open; close one (another tab) first' },
   // 5xx: a dependency failed; protected calls are refused, never forwarded.
   INTERNAL: { status: 500, message: 'internal error' },
   UPSTREAM_UNAVAILABLE: { status: 502, message: 'the upstream did not answer (502: refused or reset, 504: timed out)' },

@@ -46,6 +46,14 @@ export const LIMITS = {
   listPage: { default: 25, max: 100 },
   /** Events of one page of `GET /audit`. */
   auditPage: { default: 100, max: 1000 },
+  /**
+   * `GET /requests` with filters (profile type, requestor, object text, dates): the filters are applied to the
+   * requests themselves, so one call reads at most `scan` of them, most recently changed first, for its page
+   * and as many again for its `total` (which says `totalExact: false` past that). Text filters are bounded too.
+   */
+  listFilter: { scan: 1000, textChars: 200, profileTypeChars: 128 },
+  /** `GET /events`: live streams one user may hold open at once, and in all (each holds a socket). */
+  eventStreams: { perUser: 4, total: 1000 },
 } as const;
 
 /**

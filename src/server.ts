@@ -12,6 +12,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { errorHandler } from './api/error-handler';
 import { ApiError, sendError } from './errors';
 import { createApiRouter } from './api/router';
+import { createEventStreams } from './api/event-streams';
 import type { GatewayConfig } from './config/types';
 import { readTlsFiles, type CertificateSummary, type TlsFiles } from './config/tls-files';
 import { createConsoleRouter } from './console/router';
@@ -160,6 +161,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
+  const events = createEventStreams({ store, policy, logger });
   app.use(config.api.prefix, bodyDeadline(API_BODY_DEADLINE_MS));
   app.use(
     config.api.prefix,
@@ -172,6 +174,7 @@ export function createGateway(deps: GatewayDeps): Gateway {
       metrics,
       logger,
       retention: { openMs: config.requests.retentionMs, approvedMs: config.requests.approvedRetentionMs },
+      events,
     }),
   );
 
@@ -222,6 +225,8 @@ export function createGateway(deps: GatewayDeps): Gateway {
     close: async (graceMs = config.listen.shutdownGraceMs) => {
       // The scheduler stops (and gives its lease up) first; a replay it started is drained with the rest.
       await Promise.resolve(scheduler.stop()).catch((error: unknown) => logger.warn({ err: errorSummary(error) }, 'scheduler did not stop cleanly'));
+      // Live streams never end by themselves: end them, and their clients reconnect to another gateway.
+      events.closeAll();
       return drain(server, replays, graceMs, logger).finally(() => agent.destroy());
     },
     reloadTls: () => (tls ? tls.reload() : { result: 'disabled' }),

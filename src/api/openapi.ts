@@ -9,6 +9,7 @@
 
 import { REQUEST_STATUSES } from '../requests/statuses';
 import { errorRegistry } from '../errors';
+import { LIMITS } from '../limits';
 
 /**
  * What a request id can look like: the store makes random UUIDs, so anything else cannot name a
@@ -316,10 +317,12 @@ const schemas = {
   },
   RequestPage: {
     type: 'object',
-    required: ['items'],
+    required: ['items', 'total', 'totalExact'],
     properties: {
       items: { type: 'array', items: ref('Request') },
       nextCursor: { type: 'string', description: 'Absent on the last page.' },
+      total: { type: 'integer', minimum: 0, description: 'How many requests match the query (view, status, filters), every page together.' },
+      totalExact: { type: 'boolean', description: `False when \`total\` counts only the ${LIMITS.listFilter.scan.toLocaleString('en')} most recently changed candidates; there may be more.` },
     },
   },
   Notes: {
@@ -568,7 +571,28 @@ function buildDocument(prefix: string) {
             { name: 'status', in: 'query', schema: statusSchema },
             { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 25 } },
             { name: 'cursor', in: 'query', description: 'The `nextCursor` of the previous page.', schema: { type: 'string', maxLength: 1024 } },
+            {
+              name: 'profileType',
+              in: 'query',
+              description: 'Only requests of this profile type (exactly, e.g. `scripts`).',
+              schema: { type: 'string', minLength: 1, maxLength: LIMITS.listFilter.profileTypeChars },
+            },
+            {
+              name: 'requestor',
+              in: 'query',
+              description: "Only this requestor's requests; the id is compared in its canonical form (case-folded, trimmed).",
+              schema: { type: 'string', minLength: 1, maxLength: LIMITS.userIdChars },
+            },
+            {
+              name: 'q',
+              in: 'query',
+              description: "Only requests whose object (the call's path or the object key) contains this text, case-insensitive.",
+              schema: { type: 'string', minLength: 1, maxLength: LIMITS.listFilter.textChars },
+            },
+            { name: 'createdFrom', in: 'query', description: 'Only requests made at or after this time.', schema: { type: 'string', format: 'date-time' } },
+            { name: 'createdTo', in: 'query', description: 'Only requests made before this time.', schema: { type: 'string', format: 'date-time' } },
           ],
+          description: `With any of profileType, requestor, q, createdFrom or createdTo the requests themselves are read and filtered, most recently changed first: at most ${LIMITS.listFilter.scan.toLocaleString('en')} for the page (a page may then hold fewer than \`limit\` items and still carry \`nextCursor\`) and as many for \`total\` (\`totalExact: false\` past that).`,
           responses: {
             '200': { description: 'One page of requests.', content: { 'application/json': { schema: ref('RequestPage') } } },
             '403': errorResponse('`view=all` by a caller who is not an auditor.'),
@@ -805,6 +829,27 @@ function buildDocument(prefix: string) {
             '404': errorResponse('REQUEST_NOT_FOUND: no such request, or the caller may not see it.'),
             '409': errorResponse('AUDIT_CHAIN_BROKEN: an audit event the file would cover does not verify; the message names it.'),
             '422': errorResponse('VALIDATION_FAILED: a query parameter was given.'),
+            ...standardErrors,
+          },
+        },
+      },
+      '/events': {
+        get: {
+          operationId: 'streamEvents',
+          summary: 'Live updates (Server-Sent Events)',
+          description:
+            'A `text/event-stream` of the transitions of requests the caller may view, fed from the audit stream. ' +
+            'First `event: ready` (the stream is live: every later change reaches it), then one `event: request` per transition, its `id` the audit event id and its `data` `{ "requestId", "action", "to", "at" }`; ' +
+            'read the request itself with `GET /requests/{id}`. A comment line every 15 s keeps the connection open; the stream ends after 10 minutes (reconnect, and the token is checked again). ' +
+            `Authenticated by the Authorization header like every call (read it with fetch(), not EventSource, so the token never goes in a URL). At most ${LIMITS.eventStreams.perUser} streams per user.`,
+          tags: ['requests'],
+          responses: {
+            '200': {
+              description: 'The event stream; it stays open.',
+              content: { 'text/event-stream': { schema: { type: 'string' } } },
+            },
+            '422': errorResponse('VALIDATION_FAILED: a query parameter was given.'),
+            '429': errorResponse(`TOO_MANY_STREAMS: the caller already holds ${LIMITS.eventStreams.perUser} streams, or the gateway ${LIMITS.eventStreams.total}.`),
             ...standardErrors,
           },
         },

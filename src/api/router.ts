@@ -21,6 +21,9 @@ import { ApiError, apiErrorFrom } from '../errors';
 import { openApiDocumentFor } from './openapi';
 import { canView, policyVerdict, requestResource, stageRefusal, statusRefusal, type ActAction, type OpenRetention } from './request-resource';
 import { checkInput } from './validate';
+import type { EventStreams } from './event-streams';
+import type { ListFilter } from '../requests/list-filter';
+import { canonicalUserId } from '../identity/user-id';
 import { charCount } from '../limits';
 import { outsideChangeWindow } from '../gateway/change-window-gate';
 import { changeDiff } from '../gateway/change-diff';
@@ -39,6 +42,8 @@ export interface ApiRouterDeps {
    * expiresAfter / approvedExpiresAfter overrides them); a replay may not be scheduled past it.
    */
   retention: OpenRetention;
+  /** `GET /events`'s live streams (event-streams.ts); the gateway ends them when it drains. */
+  events: EventStreams;
 }
 
 /** JSON bodies of the API are small: notes of 1,000 characters fit many times over. */
@@ -122,17 +127,26 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
     route(async (req, res) => {
       const caller = callerOf(res);
       // The document's schema checks every parameter and fills in the defaults (view=mine, limit=25).
-      const q = checkInput('listRequests', req).query as { view: ListView; status?: RequestStatus; limit: number; cursor?: string };
+      const q = checkInput('listRequests', req).query as { view: ListView; status?: RequestStatus; limit: number; cursor?: string } & Record<keyof ListFilter | 'q', string | undefined>;
       const view = q.view;
       if (view === 'all' && !isAuditor(caller)) throw new ApiError('FORBIDDEN', { reasons: ['only auditors may list all requests'] });
+      // Requestors are stored by canonical id (invariant 9): `Alice ` finds alice's requests.
+      const filter: ListFilter = {
+        ...(q.profileType ? { profileType: q.profileType } : {}),
+        ...(q.requestor ? { requestor: canonicalUserId(q.requestor) } : {}),
+        ...(q.q ? { text: q.q } : {}),
+        ...(q.createdFrom ? { createdFrom: q.createdFrom } : {}),
+        ...(q.createdTo ? { createdTo: q.createdTo } : {}),
+      };
       const page = await store
-        .list({ view, viewer: caller, ...(q.status ? { status: q.status } : {}), limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) })
+        .list({ view, viewer: caller, ...(q.status ? { status: q.status } : {}), filter, limit: q.limit, ...(q.cursor ? { cursor: q.cursor } : {}) })
         .catch((error: unknown) => {
           throw storeError(error);
         });
       // The store's indices choose the candidates; the policy has the last word on who sees what.
       const items = page.items.filter((item) => canView(policy, item, caller)).map((item) => requestResource(policy, item, caller, undefined, deps.retention));
-      res.json(page.nextCursor ? { items, nextCursor: page.nextCursor } : { items });
+      // total counts what the store's indices and filters found; the policy's last word may hide a few of those.
+      res.json({ items, ...(page.nextCursor ? { nextCursor: page.nextCursor } : {}), total: page.total, totalExact: page.totalExact });
     }),
   );
 
@@ -438,6 +452,14 @@ export function createApiRouter(deps: ApiRouterDeps): Router {
       if (!evidence) throw new ApiError('REQUEST_NOT_FOUND', { requestId: request.id });
       deps.logger.info({ requestId: request.id, actor: caller.userId, entries: evidence.chain.entries.length }, 'evidence exported');
       res.set('content-disposition', `attachment; filename="evidence-${request.id}.json"`).json(evidence);
+    }),
+  );
+
+  router.get(
+    '/events',
+    route(async (req, res) => {
+      checkInput('streamEvents', req);
+      deps.events.open(req, res, callerOf(res));
     }),
   );
 

@@ -10,11 +10,13 @@ import { readAudit } from './audit-stream';
 import { requestSha256 } from './audit-chain';
 import { exportAudit, readChainState, trimAudit, verifyStoredChain, type AuditChainState, type AuditVerification } from './audit-chain-store';
 import { buildEvidence, type EvidenceFile } from './evidence';
+import { AuditFeed, type AuditListener, type AuditWatch, type BlockingClient } from './audit-feed';
 import { LIMITS, REQUEST_ID_PATTERN } from '../limits';
 import { decodeRequest, pairsToRecord } from './codec';
 import { scriptError, ScriptErrorCode, StoreInputError, TransitionError } from './errors';
 import { requestKeys, type RequestKeys } from './keys';
-import { decodeCursor, encodeCursor, unionPage } from './list-paging';
+import { decodeCursor, encodeCursor, unionPage, type Position } from './list-paging';
+import { checkListFilter, matchesFilter, type CheckedFilter } from './list-filter';
 import type { Deadline } from './deadline';
 import { RedisConnection, type ScriptName } from './redis-connection';
 import { isRequestStatus, REQUEST_STATUSES, TERMINAL_STATUSES } from './statuses';
@@ -35,6 +37,8 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 /** Who the audit stream names for expiries. */
 export const SWEEPER_ACTOR = 'countersign:expiry';
 const SWEEP_BATCH = 100;
+/** Requests one round of a filtered list reads (list-filter.ts); LIMITS.listFilter.scan bounds the rounds. */
+const FILTER_BATCH = 100;
 
 export interface RequestStoreOptions {
   url: string;
@@ -91,6 +95,7 @@ function retentionMs(value: number | undefined, fallback: number, name: string):
 
 class RedisRequestStore implements RequestStore {
   private readonly retention: { openMs: number; approvedMs: number; endedMs: number; auditMs: number };
+  private feed?: AuditFeed;
 
   constructor(
     private readonly connection: RedisConnection,
@@ -436,10 +441,12 @@ class RedisRequestStore implements RequestStore {
       default:
         throw new StoreInputError('view must be mine, received or all');
     }
-    if (keys.length === 0) return { items: [] };
+    if (keys.length === 0) return { items: [], total: 0, totalExact: true };
+    const filter = checkListFilter(query.filter);
+    if (filter) return this.connection.within((deadline) => this.filteredList(keys, status, filter, after, limit, deadline));
 
     return this.connection.within(async (deadline) => {
-      const positions = await unionPage(this.connection, keys, after, limit + 1, deadline);
+      const [positions, count] = await Promise.all([unionPage(this.connection, keys, after, limit + 1, deadline), this.countIndex(keys, deadline)]);
       const page = positions.slice(0, limit);
       const hashes = await Promise.all(page.map((p) => this.connection.send<unknown>(['HGETALL', k.request(p.id)], { deadline })));
       const items: ApprovalRequest[] = [];
@@ -449,8 +456,80 @@ class RedisRequestStore implements RequestStore {
         if (request && (!status || request.status === status)) items.push(request);
       }
       const last = page[page.length - 1];
-      return positions.length > limit && last ? { items, nextCursor: encodeCursor(last) } : { items };
+      return positions.length > limit && last ? { items, nextCursor: encodeCursor(last), ...count } : { items, ...count };
     });
+  }
+
+  /**
+   * How many requests the index keys hold together. One key (or one that is not empty) is a ZCARD; the
+   * union of several group indices is counted up to LIMITS.listFilter.scan, since a request sits in
+   * every group index it belongs to and only reading the members tells them apart.
+   */
+  private async countIndex(keys: string[], deadline: Deadline): Promise<{ total: number; totalExact: boolean }> {
+    const cards = await Promise.all(keys.map((key) => this.connection.send<number>(['ZCARD', key], { deadline })));
+    const filled = keys.filter((_key, i) => Number(cards[i]) > 0);
+    if (filled.length <= 1) return { total: cards.reduce((sum, n) => sum + Number(n), 0), totalExact: true };
+    const max = LIMITS.listFilter.scan;
+    const union = await unionPage(this.connection, filled, undefined, max + 1, deadline);
+    return { total: Math.min(union.length, max), totalExact: union.length <= max };
+  }
+
+  /**
+   * A filtered page and its total: the candidates of the index keys, most recently changed first, are
+   * read and filtered, at most LIMITS.listFilter.scan of them for the page (from the cursor) and as
+   * many for the total (from the top). A scan that stops at its bound before the page is full still
+   * gives a cursor, at the last request it read, so paging goes on where it stopped.
+   */
+  private async filteredList(
+    keys: string[],
+    status: RequestStatus | undefined,
+    filter: CheckedFilter,
+    after: Position | undefined,
+    limit: number,
+    deadline: Deadline,
+  ): Promise<ListPage> {
+    const [page, count] = await Promise.all([
+      this.scanFiltered(keys, status, filter, after, limit + 1, deadline),
+      this.scanFiltered(keys, status, filter, undefined, Infinity, deadline),
+    ]);
+    const items = page.matches.slice(0, limit);
+    const total = { total: count.matches.length, totalExact: count.exhausted };
+    if (page.matches.length > limit) return { items: items.map((m) => m.request), nextCursor: encodeCursor(items[items.length - 1]!.position), ...total };
+    if (!page.exhausted && page.lastRead) return { items: items.map((m) => m.request), nextCursor: encodeCursor(page.lastRead), ...total };
+    return { items: items.map((m) => m.request), ...total };
+  }
+
+  /** Reads candidates after `after` until `want` match, the index ends (exhausted) or LIMITS.listFilter.scan were read. */
+  private async scanFiltered(
+    keys: string[],
+    status: RequestStatus | undefined,
+    filter: CheckedFilter,
+    after: Position | undefined,
+    want: number,
+    deadline: Deadline,
+  ): Promise<{ matches: { position: Position; request: ApprovalRequest }[]; exhausted: boolean; lastRead?: Position }> {
+    const matches: { position: Position; request: ApprovalRequest }[] = [];
+    let lastRead = after;
+    let read = 0;
+    while (read < LIMITS.listFilter.scan) {
+      const asked = Math.min(FILTER_BATCH, LIMITS.listFilter.scan - read);
+      const batch = await unionPage(this.connection, keys, lastRead, asked, deadline);
+      const hashes = await Promise.all(batch.map((p) => this.connection.send<unknown>(['HGETALL', this.keys.request(p.id)], { deadline })));
+      for (let i = 0; i < batch.length; i++) {
+        const position = batch[i]!;
+        // Scores are updatedAt, never before createdAt: past `createdFrom`, nothing older can match.
+        if (filter.fromMs !== undefined && position.score < filter.fromMs) return { matches, exhausted: true, lastRead };
+        read++;
+        lastRead = position;
+        const request = decodeRequest(pairsToRecord(hashes[i]));
+        if (request && (!status || request.status === status) && matchesFilter(request, filter)) {
+          matches.push({ position, request });
+          if (matches.length >= want) return { matches, exhausted: false, lastRead };
+        }
+      }
+      if (batch.length < asked) return { matches, exhausted: true, lastRead };
+    }
+    return { matches, exhausted: false, lastRead };
   }
 
   async audit(query: { requestId?: string; since?: string; limit?: number; order?: 'asc' | 'desc' }): Promise<AuditEvent[]> {
@@ -495,6 +574,12 @@ class RedisRequestStore implements RequestStore {
     return Number(await this.connection.runScript<number>('releaseLease', [key], [checkLeaseHolder(holder)])) === 1;
   }
 
+  watchAudit(listener: AuditListener): AuditWatch {
+    // Created at the first listener: a gateway nobody watches holds no blocking connection.
+    this.feed ??= new AuditFeed(() => this.connection.client.duplicate() as unknown as BlockingClient, this.keys.audit, this.logger);
+    return this.feed.listen(listener);
+  }
+
   async ping(): Promise<boolean> {
     if (!this.connection.isReady) return false;
     try {
@@ -505,6 +590,7 @@ class RedisRequestStore implements RequestStore {
   }
 
   async close(): Promise<void> {
+    await this.feed?.close();
     await this.connection.close();
   }
 }

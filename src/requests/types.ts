@@ -7,6 +7,7 @@
 import type { Caller, ProtectedDecision } from '../policy/types';
 import type { AuditChainState, AuditVerification } from './audit-chain-store';
 import type { EvidenceFile } from './evidence';
+import type { ListFilter } from './list-filter';
 
 // The statuses and the state machine are one table (statuses.ts); re-exported for the domain's readers.
 export { OPEN_STATUSES, type RequestStatus } from './statuses';
@@ -151,6 +152,8 @@ export interface ListQuery {
   /** The viewer; `mine` lists their requests, `received` those their groups may approve. */
   viewer: Caller;
   status?: RequestStatus;
+  /** Triage filters (list-filter.ts); each read of a filtered list is bounded by LIMITS.listFilter.scan. */
+  filter?: ListFilter;
   /** 1..100, default 25. */
   limit?: number;
   cursor?: string;
@@ -158,8 +161,12 @@ export interface ListQuery {
 
 export interface ListPage {
   items: ApprovalRequest[];
-  /** Absent on the last page. */
+  /** Absent on the last page. A filtered page may hold fewer than `limit` items and still have a next one. */
   nextCursor?: string;
+  /** How many requests match the whole query (view, status, filters), every page together. */
+  total: number;
+  /** False when `total` counts only the LIMITS.listFilter.scan most recently changed candidates: there may be more. */
+  totalExact: boolean;
 }
 
 export interface AuditEvent {
@@ -280,6 +287,11 @@ export interface RequestStore {
   acquireLease(job: string, holder: string, ttlMs: number): Promise<boolean>;
   renewLease(job: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(job: string, holder: string): Promise<boolean>;
+  /**
+   * Calls `listener` with every audit event appended once `ready` resolves (XREAD BLOCK on one
+   * connection of its own, shared by every listener of the store); `stop()` ends it.
+   */
+  watchAudit(listener: (event: AuditEvent) => void): { ready: Promise<void>; stop(): void };
   ping(): Promise<boolean>;
   close(): Promise<void>;
 }

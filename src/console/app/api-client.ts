@@ -7,11 +7,12 @@ import type {
   AuditPage,
   CompleteOutcome,
   DemoIdentity,
+  DiffResource,
+  ListRequestsQuery,
   Me,
   RequestBody,
   RequestPage,
   RequestResource,
-  RequestStatus,
 } from './api-types';
 
 /** A refusal or failure of an API call, with the API's code and message. */
@@ -40,11 +41,42 @@ export class ApiClient {
     return this.json<Me>('GET', '/me');
   }
 
-  listRequests(query: { view: 'mine' | 'received' | 'all'; status?: RequestStatus | ''; limit: number; cursor?: string }): Promise<RequestPage> {
-    const params = new URLSearchParams({ view: query.view, limit: String(query.limit) });
-    if (query.status) params.set('status', query.status);
-    if (query.cursor) params.set('cursor', query.cursor);
+  /** One page of a list; empty filters are left out of the call. */
+  listRequests(query: ListRequestsQuery): Promise<RequestPage> {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) if (value !== undefined && value !== '') params.set(name, String(value));
     return this.json<RequestPage>('GET', `/requests?${params.toString()}`);
+  }
+
+  /** The request's diff, or null when this gateway does not serve one for it (404): the pane then shows the body. */
+  async diff(id: string): Promise<DiffResource | null> {
+    try {
+      return await this.json<DiffResource>('GET', `/requests/${encodeURIComponent(id)}/diff`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Opens `GET /events` with the bearer token in the Authorization header (fetch, not EventSource,
+   * which cannot send headers and would need the token in the URL) and returns the response, whose
+   * body is the event stream. Throws ApiError on a refusal (401, 429 TOO_MANY_STREAMS).
+   */
+  async openEvents(signal: AbortSignal): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(this.prefix + '/events', {
+        headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
+        credentials: 'omit',
+        cache: 'no-store',
+        signal,
+      });
+    } catch {
+      throw new ApiError(0, 'NETWORK', 'The gateway could not be reached.');
+    }
+    if (!response.ok || !response.body) throw await toApiError(response);
+    return response;
   }
 
   getRequest(id: string): Promise<RequestResource> {

@@ -41,6 +41,53 @@ export interface RequestResource extends ApprovalRequest {
 export interface RequestPage {
   items: RequestResource[];
   nextCursor?: string;
+  /** How many match the query, every page together; `totalExact: false` when counting stopped at the API's bound. */
+  total: number;
+  totalExact: boolean;
+}
+
+/** One change of the diff resource (docs/api.md `GET /requests/{id}/diff`): a JSON Pointer and what it was and becomes. */
+export interface DiffChange {
+  path: string;
+  kind: 'added' | 'removed' | 'changed';
+  before?: unknown;
+  after?: unknown;
+  /** A base64 field that holds text (a script's `scriptContent`): decoded, with a line diff. */
+  encoding?: 'base64';
+  text?: { before?: string; after?: string; lines: { op: ' ' | '-' | '+'; text: string }[] };
+}
+
+/** `GET /requests/{id}/diff`: the change against the object as the upstream had it when the call was parked. */
+export interface DiffResource {
+  requestId: string;
+  operation: Operation;
+  method: string;
+  path: string;
+  snapshot: { state: 'captured' | 'failed' | 'none' | 'tooLarge'; at?: string; etag?: string; sha256?: string; bytes?: number; error?: string };
+  changes: DiffChange[];
+  assignments?: { added: unknown[]; removed: unknown[] };
+}
+
+/** What a list asks the API: the view, its filters and its page. */
+export interface ListRequestsQuery {
+  view: 'mine' | 'received' | 'all';
+  limit: number;
+  status?: string;
+  profileType?: string;
+  requestor?: string;
+  q?: string;
+  /** ISO-8601 times. */
+  createdFrom?: string;
+  createdTo?: string;
+  cursor?: string;
+}
+
+/** One event of `GET /events`. */
+export interface LiveEvent {
+  requestId: string;
+  action: string;
+  to: string;
+  at: string;
 }
 
 export interface Me {

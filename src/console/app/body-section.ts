@@ -28,10 +28,10 @@ export function BodySection({ request: r }: { request: RequestResource }) {
 
   let content;
   if (!preview || r.call.bodySize === 0) content = html`<p class="muted">The call has no body.</p>`;
-  else if (preview.encoding === 'base64') content = html`<p class="muted">The body is not UTF-8 text; shown as base64.</p><pre class="code-block">${preview.text}</pre>`;
+  else if (preview.encoding === 'base64') content = html`<p class="muted">The body is not UTF-8 text; shown as base64.</p><pre tabindex="0" class="code-block">${preview.text}</pre>`;
   else {
     const pretty = preview.truncated ? null : prettyJson(preview.text);
-    content = html`<pre class="code-block body-preview" data-format=${pretty ? 'json' : 'text'}>${pretty ?? preview.text}</pre>`;
+    content = html`<pre tabindex="0" class="code-block body-preview" data-format=${pretty ? 'json' : 'text'}>${pretty ?? preview.text}</pre>`;
   }
 
   return html`

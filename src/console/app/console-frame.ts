@@ -13,7 +13,8 @@ import { ConsoleContextValue, type ConsoleContext } from './context';
 import { NotificationList, useNotifications } from './notifications';
 import { RequestList } from './request-list-view';
 import { RequestPane } from './request-pane-view';
-import { useHashRoute, type Route } from './route';
+import { listHash, useHashRoute, type Route } from './route';
+import { useLiveUpdates, type LiveState } from './live-updates';
 
 export type SignOutReason = 'expired' | 'signedOut';
 
@@ -25,6 +26,11 @@ const PAGES: [Route['page'], string][] = [
   ['policies', 'Access policies'],
 ];
 const AUDITOR_PAGES: Route['page'][] = ['all', 'audit'];
+
+/** Events closer together than this make one reading of the list and pane, not one each. */
+const LIVE_COALESCE_MS = 150;
+
+const LIVE_LABELS: Record<LiveState, string> = { connecting: 'Connecting…', live: 'Live', offline: 'Offline, retrying' };
 
 interface FrameProps {
   api: ApiClient;
@@ -54,6 +60,21 @@ export function ConsoleFrame({ api, me, onSignOut }: FrameProps) {
     [api, me, notify, onSignOut, revision],
   );
 
+  // Each change announced by the event stream makes the list and the open pane read again, in place.
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => clearTimeout(pending.current ?? undefined), []);
+  const live = useLiveUpdates(
+    api,
+    () => {
+      if (pending.current) return;
+      pending.current = setTimeout(() => {
+        pending.current = null;
+        context.changed();
+      }, LIVE_COALESCE_MS);
+    },
+    () => onSignOut('expired'),
+  );
+
   // The API refuses All requests and Audit to everyone else; the nav does not offer what would be refused.
   const links = PAGES.filter(([page]) => me.auditor || !AUDITOR_PAGES.includes(page));
 
@@ -74,6 +95,7 @@ export function ConsoleFrame({ api, me, onSignOut }: FrameProps) {
           </ul>
         </nav>
         <div class="whoami">
+          <span class="live-state" data-live=${live} title="Lists and the open request update by themselves while live"><span class="live-dot" aria-hidden="true"></span>${LIVE_LABELS[live]}</span>
           <span class="whoami-user" data-user=${me.userId}>Signed in as <strong>${me.userId}</strong></span>
           <span class="whoami-groups">${me.groups.join(', ') || 'no groups'}${me.auditor ? ' · auditor' : ''}</span>
           <button type="button" class="button-quiet" onClick=${() => onSignOut('signedOut')}>Sign out</button>
@@ -92,11 +114,12 @@ function page(route: Route, me: Me): ComponentChildren {
   }
   if (route.page === 'audit') return html`<${AuditPage} />`;
   if (route.page === 'policies') return html`<${AccessPolicies} />`;
-  // The list keeps its filter and page while requests open and close in its pane (same key, same place).
+  // The list keeps its place while requests open and close in its pane (same key, same place);
+  // its filters and page are the route's, so closing the pane returns to the same list.
   return html`
     <div class=${route.id ? 'split' : 'split split-single'}>
-      <${RequestList} key=${route.page} kind=${route.page} selectedId=${route.id} />
-      ${route.id && html`<${RequestPane} key=${route.id} id=${route.id} closeHref="#/${route.page}" />`}
+      <${RequestList} key=${route.page} kind=${route.page} selectedId=${route.id} query=${route.query} />
+      ${route.id && html`<${RequestPane} key=${route.id} id=${route.id} closeHref=${listHash(route.page, null, route.query)} />`}
     </div>
   `;
 }

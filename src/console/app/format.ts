@@ -1,5 +1,5 @@
 /** How the console words and formats API values. Pure functions, no DOM. */
-import type { Operation, RequestStatus } from './api-types';
+import { REQUEST_STATUSES, type Operation, type RequestStatus } from './api-types';
 
 const OPERATION_LABELS: Record<Operation, string> = {
   create: 'Create',
@@ -12,7 +12,8 @@ export function operationLabel(operation: string): string {
   return OPERATION_LABELS[operation as Operation] ?? operation;
 }
 
-const STATUS_LABELS: Record<RequestStatus, string> = {
+/** Wording for the statuses that need more than their name; any other status reads as its name in words. */
+const STATUS_LABELS: Partial<Record<string, string>> = {
   needsApproval: 'Needs approval',
   approved: 'Approved',
   rejected: 'Rejected',
@@ -23,10 +24,17 @@ const STATUS_LABELS: Record<RequestStatus, string> = {
   expired: 'Expired',
 };
 
-export const STATUSES = Object.keys(STATUS_LABELS) as RequestStatus[];
+/** Every status, from the one table of src/requests/statuses.ts: a status added there shows up here. */
+export const STATUSES: readonly RequestStatus[] = REQUEST_STATUSES;
 
+/**
+ * @example statusLabel('needsApproval') // 'Needs approval'; statusLabel('someNewStatus') // 'Some new status'
+ */
 export function statusLabel(status: string): string {
-  return STATUS_LABELS[status as RequestStatus] ?? status;
+  const label = STATUS_LABELS[status];
+  if (label) return label;
+  const words = status.replace(/([a-z0-9])([A-Z])/g, '$1 $2').toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 const HISTORY_LABELS: Record<string, string> = {
@@ -74,6 +82,28 @@ export function relativeTime(iso: string, now = Date.now()): string {
   const hours = Math.round(minutes / 60);
   if (hours < 24) return `${hours} h ago`;
   return formatTime(iso);
+}
+
+/**
+ * A time from now in words, for expiry: "expires in 2 days", "in 5 hours", "in 3 minutes", or
+ * "expired" when it has passed.
+ * @example timeUntil('2026-12-07T12:00:00Z', Date.parse('2026-12-05T12:00:00Z')) // 'in 2 days'
+ */
+export function timeUntil(iso: string, now = Date.now()): string {
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return iso;
+  const ms = then - now;
+  if (ms <= 0) return 'now';
+  const units: [number, string][] = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+  ];
+  for (const [size, unit] of units) {
+    const n = Math.floor(ms / size);
+    if (n >= 1) return `in ${n} ${unit}${n === 1 ? '' : 's'}`;
+  }
+  return 'in less than a minute';
 }
 
 /** Pretty-prints JSON text; returns null when the text is not JSON. */

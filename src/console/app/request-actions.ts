@@ -4,7 +4,7 @@
  * shown as a notification; an unknown outcome offers Send again as a deliberate second step.
  */
 import { html } from 'htm/preact';
-import { useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError } from './api-client';
 import type { ActionName, CompleteOutcome, RequestResource } from './api-types';
 import { useConsole, type ConsoleContext } from './context';
@@ -37,7 +37,13 @@ export function RequestActions({ request: r, busy, onActed }: ActionsProps) {
   const actingNow = useRef(false);
   const notesId = useId();
   const reasonsId = useId();
+  const notesErrorId = useId();
   const allowed = r.allowedActions;
+  // Reject and cancel end the request for good: each asks first, in a dialog.
+  const [confirming, setConfirming] = useState<'reject' | 'cancel' | null>(null);
+  const [notesError, setNotesError] = useState('');
+  const notesField = useRef<HTMLTextAreaElement>(null);
+  const notesRequired = r.decision.rejectNotes === 'required';
 
   // An ended request has nothing left to do: one sentence instead of four refused buttons.
   if (!(OPEN_STATUSES as readonly string[]).includes(r.status) && !ACTIONS.some(({ name }) => allowed[name].allow)) {
@@ -60,6 +66,18 @@ export function RequestActions({ request: r, busy, onActed }: ActionsProps) {
     }
   }
 
+  /** Approve and complete act at once; reject (after its notes, when the policy requires them) and cancel ask first. */
+  function choose(name: ActionName): void {
+    if (name === 'reject' && notesRequired && notes.trim() === '') {
+      setNotesError('Notes are required to reject: the access policy asks you to say why.');
+      notesField.current?.focus();
+      return;
+    }
+    setNotesError('');
+    if (name === 'reject' || name === 'cancel') setConfirming(name);
+    else void act(name);
+  }
+
   const canDecide = allowed.approve.allow || allowed.reject.allow;
   // An unknown outcome leaves Complete usable: trying it answers OUTCOME_UNKNOWN, and the warning
   // that follows offers Send again as the deliberate second step.
@@ -68,13 +86,25 @@ export function RequestActions({ request: r, busy, onActed }: ActionsProps) {
     <${Section} title="Actions">
       ${canDecide &&
       html`
-        <label for=${notesId}>Approver notes <span class="muted">(optional, up to ${NOTES_MAX} characters)</span></label>
-        <textarea id=${notesId} name="notes" rows="3" maxlength=${NOTES_MAX} placeholder="Why you approve or reject; the requestor sees this." value=${notes} onInput=${(event: Event) => setNotes((event.target as HTMLTextAreaElement).value)} />
+        <label for=${notesId}>Approver notes <span class="muted">(${notesRequired ? 'required to reject' : 'optional'}, up to ${NOTES_MAX} characters)</span></label>
+        <textarea
+          id=${notesId}
+          ref=${notesField}
+          name="notes"
+          rows="3"
+          maxlength=${NOTES_MAX}
+          placeholder="Why you approve or reject; the requestor sees this."
+          value=${notes}
+          aria-invalid=${notesError ? 'true' : undefined}
+          aria-describedby=${notesError ? notesErrorId : undefined}
+          onInput=${(event: Event) => setNotes((event.target as HTMLTextAreaElement).value)}
+        />
+        <p class="field-error" id=${notesErrorId} role="alert">${notesError}</p>
       `}
       <div class="actions">
         ${ACTIONS.map(
           ({ name, label, style }) => html`
-            <button type="button" class=${style} data-action=${name} disabled=${!(allowed[name].allow || allowed[name].resendConfirmRequired) || acting || busy} aria-describedby=${allowed[name].allow ? undefined : reasonsId} onClick=${() => void act(name)}>${label}</button>
+            <button type="button" class=${style} data-action=${name} disabled=${!(allowed[name].allow || allowed[name].resendConfirmRequired) || acting || busy} aria-describedby=${allowed[name].allow ? undefined : reasonsId} onClick=${() => choose(name)}>${label}</button>
           `,
         )}
       </div>
@@ -84,7 +114,51 @@ export function RequestActions({ request: r, busy, onActed }: ActionsProps) {
           ${refused.map(({ name, label }) => html`<li data-action=${name}><strong>${label}:</strong> ${reasonsOf(allowed[name].reasons)}</li>`)}
         </ul>
       `}
+      ${confirming &&
+      html`<${ConfirmDialog}
+        action=${confirming}
+        title=${confirming === 'reject' ? 'Reject this request?' : 'Cancel this request?'}
+        text=${confirming === 'reject'
+          ? `The request ends as rejected${notes.trim() ? ', with your notes' : ''}; the requestor must submit the change again. This cannot be undone.`
+          : 'The request ends as canceled and its object is free again. This cannot be undone.'}
+        confirmLabel=${confirming === 'reject' ? 'Reject' : 'Cancel request'}
+        onConfirm=${() => {
+          const name = confirming;
+          setConfirming(null);
+          void act(name);
+        }}
+        onClose=${() => setConfirming(null)}
+      />`}
     <//>
+  `;
+}
+
+/**
+ * A modal question before an action that cannot be undone: the browser's own <dialog> (focus moves
+ * into it and stays, Escape closes it), with the safe choice focused first.
+ */
+function ConfirmDialog(props: { action: string; title: string; text: string; confirmLabel: string; onConfirm: () => void; onClose: () => void }) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const textId = useId();
+  useEffect(() => {
+    const element = dialog.current;
+    if (element && !element.open) element.showModal();
+    return () => element?.close();
+  }, []);
+  // Escape closes the dialog only, not the pane behind it.
+  const onKeyDown = (event: KeyboardEvent) => {
+    if (event.key === 'Escape') event.stopPropagation();
+  };
+  return html`
+    <dialog ref=${dialog} class="confirm" data-confirm=${props.action} aria-labelledby=${titleId} aria-describedby=${textId} onClose=${props.onClose} onKeyDown=${onKeyDown}>
+      <h2 id=${titleId}>${props.title}</h2>
+      <p id=${textId}>${props.text}</p>
+      <div class="actions">
+        <button type="button" class="button-secondary" data-confirm-choice="keep" autofocus onClick=${props.onClose}>Keep it</button>
+        <button type="button" class="button-danger" data-confirm-choice="confirm" onClick=${props.onConfirm}>${props.confirmLabel}</button>
+      </div>
+    </dialog>
   `;
 }
 

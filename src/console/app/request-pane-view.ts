@@ -5,11 +5,15 @@
 import { html } from 'htm/preact';
 import { useEffect, useRef } from 'preact/hooks';
 import { ApiError } from './api-client';
-import type { AuditEvent, RequestResource } from './api-types';
-import { AuditTable } from './audit-table';
+import type { RequestResource } from './api-types';
 import { BodySection } from './body-section';
 import { useConsole } from './context';
-import { callLine, historyLabel, operationLabel, prettyJson, statusLabel, formatTime } from './format';
+import { callLine, operationLabel, prettyJson, statusLabel, formatTime, timeUntil } from './format';
+import { DiffSection } from './diff-section';
+import { PathText } from './path-text';
+import { Timeline } from './timeline';
+import { PHONE_QUERY, useMedia } from './use-media';
+import { OPEN_STATUSES } from '../../requests/statuses';
 import { Facts, Section, Time } from './pane-section';
 import { RequestActions } from './request-actions';
 import { BreakGlassSection, ScheduleSection } from './break-glass-section';
@@ -21,6 +25,8 @@ const AUDIT_LIMIT = 200;
 
 export function RequestPane({ id, closeHref }: { id: string; closeHref: string }) {
   const { api, revision } = useConsole();
+  // On a phone the pane is the whole screen; the way back is a big, plain link at its top.
+  const phone = useMedia(PHONE_QUERY);
   // The trail is read alongside the request; its refusal must not stop the pane.
   const { data, error, busy } = useLoaded(
     `${id}:${revision}`,
@@ -31,6 +37,8 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
           (page) => page.items,
           (failure: unknown) => (failure instanceof Error ? failure : new Error(String(failure))),
         ),
+        // No diff (404: this gateway or request has none) or a failed one: the pane shows the body first instead.
+        api.diff(id).catch(() => null),
       ]),
     'Loading the request',
   );
@@ -49,7 +57,7 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
   const onKeyDown = (event: KeyboardEvent) => {
     if (event.key === 'Escape' && !(event.target instanceof HTMLTextAreaElement && event.target.value)) location.hash = closeHref;
   };
-  const close = html`<a href=${closeHref} class="pane-close" aria-label="Close request pane">✕ Close</a>`;
+  const close = html`<a href=${closeHref} class="pane-close" data-back>${phone ? '← Back to the list' : '✕ Close'}</a>`;
 
   let content;
   if (error) {
@@ -57,22 +65,28 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
     content = html`${close}<p class="pane-error" role="alert">${message}</p>`;
   } else if (!data) content = html`<p class="muted">Loading request…</p>`;
   else {
-    const [r, audit] = data;
+    const [r, audit, diff] = data;
     const d = r.decision;
+    const open = (OPEN_STATUSES as readonly string[]).includes(r.status);
     content = html`
       <header class="pane-header">
         <div>
           <p class="eyebrow">${operationLabel(d.operation)} · ${d.profileType}</p>
-          <h2 tabindex="-1" id="pane-title" ref=${heading}>${r.call.path}</h2>
+          <h2 tabindex="-1" id="pane-title" class="pane-title" ref=${heading}><${PathText} path=${r.call.path} /></h2>
           <p class="pane-sub"><${StatusBadge} status=${r.status} /> Requested by ${r.requestor.userId} · ${formatTime(r.createdAt)}</p>
+          ${open && r.expiresAt && html`<p class="pane-expiry" data-expires=${r.expiresAt}>Expires ${timeUntil(r.expiresAt)} <span class="muted">(${formatTime(r.expiresAt)})</span></p>`}
         </div>
         ${close}
       </header>
+      ${diff ? html`<${DiffSection} diff=${diff} />` : html`<${BodySection} request=${r} />`}
       <${Section} title="Business justification"><blockquote class="justification">${r.justification || '(none given)'}</blockquote><//>
       ${r.rejection && html`<${Rejection} verdict=${r.rejection} />`}
+      ${r.stages ? html`<${Stages} request=${r} stages=${r.stages} />` : html`<${Approvals} request=${r} />`}
+      ${r.rejections && r.rejections.length > 0 && html`<${Rejections} request=${r} />`}
       <${RequestActions} request=${r} busy=${busy} onActed=${() => (focusNext.current = true)} />
       <${BreakGlassSection} request=${r} onActed=${() => (focusNext.current = true)} />
       <${ScheduleSection} request=${r} onActed=${() => (focusNext.current = true)} />
+      ${diff && html`<${BodySection} request=${r} />`}
       <${Section} title="Details">
         <${Facts}
           rows=${[
@@ -86,7 +100,7 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
             ['Object key', html`<code>${d.objectKey}</code>`],
             ['Access policies', d.policies.join(', ')],
             d.why && ['Why protected', html`<ul class="why">${d.why.map((line) => html`<li>${line}</li>`)}</ul>`],
-            r.expiresAt && ['Expires', html`<${Time} iso=${r.expiresAt} />`],
+            open && r.expiresAt && ['Expires', html`<${Time} iso=${r.expiresAt} />`],
             d.policyRevision && ['Policy revision', html`<code>${d.policyRevision}</code>`],
             ['Approver groups', html`<span class="chips">${d.approverGroups.map((g) => html`<span class="chip">${g}</span>`)}</span>`],
             ['Call', html`<code>${callLine(r.call)}</code>`],
@@ -94,20 +108,16 @@ export function RequestPane({ id, closeHref }: { id: string; closeHref: string }
           ]}
         />
       <//>
-      ${r.stages ? html`<${Stages} request=${r} stages=${r.stages} />` : html`<${Approvals} request=${r} />`}
-      ${r.rejections && r.rejections.length > 0 && html`<${Rejections} request=${r} />`}
-      <${BodySection} request=${r} />
       ${r.cancellation && html`<${Section} title="Cancellation"><${Facts} rows=${[['Canceled by', r.cancellation.userId], ['At', html`<${Time} iso=${r.cancellation.at} />`]]} /><//>`}
       ${r.claim &&
       html`<${Section} title="Completion in progress">
         <${Facts} rows=${[['By', r.claim.userId], ['Since', html`<${Time} iso=${r.claim.at} />`], ['Lease until', html`<${Time} iso=${r.claim.leaseUntil} />`]]} />
       <//>`}
       ${r.completion && html`<${Completion} completion=${r.completion} />`}
-      <${History} request=${r} />
-      <${AuditTrail} audit=${audit} />
+      <${Timeline} request=${r} audit=${audit} />
       <details class="raw">
         <summary>Everything the API returned (JSON)</summary>
-        <pre class="code-block">${JSON.stringify(r, null, 2)}</pre>
+        <pre class="code-block" tabindex="0">${JSON.stringify(r, null, 2)}</pre>
       </details>
     `;
   }
@@ -184,42 +194,4 @@ function Completion({ completion: c }: { completion: NonNullable<RequestResource
       ${c.upstreamBodyPreview && html`<pre class="code-block">${prettyJson(c.upstreamBodyPreview) ?? c.upstreamBodyPreview}</pre>`}
     <//>
   `;
-}
-
-function History({ request: r }: { request: RequestResource }) {
-  return html`
-    <${Section} title="History">
-      <table class="history">
-        <thead><tr>${['When', 'Who', 'What', 'Status'].map((t) => html`<th scope="col">${t}</th>`)}</tr></thead>
-        <tbody>
-          ${r.history.map(
-            (e) => html`
-              <tr>
-                <td><${Time} iso=${e.at} /></td>
-                <td>${e.actor}</td>
-                <td>${historyLabel(e.action)}${e.resend && ' (sent again after an unknown outcome)'}</td>
-                <td>${e.from ? `${statusLabel(e.from)} → ${statusLabel(e.to)}` : statusLabel(e.to)}</td>
-              </tr>
-            `,
-          )}
-        </tbody>
-      </table>
-    <//>
-  `;
-}
-
-/** The request's trail, or the reason it could not be read: muted, never reported as a failure of the page. */
-function AuditTrail({ audit }: { audit: AuditEvent[] | Error }) {
-  let content;
-  if (audit instanceof Error) {
-    const why = audit instanceof ApiError ? `${audit.message} (${audit.code})` : audit.message;
-    content = html`<p class="muted audit-unavailable">The audit trail is not available: ${why}</p>`;
-  } else if (audit.length === 0) content = html`<p class="muted">The audit trail has no events for this request.</p>`;
-  else {
-    content = html`
-      <${AuditTable} events=${audit} caption="Audit trail of this request, oldest first" />
-      ${audit.length >= AUDIT_LIMIT && html`<p class="muted">Only the first ${AUDIT_LIMIT} events are shown.</p>`}
-    `;
-  }
-  return html`<${Section} title="Audit trail" class="audit-trail" state=${audit instanceof Error ? 'error' : 'loaded'}>${content}<//>`;
 }
