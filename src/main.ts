@@ -20,6 +20,7 @@ import { createIdentity } from './identity/create-identity';
 import { createPolicyEngine } from './policy/engine';
 import { startSweeper } from './requests/expiry';
 import { createRequestStore } from './requests/redis-store';
+import { topologyOf } from './requests/redis-topology';
 
 export interface RunningGateway {
   /** Where the gateway answers, e.g. http://127.0.0.1:8080 or https://… (loopback when it listens on all addresses). */
@@ -73,7 +74,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     closers.push({ name: 'policy', close: () => policy.close() });
 
     const store = await createRequestStore({
-      url: config.redis.url,
+      topology: topologyOf(config.redis),
+      durability: config.redis.durability,
       deployment: config.redis.deployment,
       retention: {
         openMs: config.requests.retentionMs,
@@ -100,7 +102,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     closers.push({ name: 'sweeper', close: () => sweeper.stop() });
 
     const url = listenUrl(server.address() as AddressInfo, config.listen.tls ? 'https' : 'http');
-    logger.info({ url, upstream: redactUrl(config.upstream.url), upstreamAuth: config.upstream.auth.mode, redis: redactUrl(config.redis.url), deployment: config.redis.deployment }, 'gateway listening');
+    logger.info({ url, upstream: redactUrl(config.upstream.url), upstreamAuth: config.upstream.auth.mode, redis: config.redis.mode === 'single' ? redactUrl(config.redis.url) : { mode: config.redis.mode, nodes: config.redis.nodes }, deployment: config.redis.deployment }, 'gateway listening');
     return { url, close: closeAll, reloadTls: () => gateway.reloadTls() };
   } catch (error) {
     await closeAll();

@@ -13,7 +13,8 @@ import { scriptError, ScriptErrorCode, StoreInputError, TransitionError } from '
 import { requestKeys, type RequestKeys } from './keys';
 import { decodeCursor, encodeCursor, unionPage } from './list-paging';
 import type { Deadline } from './deadline';
-import { RedisConnection, type ScriptName } from './redis-connection';
+import { RedisConnection, type Durability, type ScriptName } from './redis-connection';
+import type { RedisTopology } from './redis-topology';
 import { isRequestStatus, REQUEST_STATUSES, TERMINAL_STATUSES } from './statuses';
 import { checkBreakGlassReason, checkGroups, checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
 import type { Caller } from '../policy/types';
@@ -34,7 +35,14 @@ export const SWEEPER_ACTOR = 'countersign:expiry';
 const SWEEP_BATCH = 100;
 
 export interface RequestStoreOptions {
-  url: string;
+  /** A single Redis; or `topology` for Sentinel or Cluster (src/requests/redis-topology.ts). */
+  url?: string;
+  topology?: RedisTopology;
+  /**
+   * Replicas that must have each transition before it is acknowledged (WAIT); default none.
+   * docs/operations.md says what survives what with and without it.
+   */
+  durability?: Durability;
   /** Hash tag of every key, `maa:{<deployment>}:…`; default 'default'. */
   deployment?: string;
   /** Defaults: 30 days each; audit entries are kept 365 days. */
@@ -114,10 +122,21 @@ class RedisRequestStore implements RequestStore {
     }
   }
 
-  /** One transition: one script, under the call's one deadline. */
+  /**
+   * One transition: one script, under the call's one deadline, then (with `durability`) the WAIT
+   * that its change reached the replicas. Every transition a caller is told about waits: a lost
+   * park would lose a 202'd request, a lost claim could let a second complete replay the call,
+   * a lost outcome would turn a done replay back into an approved one. A refused transition
+   * changed nothing, so it does not wait.
+   */
   private async transition(name: ScriptName, id: string, keys: string[], args: Array<string | Buffer>): Promise<ApprovalRequest> {
     const script = this.connection.scripts[name];
-    const reply = await this.connection.within((deadline) => this.connection.runScript<[number, unknown]>(name, keys, args, deadline));
+    const reply = await this.connection.within(async (deadline) => {
+      const primary = this.connection.primaryIdentity();
+      const answer = await this.connection.runScript<[number, unknown]>(name, keys, args, deadline);
+      if (Number(answer[0]) > 0) await this.connection.confirmReplicated(deadline, primary);
+      return answer;
+    });
     const code = Number(reply[0]);
     if (code < 0) throw scriptError(script.name, code, id, String(reply[1] ?? ''));
     const request = decodeRequest(pairsToRecord(reply[1]));
@@ -465,7 +484,14 @@ class RedisRequestStore implements RequestStore {
  */
 export async function createRequestStore(options: RequestStoreOptions): Promise<RequestStore> {
   const keys = requestKeys(options.deployment ?? 'default');
-  const connection = new RedisConnection({ url: options.url, logger: options.logger, callTimeoutMs: options.callTimeoutMs });
+  const connection = new RedisConnection({
+    ...(options.url !== undefined ? { url: options.url } : {}),
+    ...(options.topology ? { topology: options.topology } : {}),
+    ...(options.durability ? { durability: options.durability } : {}),
+    routingKey: keys.prefix,
+    logger: options.logger,
+    callTimeoutMs: options.callTimeoutMs,
+  });
   const store = new RedisRequestStore(connection, keys, options, options.logger);
   await connection.connect(options.connectWaitMs ?? 2000);
   await store.warmUp();
