@@ -60,7 +60,7 @@ export class RedisConnection {
     }
     this.durability = options.durability ?? { replicas: 0, timeoutMs: 500 };
     const { replicas, timeoutMs } = this.durability;
-    if (!Number.isInteger(replicas) || replicas < 0 || !Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs >= this.callTimeoutMs) {
+    if (!Number.isInteger(replicas) || replicas < 0 || !Number.isInteger(timeoutMs) || timeoutMs < 1 || (replicas > 0 && timeoutMs >= this.callTimeoutMs)) {
       throw new TypeError(`durability must be { replicas: 0 or more, timeoutMs: 1 to ${this.callTimeoutMs - 1} }, e.g. { replicas: 1, timeoutMs: 500 }; got ${JSON.stringify(this.durability)}`);
     }
     const topology = options.topology ?? (options.url ? { mode: 'single' as const, url: options.url } : undefined);
