@@ -24,7 +24,7 @@ export class RedisProcess {
   private child?: ChildProcess;
   constructor(
     readonly port: number,
-    private readonly args: string[],
+    private args: string[],
   ) {}
 
   get address(): string {
@@ -40,6 +40,18 @@ export class RedisProcess {
       await sleep(25);
     }
     throw new Error(`redis-server did not start on port ${this.port}`);
+  }
+
+  /** Starts it again on the same port and files, with `extraArgs` added (e.g. `--replicaof host port`). */
+  async restart(extraArgs: string[] = []): Promise<void> {
+    await this.kill();
+    const base = this.args;
+    this.args = [...base, ...extraArgs];
+    try {
+      await this.start();
+    } finally {
+      this.args = base;
+    }
   }
 
   /** SIGKILL, and waits until it is gone: a crash, not a shutdown. */

@@ -180,6 +180,13 @@ describe('Redis Sentinel: primary + replica + 3 sentinels, two gateways, the pri
     killedAt = Date.now();
     await sentinel.primary.kill();
     const until = Date.now() + 60_000;
+    while ((await sentinel.currentPrimary()) === oldPrimary && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+    const newPrimary = await sentinel.currentPrimary();
+    // The promoted replica has no replica of its own, so with durability.replicas 1 every
+    // transition is refused (503) until one is back: the operator's restart of the lost node,
+    // which joins as the new primary's replica. Protected calls in that window get 503 too.
+    const [host, port] = newPrimary.split(':');
+    await sentinel.primary.restart(['--replicaof', host!, port!]);
     while (resumedCycles < 20 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     stop = true;
     await Promise.all(workers);
