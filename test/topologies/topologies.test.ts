@@ -198,7 +198,7 @@ describe('Redis Sentinel: primary + replica + 3 sentinels, two gateways, the pri
     assert.ok(accepted.length > acceptedBeforeKill);
     // During the switch, protected calls are refused with 503, never anything else.
     const unexpected = answered.filter((a) => ![200, 202, 503].includes(a.status) && !(a.step === 'complete' && a.status === 409) && !(a.step === 'approve' && a.status === 409));
-    assert.deepEqual(unexpected, []);
+    assert.deepEqual(unexpected, [], gateways.map((g) => g.stderr()).join('\n'));
     assert.ok(answered.some((a) => a.afterKill && a.status === 503), 'some protected calls met the switch and got 503');
 
     // Zero accepted requests lost: every 202 is on the new primary, seen by both gateways.
