@@ -76,6 +76,8 @@ async function throughput(topology: string, env: Record<string, string>, bundleP
       const approves = await drive(ids.length, async (i) => (await act(urls[i % count]!, ids[i]!, 'approve')) === 200);
       const completes = await drive(ids.length, async (i) => (await act(urls[i % count]!, ids[i]!, 'complete')) === 200);
       rows.push({ topology, gateways: count, parksPerSec: parks.perSec, completesPerSec: completes.perSec, failed: parks.failed + approves.failed + completes.failed });
+      // Progress on stderr; the table comes at the end on stdout.
+      console.error(`${topology}, ${count} gateway(s): ${parks.perSec.toFixed(0)} parks/s, ${completes.perSec.toFixed(0)} completes/s`);
     } finally {
       await Promise.all(gateways.map((g) => g.stop()));
     }
@@ -144,6 +146,7 @@ async function listLatency(bundlePath: string, upstreamUrl: string): Promise<Arr
       }
       times.sort((a, b) => a - b);
       rows.push({ stored: target, p50: times[Math.floor(times.length / 2)]!, p99: times[Math.floor(times.length * 0.99)]! });
+      console.error(`list with ${target} stored: p50 ${rows[rows.length - 1]!.p50.toFixed(2)} ms`);
     }
   } finally {
     await gateway.stop();
