@@ -9,7 +9,7 @@
  *               (default 32) requests in flight from this process with fetch, split evenly across the
  *               gateways; BENCH_PARKS (default 2000) parks, then as many approves (not timed), then
  *               as many completes.
- *   list        GET /maa/v1/requests?view=all&limit=50 (the first page, newest first) through one
+ *   list        GET /maa/v1/requests?view=received&limit=50 (the first page, newest first) through one
  *               gateway on a single Redis holding 1k, 100k and 1M requests, median and p99 of
  *               BENCH_LIST_CALLS (default 200) sequential calls, and the ratio 1M / 1k (target <= 1.5).
  *               Redis is filled by a Lua loader that clones one real parked request (hash, body,
@@ -139,7 +139,7 @@ async function listLatency(bundlePath: string, upstreamUrl: string): Promise<Arr
       const times: number[] = [];
       for (let i = 0; i < LIST_CALLS + 10; i++) {
         const started = performance.now();
-        const res = await fetch(`${gateway.url}/maa/v1/requests?view=all&limit=50`, { headers: { authorization: DEMO.bob } });
+        const res = await fetch(`${gateway.url}/maa/v1/requests?view=received&limit=50`, { headers: { authorization: DEMO.bob } });
         const page = (await res.json()) as { items?: unknown[] };
         if (res.status !== 200 || page.items?.length !== 50) throw new Error(`list answered ${res.status} with ${page.items?.length} items`);
         if (i >= 10) times.push(performance.now() - started);
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     }
     if (ONLY !== 'throughput') {
       const rows = await listLatency(bundle.path, upstream.url);
-      console.log(`\nlist: GET /maa/v1/requests?view=all&limit=50, ${LIST_CALLS} sequential calls, single Redis\n`);
+      console.log(`\nlist: GET /maa/v1/requests?view=received&limit=50, ${LIST_CALLS} sequential calls, single Redis\n`);
       console.log('| stored requests | p50 ms | p99 ms |\n| ---: | ---: | ---: |');
       for (const r of rows) console.log(`| ${r.stored.toLocaleString('en')} | ${r.p50.toFixed(2)} | ${r.p99.toFixed(2)} |`);
       const small = rows[0]!;
