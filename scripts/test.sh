@@ -14,5 +14,6 @@ echo "== opa check and opa test (policies/)"
 "$OPA" test --v1-compatible --timeout=60s policies -v | tail -n 3
 
 echo "== tests"
-mapfile -t files < <(find test -name '*.test.ts' | sort)
+# test/topologies/ starts Redis Clusters and Sentinels: `npm run test:topologies` (scripts/test-topologies.sh).
+mapfile -t files < <(find test -name '*.test.ts' -not -path 'test/topologies/*' | sort)
 node --import tsx --test --test-concurrency=2 "${files[@]}"

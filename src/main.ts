@@ -28,6 +28,7 @@ import { startNotificationDispatcher } from './notifications/dispatcher';
 import { loadNotificationsConfig, NOTIFICATION_DEFAULTS, type NotificationsConfig } from './notifications/notifications-config';
 import { openOutbox } from './notifications/outbox';
 import { onPrimaryMessage, superviseWorkers, tellPrimaryListening, workerCount, workerIndex } from './workers';
+import { topologyOf } from './requests/redis-topology';
 
 export interface RunningGateway {
   /** Where the gateway answers, e.g. http://127.0.0.1:8080 or https://… (loopback when it listens on all addresses). */
@@ -83,7 +84,8 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     closers.push({ name: 'policy', close: () => policy.close() });
 
     const store = await createRequestStore({
-      url: config.redis.url,
+      topology: topologyOf(config.redis),
+      durability: config.redis.durability,
       deployment: config.redis.deployment,
       retention: {
         openMs: config.requests.retentionMs,
@@ -99,7 +101,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     const leases = createLeases({ store, ttlMs: config.requests.backgroundLeaseMs, logger });
 
     // Its own Redis connection: the dispatcher's polls never queue behind the request path's commands.
-    const outbox = await openOutbox({ url: config.redis.url, deployment: config.redis.deployment, logger });
+    const outbox = await openOutbox({ url: config.redis.url, topology: topologyOf(config.redis), deployment: config.redis.deployment, logger });
     closers.push({ name: 'outbox', close: () => outbox.close() });
 
     const gateway = createGateway({ config, policy, store, identity, logger, notifications: outbox, runBackgroundJob: leases.runUnderLease });
@@ -132,7 +134,7 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
     closers.push({ name: 'notifications', close: () => dispatcher.stop() });
 
     const url = listenUrl(server.address() as AddressInfo, config.listen.tls ? 'https' : 'http');
-    logger.info({ url, upstream: redactUrl(config.upstream.url), upstreamAuth: config.upstream.auth.mode, redis: redactUrl(config.redis.url), deployment: config.redis.deployment }, 'gateway listening');
+    logger.info({ url, upstream: redactUrl(config.upstream.url), upstreamAuth: config.upstream.auth.mode, redis: config.redis.mode === 'single' ? redactUrl(config.redis.url) : { mode: config.redis.mode, nodes: config.redis.nodes }, deployment: config.redis.deployment }, 'gateway listening');
     return { url, close: closeAll, reloadTls: () => gateway.reloadTls() };
   } catch (error) {
     await closeAll();

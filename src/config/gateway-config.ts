@@ -87,7 +87,12 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'upstream.auth.cacheSize', env: 'COUNTERSIGN_UPSTREAM_AUTH_CACHE_SIZE', kind: { type: 'int', min: 1, max: 1_000_000 }, default: 1000, example: '1000', doc: '`onBehalfOf`: exchanged tokens kept, one per user, least recently used dropped first.' },
   { key: 'upstream.auth.timeoutMs', env: 'COUNTERSIGN_UPSTREAM_AUTH_TIMEOUT', kind: { type: 'duration', min: 1000, max: 120_000 }, default: 10_000, example: '10s', doc: 'Timeout of one token request (and of discovery).' },
   { key: 'api.prefix', env: 'COUNTERSIGN_API_PREFIX', kind: { type: 'string', pattern: /^(\/[A-Za-z0-9._~-]+)+$/, max: 100 }, default: '/maa/v1', example: '/maa/v1', doc: 'Path prefix of the approval API. Must not collide with an upstream path.' },
-  { key: 'redis.url', env: 'REDIS_URL', kind: { type: 'url', protocols: ['redis:', 'rediss:'] }, default: 'redis://127.0.0.1:6379', example: 'redis://127.0.0.1:6379', doc: 'Redis (single, or a cluster node) holding the requests. `rediss://` for TLS; credentials go in the URL.' },
+  { key: 'redis.mode', env: 'REDIS_MODE', kind: { type: 'enum', values: ['single', 'sentinel', 'cluster'] }, default: 'single', example: 'sentinel', doc: 'Which Redis holds the requests: `single` (the server at `url`), `sentinel` (the primary that the sentinels in `nodes` name `masterName`, followed through failovers) or `cluster` (a Redis Cluster reached through the seed `nodes`). Every key of a deployment is in one hash slot, so the same scripts run on all three. See docs/operations.md, "Redis topologies".' },
+  { key: 'redis.url', env: 'REDIS_URL', kind: { type: 'url', protocols: ['redis:', 'rediss:'] }, default: 'redis://127.0.0.1:6379', example: 'redis://127.0.0.1:6379', doc: 'mode `single`: the Redis server. `rediss://` for TLS; credentials go in the URL. Modes `sentinel` and `cluster`: only the scheme, user and password count (e.g. `rediss://countersign:<password>@redis`), given to every data node; the host is ignored.' },
+  { key: 'redis.nodes', env: 'REDIS_NODES', kind: { type: 'string', pattern: /^((\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5})(\s*,\s*(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):\d{1,5}){0,31}$/, max: 2048 }, example: '10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379', doc: 'Comma-separated `host:port` list. mode `sentinel`: the sentinels (three is enough; the others are discovered). mode `cluster`: some cluster nodes to learn the slots from. Required in those modes, refused in `single`.' },
+  { key: 'redis.masterName', env: 'REDIS_SENTINEL_MASTER', kind: { type: 'string', pattern: /^[A-Za-z0-9._-]+$/, max: 128 }, example: 'countersign', doc: 'mode `sentinel`: the name the sentinels monitor the primary under (`sentinel monitor <name> …`). Required in that mode only.' },
+  { key: 'redis.durability.replicas', env: 'COUNTERSIGN_REDIS_WAIT_REPLICAS', kind: { type: 'int', min: 0, max: 16 }, default: 0, example: '1', doc: 'After every transition (a park before its 202, an approval, a complete\'s claim before the replay, its outcome…), `WAIT` until this many replicas have it; when they do not within `timeoutMs` the call answers 503 STORE_UNAVAILABLE and nothing is forwarded. 0 does not wait: an acknowledged change can be lost with the primary. docs/operations.md says what survives what.' },
+  { key: 'redis.durability.timeoutMs', env: 'COUNTERSIGN_REDIS_WAIT_TIMEOUT', kind: { type: 'duration', min: 1, max: 1500 }, default: 500, example: '500ms', doc: 'How long one `WAIT` may take; inside the store call\'s 2 s deadline, so at most 1.5 s.' },
   { key: 'redis.deployment', env: 'COUNTERSIGN_DEPLOYMENT', kind: { type: 'string', pattern: /^[A-Za-z0-9_-]+$/, max: 64 }, default: 'default', example: 'prod-eu', doc: 'Hash tag of every Redis key (`maa:{<deployment>}:…`): several gateways of one deployment share it; separate deployments may share one Redis.' },
   { key: 'policy.policiesDir', env: 'COUNTERSIGN_POLICIES_DIR', kind: { type: 'path' }, default: 'policies', example: 'policies', doc: 'Folder of Rego sources, built with the OPA CLI at start.' },
   { key: 'policy.configDir', env: 'COUNTERSIGN_POLICY_CONFIG_DIR', kind: { type: 'path' }, default: 'config', example: 'config', doc: 'Folder holding `access-policies/*.yaml`, `profile-types/*.yaml` and `roles.yaml`.' },
@@ -439,6 +444,7 @@ function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues:
   }
   checkTls(raw, values, issues);
   checkUpstreamAuth(raw, values, issues);
+  checkRedisTopology(raw, values, issues);
   const lease = values.get('requests.completeLeaseMs');
   const timeout = values.get('upstream.timeoutMs');
   if (typeof lease === 'number' && typeof timeout === 'number' && lease < timeout) {
@@ -454,6 +460,23 @@ function crossCheck(raw: Map<string, Raw>, values: Map<string, unknown>, issues:
  * exist now; the secret itself (and the variable clientSecretEnv names) is read at start, by
  * src/gateway/upstream-auth.ts, from the process's environment.
  */
+/** `redis.nodes` and `redis.masterName` belong to the modes that use them, and those modes need them. */
+function checkRedisTopology(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[]): void {
+  const mode = values.get('redis.mode');
+  const from = (key: string) => raw.get(key)?.from ?? key;
+  if (mode === 'single') {
+    for (const key of ['redis.nodes', 'redis.masterName']) {
+      if (values.has(key)) issues.push(`${from(key)}: ${key} is set but redis.mode is single; set mode: sentinel or cluster (REDIS_MODE), or remove it`);
+    }
+    return;
+  }
+  if (!values.has('redis.nodes')) {
+    issues.push(`redis.mode ${String(mode)} needs redis.nodes (REDIS_NODES), e.g. ${mode === 'sentinel' ? '10.0.0.1:26379,10.0.0.2:26379,10.0.0.3:26379' : '10.0.0.1:6379,10.0.0.2:6379,10.0.0.3:6379'}`);
+  }
+  if (mode === 'sentinel' && !values.has('redis.masterName')) issues.push('redis.mode sentinel needs redis.masterName (REDIS_SENTINEL_MASTER), e.g. countersign');
+  if (mode === 'cluster' && values.has('redis.masterName')) issues.push(`${from('redis.masterName')}: redis.masterName only applies to redis.mode sentinel`);
+}
+
 /** A remote bundle is only ever taken signed; a local one may be, and one source at a time. */
 function checkPolicyBundle(raw: Map<string, Raw>, values: Map<string, unknown>, issues: string[]): void {
   if (values.has('policy.bundleUrl') && values.has('policy.bundlePath')) {
@@ -564,7 +587,14 @@ function build(values: Map<string, unknown>): GatewayConfig {
       auth: buildUpstreamAuth(get),
     }),
     api: { prefix: get('api.prefix') },
-    redis: { url: get('redis.url'), deployment: get('redis.deployment') },
+    redis: dropUndefined({
+      url: get<string>('redis.url'),
+      deployment: get<string>('redis.deployment'),
+      mode: get<GatewayConfig['redis']['mode']>('redis.mode'),
+      nodes: get<string | undefined>('redis.nodes')?.split(',').map((node) => node.trim()),
+      masterName: get<string | undefined>('redis.masterName'),
+      durability: { replicas: get<number>('redis.durability.replicas'), timeoutMs: get<number>('redis.durability.timeoutMs') },
+    }),
     policy: {
       policiesDir: get('policy.policiesDir'),
       configDir: get('policy.configDir'),

@@ -56,7 +56,19 @@ export interface GatewayConfig {
     auth: UpstreamAuthConfig;
   };
   api: { prefix: string };
-  redis: { url: string; /** Hash tag of every key: `maa:{<deployment>}:…` */ deployment: string };
+  redis: {
+    /** single: the server. sentinel, cluster: only its scheme (`rediss:` for TLS), user and password count, for every data node. */
+    url: string;
+    /** Hash tag of every key: `maa:{<deployment>}:…` */
+    deployment: string;
+    mode: 'single' | 'sentinel' | 'cluster';
+    /** sentinel: the sentinels; cluster: seed nodes. `host:port` each. */
+    nodes?: string[];
+    /** sentinel: the name the sentinels monitor the primary under. */
+    masterName?: string;
+    /** Replicas that must have each transition before it is acknowledged (WAIT), and how long to wait. */
+    durability: { replicas: number; timeoutMs: number };
+  };
   policy: {
     policiesDir: string;
     configDir: string;

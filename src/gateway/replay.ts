@@ -33,6 +33,7 @@ import { ApiError, StaleObjectError } from '../errors';
 import type { GatewayConfig } from '../config/types';
 import { normalizeParkedCall } from '../policy/normalize-call';
 import type { Caller } from '../policy/types';
+import { StoreUnavailableError } from '../requests/errors';
 import type { ApprovalRequest, ReplayOutcome, RequestStore } from '../requests/types';
 import { changeDiff } from './change-diff';
 import { errorSummary } from './logger';
@@ -236,7 +237,16 @@ export function createReplay(deps: ReplayDeps): Replay {
     };
 
     // Invariant 3: what is sent is byte for byte what was approved.
-    const body = await store.getBody(id).catch(() => null);
+    let body: Buffer | null;
+    try {
+      body = await store.getBody(id);
+    } catch (error) {
+      // Redis went away after the claim (a failover): nothing was sent, and saying "body altered"
+      // would be wrong. The claim's lease runs out; the caller gets 503 and completes again.
+      if (!(error instanceof StoreUnavailableError)) throw error;
+      const after = await record({ kind: 'retryable', upstreamStatus: 0, upstreamBodyPreview: '', reason: 'the request store became unavailable before the replay; nothing was sent' }, 'not-sent');
+      return { request: after, requestStatus: after?.status ?? 'unknown', error: new ApiError('STORE_UNAVAILABLE', { requestId: id }, 'the request store became unavailable before the replay; nothing was sent') };
+    }
     if (body === null || createHash('sha256').update(body).digest('hex') !== request.call.bodySha256) {
       const after = await record({ kind: 'retryable', upstreamStatus: 0, upstreamBodyPreview: '', reason: 'the stored body is missing or does not match its SHA-256; nothing was sent' }, 'not-sent');
       logger.error({ requestId: id }, 'replay refused: stored body missing or altered');

@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { ErrorReply } from 'redis';
 import { requestKeys, type RequestKeys } from '../requests/keys';
 import { RedisConnection } from '../requests/redis-connection';
+import type { RedisTopology } from '../requests/redis-topology';
 import type { OutboxEntry } from './events';
 
 /** The consumer group every dispatcher of a deployment reads with. */
@@ -68,6 +69,8 @@ export interface OutboxStatus {
 
 export interface OutboxOptions {
   url: string;
+  /** Sentinel or Cluster (src/requests/redis-topology.ts); without it, the single Redis at `url`. */
+  topology?: RedisTopology;
   deployment?: string;
   logger?: Logger;
 }
@@ -277,7 +280,12 @@ export class Outbox {
  * await outbox.status(); // { undelivered: 0, pending: 0, deadLetters: 0, oldestAgeSeconds: null }
  */
 export async function openOutbox(options: OutboxOptions): Promise<Outbox> {
-  const connection = new RedisConnection({ url: options.url, ...(options.logger ? { logger: options.logger } : {}) });
+  const deployment = options.deployment ?? 'default';
+  const connection = new RedisConnection({
+    ...(options.topology ? { topology: options.topology } : { url: options.url }),
+    routingKey: `maa:{${deployment}}:`,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   await connection.connect(2000);
-  return new Outbox(connection, options.deployment ?? 'default', options.logger);
+  return new Outbox(connection, deployment, options.logger);
 }

@@ -18,7 +18,8 @@ import { requestKeys, type RequestKeys } from './keys';
 import { decodeCursor, encodeCursor, unionPage, type Position } from './list-paging';
 import { checkListFilter, matchesFilter, type CheckedFilter } from './list-filter';
 import type { Deadline } from './deadline';
-import { RedisConnection, type ScriptName } from './redis-connection';
+import { RedisConnection, type Durability, type ScriptName } from './redis-connection';
+import { createStoreClient, type RedisTopology } from './redis-topology';
 import { isRequestStatus, REQUEST_STATUSES, TERMINAL_STATUSES } from './statuses';
 import { checkBreakGlassReason, checkGroups, checkLeaseMs, checkNewRequest, checkNotes, checkOutcome, checkUserId } from './validate';
 import type { Caller } from '../policy/types';
@@ -41,7 +42,14 @@ const SWEEP_BATCH = 100;
 const FILTER_BATCH = 100;
 
 export interface RequestStoreOptions {
-  url: string;
+  /** A single Redis; or `topology` for Sentinel or Cluster (src/requests/redis-topology.ts). */
+  url?: string;
+  topology?: RedisTopology;
+  /**
+   * Replicas that must have each transition before it is acknowledged (WAIT); default none.
+   * docs/operations.md says what survives what with and without it.
+   */
+  durability?: Durability;
   /** Hash tag of every key, `maa:{<deployment>}:…`; default 'default'. */
   deployment?: string;
   /** Defaults: 30 days each; audit entries are kept 365 days. */
@@ -122,10 +130,21 @@ class RedisRequestStore implements RequestStore {
     }
   }
 
-  /** One transition: one script, under the call's one deadline. */
+  /**
+   * One transition: one script, under the call's one deadline, then (with `durability`) the WAIT
+   * that its change reached the replicas. Every transition a caller is told about waits: a lost
+   * park would lose a 202'd request, a lost claim could let a second complete replay the call,
+   * a lost outcome would turn a done replay back into an approved one. A refused transition
+   * changed nothing, so it does not wait.
+   */
   private async transition(name: ScriptName, id: string, keys: string[], args: Array<string | Buffer>): Promise<ApprovalRequest> {
     const script = this.connection.scripts[name];
-    const reply = await this.connection.within((deadline) => this.connection.runScript<[number, unknown]>(name, keys, args, deadline));
+    const reply = await this.connection.within(async (deadline) => {
+      const primary = this.connection.primaryIdentity();
+      const answer = await this.connection.runScript<[number, unknown]>(name, keys, args, deadline);
+      if (Number(answer[0]) > 0) await this.connection.confirmReplicated(deadline, primary);
+      return answer;
+    });
     const code = Number(reply[0]);
     if (code < 0) throw scriptError(script.name, code, id, String(reply[1] ?? ''));
     const request = decodeRequest(pairsToRecord(reply[1]));
@@ -574,9 +593,20 @@ class RedisRequestStore implements RequestStore {
     return Number(await this.connection.runScript<number>('releaseLease', [key], [checkLeaseHolder(holder)])) === 1;
   }
 
+  private blockingClient(): BlockingClient {
+    const client = createStoreClient(this.connection.topology, this.connection.scripts, this.keys.prefix, this.logger);
+    return {
+      connect: () => client.connect(),
+      sendCommand: (args) => client.sendCommand(args, {}),
+      destroy: () => client.destroy(),
+      on: (event, listener) => client.on(event, listener),
+    };
+  }
+
   watchAudit(listener: AuditListener): AuditWatch {
     // Created at the first listener: a gateway nobody watches holds no blocking connection.
-    this.feed ??= new AuditFeed(() => this.connection.client.duplicate() as unknown as BlockingClient, this.keys.audit, this.logger);
+    // The reader blocks in XREAD, so it gets a client of its own, on the same topology as the store's.
+    this.feed ??= new AuditFeed(() => this.blockingClient(), this.keys.audit, this.logger);
     return this.feed.listen(listener);
   }
 
@@ -619,7 +649,14 @@ function checkLeaseHolder(holder: string): string {
  */
 export async function createRequestStore(options: RequestStoreOptions): Promise<RequestStore> {
   const keys = requestKeys(options.deployment ?? 'default');
-  const connection = new RedisConnection({ url: options.url, logger: options.logger, callTimeoutMs: options.callTimeoutMs });
+  const connection = new RedisConnection({
+    ...(options.url !== undefined ? { url: options.url } : {}),
+    ...(options.topology ? { topology: options.topology } : {}),
+    ...(options.durability ? { durability: options.durability } : {}),
+    routingKey: keys.prefix,
+    logger: options.logger,
+    callTimeoutMs: options.callTimeoutMs,
+  });
   const store = new RedisRequestStore(connection, keys, options, options.logger);
   await connection.connect(options.connectWaitMs ?? 2000);
   await store.warmUp();

@@ -38,7 +38,7 @@ describe('loadGatewayConfig', () => {
     assert.deepEqual(config.listen, { host: '0.0.0.0', port: 8080, shutdownGraceMs: 10_000, workers: 1 });
     assert.deepEqual(config.upstream, { url: 'http://127.0.0.1:9000', timeoutMs: 30_000, caseInsensitivePaths: true, auth: { mode: 'passthrough' } });
     assert.deepEqual(config.api, { prefix: '/maa/v1' });
-    assert.deepEqual(config.redis, { url: 'redis://127.0.0.1:6379', deployment: 'default' });
+    assert.deepEqual(config.redis, { url: 'redis://127.0.0.1:6379', deployment: 'default', mode: 'single', durability: { replicas: 0, timeoutMs: 500 } });
     assert.equal(config.policy.policiesDir, resolve(PROJECT_ROOT, 'policies'));
     assert.equal(config.policy.configDir, resolve(PROJECT_ROOT, 'config'));
     assert.equal(config.policy.bundlePath, undefined);
@@ -257,6 +257,29 @@ log: { level: debug }
     const refused = configError(() => load({ COUNTERSIGN_TLS_CERT: cert, COUNTERSIGN_TLS_KEY: encrypted })).message;
     assert.ok(refused.includes(`listen.tls.keyFile ${encrypted}: the key is encrypted`), refused);
     assert.ok(!refused.includes(leaf.private.split('\n')[1]!), 'no key material in the message');
+  });
+
+  test('redis.mode: sentinel and cluster take their nodes, single refuses them, and each mode says what it misses', () => {
+    const load = (env: Record<string, string>) => loadGatewayConfig({ file: empty, env: { ...MINIMAL, ...env } });
+    const sentinel = load({ REDIS_MODE: 'sentinel', REDIS_NODES: '10.0.0.1:26379, 10.0.0.2:26379,[::1]:26380', REDIS_SENTINEL_MASTER: 'countersign', COUNTERSIGN_REDIS_WAIT_REPLICAS: '1', COUNTERSIGN_REDIS_WAIT_TIMEOUT: '250ms' });
+    assert.deepEqual(sentinel.redis, {
+      url: 'redis://127.0.0.1:6379',
+      deployment: 'default',
+      mode: 'sentinel',
+      nodes: ['10.0.0.1:26379', '10.0.0.2:26379', '[::1]:26380'],
+      masterName: 'countersign',
+      durability: { replicas: 1, timeoutMs: 250 },
+    });
+    const cluster = load({ REDIS_MODE: 'cluster', REDIS_NODES: 'redis-0:6379' });
+    assert.deepEqual(cluster.redis.nodes, ['redis-0:6379']);
+
+    assert.match(configError(() => load({ REDIS_MODE: 'sentinel', REDIS_NODES: '10.0.0.1:26379' })).message, /redis\.mode sentinel needs redis\.masterName \(REDIS_SENTINEL_MASTER\)/);
+    assert.match(configError(() => load({ REDIS_MODE: 'cluster' })).message, /redis\.mode cluster needs redis\.nodes \(REDIS_NODES\), e\.g\. 10\.0\.0\.1:6379/);
+    assert.match(configError(() => load({ REDIS_NODES: '10.0.0.1:6379' })).message, /environment REDIS_NODES: redis\.nodes is set but redis\.mode is single/);
+    assert.match(configError(() => load({ REDIS_MODE: 'cluster', REDIS_NODES: '10.0.0.1:6379', REDIS_SENTINEL_MASTER: 'x' })).message, /redis\.masterName only applies to redis\.mode sentinel/);
+    assert.match(configError(() => load({ REDIS_MODE: 'cluster', REDIS_NODES: 'redis://10.0.0.1:6379' })).message, /REDIS_NODES.*wrong form/);
+    assert.match(configError(() => load({ REDIS_MODE: 'replicated' })).message, /must be one of single, sentinel, cluster/);
+    assert.match(configError(() => load({ COUNTERSIGN_REDIS_WAIT_TIMEOUT: '3s' })).message, /COUNTERSIGN_REDIS_WAIT_TIMEOUT.*between 1 and 1500/);
   });
 
   test('docs/configuration.md lists every key with its environment variable, and no key that does not exist', () => {
