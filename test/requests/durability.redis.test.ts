@@ -34,8 +34,10 @@ describe('redis.durability (WAIT)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const open = async (replicas: number) => {
-    const store = await createRequestStore({ url: `redis://${primary.address}`, deployment: randomDeployment(), durability: { replicas, timeoutMs: 200 } });
+  // 200 ms where nothing can answer (kept short); near the store call's 2 s deadline where a replica
+  // must, so a loaded CI machine's slow replica acknowledgement is not taken for a missing replica.
+  const open = async (replicas: number, timeoutMs = 200) => {
+    const store = await createRequestStore({ url: `redis://${primary.address}`, deployment: randomDeployment(), durability: { replicas, timeoutMs } });
     stores.push(store);
     return store;
   };
@@ -57,7 +59,7 @@ describe('redis.durability (WAIT)', () => {
     replica = new RedisProcess(port, [...args(port), '--replicaof', '127.0.0.1', String(primary.port)]);
     await replica.start();
     while (!/master_link_status:up/.test(await replica.cli('INFO', 'replication'))) await new Promise((r) => setTimeout(r, 50));
-    const store = await open(1);
+    const store = await open(1, 1500);
     const created = await store.create(newRequest());
     const approved = await store.approve(created.id, 'bob', 'ok');
     assert.equal(approved.status, 'approved');
