@@ -51,6 +51,15 @@ export function reconnectDelay(retries: number): number {
 }
 
 /**
+ * node-redis gives every command a 5 s timeout of its own unless told otherwise; we turn it off.
+ * The store call's Deadline (src/requests/deadline.ts) is the one timeout, and node-redis's costs: each
+ * command gets an AbortSignal.timeout, which cannot be cancelled, so every command's record stays
+ * alive for 5 s. Under load that is megabytes surviving each young-generation GC, whose pauses
+ * were much of the park's latency tail (docs/operations.md, "Performance").
+ */
+const NO_COMMAND_TIMEOUT = { timeout: 0 };
+
+/**
  * Options every data-node connection gets: no offline queue (a parked call must be refused, not
  * held), reconnection in the background, and no command timeout: the store call's Deadline
  * (src/requests/deadline.ts) is the one timeout.
@@ -59,6 +68,7 @@ function nodeOptions(url: string | undefined) {
   const parsed = url ? new URL(url) : undefined;
   return {
     disableOfflineQueue: true,
+    commandOptions: NO_COMMAND_TIMEOUT,
     socket: { reconnectStrategy: reconnectDelay, connectTimeout: 2000, ...(parsed?.protocol === 'rediss:' ? { tls: true as const } : {}) },
     ...(parsed?.username ? { username: decodeURIComponent(parsed.username) } : {}),
     ...(parsed?.password ? { password: decodeURIComponent(parsed.password) } : {}),
@@ -100,6 +110,7 @@ export function createStoreClient(topology: RedisTopology, scripts: Scripts, rou
       const cluster = createCluster({
         rootNodes: seeds.map((node) => ({ ...defaults, socket: { ...defaults.socket, host: node.host, port: node.port } })),
         defaults,
+        commandOptions: NO_COMMAND_TIMEOUT,
         scripts: redisScripts(scripts),
       });
       return {
@@ -128,6 +139,7 @@ export function createStoreClient(topology: RedisTopology, scripts: Scripts, rou
         // One connection to the primary: a script and the WAIT after it must share it, since WAIT
         // counts the replicas that have the writes of its own connection.
         masterPoolSize: 1,
+        commandOptions: NO_COMMAND_TIMEOUT,
         scripts: redisScripts(scripts),
       });
       sentinel.on('topology-change', (event: { type: string; node?: { host: string; port: number } }) => {
