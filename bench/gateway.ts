@@ -18,7 +18,12 @@
  *   workers       the gateway again with `listen.workers: auto` (node:cluster, one worker per core),
  *                 for unprotected GETs and POSTs. Target: >= 1.4x the one-worker gateway.
  *   park          protected PATCHes, each of a new object, parked in Redis (202) by the one-worker
- *                 gateway, at 4 and at 32 connections. Targets: p99 <= 5 ms at 4, >= 3,000/s at 32.
+ *                 gateway, at 1, 4 and 32 connections. Targets: p99 <= 5 ms at 4, >= 3,000/s at 32.
+ *                 Each park row also prints the CPU time one park cost each process (gateway,
+ *                 redis-server, upstream, and the rest of the machine: wrk and whatever else runs),
+ *                 from /proc, and the parks/s the two cores would allow at that cost; the
+ *                 `park floor` rows are GETs straight to the upstream at 1 and 4 connections,
+ *                 the latency this machine gives the simplest loopback call, to read p99s against.
  * Each server is its own child process, so none shares an event loop with another.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
  *
@@ -33,7 +38,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import selfsigned from 'selfsigned';
@@ -228,6 +233,44 @@ interface Result {
   p99Ms: number;
   /** Responses that were not 2xx/3xx, plus socket errors: a run with any is not a fair number. */
   errors: number;
+  /** Park rows: CPU microseconds one request cost each process, from /proc. */
+  cpuUsPerRequest?: CpuShare;
+}
+
+/** Where one request's CPU time went: our processes, and the rest of the machine (wrk, other tenants). */
+interface CpuShare {
+  gateway: number;
+  redis: number;
+  upstream: number;
+  rest: number;
+}
+
+/** The processes whose CPU time a park row reads (pids), besides the machine's total. */
+interface CpuWatch {
+  gateway: number;
+  redis: number;
+  upstream: number;
+}
+
+const CORES = availableParallelism();
+const CLOCK_TICKS_PER_SEC = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
+
+/** CPU seconds a process has used (user + system), from /proc/<pid>/stat. */
+function processCpuSec(pid: number): number {
+  // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 12th, stime the 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
+}
+
+/** CPU seconds the whole machine has been busy (every core, not idle or waiting on I/O), from /proc/stat. */
+function machineBusySec(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = ticks as number[];
+  return (user! + nice! + system! + irq! + softirq! + steal!) / CLOCK_TICKS_PER_SEC;
+}
+
+function cpuReading(watch: CpuWatch): Record<keyof CpuWatch | 'machine', number> {
+  return { gateway: processCpuSec(watch.gateway), redis: processCpuSec(watch.redis), upstream: processCpuSec(watch.upstream), machine: machineBusySec() };
 }
 
 function toMs(value: string, unit: string): number {
@@ -309,11 +352,19 @@ function wrk(load: Load, url: string, kind: Kind, durationSec: number, connectio
   });
 }
 
-async function measure(load: Load, scenario: Scenario, warmUp: boolean): Promise<Result> {
+async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: CpuWatch): Promise<Result> {
   const { name, url, kind, connections } = scenario;
   // Warm-up: JIT, keep-alive sockets to the upstream, the policy's first evaluations.
   if (warmUp && load.warmupSec > 0) await wrk(load, url, kind, load.warmupSec, connections);
-  const result = { scenario: name, ...parseWrk(await wrk(load, url, kind, load.durationSec, connections)) };
+  const before = kind === 'park' && watch ? cpuReading(watch) : undefined;
+  const result: Result = { scenario: name, ...parseWrk(await wrk(load, url, kind, load.durationSec, connections)) };
+  if (before && watch) {
+    const after = cpuReading(watch);
+    const requests = result.requestsPerSec * load.durationSec;
+    const us = (from: number, to: number) => Math.round(((to - from) * 1e6) / requests);
+    const ours = { gateway: us(before.gateway, after.gateway), redis: us(before.redis, after.redis), upstream: us(before.upstream, after.upstream) };
+    result.cpuUsPerRequest = { ...ours, rest: Math.max(0, us(before.machine, after.machine) - ours.gateway - ours.redis - ours.upstream) };
+  }
   const scenarioName = name;
   process.stderr.write(`  ${scenarioName.padEnd(30)} ${result.requestsPerSec.toFixed(0).padStart(7)} req/s  p99 ${result.p99Ms.toFixed(2)} ms\n`);
   return result;
@@ -351,6 +402,17 @@ function table(results: Result[], load: Load, rounds: number): string {
   if (park4) lines.push(`gateway park (4 conn.) p99: ${park4.p99Ms.toFixed(2)} ms  (target <= 5 ms: ${park4.p99Ms <= 5 ? 'met' : 'NOT met'})`);
   const park32 = by.get('gateway park (32 conn.)');
   if (park32) lines.push(`gateway park (32 conn.): ${park32.requestsPerSec.toFixed(0)} parks/s  (target >= 3000: ${park32.requestsPerSec >= 3000 ? 'met' : 'NOT met'})`);
+  for (const floor of ['1', '4']) {
+    const park = by.get(`gateway park (${floor} conn.)`);
+    const bare = by.get(`park floor: upstream GET (${floor} conn.)`);
+    if (park && bare) lines.push(`gateway park (${floor} conn.) p99 ${park.p99Ms.toFixed(2)} ms; this machine's floor, a GET straight to the upstream at ${floor} conn.: p50 ${bare.p50Ms.toFixed(2)} ms, p99 ${bare.p99Ms.toFixed(2)} ms`);
+  }
+  for (const r of results) {
+    const cpu = r.cpuUsPerRequest;
+    if (!cpu) continue;
+    const total = cpu.gateway + cpu.redis + cpu.upstream + cpu.rest;
+    lines.push(`${r.scenario}: CPU per park ${total} us = gateway ${cpu.gateway} + redis-server ${cpu.redis} + upstream ${cpu.upstream} + rest of the machine (wrk, others) ${cpu.rest}; at that cost ${CORES} cores allow ~${Math.round((CORES * 1e6) / total)} parks/s`);
+  }
   ratio('gateway GET (TLS)', 'bare hpm GET (TLS)', 0.85);
   ratio('bare hpm GET', 'upstream GET');
   ratio('bare hpm POST', 'upstream POST');
@@ -421,6 +483,8 @@ async function orchestrate(): Promise<void> {
       ['bare hpm POST', 'hpm', POST_PATH, 'post'],
       ['gateway POST', 'gateway', POST_PATH, 'post'],
       ['gateway POST (workers: auto)', 'gatewayWorkers', POST_PATH, 'post'],
+      ['park floor: upstream GET (1 conn.)', 'upstream', GET_PATH, 'get', 1],
+      ['park floor: upstream GET (4 conn.)', 'upstream', GET_PATH, 'get', 4],
       ['gateway park (1 conn.)', 'gateway', '/', 'park', 1],
       ['gateway park (4 conn.)', 'gateway', '/', 'park', 4],
       ['gateway park (32 conn.)', 'gateway', '/', 'park', 32],
@@ -464,13 +528,16 @@ async function orchestrate(): Promise<void> {
       if (status !== expected) throw new Error(`the ${server} answered ${status} to ${kind === 'park' ? 'a protected PATCH' : kind.toUpperCase()} ${url}; expected ${expected}`);
     }
 
+    // The park rows read the CPU time of the one-worker gateway, redis-server and the upstream.
+    const gatewayPid = children.find((c) => c.name === 'gateway')?.process.pid;
+    const watch = gatewayPid && redis.pid && upstream.process.pid ? { gateway: gatewayPid, redis: redis.pid, upstream: upstream.process.pid } : undefined;
     const scenarios: Scenario[] = chosen.map(([name, server, path, kind, connections]) => ({ name, url: `${urls.get(server)!}${path}`, kind, ...(connections ? { connections } : {}) }));
     const all = new Map<string, Result[]>();
     for (let round = 1; round <= rounds; round++) {
       if (rounds > 1) process.stderr.write(`round ${round}/${rounds}\n`);
       for (const scenario of scenarios) {
         const list = all.get(scenario.name) ?? [];
-        list.push(await measure(load, scenario, round === 1));
+        list.push(await measure(load, scenario, round === 1, watch));
         all.set(scenario.name, list);
       }
     }

@@ -17,6 +17,11 @@ export class TestRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** The server's process id while it runs (bench:gateway reads its CPU time). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** Starts (or restarts, on the same port) the server and waits until it accepts connections. */
   async start(): Promise<void> {
     const bin = process.env.REDIS_SERVER_BIN ?? 'redis-server';
