@@ -372,6 +372,7 @@ const schemas = {
       seq: { type: 'integer', minimum: 1, description: "The event's place in the audit hash chain. Absent on events written before the chain existed." },
       prevHash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'The hash of the event before it; 64 zeros for the first.' },
       hash: { type: 'string', pattern: '^[0-9a-f]{64}$', description: 'SHA-256 of prevHash and this event\'s contentHash (docs/security.md, "Tamper-evident audit trail").' },
+      chainVersion: { type: 'integer', enum: [2], description: 'The chain formula the event was written with: 2 leaves seq out of contentHash. Absent on events of version 1.' },
     },
   },
   ChainPoint: {

@@ -5,26 +5,37 @@
  * that verifies (the store before it trims, `countersign audit verify`, `countersign evidence
  * verify` offline) uses this module, so there is one reading of it.
  *
- *   contentHash = SHA-256( ns(seq) ns(at) ns(requestId) ns(actor) ns(action) ns(from) ns(to)
+ *   contentHash = SHA-256( ns(at) ns(requestId) ns(actor) ns(action) ns(from) ns(to)
  *                          ns(notesSha256) ns(resend) ns(requestSha256) )
  *   hash        = SHA-256( bytes(prevHash) || bytes(contentHash) ), lower-case hex
  *
  * ns(x) is a netstring of x's UTF-8 bytes (`<length>:<bytes>,`); a field the event does not have
  * is ''; `from` of a create is '', `resend` is '1' or ''. The first event's prevHash is 64 zeros.
+ *
+ * That is the formula of events with `chainVersion: 2`, every event written since 2026-12-06. An
+ * event without chainVersion (version 1) has ns(seq) first in its contentHash. Version 2 leaves seq
+ * out so that the gateway can hash a create's content before the script runs (it knows every field
+ * but the place in the chain), and Redis's Lua only links it; seq is still checked, by the walk
+ * (one more than the last) and by the links themselves (an event moved breaks its prevHash).
  */
 import { createHash } from 'node:crypto';
 import type { AuditEvent } from './types';
 
 /** The prevHash of the first event of a chain. */
 export const GENESIS_HASH = '0'.repeat(64);
+/** The formula every new event is written with (the header says what changed from 1). */
+export const CHAIN_VERSION = 2 as const;
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const SEQ = /^[1-9][0-9]{0,14}$/;
 /** Every field an audit event may have; one more (or one twice) is an edit. */
-const CHAIN_FIELDS = new Set(['at', 'requestId', 'actor', 'action', 'from', 'to', 'notesSha256', 'resend', 'requestSha256', 'seq', 'prevHash', 'hash']);
+const CHAIN_FIELDS = new Set(['at', 'requestId', 'actor', 'action', 'from', 'to', 'notesSha256', 'resend', 'requestSha256', 'seq', 'prevHash', 'hash', 'chainVersion']);
 
 /** An audit event with its place in the chain (what GET /audit, the NDJSON export and evidence files carry). */
 export type ChainedEvent = AuditEvent & { seq: number; prevHash: string; hash: string };
+
+/** What contentHash reads: the event's fields, and seq for a version 1 event. */
+export type HashedContent = Pick<AuditEvent, 'at' | 'requestId' | 'actor' | 'action' | 'from' | 'to' | 'notesSha256' | 'resend' | 'requestSha256' | 'chainVersion'> & { seq?: number };
 
 /** A point of the chain: the event at `seq` has `hash`. The head is the last event; a checkpoint the last one trimmed. */
 export interface ChainPoint {
@@ -52,10 +63,14 @@ function sha256(data: string | Buffer): Buffer {
   return createHash('sha256').update(data).digest();
 }
 
-/** The contentHash of an event: its fields in the fixed order above. */
-export function contentHash(event: ChainedEvent): string {
+/**
+ * The contentHash of an event: its fields in the fixed order above, and seq first for version 1.
+ * @example contentHash({ at, requestId, actor: 'alice', action: 'create', from: null, to: 'needsApproval', requestSha256, chainVersion: 2 })
+ */
+export function contentHash(event: HashedContent): string {
+  if (event.chainVersion === undefined && event.seq === undefined) throw new TypeError('a version 1 event needs its seq to be hashed');
   const parts = [
-    String(event.seq),
+    ...(event.chainVersion === undefined ? [String(event.seq)] : []),
     event.at,
     event.requestId,
     event.actor,
@@ -119,6 +134,8 @@ export function checkEvent(value: unknown): DecodedEntry {
     if (e[name] !== undefined && (typeof e[name] !== 'string' || !HEX64.test(e[name] as string))) return { kind: 'invalid', reason: `its ${name} is not 64 lower-case hex digits` };
   }
   if (e.resend !== undefined && e.resend !== true) return { kind: 'invalid', reason: 'its resend is not 1' };
+  // 2 in JSON, '2' in the stream; absent for version 1.
+  if (e.chainVersion !== undefined && String(e.chainVersion) !== String(CHAIN_VERSION)) return { kind: 'invalid', reason: `its chainVersion is not ${CHAIN_VERSION}` };
   const event = {
     id: e.id,
     at: e.at,
@@ -130,6 +147,7 @@ export function checkEvent(value: unknown): DecodedEntry {
     ...(e.notesSha256 ? { notesSha256: e.notesSha256 } : {}),
     ...(e.resend ? { resend: true } : {}),
     ...(e.requestSha256 ? { requestSha256: e.requestSha256 } : {}),
+    ...(e.chainVersion !== undefined ? { chainVersion: CHAIN_VERSION } : {}),
     seq: Number(seq),
     prevHash: e.prevHash,
     hash: e.hash,

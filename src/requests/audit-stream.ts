@@ -51,6 +51,7 @@ export function decodeAuditEntry(id: string, fields: string[]): AuditEvent | nul
   if (f.seq !== undefined) event.seq = Number(f.seq);
   if (f.prevHash !== undefined) event.prevHash = f.prevHash;
   if (f.hash !== undefined) event.hash = f.hash;
+  if (f.chainVersion === '2') event.chainVersion = 2;
   return event;
 }
 

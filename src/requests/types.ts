@@ -189,6 +189,8 @@ export interface AuditEvent {
   prevHash?: string;
   /** SHA-256 (hex) of this event: docs/security.md, "Tamper-evident audit trail". */
   hash?: string;
+  /** 2: the chain formula without seq in contentHash (src/requests/audit-chain.ts); absent for version 1. */
+  chainVersion?: 2;
 }
 
 /** How an upstream answered a replay, as the store records it. */

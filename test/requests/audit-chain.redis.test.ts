@@ -69,6 +69,7 @@ test('every transition writes a chained event: seq from 1, each linking to the o
     let prev = GENESIS_HASH;
     for (const [i, event] of events.entries()) {
       assert.equal(event.seq, i + 1);
+      assert.equal(event.chainVersion, 2, 'every new event is written with the version 2 formula');
       assert.equal(event.prevHash, prev);
       assert.equal(event.hash, linkHash(prev, contentHash(event)));
       prev = event.hash;
@@ -143,7 +144,7 @@ test('an inserted event breaks at the insertion, even when it links to the event
     const forgedId = `${ms}-${Number(seq) + 1}`;
     await rewrite(k.audit, (l) => {
       const at = l.findIndex(([id]) => id === beforeId) + 1;
-      const fields = ['at', forged.at, 'requestId', forged.requestId, 'actor', 'mallory', 'action', 'approve', 'from', 'needsApproval', 'to', 'approved', 'seq', '4', 'prevHash', forged.prevHash, 'hash', forged.hash];
+      const fields = ['at', forged.at, 'requestId', forged.requestId, 'actor', 'mallory', 'action', 'approve', 'from', 'needsApproval', 'to', 'approved', 'chainVersion', '2', 'seq', '4', 'prevHash', forged.prevHash, 'hash', forged.hash];
       return [...l.slice(0, at), [forgedId, fields], ...l.slice(at)];
     });
     const result = await store.verifyAudit();
@@ -210,6 +211,52 @@ test('events written before the chain existed are counted, not verified, and may
     assert.deepEqual(await store.trimAudit(new Date(Date.UTC(2025, 0, 1))), { trimmed: 1 });
     assert.equal((await store.auditChain()).checkpoint?.trimmed, 1);
     assert.equal((await store.verifyAudit()).ok, true);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a chain of version 1 events (seq in contentHash) goes on with version 2 events and verifies across the change; a version flipped is an edit', async () => {
+  const store = await freshStore(redis);
+  try {
+    const k = requestKeys(store.deployment);
+    // Two events as the scripts wrote them before 2026-12-06: no chainVersion, seq hashed.
+    let prev = GENESIS_HASH;
+    for (const seq of [1, 2]) {
+      const event = { at: `2026-01-01T00:00:0${seq}.000Z`, requestId: `old-${seq}`, actor: 'alice', action: 'cancel' as const, from: 'needsApproval' as const, to: 'canceled' as const, seq };
+      const hash = linkHash(prev, contentHash(event));
+      const id = `${1767225600000 + seq * 1000}-0`;
+      await raw.sendCommand(['XADD', k.audit, id, 'at', event.at, 'requestId', event.requestId, 'actor', 'alice', 'action', 'cancel', 'from', 'needsApproval', 'to', 'canceled', 'seq', String(seq), 'prevHash', prev, 'hash', hash]);
+      await raw.hSet(k.auditHead, { seq: String(seq), hash, id, at: event.at });
+      prev = hash;
+    }
+    const created = await store.create(newRequest(), new Date(Date.UTC(2026, 0, 2)));
+    await store.cancel(created.id, 'alice', new Date(Date.UTC(2026, 0, 2, 0, 1)));
+    const events = (await store.exportAudit({ limit: 10 })).items as ChainedEvent[];
+    assert.deepEqual(events.map((e) => [e.seq, e.chainVersion]), [[1, undefined], [2, undefined], [3, 2], [4, 2]]);
+    assert.equal(events[2]!.prevHash, prev, 'the first version 2 event links to the last version 1 event');
+    // The create's contentHash came from the gateway, the cancel's from Lua: both are the one formula.
+    for (const event of events.slice(2)) assert.equal(event.hash, linkHash(event.prevHash, contentHash(event)));
+    const head = (await store.auditChain()).head;
+    assert.deepEqual(await store.verifyAudit(), { ok: true, events: 4, legacy: 0, from: null, head });
+
+    // Dropping chainVersion from an event (to read it with the other formula) is an edit like any other.
+    const target = events[2]!.id;
+    await rewrite(k.audit, (l) => l.map(([id, f]) => [id, id === target ? f.filter((_, i) => f[i] !== 'chainVersion' && f[i - 1] !== 'chainVersion') : f]));
+    assert.deepEqual((await store.verifyAudit()).broken, { id: target, seq: 3, reason: 'its content does not match its hash: the event was edited' });
+  } finally {
+    await store.close();
+  }
+});
+
+test('a create whose contentHash is not 64 hex digits is refused before anything is written', async () => {
+  const store = await freshStore(redis);
+  try {
+    const k = requestKeys(store.deployment);
+    const script = loadScript('create-5');
+    const args = ['bad-create', '1767225600000', '2026-01-01T00:00:00.000Z', 'alice', '{}', 'x', '{}', '{}', 'apps:/x', '1', '["app-approvers"]', 'body', '', '', '', '', 'not-a-hash'];
+    await assert.rejects(raw.sendCommand(['EVAL', script.source, '5', k.request('bad-create'), k.body('bad-create'), k.locks, k.audit, k.prefix, ...args]), /contentHash must be 64 lower-case hex digits/);
+    assert.equal(await raw.exists([k.request('bad-create'), k.body('bad-create'), k.audit, k.locks]), 0);
   } finally {
     await store.close();
   }

@@ -27,6 +27,9 @@
     ARGV[14] requestSha256: SHA-256 (hex) pinning ARGV[5..8] (src/requests/audit-chain.ts requestSha256)
     ARGV[15] snapshot record (JSON SnapshotRecord: state, at, etag, sha256, bytes, error), or '' for none
     ARGV[16] snapshot bytes (binary-safe), or '' when none were captured
+    ARGV[17] contentHash (hex) of this create's audit event, computed by the gateway from
+             ARGV[1..4] and ARGV[14] (src/requests/audit-chain.ts contentHash, chainVersion 2),
+             or '' to compute it here
 
   Output:
     {1, HGETALL request}  created
@@ -36,7 +39,8 @@
   Also: the expiry set (includes/schedule-expiry.lua) when the decision sets expiresAfterMs.
 
   Audit event: action create, from none, to needsApproval, actor the requestor; it carries
-  requestSha256, so the audit chain pins what was parked (includes/audit-chain.lua).
+  requestSha256, so the audit chain pins what was parked (includes/audit-chain.lua). Its
+  contentHash comes hashed (ARGV[17]): only the link is hashed here.
 ]]
 --- @include "keys"
 --- @include "reindex"
@@ -45,6 +49,10 @@
 
 local id, nowMs, nowIso = ARGV[1], ARGV[2], ARGV[3]
 local prefix = KEYS[5]
+-- Checked before any write: an error later would leave this script's earlier writes in place.
+if ARGV[17] ~= nil and ARGV[17] ~= '' and not string.match(ARGV[17], '^' .. string.rep('[0-9a-f]', 64) .. '$') then
+  return redis.error_reply('ERR create: ARGV[17] contentHash must be 64 lower-case hex digits')
+end
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return { -10, '' } end
 
@@ -84,6 +92,6 @@ redis.call('HSET', KEYS[3], ARGV[9], id)
 
 reindex(prefix, id, ARGV[4], cjson.decode(ARGV[11]), false, 'needsApproval', nowMs, nowMs)
 scheduleExpiry(prefix, id, ARGV[8], 'needsApproval', nowMs)
-recordTransition(KEYS[1], KEYS[4], id, nowMs, nowIso, ARGV[4], 'create', false, 'needsApproval', nil, false)
+recordTransition(KEYS[1], KEYS[4], id, nowMs, nowIso, ARGV[4], 'create', false, 'needsApproval', nil, false, ARGV[17])
 
 return { 1, redis.call('HGETALL', KEYS[1]) }

@@ -1,16 +1,24 @@
 --[[
   Appends one audit event to the audit hash chain (docs/security.md, "Tamper-evident audit trail").
   The event gets `seq` (its place in the chain, from 1), `prevHash` (the hash of the event before
-  it; 64 zeros for the first) and `hash`; then it is added to the stream and the chain head moves.
+  it; 64 zeros for the first), `hash` and `chainVersion` 2; then it is added to the stream and the
+  chain head moves.
 
-    contentHash = SHA-256( ns(seq) ns(at) ns(requestId) ns(actor) ns(action) ns(from) ns(to)
+    contentHash = SHA-256( ns(at) ns(requestId) ns(actor) ns(action) ns(from) ns(to)
                            ns(notesSha256) ns(resend) ns(requestSha256) )
     hash        = SHA-256( prevHash as 32 bytes .. contentHash as 32 bytes ), lower-case hex
 
   ns(x) is a netstring: the byte length of x in decimal, ':', x, ','; a field the event does not
   have is ''. Two steps, so that an evidence file can carry another request's event as its
-  contentHash alone and still be walked link by link. src/requests/audit-chain.ts is the same
-  in TypeScript; test/requests/audit-chain.redis.test.ts holds the two together.
+  contentHash alone and still be walked link by link. Version 1 events (written before 2026-12-06,
+  without chainVersion) had ns(seq) first in contentHash; src/requests/audit-chain.ts verifies both,
+  and test/requests/audit-chain.redis.test.ts holds the two definitions together.
+
+  `contentHex` (optional): the contentHash computed by the caller, for an event whose every field
+  the gateway knows before the script runs (create-5: SHA-256 in Lua costs ~38 µs per 64-byte
+  block, and a create's content is 3 blocks). The fields written are the same arguments it hashed;
+  a wrong one would show as an edited event to every verifier, like any other mismatch. The caller
+  checks its form before its first write (a script's writes are not undone by a later error).
 
   The head is a hash next to the stream, `<stream key>:head` (seq, hash, id, at; raw: the hash as bytes). It is derived from
   the stream's key, so it starts with `maa:{<deployment>}:` and lives in the stream's cluster slot
@@ -20,7 +28,7 @@
   `fields` is the event's name/value list as recordTransition built it. Returns the stream id.
 ]]
 --- @include "sha256"
-local function appendToAuditChain(requestKey, streamKey, nowMs, fields)
+local function appendToAuditChain(requestKey, streamKey, nowMs, fields, contentHex)
   local headKey = streamKey .. ':head'
   local function ns(value) return #value .. ':' .. value .. ',' end
   local function toHex(raw) return string.format(string.rep('%02x', 32), string.byte(raw, 1, 32)) end
@@ -43,11 +51,17 @@ local function appendToAuditChain(requestKey, streamKey, nowMs, fields)
     prevRaw = string.gsub(head[2], '..', function(cc) return string.char(tonumber(cc, 16)) end)
   end
   local prevHash = toHex(prevRaw)
-  local content = ns(seq) .. ns(event['at'] or '') .. ns(event['requestId'] or '') .. ns(event['actor'] or '')
-    .. ns(event['action'] or '') .. ns(event['from'] or '') .. ns(event['to'] or '') .. ns(event['notesSha256'] or '')
-    .. ns(event['resend'] or '') .. ns(event['requestSha256'] or '')
-  local hashRaw = sha256Raw(prevRaw .. sha256Raw(content))
+  local contentRaw
+  if contentHex and contentHex ~= '' then
+    contentRaw = string.gsub(contentHex, '..', function(cc) return string.char(tonumber(cc, 16)) end)
+  else
+    contentRaw = sha256Raw(ns(event['at'] or '') .. ns(event['requestId'] or '') .. ns(event['actor'] or '')
+      .. ns(event['action'] or '') .. ns(event['from'] or '') .. ns(event['to'] or '') .. ns(event['notesSha256'] or '')
+      .. ns(event['resend'] or '') .. ns(event['requestSha256'] or ''))
+  end
+  local hashRaw = sha256Raw(prevRaw .. contentRaw)
   local hash = toHex(hashRaw)
+  table.insert(fields, 'chainVersion'); table.insert(fields, '2')
   table.insert(fields, 'seq'); table.insert(fields, seq)
   table.insert(fields, 'prevHash'); table.insert(fields, prevHash)
   table.insert(fields, 'hash'); table.insert(fields, hash)
