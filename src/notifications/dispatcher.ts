@@ -101,7 +101,9 @@ export function startNotificationDispatcher(options: DispatcherOptions): Notific
   /** One event: deliver to the due channels that want it, then record the round. */
   const handle = async (entry: OutboxEntry, progress: EventProgress): Promise<void> => {
     const event = entry.requestId ? notificationEvent(entry) : null;
-    if (!event) {
+    // No event, or no channel to want it (a gateway without notifications): settled at once,
+    // without reading the request, so the outbox drains at one script per event.
+    if (!event || channels.length === 0) {
       await outbox.settle(entry.id, {}, true, []);
       return;
     }

@@ -1,11 +1,14 @@
 /**
  * The outbox in Redis: every transition writes its event in the same script (one per audit
  * event, carrying its audit id), the "expires soon" warning is queued once per request and open
- * status however often and concurrently the scan runs, and settling is idempotent.
+ * status however often and concurrently the scan runs, settling is idempotent, and a gateway
+ * without channels drains it without reading requests.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createClient } from 'redis';
+import { startNotificationDispatcher } from '../../src/notifications/dispatcher';
+import { NOTIFICATION_DEFAULTS } from '../../src/notifications/notifications-config';
 import { openOutbox, type Outbox } from '../../src/notifications/outbox';
 import type { RequestStore } from '../../src/requests/types';
 import { freshStore, newRequest } from '../requests/fixtures';
@@ -161,5 +164,25 @@ test('settling is idempotent: an event settled once is not settled again, and le
     }
   } finally {
     await close();
+  }
+});
+
+test('a gateway without notification channels drains the outbox without reading a single request', async () => {
+  const s = await open();
+  let reads = 0;
+  const counted = { get: (id: string) => (reads++, s.store.get(id)) };
+  for (let i = 0; i < 5; i++) await s.store.create(newRequest());
+  assert.equal((await entries(s.outbox)).length, 5);
+  const config = { ...NOTIFICATION_DEFAULTS, delivery: { ...NOTIFICATION_DEFAULTS.delivery, pollIntervalMs: 20 }, channels: [] };
+  const dispatcher = startNotificationDispatcher({ config, outbox: s.outbox, store: counted, retention: RETENTION });
+  try {
+    const deadline = Date.now() + 5000;
+    while ((await s.outbox.status()).undelivered > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await s.outbox.status()).undelivered, 0, 'every event settled');
+    assert.equal((await entries(s.outbox)).length, 0, 'and deleted from the stream');
+    assert.equal(reads, 0, 'no request was read: nothing could want it');
+  } finally {
+    await dispatcher.stop();
+    await s.close();
   }
 });
