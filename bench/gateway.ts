@@ -19,11 +19,12 @@
  *                 for unprotected GETs and POSTs. Target: >= 1.4x the one-worker gateway.
  *   park          protected PATCHes, each of a new object, parked in Redis (202) by the one-worker
  *                 gateway, at 1, 4 and 32 connections. Targets: p99 <= 5 ms at 4, >= 3,000/s at 32.
- *                 Each park row also prints the CPU time one park cost each process (gateway,
- *                 redis-server, upstream, and the rest of the machine: wrk and whatever else runs),
- *                 from /proc, and the parks/s the two cores would allow at that cost; the
- *                 `park floor` rows are GETs straight to the upstream at 1 and 4 connections,
+ *                 The `park floor` rows are GETs straight to the upstream at 1 and 4 connections:
  *                 the latency this machine gives the simplest loopback call, to read p99s against.
+ * Every row also shows the CPU time one request cost each process, from /proc (the server under
+ * test with its workers, redis-server, the upstream, and the rest of the machine: wrk and whatever
+ * else runs), and the requests/s the machine's cores allow at that cost: what bounds a row that
+ * does not reach its target (on 2 cores, wrk and the upstream take a share no worker can have).
  * Each server is its own child process, so none shares an event loop with another.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
  *
@@ -233,21 +234,24 @@ interface Result {
   p99Ms: number;
   /** Responses that were not 2xx/3xx, plus socket errors: a run with any is not a fair number. */
   errors: number;
-  /** Park rows: CPU microseconds one request cost each process, from /proc. */
+  /** CPU microseconds one request cost each process, from /proc. */
   cpuUsPerRequest?: CpuShare;
 }
 
-/** Where one request's CPU time went: our processes, and the rest of the machine (wrk, other tenants). */
+/**
+ * Where one request's CPU time went: the server under test (the gateway or bare hpm, with its
+ * workers), redis-server, the upstream, and the rest of the machine (wrk, other tenants).
+ */
 interface CpuShare {
-  gateway: number;
+  server: number;
   redis: number;
   upstream: number;
   rest: number;
 }
 
-/** The processes whose CPU time a park row reads (pids), besides the machine's total. */
+/** The processes whose CPU time a row reads; `server` is absent for the upstream's own rows. */
 interface CpuWatch {
-  gateway: number;
+  server?: number;
   redis: number;
   upstream: number;
 }
@@ -255,11 +259,25 @@ interface CpuWatch {
 const CORES = availableParallelism();
 const CLOCK_TICKS_PER_SEC = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
-/** CPU seconds a process has used (user + system), from /proc/<pid>/stat. */
-function processCpuSec(pid: number): number {
+/** CPU seconds a process and its descendants (node:cluster workers) have used, from /proc. */
+function processTreeCpuSec(pid: number): number {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return 0; // gone (a worker replaced): its time is lost to this reading, as it would be to top
+  }
   // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 12th, stime the 13th.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
+  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  let sec = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
+  let children = '';
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
+  } catch {
+    // no children file (older kernels): the process alone
+  }
+  for (const child of children.split(' ').filter(Boolean)) sec += processTreeCpuSec(Number(child));
+  return sec;
 }
 
 /** CPU seconds the whole machine has been busy (every core, not idle or waiting on I/O), from /proc/stat. */
@@ -270,7 +288,13 @@ function machineBusySec(): number {
 }
 
 function cpuReading(watch: CpuWatch): Record<keyof CpuWatch | 'machine', number> {
-  return { gateway: processCpuSec(watch.gateway), redis: processCpuSec(watch.redis), upstream: processCpuSec(watch.upstream), machine: machineBusySec() };
+  return { server: watch.server ? processTreeCpuSec(watch.server) : 0, redis: processTreeCpuSec(watch.redis), upstream: processTreeCpuSec(watch.upstream), machine: machineBusySec() };
+}
+
+/** Total CPU per request, and the requests/s the machine's cores allow at that cost. */
+function cpuCeiling(cpu: CpuShare): { totalUs: number; perSec: number } {
+  const totalUs = cpu.server + cpu.redis + cpu.upstream + cpu.rest;
+  return { totalUs, perSec: Math.round((CORES * 1e6) / totalUs) };
 }
 
 function toMs(value: string, unit: string): number {
@@ -356,14 +380,14 @@ async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: 
   const { name, url, kind, connections } = scenario;
   // Warm-up: JIT, keep-alive sockets to the upstream, the policy's first evaluations.
   if (warmUp && load.warmupSec > 0) await wrk(load, url, kind, load.warmupSec, connections);
-  const before = kind === 'park' && watch ? cpuReading(watch) : undefined;
+  const before = watch ? cpuReading(watch) : undefined;
   const result: Result = { scenario: name, ...parseWrk(await wrk(load, url, kind, load.durationSec, connections)) };
   if (before && watch) {
     const after = cpuReading(watch);
     const requests = result.requestsPerSec * load.durationSec;
-    const us = (from: number, to: number) => Math.round(((to - from) * 1e6) / requests);
-    const ours = { gateway: us(before.gateway, after.gateway), redis: us(before.redis, after.redis), upstream: us(before.upstream, after.upstream) };
-    result.cpuUsPerRequest = { ...ours, rest: Math.max(0, us(before.machine, after.machine) - ours.gateway - ours.redis - ours.upstream) };
+    const us = (key: keyof typeof before) => Math.round(((after[key] - before[key]) * 1e6) / requests);
+    const ours = { server: us('server'), redis: us('redis'), upstream: us('upstream') };
+    result.cpuUsPerRequest = { ...ours, rest: Math.max(0, us('machine') - ours.server - ours.redis - ours.upstream) };
   }
   const scenarioName = name;
   process.stderr.write(`  ${scenarioName.padEnd(30)} ${result.requestsPerSec.toFixed(0).padStart(7)} req/s  p99 ${result.p99Ms.toFixed(2)} ms\n`);
@@ -380,9 +404,16 @@ function table(results: Result[], load: Load, rounds: number): string {
   const lines = [
     `wrk -t${load.threads} -c${load.connections} -d${load.durationSec}s (after ${load.warmupSec}s warm-up), median of ${rounds} interleaved round(s), loopback, node ${process.version}`,
     '',
-    '| scenario | req/s | p50 | p99 | errors |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...results.map((r) => `| ${r.scenario} | ${r.requestsPerSec.toFixed(0)} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.errors} |`),
+    '| scenario | req/s | p50 | p99 | errors | CPU µs per request: server + redis + upstream + rest | the cores allow |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: |',
+    ...results.map((r) => {
+      const cpu = r.cpuUsPerRequest;
+      const ceiling = cpu && cpuCeiling(cpu);
+      const split = cpu && ceiling ? `${ceiling.totalUs} = ${cpu.server} + ${cpu.redis} + ${cpu.upstream} + ${cpu.rest}` : '';
+      return `| ${r.scenario} | ${r.requestsPerSec.toFixed(0)} | ${r.p50Ms.toFixed(2)} ms | ${r.p99Ms.toFixed(2)} ms | ${r.errors} | ${split} | ${ceiling ? `${ceiling.perSec}/s` : ''} |`;
+    }),
+    '',
+    `CPU per request is read from /proc over each measured run: the server under test (the gateway or bare hpm, with its workers), redis-server, the upstream, and the rest of the machine (wrk and whatever else runs); "the cores allow" is ${CORES} cores' worth of CPU at that cost.`,
     '',
   ];
   const ratio = (a: string, b: string, target?: number) => {
@@ -406,12 +437,6 @@ function table(results: Result[], load: Load, rounds: number): string {
     const park = by.get(`gateway park (${floor} conn.)`);
     const bare = by.get(`park floor: upstream GET (${floor} conn.)`);
     if (park && bare) lines.push(`gateway park (${floor} conn.) p99 ${park.p99Ms.toFixed(2)} ms; this machine's floor, a GET straight to the upstream at ${floor} conn.: p50 ${bare.p50Ms.toFixed(2)} ms, p99 ${bare.p99Ms.toFixed(2)} ms`);
-  }
-  for (const r of results) {
-    const cpu = r.cpuUsPerRequest;
-    if (!cpu) continue;
-    const total = cpu.gateway + cpu.redis + cpu.upstream + cpu.rest;
-    lines.push(`${r.scenario}: CPU per park ${total} us = gateway ${cpu.gateway} + redis-server ${cpu.redis} + upstream ${cpu.upstream} + rest of the machine (wrk, others) ${cpu.rest}; at that cost ${CORES} cores allow ~${Math.round((CORES * 1e6) / total)} parks/s`);
   }
   ratio('gateway GET (TLS)', 'bare hpm GET (TLS)', 0.85);
   ratio('bare hpm GET', 'upstream GET');
@@ -496,6 +521,7 @@ async function orchestrate(): Promise<void> {
     const needed = new Set(chosen.map(([, server]) => server));
     process.stderr.write(`bench: starting ${[...needed].join(', ')} (child processes) and redis-server\n`);
     const urls = new Map<Server, string>();
+    const pids = new Map<Server, number>();
     const upstream = await startChild('upstream', ['upstream']);
     urls.set('upstream', upstream.url);
     const gatewayOptions = (extra: Record<string, unknown> = {}) => JSON.stringify({ upstream: upstream.url, redis: redis.url, tokens, deployment: randomDeployment(), ...extra });
@@ -508,7 +534,10 @@ async function orchestrate(): Promise<void> {
       gatewayTls: () => startChild('gateway (TLS)', ['gateway', gatewayOptions({ tls })]),
     };
     for (const server of Object.keys(starts) as (keyof typeof starts)[]) {
-      if (needed.has(server)) urls.set(server, (await starts[server]()).url);
+      if (!needed.has(server)) continue;
+      const child = await starts[server]();
+      urls.set(server, child.url);
+      pids.set(server, child.process.pid!);
     }
 
     // Each scenario must answer as it should before it is measured: a fast error is not a result.
@@ -528,15 +557,14 @@ async function orchestrate(): Promise<void> {
       if (status !== expected) throw new Error(`the ${server} answered ${status} to ${kind === 'park' ? 'a protected PATCH' : kind.toUpperCase()} ${url}; expected ${expected}`);
     }
 
-    // The park rows read the CPU time of the one-worker gateway, redis-server and the upstream.
-    const gatewayPid = children.find((c) => c.name === 'gateway')?.process.pid;
-    const watch = gatewayPid && redis.pid && upstream.process.pid ? { gateway: gatewayPid, redis: redis.pid, upstream: upstream.process.pid } : undefined;
-    const scenarios: Scenario[] = chosen.map(([name, server, path, kind, connections]) => ({ name, url: `${urls.get(server)!}${path}`, kind, ...(connections ? { connections } : {}) }));
+    const scenarios: (Scenario & { server: Server })[] = chosen.map(([name, server, path, kind, connections]) => ({ name, server, url: `${urls.get(server)!}${path}`, kind, ...(connections ? { connections } : {}) }));
     const all = new Map<string, Result[]>();
     for (let round = 1; round <= rounds; round++) {
       if (rounds > 1) process.stderr.write(`round ${round}/${rounds}\n`);
       for (const scenario of scenarios) {
         const list = all.get(scenario.name) ?? [];
+        // Each row reads the CPU time of its server (absent for the upstream's own rows), redis-server and the upstream.
+        const watch = { ...(scenario.server !== 'upstream' ? { server: pids.get(scenario.server)! } : {}), redis: redis.pid!, upstream: upstream.process.pid! };
         list.push(await measure(load, scenario, round === 1, watch));
         all.set(scenario.name, list);
       }
