@@ -248,19 +248,20 @@ enabled_policies(profile_type) := [p |
 
 # The object is the path up to the route's first parameter (the app, not its assignment), in the
 # reading that matched (so without a type cast), so that at most one open request exists per
-# object whatever sub-route or type cast it goes through.
-object_key(r) := sprintf("%s:/%s", [r.entry.profileType, concat("/", array.slice(r.segments, r.offset, r.offset + r.entry.route.objectLength))]) if {
+# object whatever sub-route or type cast it goes through. Built with concat, which the Wasm build
+# has natively, rather than sprintf, which calls out to JavaScript on every protected decision.
+object_key(r) := concat("", [r.entry.profileType, ":/", concat("/", array.slice(r.segments, r.offset, r.offset + r.entry.route.objectLength))]) if {
 	r.entry.route.objectLength > 0
 }
 
 # A create names no object yet: key on the collection and the new object's displayName, so two
 # creates of differently named objects do not collide; nameless creates share one key.
-object_key(r) := sprintf("%s:/%s#create:%s", [r.entry.profileType, object_path(r), display_name(r.entry.caseInsensitive)]) if {
+object_key(r) := concat("", [r.entry.profileType, ":/", object_path(r), "#create:", display_name(r.entry.caseInsensitive)]) if {
 	r.entry.route.objectLength == 0
 	display_name(r.entry.caseInsensitive) != ""
 }
 
-object_key(r) := sprintf("%s:/%s#create", [r.entry.profileType, object_path(r)]) if {
+object_key(r) := concat("", [r.entry.profileType, ":/", object_path(r), "#create"]) if {
 	r.entry.route.objectLength == 0
 	display_name(r.entry.caseInsensitive) == ""
 }
@@ -278,6 +279,7 @@ else := ""
 
 # Conditions (docs/policy.md "Conditions"): a policy applies to a call when every clause it has
 # holds. Each check says what held ("hit") or what did not ("miss"), for the decision's `why`.
+# Texts are joined with concat, native in the Wasm build; sprintf would call out to JavaScript.
 # Rules, not functions, so each policy's checks are computed once per decision (the one matched route).
 evaluated_policies := [{"policy": p, "checks": condition_checks(p, matched[0])} |
 	count(matched) == 1
@@ -297,16 +299,16 @@ condition_checks(p, r) := array.concat(
 
 method_checks(p) := [{
 	"ok": input.call.method in p.when.methods,
-	"hit": sprintf("when.methods: %s is one of %s", [input.call.method, concat(", ", p.when.methods)]),
-	"miss": sprintf("when.methods: %s is not one of %s", [input.call.method, concat(", ", p.when.methods)]),
+	"hit": concat("", ["when.methods: ", input.call.method, " is one of ", concat(", ", p.when.methods)]),
+	"miss": concat("", ["when.methods: ", input.call.method, " is not one of ", concat(", ", p.when.methods)]),
 } |
 	p.when.methods
 ]
 
 operation_checks(p, r) := [{
 	"ok": r.entry.route.operation in p.when.operations,
-	"hit": sprintf("when.operations: %s is one of %s", [r.entry.route.operation, concat(", ", p.when.operations)]),
-	"miss": sprintf("when.operations: %s is not one of %s", [r.entry.route.operation, concat(", ", p.when.operations)]),
+	"hit": concat("", ["when.operations: ", r.entry.route.operation, " is one of ", concat(", ", p.when.operations)]),
+	"miss": concat("", ["when.operations: ", r.entry.route.operation, " is not one of ", concat(", ", p.when.operations)]),
 } |
 	p.when.operations
 ]
@@ -321,8 +323,8 @@ body_check(p, sent) := {"ok": true, "hit": "when.bodyFields: the body is not JSO
 	input.call.unreadableBody == true
 } else := {
 	"ok": count(sent) > 0,
-	"hit": sprintf("when.bodyFields: the body sends %s", [concat(", ", sent)]),
-	"miss": sprintf("when.bodyFields: the body sends none of %s", [concat(", ", p.when.bodyFields)]),
+	"hit": concat("", ["when.bodyFields: the body sends ", concat(", ", sent)]),
+	"miss": concat("", ["when.bodyFields: the body sends none of ", concat(", ", p.when.bodyFields)]),
 }
 
 # A field is sent when the JSON body is an object that has it, whatever its value (null too):
@@ -334,8 +336,8 @@ body_sends(f) if {
 
 applies_to_checks(p) := [{
 	"ok": count(in_groups) > 0,
-	"hit": sprintf("appliesTo: the requestor is in %s", [concat(", ", in_groups)]),
-	"miss": sprintf("appliesTo: the requestor is in none of %s", [concat(", ", p.appliesTo)]),
+	"hit": concat("", ["appliesTo: the requestor is in ", concat(", ", in_groups)]),
+	"miss": concat("", ["appliesTo: the requestor is in none of ", concat(", ", p.appliesTo)]),
 } |
 	p.appliesTo
 	in_groups := sort([g | some g in input.caller.groups; g in p.appliesTo])
@@ -343,8 +345,8 @@ applies_to_checks(p) := [{
 
 exempt_checks(p) := [{
 	"ok": count(in_groups) == 0,
-	"hit": sprintf("exempt: the requestor is in none of %s", [concat(", ", p.exempt)]),
-	"miss": sprintf("exempt: the requestor is in %s", [concat(", ", in_groups)]),
+	"hit": concat("", ["exempt: the requestor is in none of ", concat(", ", p.exempt)]),
+	"miss": concat("", ["exempt: the requestor is in ", concat(", ", in_groups)]),
 } |
 	p.exempt
 	in_groups := sort([g | some g in input.caller.groups; g in p.exempt])
@@ -352,13 +354,13 @@ exempt_checks(p) := [{
 
 # One line per policy a condition took part in: why it applies, or why it does not.
 why_lines := array.concat(
-	[sprintf("%s applies: %s", [e.policy.name, concat("; ", h)]) |
+	[concat("", [e.policy.name, " applies: ", concat("; ", h)]) |
 		some e in evaluated_policies
 		count(misses(e)) == 0
 		h := hits(e)
 		count(h) > 0
 	],
-	[sprintf("%s does not apply: %s", [e.policy.name, concat("; ", m)]) |
+	[concat("", [e.policy.name, " does not apply: ", concat("; ", m)]) |
 		some e in evaluated_policies
 		m := misses(e)
 		count(m) > 0
