@@ -145,6 +145,17 @@ for (const [name, target, expect] of [
   row('OData forms', `PATCH ${name}`, req('PATCH', target, PATCH_BODY), expect);
 }
 row('OData forms', 'typed create POST mobileApps/microsoft.graph.win32LobApp', req('POST', `${APP}/microsoft.graph.win32LobApp`, '{"displayName":"x"}'), 'parked');
+// A create's object key is built from its displayName (decision.rego, joined with concat): a name
+// that is not a string, or is shaped like a format string, must still leave the create guarded.
+for (const [name, body] of [
+  ['a number', '{"displayName":7}'],
+  ['an array', '{"displayName":["a","b"]}'],
+  ['an object', '{"displayName":{"x":"y"}}'],
+  ['null', '{"displayName":null}'],
+] as [string, string][]) {
+  row('bodies', `create POST mobileApps whose displayName is ${name}`, req('POST', APP, body), 'guarded');
+}
+row('bodies', 'create POST mobileApps whose displayName is a format string (%s %v %d)', req('POST', APP, '{"displayName":"%s %v %d"}'), 'parked');
 row('OData forms', "assign through a key form mobileApps('42')/assign", req('POST', `${APP}('42')/assign`, '{"mobileAppAssignments":[]}'), 'parked');
 row('OData forms', 'namespace-qualified action microsoft.graph.assign', req('POST', `${SCRIPTS}/7/microsoft.graph.assign`, '{}'), 'parked');
 row('OData forms', 'PUT $value of an app icon', req('PUT', `${APP}/42/largeIcon/$value`, 'AAAA', { headers: [['Content-Type', 'image/png']] }), 'parked');
