@@ -4,6 +4,7 @@
  * this module only reads. Entry ids are `<ms>-<seq>` with ms at or after the event's `at`,
  * so a `since` query starts at that id and then checks `at` itself.
  */
+import { CHAIN_VERSION } from './audit-chain';
 import type { AuditEvent, HistoryEntry, RequestStatus } from './types';
 import { StoreInputError } from './errors';
 
@@ -51,7 +52,7 @@ export function decodeAuditEntry(id: string, fields: string[]): AuditEvent | nul
   if (f.seq !== undefined) event.seq = Number(f.seq);
   if (f.prevHash !== undefined) event.prevHash = f.prevHash;
   if (f.hash !== undefined) event.hash = f.hash;
-  if (f.chainVersion === '2') event.chainVersion = 2;
+  if (f.chainVersion === String(CHAIN_VERSION)) event.chainVersion = CHAIN_VERSION;
   return event;
 }
 

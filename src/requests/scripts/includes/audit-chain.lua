@@ -32,6 +32,7 @@ local function appendToAuditChain(requestKey, streamKey, nowMs, fields, contentH
   local headKey = streamKey .. ':head'
   local function ns(value) return #value .. ':' .. value .. ',' end
   local function toHex(raw) return string.format(string.rep('%02x', 32), string.byte(raw, 1, 32)) end
+  local function fromHex(hex) return (string.gsub(hex, '..', function(cc) return string.char(tonumber(cc, 16)) end)) end
 
   local event = {}
   for i = 1, #fields, 2 do event[fields[i]] = fields[i + 1] end
@@ -48,12 +49,12 @@ local function appendToAuditChain(requestKey, streamKey, nowMs, fields, contentH
   local seq = tostring((tonumber(head[1]) or 0) + 1)
   local prevRaw = head[3] or string.rep('\0', 32)
   if head[2] and not head[3] then
-    prevRaw = string.gsub(head[2], '..', function(cc) return string.char(tonumber(cc, 16)) end)
+    prevRaw = fromHex(head[2])
   end
   local prevHash = toHex(prevRaw)
   local contentRaw
   if contentHex and contentHex ~= '' then
-    contentRaw = string.gsub(contentHex, '..', function(cc) return string.char(tonumber(cc, 16)) end)
+    contentRaw = fromHex(contentHex)
   else
     contentRaw = sha256Raw(ns(event['at'] or '') .. ns(event['requestId'] or '') .. ns(event['actor'] or '')
       .. ns(event['action'] or '') .. ns(event['from'] or '') .. ns(event['to'] or '') .. ns(event['notesSha256'] or '')
