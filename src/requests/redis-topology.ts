@@ -55,7 +55,7 @@ export function reconnectDelay(retries: number): number {
  * The store call's Deadline (src/requests/deadline.ts) is the one timeout, and node-redis's costs: each
  * command gets an AbortSignal.timeout, which cannot be cancelled, so every command's record stays
  * alive for 5 s. Under load that is megabytes surviving each young-generation GC, whose pauses
- * were much of the park's latency tail (docs/operations.md, "Performance").
+ * were part of the park's latency tail (docs/operations.md, "Where a request's time goes").
  */
 const NO_COMMAND_TIMEOUT = { timeout: 0 };
 
