@@ -6,9 +6,14 @@
  * One poll, top to bottom:
  *   1. take over events another dispatcher left idle (it stopped or died) - XAUTOCLAIM;
  *   2. this dispatcher's own pending events (waiting for a retry), then new ones - XREADGROUP;
- *   3. for each event: the channels that want it and are due, delivered in parallel; then one
- *      settle script records the round (progress, dead letters, and the ack once all are done).
- * Polls never overlap; a failed poll (Redis down) is logged and tried again at the next one.
+ *   3. the events by request, `delivery.concurrency` requests at a time, each request's events in
+ *      order: for each, the channels that want it and are due, delivered in parallel, and the round
+ *      recorded at once by the settle script (progress, dead letters, the ack once all are done);
+ *   4. the events that needed no delivery (no channel wants them, or none is configured) settled
+ *      together, one script per page.
+ * Polls never overlap; a failed poll (Redis down) is logged and tried again at the next one. A poll
+ * that read a full page of new events is followed by the next at once, so the outbox drains as fast
+ * as transitions fill it rather than a page per poll interval.
  *
  * `stop()` ends the loop and waits for the round in flight to settle, so a clean stop never leaves
  * a delivered event unrecorded; an unclean one (the process dies) leaves it pending, and the next
@@ -25,7 +30,7 @@ import { webhookChannel } from './channels/webhook';
 import { notificationEvent, type NotificationEvent, type OutboxEntry } from './events';
 import { buildMessage } from './message';
 import type { NotificationsConfig } from './notifications-config';
-import type { DeadLetter, EventProgress, Outbox } from './outbox';
+import { OUTBOX_PAGE, type DeadLetter, type EventProgress, type Outbox, type Settlement } from './outbox';
 
 export interface DispatcherOptions {
   config: NotificationsConfig;
@@ -98,19 +103,20 @@ export function startNotificationDispatcher(options: DispatcherOptions): Notific
   let lastWarningScan = 0;
   let current: Promise<void> = Promise.resolve();
 
-  /** One event: deliver to the due channels that want it, then record the round. */
-  const handle = async (entry: OutboxEntry, progress: EventProgress): Promise<void> => {
+  /**
+   * One event: deliver to the due channels that want it and record the round at once (so a crash
+   * after a delivery re-sends only that one). Returns the settlement of an event that needed no
+   * delivery, for the poll to record with the others; null when there is nothing (more) to record.
+   */
+  const handle = async (entry: OutboxEntry, progress: EventProgress): Promise<Settlement | null> => {
     const event = entry.requestId ? notificationEvent(entry) : null;
-    // No event, or no channel to want it (a gateway without notifications): settled at once,
-    // without reading the request, so the outbox drains at one script per event.
-    if (!event || channels.length === 0) {
-      await outbox.settle(entry.id, {}, true, []);
-      return;
-    }
+    // No event, or no channel to want it (a gateway without notifications): settled without
+    // reading the request, with the rest of the page.
+    if (!event || channels.length === 0) return { id: entry.id, progress: {}, settled: true, deadLetters: [] };
     // An event waiting for its retries: nothing to read or send before one is due.
     const t0 = now().getTime();
     const started = Object.keys(progress).length > 0;
-    if (started && !channels.some((c) => !progress[c.config.name]?.state && (progress[c.config.name]?.nextMs ?? 0) <= t0)) return;
+    if (started && !channels.some((c) => !progress[c.config.name]?.state && (progress[c.config.name]?.nextMs ?? 0) <= t0)) return null;
     const request = await store.get(entry.requestId);
     const message = buildMessage(entry, event, request, config.consoleUrl, now());
     const recipients = recipientsOf(event, request, options.directory);
@@ -122,7 +128,7 @@ export function startNotificationDispatcher(options: DispatcherOptions): Notific
       return !p?.state && (p?.nextMs ?? 0) <= t;
     });
     const settledAlready = wanted.every((c) => progress[c.config.name]?.state);
-    if (due.length === 0 && !settledAlready) return;
+    if (due.length === 0 && !settledAlready) return null;
 
     const deadLetters: DeadLetter[] = [];
     await Promise.all(
@@ -156,11 +162,14 @@ export function startNotificationDispatcher(options: DispatcherOptions): Notific
     );
     // Channels that do not want the event are marked, so a poll can tell from the progress alone that nothing is due.
     for (const c of channels) if (!wanted.includes(c)) progress[c.config.name] = { attempts: 0, state: 'skipped' };
-    const settled = wanted.every((c) => progress[c.config.name]?.state);
-    await outbox.settle(entry.id, progress, settled, deadLetters);
+    const settlement = { id: entry.id, progress, settled: wanted.every((c) => progress[c.config.name]?.state), deadLetters };
+    if (due.length === 0) return settlement;
+    await outbox.settle([settlement]);
+    return null;
   };
 
-  const poll = async (): Promise<void> => {
+  /** One poll; true when it read a full page of new events (more are likely waiting). */
+  const poll = async (): Promise<boolean> => {
     const t = now();
     if (t.getTime() - lastWarningScan >= config.expiryWarning.intervalMs) {
       lastWarningScan = t.getTime();
@@ -177,27 +186,45 @@ export function startNotificationDispatcher(options: DispatcherOptions): Notific
       if (pending.length === 0) break;
       after = pending[pending.length - 1]!.id;
     }
-    for (const e of await outbox.readNew()) entries.set(e.id, e);
-    if (entries.size === 0) return;
+    const fresh = await outbox.readNew();
+    for (const e of fresh) entries.set(e.id, e);
+    if (entries.size === 0) return false;
     const progress = await outbox.progress([...entries.keys()]);
+    // Each request's events in order (a receiver sees created before approved); requests side by side.
+    const byRequest = new Map<string, OutboxEntry[]>();
     for (const entry of entries.values()) {
-      if (stopped) return;
-      try {
-        await handle(entry, progress.get(entry.id) ?? {});
-      } catch (error) {
-        // One event's failure (its request unreadable, Redis gone mid-way) leaves it pending for the next poll.
-        logger?.warn({ eventId: entry.id, error: (error as Error).message }, 'notification round failed; retrying at the next poll');
-      }
+      const events = byRequest.get(entry.requestId);
+      if (events) events.push(entry);
+      else byRequest.set(entry.requestId, [entry]);
     }
+    const settlements: Settlement[] = [];
+    await inParallel([...byRequest.values()], delivery.concurrency, async (events) => {
+      for (const entry of events) {
+        if (stopped) return;
+        try {
+          const settlement = await handle(entry, progress.get(entry.id) ?? {});
+          if (settlement) settlements.push(settlement);
+        } catch (error) {
+          // One event's failure (its request unreadable, Redis gone mid-way) leaves it pending for the next poll.
+          logger?.warn({ eventId: entry.id, error: (error as Error).message }, 'notification round failed; retrying at the next poll');
+        }
+      }
+    });
+    // Unsettled, these stay pending and are read again at the next poll (nothing was sent for them).
+    for (let i = 0; i < settlements.length; i += OUTBOX_PAGE) await outbox.settle(settlements.slice(i, i + OUTBOX_PAGE));
+    return fresh.length >= OUTBOX_PAGE;
   };
 
   const loop = (): void => {
     if (stopped) return;
     current = poll()
-      .catch((error: unknown) => logger?.warn({ error: (error as Error).message }, 'notification poll failed; retrying at the next poll'))
-      .finally(() => {
+      .catch((error: unknown) => {
+        logger?.warn({ error: (error as Error).message }, 'notification poll failed; retrying at the next poll');
+        return false;
+      })
+      .then((more) => {
         if (stopped) return;
-        timer = setTimeout(loop, delivery.pollIntervalMs);
+        timer = setTimeout(loop, more ? 0 : delivery.pollIntervalMs);
         timer.unref();
       });
   };
@@ -211,4 +238,13 @@ export function startNotificationDispatcher(options: DispatcherOptions): Notific
       for (const channel of channels) channel.close?.();
     },
   };
+}
+
+/** Runs `work` on every item, at most `limit` at a time. */
+async function inParallel<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await work(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }

@@ -60,13 +60,15 @@ export interface NotificationsConfig {
     pollIntervalMs: number;
     /** An event a dispatcher took and left (it stopped or died) is taken over after this long. */
     claimIdleMs: number;
+    /** Requests whose events are delivered at once (each request's events stay in order). */
+    concurrency: number;
   };
   expiryWarning: { beforeMs: number; intervalMs: number };
   channels: ChannelConfig[];
 }
 
 export const NOTIFICATION_DEFAULTS: Omit<NotificationsConfig, 'channels'> = {
-  delivery: { maxAttempts: 8, backoffMs: 2_000, maxBackoffMs: 10 * 60_000, timeoutMs: 10_000, pollIntervalMs: 500, claimIdleMs: 2 * 60_000 },
+  delivery: { maxAttempts: 8, backoffMs: 2_000, maxBackoffMs: 10 * 60_000, timeoutMs: 10_000, pollIntervalMs: 500, claimIdleMs: 2 * 60_000, concurrency: 4 },
   expiryWarning: { beforeMs: 24 * 60 * 60_000, intervalMs: 60_000 },
 };
 
@@ -94,7 +96,7 @@ export function loadNotificationsConfig(path: string, options: LoadOptions = {})
   const check = new Checker(file, issues, dirname(file.path), env);
   const root = check.mapping([], ['consoleUrl', 'delivery', 'expiryWarning', 'channels'], 'channels: [{ name: siem, type: webhook, url: https://…, secretEnv: WEBHOOK_SECRET }]');
   const d = NOTIFICATION_DEFAULTS;
-  const delivery = check.mapping(['delivery'], ['maxAttempts', 'backoff', 'maxBackoff', 'timeout', 'pollInterval', 'claimIdle'], 'delivery: { maxAttempts: 8, backoff: 2s }', true);
+  const delivery = check.mapping(['delivery'], ['maxAttempts', 'backoff', 'maxBackoff', 'timeout', 'pollInterval', 'claimIdle', 'concurrency'], 'delivery: { maxAttempts: 8, backoff: 2s }', true);
   const warning = check.mapping(['expiryWarning'], ['before', 'interval'], 'expiryWarning: { before: 24h }', true);
   const config: NotificationsConfig = {
     delivery: {
@@ -104,6 +106,7 @@ export function loadNotificationsConfig(path: string, options: LoadOptions = {})
       timeoutMs: check.duration(['delivery', 'timeout'], delivery?.timeout, d.delivery.timeoutMs, 100, 5 * 60_000),
       pollIntervalMs: check.duration(['delivery', 'pollInterval'], delivery?.pollInterval, d.delivery.pollIntervalMs, 10, 60_000),
       claimIdleMs: check.duration(['delivery', 'claimIdle'], delivery?.claimIdle, d.delivery.claimIdleMs, 100, 24 * 60 * 60_000),
+      concurrency: check.int(['delivery', 'concurrency'], delivery?.concurrency, d.delivery.concurrency, 1, 64),
     },
     expiryWarning: {
       beforeMs: check.duration(['expiryWarning', 'before'], warning?.before, d.expiryWarning.beforeMs, 60_000, 30 * 24 * 60 * 60_000),

@@ -4,8 +4,8 @@
  *
  * Delivery is at least once. A dispatcher takes new entries with XREADGROUP (they become pending,
  * owned by it), keeps each channel's progress (attempts, next try, outcome) in a hash, and settles
- * an entry with one script (settle-notification-3: XACK + XDEL + dead letters) once every channel
- * has it or gave it up. An entry whose dispatcher stopped or died stays pending; after
+ * entries with one script per page (settle-notifications-3: XACK + XDEL + dead letters) once every
+ * channel has them or gave them up. An entry whose dispatcher stopped or died stays pending; after
  * `claimIdleMs` another dispatcher (or the same one, restarted) takes it over with XAUTOCLAIM and
  * carries on from the stored progress. So an event is never lost between its transition and its
  * delivery, whatever stops when; what can happen is a delivery sent again after a crash between
@@ -27,8 +27,8 @@ import type { OutboxEntry } from './events';
 export const OUTBOX_GROUP = 'notifications';
 /** Who the outbox names as the actor of an expiry warning. */
 export const EXPIRY_WARNING_ACTOR = 'countersign:notifications';
-/** Entries read, claimed or scanned per command. */
-const BATCH = 100;
+/** Entries read, claimed, scanned or settled per command. */
+export const OUTBOX_PAGE = 100;
 
 /** One channel's progress with one event, as the progress hash keeps it. */
 export interface ChannelProgress {
@@ -41,6 +41,16 @@ export interface ChannelProgress {
 }
 
 export type EventProgress = Record<string, ChannelProgress>;
+
+/** What one round of attempts did with one event, as settle() records it. */
+export interface Settlement {
+  id: string;
+  progress: EventProgress;
+  /** Every channel delivered it, gave it up or skipped it: acknowledge and delete it. */
+  settled: boolean;
+  /** Deliveries given up in this round. */
+  deadLetters: DeadLetter[];
+}
 
 /** A delivery given up after its last try: what the dead-letter list holds, one JSON line each. */
 export interface DeadLetter {
@@ -133,7 +143,7 @@ export class Outbox {
 
   private async readGroup(from: string): Promise<OutboxEntry[]> {
     const reply = await this.withGroup(() =>
-      this.connection.send<Array<[string, StreamEntry[]]> | Record<string, StreamEntry[]> | null>(['XREADGROUP', 'GROUP', OUTBOX_GROUP, this.consumer, 'COUNT', String(BATCH), 'STREAMS', this.keys.outbox, from]),
+      this.connection.send<Array<[string, StreamEntry[]]> | Record<string, StreamEntry[]> | null>(['XREADGROUP', 'GROUP', OUTBOX_GROUP, this.consumer, 'COUNT', String(OUTBOX_PAGE), 'STREAMS', this.keys.outbox, from]),
     );
     // RESP2 answers [[stream, entries]]; node-redis over RESP3 gives a map of stream -> entries.
     const entries = (Array.isArray(reply) ? reply[0]?.[1] : reply ? Object.values(reply)[0] : undefined) ?? [];
@@ -157,7 +167,7 @@ export class Outbox {
     // XAUTOCLAIM pages through the whole pending list; a few pages per tick are plenty.
     for (let page = 0; page < 10; page++) {
       const reply = await this.withGroup(() =>
-        this.connection.send<[string, StreamEntry[], string[]?]>(['XAUTOCLAIM', this.keys.outbox, OUTBOX_GROUP, this.consumer, String(minIdleMs), cursor, 'COUNT', String(BATCH)]),
+        this.connection.send<[string, StreamEntry[], string[]?]>(['XAUTOCLAIM', this.keys.outbox, OUTBOX_GROUP, this.consumer, String(minIdleMs), cursor, 'COUNT', String(OUTBOX_PAGE)]),
       );
       for (const [id, fields] of reply[1] ?? []) {
         const entry = decodeOutboxEntry(id, fields);
@@ -187,16 +197,16 @@ export class Outbox {
   }
 
   /**
-   * Records a round of attempts: progress, dead letters, and when `settled`, the acknowledgement.
-   * Returns false when the entry was settled by someone else meanwhile.
+   * Records rounds of attempts, one script for the lot (settle-notifications-3): per event its
+   * progress, dead letters, and when `settled`, the acknowledgement. Returns, per settlement, false
+   * when that entry was settled by someone else meanwhile.
    */
-  async settle(id: string, progress: EventProgress, settled: boolean, deadLetters: DeadLetter[]): Promise<boolean> {
-    const reply = await this.connection.runScript<[number, string]>(
-      'settleNotification',
-      [this.keys.outbox, this.keys.outboxProgress, this.keys.outboxDeadLetters],
-      [OUTBOX_GROUP, id, JSON.stringify(progress), settled ? '1' : '0', ...deadLetters.map((d) => JSON.stringify(d))],
-    );
-    return Number(reply[0]) === 1;
+  async settle(settlements: Settlement[]): Promise<boolean[]> {
+    if (settlements.length === 0) return [];
+    const args = [OUTBOX_GROUP];
+    for (const s of settlements) args.push(s.id, JSON.stringify(s.progress), s.settled ? '1' : '0', String(s.deadLetters.length), ...s.deadLetters.map((d) => JSON.stringify(d)));
+    const reply = await this.connection.runScript<number[]>('settleNotifications', [this.keys.outbox, this.keys.outboxProgress, this.keys.outboxDeadLetters], args);
+    return reply.map((code) => Number(code) === 1);
   }
 
   /**
@@ -216,10 +226,10 @@ export class Outbox {
     ];
     const ids = new Set<string>();
     for (const [key, min, max] of ranges) {
-      for (let offset = 0; ; offset += BATCH) {
-        const page = await this.connection.send<string[]>(['ZRANGE', key, `(${min}`, String(max), 'BYSCORE', 'LIMIT', String(offset), String(BATCH)]);
+      for (let offset = 0; ; offset += OUTBOX_PAGE) {
+        const page = await this.connection.send<string[]>(['ZRANGE', key, `(${min}`, String(max), 'BYSCORE', 'LIMIT', String(offset), String(OUTBOX_PAGE)]);
         for (const id of page) ids.add(id);
-        if (page.length < BATCH) break;
+        if (page.length < OUTBOX_PAGE) break;
       }
     }
     let warned = 0;

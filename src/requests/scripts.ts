@@ -58,7 +58,7 @@ export function loadScripts() {
     claimScheduled: loadScript('claim-scheduled-3'),
     // The notification outbox's own steps (src/notifications/outbox.ts).
     warnExpiring: loadScript('warn-expiring-2'),
-    settleNotification: loadScript('settle-notification-3'),
+    settleNotifications: loadScript('settle-notifications-3'),
     trimAudit: loadScript('trim-audit-2'),
     renewLease: loadScript('renew-lease-1'),
     releaseLease: loadScript('release-lease-1'),

@@ -64,7 +64,7 @@ const SCRIPT_ROLES: Record<string, TransitionAction | 'create' | 'remove' | 'asi
   // A review changes no status and has no status precondition: a break-glass is reviewed whatever became of it.
   review: 'aside',
   warnexpiring: 'notice',
-  settlenotification: 'outbox',
+  settlenotifications: 'outbox',
   trimaudit: 'audit',
   renewlease: 'lease',
   releaselease: 'lease',

@@ -1,15 +1,20 @@
 /**
  * The outbox in Redis: every transition writes its event in the same script (one per audit
  * event, carrying its audit id), the "expires soon" warning is queued once per request and open
- * status however often and concurrently the scan runs, settling is idempotent, and a gateway
- * without channels drains it without reading requests.
+ * status however often and concurrently the scan runs, settling is idempotent and one script per
+ * page, a gateway without channels drains it without reading requests and as fast as it fills, and
+ * deliveries run `delivery.concurrency` requests at a time, each request's events in order.
  */
 import { after, before, test } from 'node:test';
+import http from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { createClient } from 'redis';
 import { startNotificationDispatcher } from '../../src/notifications/dispatcher';
-import { NOTIFICATION_DEFAULTS } from '../../src/notifications/notifications-config';
-import { openOutbox, type Outbox } from '../../src/notifications/outbox';
+import { loadNotificationsConfig, NOTIFICATION_DEFAULTS } from '../../src/notifications/notifications-config';
+import { OUTBOX_GROUP, openOutbox, type Outbox } from '../../src/notifications/outbox';
 import type { RequestStore } from '../../src/requests/types';
 import { freshStore, newRequest } from '../requests/fixtures';
 import { startRedis, type TestRedis } from '../support/redis-server';
@@ -146,10 +151,11 @@ test('settling is idempotent: an event settled once is not settled again, and le
     const [entry] = await outbox.readNew();
     assert.ok(entry);
     const dead = { eventId: entry.id, channel: 'siem', requestId: entry.requestId, event: 'created', attempts: 3, lastError: 'receiver answered 500', at: entry.at, deadAt: entry.at };
-    assert.equal(await outbox.settle(entry.id, { siem: { attempts: 1, nextMs: 1 } }, false, []), true);
+    assert.deepEqual(await outbox.settle([{ id: entry.id, progress: { siem: { attempts: 1, nextMs: 1 } }, settled: false, deadLetters: [] }]), [true]);
     assert.deepEqual((await outbox.progress([entry.id])).get(entry.id), { siem: { attempts: 1, nextMs: 1 } });
-    assert.equal(await outbox.settle(entry.id, { siem: { attempts: 3, state: 'dead' } }, true, [dead]), true);
-    assert.equal(await outbox.settle(entry.id, { siem: { attempts: 3, state: 'dead' } }, true, [dead]), false);
+    const final = { id: entry.id, progress: { siem: { attempts: 3, state: 'dead' as const } }, settled: true, deadLetters: [dead] };
+    assert.deepEqual(await outbox.settle([final]), [true]);
+    assert.deepEqual(await outbox.settle([final]), [false]);
     assert.deepEqual(await outbox.deadLetters(), [dead]);
     assert.equal((await outbox.progress([entry.id])).size, 0);
     assert.deepEqual(await outbox.status(), { undelivered: 0, pending: 0, deadLetters: 1, oldestAgeSeconds: null });
@@ -183,6 +189,113 @@ test('a gateway without notification channels drains the outbox without reading 
     assert.equal(reads, 0, 'no request was read: nothing could want it');
   } finally {
     await dispatcher.stop();
+    await s.close();
+  }
+});
+
+test('a page of events is settled by one script, each as it says; a malformed list changes nothing', async () => {
+  const { store, outbox, close } = await open();
+  try {
+    for (let i = 0; i < 3; i++) await store.create(newRequest({ objectKey: `page-${i}` }), at(i));
+    const [first, second, third] = await outbox.readNew();
+    assert.ok(first && second && third);
+    const dead = { eventId: third.id, channel: 'siem', requestId: third.requestId, event: 'created', attempts: 8, lastError: 'receiver answered 500', at: third.at, deadAt: third.at };
+    const keys = [outbox.keys.outbox, outbox.keys.outboxProgress, outbox.keys.outboxDeadLetters];
+    // n says more dead letters than follow; n is not a number: refused before any write.
+    await assert.rejects(outbox.connection.runScript('settleNotifications', keys, [OUTBOX_GROUP, first.id, '{}', '1', '0', second.id, '{}', '1', '2', JSON.stringify(dead)]), /settle-notifications/);
+    await assert.rejects(outbox.connection.runScript('settleNotifications', keys, [OUTBOX_GROUP, first.id, '{}', '1', 'x']), /settle-notifications/);
+    const untouched = await outbox.status();
+    assert.deepEqual([untouched.undelivered, untouched.pending, untouched.deadLetters], [3, 3, 0]);
+
+    const waiting = { siem: { attempts: 1, nextMs: 5 } };
+    assert.deepEqual(
+      await outbox.settle([
+        { id: first.id, progress: { siem: { attempts: 1, state: 'delivered' } }, settled: true, deadLetters: [] },
+        { id: second.id, progress: waiting, settled: false, deadLetters: [] },
+        { id: third.id, progress: { siem: { attempts: 8, state: 'dead' } }, settled: true, deadLetters: [dead] },
+      ]),
+      [true, true, true],
+    );
+    assert.deepEqual((await entries(outbox)).map((e) => e.id), [second.id], 'the settled ones are deleted, the one with retries stays');
+    assert.deepEqual([...(await outbox.progress([first.id, second.id, third.id])).entries()], [[second.id, waiting]]);
+    assert.deepEqual(await outbox.deadLetters(), [dead]);
+    const pending = await outbox.connection.send<[number]>(['XPENDING', outbox.keys.outbox, OUTBOX_GROUP]);
+    assert.equal(Number(pending[0]), 1, 'only the event with retries is still pending');
+    // Settled again by a slower dispatcher: answered "gone", and no second dead letter.
+    assert.deepEqual(await outbox.settle([{ id: third.id, progress: {}, settled: true, deadLetters: [dead] }]), [false]);
+    assert.equal((await outbox.deadLetters()).length, 1);
+  } finally {
+    await close();
+  }
+});
+
+test('a backlog drains as fast as it fills: a full page is followed by the next poll at once, not a poll interval later', { timeout: 60_000 }, async () => {
+  const s = await open();
+  const backlog = 1_050;
+  let next = 0;
+  await Promise.all(Array.from({ length: 16 }, async () => {
+    while (next < backlog) await s.store.create(newRequest({ objectKey: `backlog-${next++}` }));
+  }));
+  assert.equal((await s.outbox.status()).undelivered, backlog);
+  // A poll interval of a minute: draining a page per poll would leave ten pages waiting for ten minutes.
+  const config = { ...NOTIFICATION_DEFAULTS, delivery: { ...NOTIFICATION_DEFAULTS.delivery, pollIntervalMs: 60_000 }, channels: [] };
+  const dispatcher = startNotificationDispatcher({ config, outbox: s.outbox, store: s.store, retention: RETENTION });
+  try {
+    const deadline = Date.now() + 30_000;
+    while ((await s.outbox.status()).undelivered > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(await s.outbox.status(), { undelivered: 0, pending: 0, deadLetters: 0, oldestAgeSeconds: null });
+  } finally {
+    await dispatcher.stop();
+    await s.close();
+  }
+});
+
+test('deliveries run `delivery.concurrency` requests at a time, and each request\'s events arrive in order', { timeout: 60_000 }, async () => {
+  const s = await open();
+  const dir = mkdtempSync(join(tmpdir(), 'countersign-outbox-'));
+  let inFlight = 0;
+  let mostInFlight = 0;
+  const arrived: Array<{ requestId: string; type: string }> = [];
+  // A receiver slow enough (40 ms an event) for the dispatcher's overlap to show.
+  const receiver = http.createServer((req, res) => {
+    let text = '';
+    req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    req.on('end', () => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      const payload = JSON.parse(text) as { type: string; data: { requestId: string } };
+      setTimeout(() => {
+        arrived.push({ requestId: payload.data.requestId, type: payload.type });
+        inFlight--;
+        res.writeHead(204).end();
+      }, 40);
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const { port } = receiver.address() as { port: number };
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const id = (await s.store.create(newRequest({ objectKey: `order-${i}` }), at(i))).id;
+      await s.store.cancel(id, 'alice', at(10 + i));
+      ids.push(id);
+    }
+    writeFileSync(join(dir, 'notifications.yaml'), `delivery: { concurrency: 3, pollInterval: 20ms }\nchannels:\n  - { name: siem, type: webhook, url: "http://127.0.0.1:${port}/hook", secretEnv: TEST_SECRET }\n`);
+    const config = loadNotificationsConfig(join(dir, 'notifications.yaml'), { env: { TEST_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}` } });
+    assert.equal(config.delivery.concurrency, 3);
+    const dispatcher = startNotificationDispatcher({ config, outbox: s.outbox, store: s.store, retention: RETENTION });
+    try {
+      const deadline = Date.now() + 20_000;
+      while (arrived.length < 12 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(arrived.length, 12, 'every event delivered once');
+      assert.equal(mostInFlight, 3, 'three requests at a time, never more');
+      for (const id of ids) assert.deepEqual(arrived.filter((a) => a.requestId === id).map((a) => a.type), ['request.created', 'request.canceled'], `request ${id} in order`);
+    } finally {
+      await dispatcher.stop();
+    }
+  } finally {
+    receiver.close();
+    rmSync(dir, { recursive: true, force: true });
     await s.close();
   }
 });

@@ -16,7 +16,7 @@ test('every transition has its own script, named with its key count', () => {
   assert.deepEqual(files.sort(), [
     'approve-3.lua', 'begin-complete-3.lua', 'break-glass-3.lua', 'cancel-4.lua', 'claim-scheduled-3.lua', 'create-5.lua',
     'expire-4.lua', 'finish-complete-4.lua', 'reject-4.lua', 'release-lease-1.lua', 'remove-4.lua', 'renew-lease-1.lua', 'review-3.lua',
-    'schedule-3.lua', 'settle-notification-3.lua', 'trim-audit-2.lua', 'unschedule-3.lua', 'warn-expiring-2.lua',
+    'schedule-3.lua', 'settle-notifications-3.lua', 'trim-audit-2.lua', 'unschedule-3.lua', 'warn-expiring-2.lua',
   ]);
   assert.equal(Object.keys(loadScripts()).length, files.length);
 });
