@@ -193,7 +193,7 @@ class RedisRequestStore implements RequestStore {
       pinned,
       request.snapshot ? JSON.stringify(request.snapshot.record) : '',
       request.snapshot?.bytes ?? '',
-      eventContent,
+      Buffer.from(eventContent, 'hex'),
     ]);
   }
 

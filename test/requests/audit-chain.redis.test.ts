@@ -51,11 +51,12 @@ async function storeWithEvents(): Promise<{ store: RequestStore & { deployment: 
   return { store, ids };
 }
 
+// 64 bytes twice: every chain link is a 64-byte message, whose padding block the include keeps precomputed.
 test("the scripts' SHA-256 is SHA-256, at every padding edge", async () => {
   const sha = loadScript('trim-audit-2').source; // any script; the include is tested through a probe below
   assert.ok(sha.length > 0);
   const probe = `${loadScript('create-5').source.split('\nlocal id, nowMs')[0]}\nlocal out = {}\nfor i, m in ipairs(ARGV) do\n  out[i] = (string.gsub(sha256Raw(m), '.', function(c) return string.format('%02x', string.byte(c)) end))\nend\nreturn out`;
-  const messages = ['', 'abc', 'x'.repeat(55), 'x'.repeat(56), 'x'.repeat(63), 'x'.repeat(64), 'x'.repeat(65), 'é✓'.repeat(100), Buffer.from([0, 255, 128, 10]).toString('latin1')];
+  const messages = ['', 'abc', 'x'.repeat(55), 'x'.repeat(56), 'x'.repeat(63), 'x'.repeat(64), '0123456789abcdef'.repeat(4), 'x'.repeat(65), 'z'.repeat(128), 'é✓'.repeat(100), Buffer.from([0, 255, 128, 10]).toString('latin1')];
   const answer = (await raw.sendCommand(['EVAL', probe, '0', ...messages])) as string[];
   assert.deepEqual(answer, messages.map((m) => createHash('sha256').update(m).digest('hex')));
 });
@@ -249,13 +250,16 @@ test('a chain of version 1 events (seq in contentHash) goes on with version 2 ev
   }
 });
 
-test('a create whose contentHash is not 64 hex digits is refused before anything is written', async () => {
+test('a create whose contentHash is not 32 bytes is refused before anything is written', async () => {
   const store = await freshStore(redis);
   try {
     const k = requestKeys(store.deployment);
     const script = loadScript('create-5');
-    const args = ['bad-create', '1767225600000', '2026-01-01T00:00:00.000Z', 'alice', '{}', 'x', '{}', '{}', 'apps:/x', '1', '["app-approvers"]', 'body', '', '', '', '', 'not-a-hash'];
-    await assert.rejects(raw.sendCommand(['EVAL', script.source, '5', k.request('bad-create'), k.body('bad-create'), k.locks, k.audit, k.prefix, ...args]), /contentHash must be 64 lower-case hex digits/);
+    const args = ['bad-create', '1767225600000', '2026-01-01T00:00:00.000Z', 'alice', '{}', 'x', '{}', '{}', 'apps:/x', '1', '["app-approvers"]', 'body', '', '', '', ''];
+    // Too short, too long, and the hex form (64 characters) the gateway no longer sends.
+    for (const content of ['not-a-hash', 'x'.repeat(33), 'ab'.repeat(32)]) {
+      await assert.rejects(raw.sendCommand(['EVAL', script.source, '5', k.request('bad-create'), k.body('bad-create'), k.locks, k.audit, k.prefix, ...args, content]), /contentHash must be 32 bytes/);
+    }
     assert.equal(await raw.exists([k.request('bad-create'), k.body('bad-create'), k.audit, k.locks]), 0);
   } finally {
     await store.close();

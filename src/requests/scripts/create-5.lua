@@ -27,9 +27,9 @@
     ARGV[14] requestSha256: SHA-256 (hex) pinning ARGV[5..8] (src/requests/audit-chain.ts requestSha256)
     ARGV[15] snapshot record (JSON SnapshotRecord: state, at, etag, sha256, bytes, error), or '' for none
     ARGV[16] snapshot bytes (binary-safe), or '' when none were captured
-    ARGV[17] contentHash (hex) of this create's audit event, computed by the gateway from
-             ARGV[1..4] and ARGV[14] (src/requests/audit-chain.ts contentHash, chainVersion 2),
-             or '' to compute it here
+    ARGV[17] contentHash of this create's audit event as its 32 bytes (binary-safe), computed by
+             the gateway from ARGV[1..4] and ARGV[14] (src/requests/audit-chain.ts contentHash,
+             chainVersion 2), or '' to compute it here
 
   Output:
     {1, HGETALL request}  created
@@ -50,8 +50,8 @@
 local id, nowMs, nowIso = ARGV[1], ARGV[2], ARGV[3]
 local prefix = KEYS[5]
 -- Checked before any write: an error later would leave this script's earlier writes in place.
-if ARGV[17] ~= nil and ARGV[17] ~= '' and not string.match(ARGV[17], '^' .. string.rep('[0-9a-f]', 64) .. '$') then
-  return redis.error_reply('ERR create: ARGV[17] contentHash must be 64 lower-case hex digits')
+if ARGV[17] ~= nil and ARGV[17] ~= '' and #ARGV[17] ~= 32 then
+  return redis.error_reply('ERR create: ARGV[17] contentHash must be 32 bytes')
 end
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return { -10, '' } end
@@ -65,7 +65,7 @@ if holder then
   -- A lock whose holder has ended or gone is stale (should not happen): take it over.
 end
 
-redis.call('HSET', KEYS[1],
+local fields = {
   'id', id,
   'status', 'needsApproval',
   'createdAt', nowIso,
@@ -81,10 +81,11 @@ redis.call('HSET', KEYS[1],
   'requiredApprovals', ARGV[10],
   'groups', ARGV[11],
   'approvals', '',
-  'history', '')
-if ARGV[13] ~= '' then redis.call('HSET', KEYS[1], 'approvalCodeSha256', ARGV[13]) end
-if ARGV[14] and ARGV[14] ~= '' then redis.call('HSET', KEYS[1], 'requestSha256', ARGV[14]) end
-if ARGV[15] ~= nil and ARGV[15] ~= '' then redis.call('HSET', KEYS[1], 'snapshot', ARGV[15]) end
+  'history', '' }
+if ARGV[13] ~= '' then table.insert(fields, 'approvalCodeSha256'); table.insert(fields, ARGV[13]) end
+if ARGV[14] and ARGV[14] ~= '' then table.insert(fields, 'requestSha256'); table.insert(fields, ARGV[14]) end
+if ARGV[15] ~= nil and ARGV[15] ~= '' then table.insert(fields, 'snapshot'); table.insert(fields, ARGV[15]) end
+redis.call('HSET', KEYS[1], unpack(fields))
 redis.call('SET', KEYS[2], ARGV[12])
 -- The snapshot's bytes live beside the body, not in the hash: every HGETALL of a list would carry them.
 if ARGV[16] ~= nil and ARGV[16] ~= '' then redis.call('SET', derivedKeys(prefix).snapshot(id), ARGV[16]) end

@@ -14,11 +14,12 @@
   without chainVersion) had ns(seq) first in contentHash; src/requests/audit-chain.ts verifies both,
   and test/requests/audit-chain.redis.test.ts holds the two definitions together.
 
-  `contentHex` (optional): the contentHash computed by the caller, for an event whose every field
-  the gateway knows before the script runs (create-5: SHA-256 in Lua costs ~38 µs per 64-byte
-  block, and a create's content is 3 blocks). The fields written are the same arguments it hashed;
-  a wrong one would show as an edited event to every verifier, like any other mismatch. The caller
-  checks its form before its first write (a script's writes are not undone by a later error).
+  `contentRaw` (optional): the contentHash as its 32 bytes, computed by the caller, for an event
+  whose every field the gateway knows before the script runs (create-5: SHA-256 in Lua costs ~30 µs
+  per 64-byte block, and a create's content is 3 blocks). The fields written are the same arguments
+  it hashed; a wrong one would show as an edited event to every verifier, like any other mismatch.
+  The caller checks its length before its first write (a script's writes are not undone by a later
+  error).
 
   The head is a hash next to the stream, `<stream key>:head` (seq, hash, id, at; raw: the hash as bytes). It is derived from
   the stream's key, so it starts with `maa:{<deployment>}:` and lives in the stream's cluster slot
@@ -28,7 +29,7 @@
   `fields` is the event's name/value list as recordTransition built it. Returns the stream id.
 ]]
 --- @include "sha256"
-local function appendToAuditChain(requestKey, streamKey, nowMs, fields, contentHex)
+local function appendToAuditChain(requestKey, streamKey, nowMs, fields, contentRaw)
   local headKey = streamKey .. ':head'
   local function ns(value) return #value .. ':' .. value .. ',' end
   local function toHex(raw) return string.format(string.rep('%02x', 32), string.byte(raw, 1, 32)) end
@@ -44,18 +45,15 @@ local function appendToAuditChain(requestKey, streamKey, nowMs, fields, contentH
     end
   end
 
-  -- The head keeps its hash raw too, so the link needs no hex decoding.
+  -- The head keeps its hash both ways, hex for the event and raw for the link: no conversion here.
   local head = redis.call('HMGET', headKey, 'seq', 'hash', 'raw')
   local seq = tostring((tonumber(head[1]) or 0) + 1)
+  local prevHash = head[2] or string.rep('0', 64)
   local prevRaw = head[3] or string.rep('\0', 32)
   if head[2] and not head[3] then
     prevRaw = fromHex(head[2])
   end
-  local prevHash = toHex(prevRaw)
-  local contentRaw
-  if contentHex and contentHex ~= '' then
-    contentRaw = fromHex(contentHex)
-  else
+  if not contentRaw or contentRaw == '' then
     contentRaw = sha256Raw(ns(event['at'] or '') .. ns(event['requestId'] or '') .. ns(event['actor'] or '')
       .. ns(event['action'] or '') .. ns(event['from'] or '') .. ns(event['to'] or '') .. ns(event['notesSha256'] or '')
       .. ns(event['resend'] or '') .. ns(event['requestSha256'] or ''))

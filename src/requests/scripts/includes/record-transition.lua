@@ -9,12 +9,12 @@
   (maa:{d}:audit -> maa:{d}:outbox): derived, not passed, so every script that records a
   transition writes its notification without a new KEYS entry, and it is in the same cluster slot
   (same hash tag; see includes/keys.lua on derived keys).
-  `contentHex` (optional): the event's contentHash, when the caller computed it (audit-chain.lua).
+  `contentRaw` (optional): the event's contentHash as 32 bytes, when the caller computed it (audit-chain.lua).
   Returns the stream id.
 ]]
 --- @include "enqueue-notification"
 --- @include "audit-chain"
-local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor, action, from, to, notesSha256, resend, contentHex)
+local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor, action, from, to, notesSha256, resend, contentRaw)
   local entry = { at = nowIso, actor = actor, action = action, to = to }
   if from then entry['from'] = from else entry['from'] = cjson.null end
   if notesSha256 and notesSha256 ~= '' then entry['notesSha256'] = notesSha256 end
@@ -31,7 +31,7 @@ local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor,
   if resend then
     table.insert(fields, 'resend'); table.insert(fields, '1')
   end
-  local added = appendToAuditChain(requestKey, streamKey, nowMs, fields, contentHex)
+  local added = appendToAuditChain(requestKey, streamKey, nowMs, fields, contentRaw)
   local outboxKey = string.gsub(streamKey, 'audit$', 'outbox')
   enqueueNotification(outboxKey, id, action, actor, from, to, nowIso, added)
   return added
