@@ -33,7 +33,7 @@
  * verified identity: the gateway's own token (or an exchanged one) must never serve an anonymous
  * caller, and the caller's own Authorization never goes upstream (upstream-auth.ts).
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -515,7 +515,7 @@ function parkedCall(req: IncomingMessage, normalized: NormalizedCall, body: Buff
     path: q === -1 ? target : target.slice(0, q),
     query: q === -1 ? '' : target.slice(q + 1),
     headers: storedHeaders(req.headers),
-    bodySha256: createHash('sha256').update(body).digest('hex'),
+    bodySha256: hash('sha256', body, 'hex'),
     bodySize: body.length,
   };
 }

@@ -16,7 +16,7 @@
  * A read never throws: every failure is a record (`failed`, `tooLarge`) with its reason, so at park
  * it is recorded and the call parked anyway; it never decides whether anything is forwarded.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { GatewayConfig } from '../config/types';
@@ -123,7 +123,7 @@ export function createSnapshotReader(config: GatewayConfig, agent: http.Agent): 
         });
         response.on('end', () => {
           const bytes = Buffer.concat(chunks);
-          finish({ record: { state: 'captured', at, path, ...(etag ? { etag } : {}), sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length }, bytes, status });
+          finish({ record: { state: 'captured', at, path, ...(etag ? { etag } : {}), sha256: hash('sha256', bytes, 'hex'), bytes: bytes.length }, bytes, status });
         });
         response.on('error', () => finish(null, 'the upstream\'s answer to the read broke off'));
         response.on('aborted', () => finish(null, 'the upstream\'s answer to the read broke off'));

@@ -7,7 +7,7 @@
  * and use the request's id as the new object's. `approvalRequired` goes further and answers in the
  * upstream's own error shape, so SDKs throw, as Intune's Multi Admin Approval does for automation.
  */
-import { createHash, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { hash, randomFillSync, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../config/types';
 import { REQUEST_ID_PATTERN } from '../limits';
@@ -48,7 +48,7 @@ export function newApprovalSecret(): { secret: string; sha256: string } {
 }
 
 function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /** The approval code a call carries; undefined when none, null when it is sent twice or differently. */

@@ -24,7 +24,7 @@
  * If the gateway dies between send and record, the lease runs out and the store reports the
  * outcome as unknown: it is never resent silently (docs/api.md, ?resend=confirm).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import { performance } from 'node:perf_hooks';
@@ -247,7 +247,7 @@ export function createReplay(deps: ReplayDeps): Replay {
       const after = await record({ kind: 'retryable', upstreamStatus: 0, upstreamBodyPreview: '', reason: 'the request store became unavailable before the replay; nothing was sent' }, 'not-sent');
       return { request: after, requestStatus: after?.status ?? 'unknown', error: new ApiError('STORE_UNAVAILABLE', { requestId: id }, 'the request store became unavailable before the replay; nothing was sent') };
     }
-    if (body === null || createHash('sha256').update(body).digest('hex') !== request.call.bodySha256) {
+    if (body === null || hash('sha256', body, 'hex') !== request.call.bodySha256) {
       const after = await record({ kind: 'retryable', upstreamStatus: 0, upstreamBodyPreview: '', reason: 'the stored body is missing or does not match its SHA-256; nothing was sent' }, 'not-sent');
       logger.error({ requestId: id }, 'replay refused: stored body missing or altered');
       return { request: after, requestStatus: after?.status ?? 'unknown', error: new ApiError('INTERNAL', { requestId: id }, 'the stored body is missing or does not match its SHA-256; nothing was sent') };

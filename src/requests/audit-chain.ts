@@ -18,7 +18,7 @@
  * but the place in the chain), and Redis's Lua only links it; seq is still checked, by the walk
  * (one more than the last) and by the links themselves (an event moved breaks its prevHash).
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { AuditEvent } from './types';
 
 /** The prevHash of the first event of a chain. */
@@ -59,8 +59,9 @@ function netstring(value: string): string {
   return `${Buffer.byteLength(value, 'utf8')}:${value},`;
 }
 
-function sha256(data: string | Buffer): Buffer {
-  return createHash('sha256').update(data).digest();
+/** SHA-256 in lower-case hex (node's one-shot hash: no Hash object per call on the park path). */
+function sha256(data: string | Buffer): string {
+  return hash('sha256', data, 'hex');
 }
 
 /**
@@ -81,12 +82,12 @@ export function contentHash(event: HashedContent): string {
     event.resend ? '1' : '',
     event.requestSha256 ?? '',
   ];
-  return sha256(parts.map(netstring).join('')).toString('hex');
+  return sha256(parts.map(netstring).join(''));
 }
 
 /** The hash of an event from its predecessor's hash and its own contentHash. */
 export function linkHash(prevHash: string, content: string): string {
-  return sha256(Buffer.concat([Buffer.from(prevHash, 'hex'), Buffer.from(content, 'hex')])).toString('hex');
+  return sha256(Buffer.concat([Buffer.from(prevHash, 'hex'), Buffer.from(content, 'hex')]));
 }
 
 /**
@@ -96,7 +97,7 @@ export function linkHash(prevHash: string, content: string): string {
  * @example requestSha256({ requestor: '{"userId":"alice","groups":[]}', justification: 'x', call: '{…}', decision: '{…}' })
  */
 export function requestSha256(stored: { requestor: string; justification: string; call: string; decision: string }): string {
-  return sha256([stored.requestor, stored.justification, stored.call, stored.decision].map(netstring).join('')).toString('hex');
+  return sha256([stored.requestor, stored.justification, stored.call, stored.decision].map(netstring).join(''));
 }
 
 export type DecodedEntry = { kind: 'chained'; event: ChainedEvent } | { kind: 'legacy' } | { kind: 'invalid'; reason: string };

@@ -4,7 +4,7 @@
  * (code points), so what the edge accepted passes here; a refusal names the limit and is an input
  * error (422), never an outage.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { charCount, LIMITS } from '../limits';
 import { StoreInputError } from './errors';
 import type { NewRequest, ReplayOutcome } from './types';
@@ -49,7 +49,7 @@ export function checkNewRequest(request: NewRequest): void {
   if (headers.length > LIMITS.storedHeaders) throw new StoreInputError(`call.headers has more than ${LIMITS.storedHeaders} entries (the limit)`);
   for (const [name, value] of headers) text(value, `call.headers.${name}`, LIMITS.storedHeaderValueChars, true);
   if (call.bodySize !== body.length) throw new StoreInputError('call.bodySize does not match the body');
-  if (call.bodySha256 !== createHash('sha256').update(body).digest('hex')) throw new StoreInputError('call.bodySha256 does not match the body');
+  if (call.bodySha256 !== hash('sha256', body, 'hex')) throw new StoreInputError('call.bodySha256 does not match the body');
   text(decision?.profileType, 'decision.profileType', 256);
   text(decision.objectKey, 'decision.objectKey', LIMITS.objectKeyChars);
   checkGroups(decision.approverGroups, 'decision.approverGroups', LIMITS.approverGroups, false);
@@ -81,7 +81,7 @@ function checkSnapshot(snapshot: NonNullable<NewRequest['snapshot']>): void {
   }
   if (!Buffer.isBuffer(bytes)) throw new StoreInputError('snapshot.bytes must be a Buffer');
   if (bytes.length > LIMITS.snapshotBytes) throw new StoreInputError(`snapshot is larger than ${LIMITS.snapshotBytes} bytes`);
-  if (record.bytes !== bytes.length || record.sha256 !== createHash('sha256').update(bytes).digest('hex')) {
+  if (record.bytes !== bytes.length || record.sha256 !== hash('sha256', bytes, 'hex')) {
     throw new StoreInputError('snapshot.sha256 and snapshot.bytes must describe the snapshot\'s bytes');
   }
 }
