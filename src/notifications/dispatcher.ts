@@ -12,8 +12,9 @@
  *   4. the events that needed no delivery (no channel wants them, or none is configured) settled
  *      together, one script per page.
  * Polls never overlap; a failed poll (Redis down) is logged and tried again at the next one. A poll
- * that read a full page of new events is followed by the next at once, so the outbox drains as fast
- * as transitions fill it rather than a page per poll interval.
+ * that read a full page of new events is followed at once by one that reads only new events (steps
+ * 2's second half to 4), so the outbox drains as fast as transitions fill it rather than a page per
+ * poll interval, and the retries wait for the next full poll.
  *
  * `stop()` ends the loop and waits for the round in flight to settle, so a clean stop never leaves
  * a delivered event unrecorded; an unclean one (the process dies) leaves it pending, and the next
@@ -168,23 +169,29 @@ export function startNotificationDispatcher(options: DispatcherOptions): Notific
     return null;
   };
 
-  /** One poll; true when it read a full page of new events (more are likely waiting). */
-  const poll = async (): Promise<boolean> => {
-    const t = now();
-    if (t.getTime() - lastWarningScan >= config.expiryWarning.intervalMs) {
-      lastWarningScan = t.getTime();
-      const warned = await outbox.warnExpiring(t, options.retention, config.expiryWarning.beforeMs);
-      if (warned > 0) logger?.info({ warned }, 'expiry warnings queued');
-    }
+  /**
+   * One poll; true when it read a full page of new events (more are likely waiting). A follow-up
+   * poll (`newOnly`, right after a full page) reads only new events: retries are due by the clock,
+   * and re-reading the pending ones on every page would cost a backlog its square.
+   */
+  const poll = async (newOnly: boolean): Promise<boolean> => {
     const entries = new Map<string, OutboxEntry>();
-    for (const e of await outbox.claimIdle(delivery.claimIdleMs)) entries.set(e.id, e);
-    // Own pending entries, page by page (ids ascending), then the new ones.
-    let after = '0';
-    for (let page = 0; page < 10; page++) {
-      const pending = await outbox.readOwnPending(after);
-      for (const e of pending) entries.set(e.id, e);
-      if (pending.length === 0) break;
-      after = pending[pending.length - 1]!.id;
+    if (!newOnly) {
+      const t = now();
+      if (t.getTime() - lastWarningScan >= config.expiryWarning.intervalMs) {
+        lastWarningScan = t.getTime();
+        const warned = await outbox.warnExpiring(t, options.retention, config.expiryWarning.beforeMs);
+        if (warned > 0) logger?.info({ warned }, 'expiry warnings queued');
+      }
+      for (const e of await outbox.claimIdle(delivery.claimIdleMs)) entries.set(e.id, e);
+      // Own pending entries, page by page (ids ascending), then the new ones.
+      let after = '0';
+      for (let page = 0; page < 10; page++) {
+        const pending = await outbox.readOwnPending(after);
+        for (const e of pending) entries.set(e.id, e);
+        if (pending.length === 0) break;
+        after = pending[pending.length - 1]!.id;
+      }
     }
     const fresh = await outbox.readNew();
     for (const e of fresh) entries.set(e.id, e);
@@ -215,16 +222,16 @@ export function startNotificationDispatcher(options: DispatcherOptions): Notific
     return fresh.length >= OUTBOX_PAGE;
   };
 
-  const loop = (): void => {
+  const loop = (newOnly = false): void => {
     if (stopped) return;
-    current = poll()
+    current = poll(newOnly)
       .catch((error: unknown) => {
         logger?.warn({ error: (error as Error).message }, 'notification poll failed; retrying at the next poll');
         return false;
       })
       .then((more) => {
         if (stopped) return;
-        timer = setTimeout(loop, more ? 0 : delivery.pollIntervalMs);
+        timer = setTimeout(() => loop(more), more ? 0 : delivery.pollIntervalMs);
         timer.unref();
       });
   };
