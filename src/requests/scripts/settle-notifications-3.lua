@@ -3,10 +3,14 @@
   step: for each event, the channels' progress (attempts, next try), the deliveries given up
   (pushed to the dead-letter list), and, once every channel has the event or gave it up, its
   acknowledgement: XACK and XDEL (the outbox keeps only undelivered events) and its progress
-  dropped. An event another dispatcher settled already (gone from the stream) only has its
+  dropped. An event with something to keep (dead letters, or progress for its retries) is first
+  looked up: one another dispatcher settled already (gone from the stream) only has its
   acknowledgement and progress cleared, so a dead letter is never pushed twice and no progress
-  outlives its event. One script per page rather than per event: a gateway without channels
-  settles every event with no delivery, and the outbox must drain as fast as transitions fill it.
+  outlives its event. An event settled with nothing to keep is acknowledged, deleted and
+  forgotten without the lookup (each step is idempotent). One script per page rather than per
+  event: a gateway without channels settles every event with no delivery, and the outbox must
+  drain as fast as transitions fill it without holding Redis long (a page of 100 such events
+  costs Redis about 0.1 ms).
 
   Preconditions: none (each event is checked: still in the outbox stream, or settled elsewhere).
   The whole argument list is read and checked before the first write, so a malformed one
@@ -27,7 +31,8 @@
 
   Output:
     a list with one number per event, in order: 1 recorded (and, when settled, acknowledged and
-    deleted); -1 the event is not in the outbox (settled by another dispatcher): only acknowledged
+    deleted); -1 an event with something to keep is not in the outbox (settled by another
+    dispatcher): only acknowledged
 
   Audit event: none (the outbox is not a request; its transitions are delivery bookkeeping).
 ]]
@@ -45,7 +50,10 @@ end
 
 local out, done = {}, {}
 for _, event in ipairs(events) do
-  if #redis.call('XRANGE', KEYS[1], event.id, event.id) == 0 then
+  if event.settled and event.last < event.first then
+    table.insert(done, event.id)
+    table.insert(out, 1)
+  elseif #redis.call('XRANGE', KEYS[1], event.id, event.id) == 0 then
     table.insert(done, event.id)
     table.insert(out, -1)
   else
