@@ -26,6 +26,10 @@
  * test with its workers, redis-server, the upstream, and the rest of the machine: wrk and whatever
  * else runs), and the requests/s the machine's cores allow at that cost: what bounds a row that
  * does not reach its target (on 2 cores, wrk and the upstream take a share no worker can have).
+ * Under the table, each one-worker park row says where its tail comes from, measured over its
+ * run: redis-server's own time per script (INFO latencystats) and whether AOF is on, the gateway's
+ * GC pauses and event-loop delay (asked of the gateway child over IPC), and how long each process
+ * waited for a core per park (/proc/<pid>/schedstat) with how many of the cores were busy.
  * Each server is its own child process, so none shares an event loop with another.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
  *
@@ -42,6 +46,7 @@ import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import selfsigned from 'selfsigned';
 
@@ -163,8 +168,48 @@ async function runGateway(options: { upstream: string; redis: string; tokens: st
     workers.onPrimaryMessage({ stop: () => void gateway.close().then(() => process.exit(0)), reloadTls: () => undefined });
     workers.tellPrimaryListening(gateway.url);
   } else {
+    answerTailQueries();
     ready(gateway.url);
   }
+}
+
+/** What the gateway child tells the orchestrator about one measured run (see measure). */
+interface GatewayTail {
+  /** Young-generation scavenges, and the old generation's pauses (mark-compact, its incremental steps, weak callbacks). */
+  scavengesMs: number[];
+  oldGenerationMs: number[];
+  loopP99Ms: number;
+  loopMaxMs: number;
+}
+
+/**
+ * The orchestrator's `tail:start` and `tail:read` messages (IPC): this process's GC pauses and its
+ * event loop's delay between the two. Watched only then, so the other rows run unobserved.
+ */
+function answerTailQueries(): void {
+  if (!process.send) return;
+  // A 5 ms timer: long stalls are what the p99 is made of, and a finer one would cost the run CPU.
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  let pauses: { scavenges: number[]; old: number[] } | undefined;
+  new PerformanceObserver((list) => {
+    if (!pauses) return;
+    for (const entry of list.getEntries()) {
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR ? pauses.scavenges : pauses.old).push(entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  process.on('message', (message) => {
+    if (message === 'tail:start') {
+      pauses = { scavenges: [], old: [] };
+      loop.reset();
+      loop.enable();
+    } else if (message === 'tail:read') {
+      loop.disable();
+      const tail: GatewayTail = { scavengesMs: pauses?.scavenges ?? [], oldGenerationMs: pauses?.old ?? [], loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6 };
+      pauses = undefined;
+      process.send!({ tail });
+    }
+  });
 }
 
 // ---------------------------------------------------------------- orchestration
@@ -182,7 +227,8 @@ function startChild(name: string, args: string[]): Promise<Child> {
     // BENCH_PROFILE=<dir>: the gateway and bare hpm children write V8 CPU profiles to <dir>/<role> when they stop.
     const profiled = process.env.BENCH_PROFILE && (args[0] === 'gateway' || args[0] === 'hpm');
     const profile = profiled ? ['--cpu-prof', `--cpu-prof-dir=${join(process.env.BENCH_PROFILE!, args[0]!)}`] : [];
-    const child = spawn(process.execPath, [...profile, '--import', 'tsx', SELF, '--role', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // An IPC channel too: the one-worker gateway answers the park rows' tail questions over it.
+    const child = spawn(process.execPath, [...profile, '--import', 'tsx', SELF, '--role', ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let buffered = '';
     let settled = false;
     const timer = setTimeout(() => fail(new Error(`${name} did not start within 120 s`)), 120_000);
@@ -237,6 +283,52 @@ interface Result {
   errors: number;
   /** CPU microseconds one request cost each process, from /proc. */
   cpuUsPerRequest?: CpuShare;
+  /** Where a one-worker park row's tail comes from, over its measured run. */
+  tail?: TailNotes;
+}
+
+/** The suspects of a park's tail, each measured over the run: Redis's scripts, AOF, GC, the event loop, the cores. */
+interface TailNotes {
+  /** redis-server's own time per EVALSHA (INFO latencystats, Redis 7+), not counting the network. */
+  redisScript?: { p50Ms: number; p99Ms: number };
+  /** Whether redis-server appends to an AOF (a fsync policy of `always` would put a disk write on every park). */
+  aof: boolean;
+  gc: { scavenges: PauseSummary; oldGeneration: PauseSummary; shareOfRun: number };
+  loop: { p99Ms: number; maxMs: number };
+  /** Microseconds per park each main thread spent runnable but waiting for a core (/proc/<pid>/schedstat). */
+  runQueueUs: { gateway: number; redis: number; upstream: number };
+}
+
+/** Pauses of one kind over a run. */
+interface PauseSummary {
+  count: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+function pauseSummary(pauses: number[]): PauseSummary {
+  const sorted = [...pauses].sort((a, b) => a - b);
+  return { count: sorted.length, p50Ms: sorted[Math.floor(sorted.length / 2)] ?? 0, maxMs: sorted[sorted.length - 1] ?? 0 };
+}
+
+/** How measure() reads a park row's tail: the gateway child (IPC) and redis-server. */
+interface TailWatch {
+  gateway: ChildProcess;
+  redis: { sendCommand(args: string[]): Promise<unknown> };
+  pids: { gateway: number; redis: number; upstream: number };
+}
+
+/** Nanoseconds a thread has waited on a run queue (runnable, no core free), from /proc/<pid>/schedstat. */
+function runQueueWaitNs(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) || 0;
+  } catch {
+    return 0; // no schedstat (a kernel without it): the figure reads 0
+  }
+}
+
+function runQueueReading(pids: TailWatch['pids']): TailWatch['pids'] {
+  return { gateway: runQueueWaitNs(pids.gateway), redis: runQueueWaitNs(pids.redis), upstream: runQueueWaitNs(pids.upstream) };
 }
 
 /**
@@ -377,12 +469,23 @@ function wrk(load: Load, url: string, kind: Kind, durationSec: number, connectio
   });
 }
 
-async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: CpuWatch): Promise<Result> {
+async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: CpuWatch, tailWatch?: TailWatch): Promise<Result> {
   const { name, url, kind, connections } = scenario;
   // Warm-up: JIT, keep-alive sockets to the upstream, the policy's first evaluations.
   if (warmUp && load.warmupSec > 0) await wrk(load, url, kind, load.warmupSec, connections);
+  if (tailWatch) {
+    await tailWatch.redis.sendCommand(['CONFIG', 'RESETSTAT']);
+    tailWatch.gateway.send('tail:start');
+  }
+  const waitedBefore = tailWatch ? runQueueReading(tailWatch.pids) : undefined;
   const before = watch ? cpuReading(watch) : undefined;
   const result: Result = { scenario: name, ...parseWrk(await wrk(load, url, kind, load.durationSec, connections)) };
+  if (tailWatch && waitedBefore) {
+    const waited = runQueueReading(tailWatch.pids);
+    const parks = result.requestsPerSec * load.durationSec;
+    const perPark = (key: keyof TailWatch['pids']) => Math.round((waited[key] - waitedBefore[key]) / 1000 / parks);
+    result.tail = { ...(await readTail(tailWatch, load.durationSec)), runQueueUs: { gateway: perPark('gateway'), redis: perPark('redis'), upstream: perPark('upstream') } };
+  }
   if (before && watch) {
     const after = cpuReading(watch);
     const requests = result.requestsPerSec * load.durationSec;
@@ -393,6 +496,43 @@ async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: 
   const scenarioName = name;
   process.stderr.write(`  ${scenarioName.padEnd(30)} ${result.requestsPerSec.toFixed(0).padStart(7)} req/s  p99 ${result.p99Ms.toFixed(2)} ms\n`);
   return result;
+}
+
+/** Asks the gateway child and redis-server what happened over the run just measured. */
+async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<TailNotes, 'runQueueUs'>> {
+  const gateway = await new Promise<GatewayTail>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the gateway did not answer tail:read within 10 s')), 10_000);
+    watch.gateway.once('message', (message: { tail?: GatewayTail }) => {
+      clearTimeout(timer);
+      if (message.tail) resolve(message.tail);
+      else reject(new Error('the gateway answered tail:read with something else'));
+    });
+    watch.gateway.send('tail:read');
+  });
+  const latency = String(await watch.redis.sendCommand(['INFO', 'latencystats']));
+  const evalsha = /latency_percentiles_usec_evalsha:p50=([\d.]+),p99=([\d.]+)/.exec(latency);
+  const persistence = String(await watch.redis.sendCommand(['INFO', 'persistence']));
+  const pausedMs = [...gateway.scavengesMs, ...gateway.oldGenerationMs].reduce((sum, ms) => sum + ms, 0);
+  return {
+    ...(evalsha ? { redisScript: { p50Ms: Number(evalsha[1]) / 1000, p99Ms: Number(evalsha[2]) / 1000 } } : {}),
+    aof: /aof_enabled:1/.test(persistence),
+    gc: { scavenges: pauseSummary(gateway.scavengesMs), oldGeneration: pauseSummary(gateway.oldGenerationMs), shareOfRun: pausedMs / (durationSec * 1000) },
+    loop: { p99Ms: gateway.loopP99Ms, maxMs: gateway.loopMaxMs },
+  };
+}
+
+/** The park rows' notes: each suspect of the tail, as measured over the row's run. */
+function tailNotes(result: Result): string[] {
+  const { tail, cpuUsPerRequest: cpu } = result;
+  if (!tail) return [];
+  const busy = cpu ? (cpuCeiling(cpu).totalUs * result.requestsPerSec) / 1e6 : undefined;
+  return [
+    `Where the tail of ${result.scenario} (p99 ${result.p99Ms.toFixed(2)} ms) comes from, over its run:`,
+    `  Redis: ${tail.redisScript ? `each script took p50 ${tail.redisScript.p50Ms.toFixed(2)} ms, p99 ${tail.redisScript.p99Ms.toFixed(2)} ms inside redis-server` : 'no latencystats (Redis before 7)'}; AOF ${tail.aof ? 'on (see appendfsync)' : 'off: no fsync on the path'}`,
+    `  the gateway's GC: ${tail.gc.scavenges.count} scavenges (p50 ${tail.gc.scavenges.p50Ms.toFixed(2)} ms, max ${tail.gc.scavenges.maxMs.toFixed(2)} ms) and ${tail.gc.oldGeneration.count} old-generation pauses (p50 ${tail.gc.oldGeneration.p50Ms.toFixed(2)} ms, max ${tail.gc.oldGeneration.maxMs.toFixed(2)} ms), ${(tail.gc.shareOfRun * 100).toFixed(1)} % of the run`,
+    `  the gateway's event loop: delay p99 ${tail.loop.p99Ms.toFixed(2)} ms, max ${tail.loop.maxMs.toFixed(2)} ms`,
+    `  waiting for a core, per park: the gateway's main thread ${tail.runQueueUs.gateway} µs, redis-server's ${tail.runQueueUs.redis} µs, the upstream's ${tail.runQueueUs.upstream} µs on the run queue (runnable, no core free; a park wakes them six times)${busy !== undefined ? `, with ${busy.toFixed(2)} of ${CORES} cores busy` : ''}`,
+  ];
 }
 
 function median(results: Result[]): Result {
@@ -441,6 +581,11 @@ function table(results: Result[], load: Load, rounds: number): string {
     const bare = by.get(`park floor: upstream GET (${floor} conn.)`);
     if (park && bare) lines.push(`gateway park (${floor} conn.) p99 ${park.p99Ms.toFixed(2)} ms; this machine's floor, a GET straight to the upstream at ${floor} conn.: p50 ${bare.p50Ms.toFixed(2)} ms, p99 ${bare.p99Ms.toFixed(2)} ms`);
   }
+  for (const r of results) {
+    const notes = tailNotes(r);
+    if (notes.length > 0) lines.push('', ...notes);
+  }
+  if (results.some((r) => r.tail)) lines.push('');
   ratio('gateway GET (TLS)', 'bare hpm GET (TLS)', 0.85);
   ratio('bare hpm GET', 'upstream GET');
   ratio('bare hpm POST', 'upstream POST');
@@ -486,8 +631,13 @@ async function orchestrate(): Promise<void> {
 
   const { startRedis, randomDeployment } = await import('../test/support/redis-server');
   const redis = await startRedis();
+  // The park rows ask redis-server about its scripts' own time (INFO latencystats) over each run.
+  const { createClient } = await import('redis');
+  const redisInfo = createClient({ url: redis.url });
+  await redisInfo.connect();
   const cleanup = async () => {
     await stopChildren();
+    await redisInfo.close();
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   };
@@ -526,6 +676,7 @@ async function orchestrate(): Promise<void> {
     process.stderr.write(`bench: starting ${[...needed].join(', ')} (child processes) and redis-server\n`);
     const urls = new Map<Server, string>();
     const pids = new Map<Server, number>();
+    const processes = new Map<Server, ChildProcess>();
     const upstream = await startChild('upstream', ['upstream']);
     urls.set('upstream', upstream.url);
     const gatewayOptions = (extra: Record<string, unknown> = {}) => JSON.stringify({ upstream: upstream.url, redis: redis.url, tokens, deployment: randomDeployment(), ...extra });
@@ -542,6 +693,7 @@ async function orchestrate(): Promise<void> {
       const child = await starts[server]();
       urls.set(server, child.url);
       pids.set(server, child.process.pid!);
+      processes.set(server, child.process);
     }
 
     // Each scenario must answer as it should before it is measured: a fast error is not a result.
@@ -569,7 +721,9 @@ async function orchestrate(): Promise<void> {
         const list = all.get(scenario.name) ?? [];
         // Each row reads the CPU time of its server (absent for the upstream's own rows), redis-server and the upstream.
         const watch = { ...(scenario.server !== 'upstream' ? { server: pids.get(scenario.server)! } : {}), redis: redis.pid!, upstream: upstream.process.pid! };
-        list.push(await measure(load, scenario, round === 1, watch));
+        // The one-worker gateway's park rows also say where their tail comes from.
+        const tailWatch = scenario.kind === 'park' && scenario.server === 'gateway' ? { gateway: processes.get('gateway')!, redis: redisInfo, pids: { gateway: pids.get('gateway')!, redis: redis.pid!, upstream: upstream.process.pid! } } : undefined;
+        list.push(await measure(load, scenario, round === 1, watch, tailWatch));
         all.set(scenario.name, list);
       }
     }
