@@ -189,7 +189,11 @@ interface GatewayTail {
 function answerTailQueries(): void {
   if (!process.send) return;
   // A 5 ms timer: long stalls are what the p99 is made of, and a finer one would cost the run CPU.
-  const loop = monitorEventLoopDelay({ resolution: 5 });
+  // The histogram holds the timer's whole intervals (an idle process reads 5.1 ms), so the delay
+  // is what exceeds the resolution.
+  const resolutionMs = 5;
+  const loop = monitorEventLoopDelay({ resolution: resolutionMs });
+  const lateMs = (ns: number) => Math.max(0, ns / 1e6 - resolutionMs);
   let pauses: { scavenges: number[]; old: number[] } | undefined;
   new PerformanceObserver((list) => {
     if (!pauses) return;
@@ -205,7 +209,7 @@ function answerTailQueries(): void {
       loop.enable();
     } else if (message === 'tail:read') {
       loop.disable();
-      const tail: GatewayTail = { scavengesMs: pauses?.scavenges ?? [], oldGenerationMs: pauses?.old ?? [], loopP99Ms: loop.percentile(99) / 1e6, loopMaxMs: loop.max / 1e6 };
+      const tail: GatewayTail = { scavengesMs: pauses?.scavenges ?? [], oldGenerationMs: pauses?.old ?? [], loopP99Ms: lateMs(loop.percentile(99)), loopMaxMs: lateMs(loop.max) };
       pauses = undefined;
       process.send!({ tail });
     }
