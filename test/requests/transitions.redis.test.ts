@@ -60,6 +60,29 @@ describe('create', () => {
       assert.equal(events[0]?.at, '2026-01-01T10:00:00.000Z');
     }));
 
+  test('answers the request exactly as get() reads it back, with its snapshot, approval code and policy revision', () =>
+    withStore(async (store) => {
+      const snapshotBytes = Buffer.from('{"id":"42","displayName":"Contoso Portal"}');
+      const request = newRequest({ approverGroups: ['app-approvers', 'security'], requiredApprovals: 2 });
+      request.approvalCodeSha256 = createHash('sha256').update('secret').digest('hex');
+      request.decision = { ...request.decision, policyRevision: 'rev-1', expiresAfterMs: 3_600_000 };
+      request.snapshot = {
+        record: { state: 'captured', at: '2026-01-01T10:00:00.000Z', path: '/deviceAppManagement/mobileApps/42', etag: 'W/"7"', sha256: createHash('sha256').update(snapshotBytes).digest('hex'), bytes: snapshotBytes.length },
+        bytes: snapshotBytes,
+      };
+      const created = await store.create(request, new Date('2026-01-01T10:00:00.000Z'));
+      assert.deepEqual(await store.get(created.id), created);
+      assert.equal(created.approvalCodeSha256, request.approvalCodeSha256);
+      assert.equal(created.decision.policyRevision, 'rev-1');
+      assert.equal(created.snapshot?.etag, 'W/"7"');
+      assert.match(created.requestSha256 ?? '', /^[0-9a-f]{64}$/);
+      // A failed snapshot (no bytes) and no approval code: the same.
+      const bare = newRequest();
+      bare.snapshot = { record: { state: 'failed', at: '2026-01-01T10:00:00.000Z', error: 'the upstream answered the read with 500' } };
+      const second = await store.create(bare, new Date('2026-01-01T10:00:01.000Z'));
+      assert.deepEqual(await store.get(second.id), second);
+    }));
+
   test('refuses a second open request on the same object with OBJECT_LOCKED and the open id, until it ends', () =>
     withStore(async (store) => {
       const first = await store.create(newRequest({ objectKey: 'apps:/x/1' }));

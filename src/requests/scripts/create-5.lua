@@ -32,7 +32,9 @@
              chainVersion 2), or '' to compute it here
 
   Output:
-    {1, HGETALL request}  created
+    {1, history}          created; history is the request's history field (its one line, written
+                          by includes/record-transition.lua): every other field is an argument,
+                          so the gateway reads the request from those (no HGETALL sent back)
     {-3, openRequestId}   OBJECT_LOCKED: the object has an open request
     {-10, ''}             a request with this id exists
 
@@ -95,4 +97,4 @@ reindex(prefix, id, ARGV[4], cjson.decode(ARGV[11]), false, 'needsApproval', now
 scheduleExpiry(prefix, id, ARGV[8], 'needsApproval', nowMs)
 recordTransition(KEYS[1], KEYS[4], id, nowMs, nowIso, ARGV[4], 'create', false, 'needsApproval', nil, false, ARGV[17])
 
-return { 1, redis.call('HGETALL', KEYS[1]) }
+return { 1, redis.call('HGET', KEYS[1], 'history') }
