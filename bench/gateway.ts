@@ -27,9 +27,10 @@
  * else runs), and the requests/s the machine's cores allow at that cost: what bounds a row that
  * does not reach its target (on 2 cores, wrk and the upstream take a share no worker can have).
  * Under the table, each one-worker park row says where its tail comes from, measured over its
- * run: redis-server's own time per script (INFO latencystats) and whether AOF is on, the gateway's
- * GC pauses and event-loop delay (asked of the gateway child over IPC), and how long each process
- * waited for a core per park (/proc/<pid>/schedstat) with how many of the cores were busy.
+ * run: redis-server's own time per script (INFO latencystats) and whether AOF is on, the
+ * gateway's and the upstream's GC pauses and event-loop delays (asked of those node children over
+ * IPC), and how long each process waited for a core per park (/proc/<pid>/schedstat) with how
+ * many of the cores were busy.
  * Each server is its own child process, so none shares an event loop with another.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
  *
@@ -117,6 +118,7 @@ async function runUpstream(): Promise<void> {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => {
     list = Buffer.from(listPage(addressUrl(server)));
+    answerTailQueries();
     ready(addressUrl(server));
   });
 }
@@ -173,8 +175,8 @@ async function runGateway(options: { upstream: string; redis: string; tokens: st
   }
 }
 
-/** What the gateway child tells the orchestrator about one measured run (see measure). */
-interface GatewayTail {
+/** What a node child (the gateway, the upstream) tells the orchestrator about one measured run (see measure). */
+interface ProcessTail {
   /** Young-generation scavenges, and the old generation's pauses (mark-compact, its incremental steps, weak callbacks). */
   scavengesMs: number[];
   oldGenerationMs: number[];
@@ -209,7 +211,7 @@ function answerTailQueries(): void {
       loop.enable();
     } else if (message === 'tail:read') {
       loop.disable();
-      const tail: GatewayTail = { scavengesMs: pauses?.scavenges ?? [], oldGenerationMs: pauses?.old ?? [], loopP99Ms: lateMs(loop.percentile(99)), loopMaxMs: lateMs(loop.max) };
+      const tail: ProcessTail = { scavengesMs: pauses?.scavenges ?? [], oldGenerationMs: pauses?.old ?? [], loopP99Ms: lateMs(loop.percentile(99)), loopMaxMs: lateMs(loop.max) };
       pauses = undefined;
       process.send!({ tail });
     }
@@ -297,10 +299,17 @@ interface TailNotes {
   redisScript?: { p50Ms: number; p99Ms: number };
   /** Whether redis-server appends to an AOF (a fsync policy of `always` would put a disk write on every park). */
   aof: boolean;
-  gc: { scavenges: PauseSummary; oldGeneration: PauseSummary; shareOfRun: number };
-  loop: { p99Ms: number; maxMs: number };
+  /** The gateway's and the upstream's own stalls: both are node processes a park passes through. */
+  gateway: NodeStalls;
+  upstream: NodeStalls;
   /** Microseconds per park each main thread spent runnable but waiting for a core (/proc/<pid>/schedstat). */
   runQueueUs: { gateway: number; redis: number; upstream: number };
+}
+
+/** A node process's GC pauses and its event loop's delay over a run. */
+interface NodeStalls {
+  gc: { scavenges: PauseSummary; oldGeneration: PauseSummary; shareOfRun: number };
+  loop: { p99Ms: number; maxMs: number };
 }
 
 /** Pauses of one kind over a run. */
@@ -315,9 +324,10 @@ function pauseSummary(pauses: number[]): PauseSummary {
   return { count: sorted.length, p50Ms: sorted[Math.floor(sorted.length / 2)] ?? 0, maxMs: sorted[sorted.length - 1] ?? 0 };
 }
 
-/** How measure() reads a park row's tail: the gateway child (IPC) and redis-server. */
+/** How measure() reads a park row's tail: the gateway and upstream children (IPC) and redis-server. */
 interface TailWatch {
   gateway: ChildProcess;
+  upstream: ChildProcess;
   redis: { sendCommand(args: string[]): Promise<unknown> };
   pids: { gateway: number; redis: number; upstream: number };
 }
@@ -480,6 +490,7 @@ async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: 
   if (tailWatch) {
     await tailWatch.redis.sendCommand(['CONFIG', 'RESETSTAT']);
     tailWatch.gateway.send('tail:start');
+    tailWatch.upstream.send('tail:start');
   }
   const waitedBefore = tailWatch ? runQueueReading(tailWatch.pids) : undefined;
   const before = watch ? cpuReading(watch) : undefined;
@@ -502,27 +513,43 @@ async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: 
   return result;
 }
 
-/** Asks the gateway child and redis-server what happened over the run just measured. */
-async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<TailNotes, 'runQueueUs'>> {
-  const gateway = await new Promise<GatewayTail>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the gateway did not answer tail:read within 10 s')), 10_000);
-    watch.gateway.once('message', (message: { tail?: GatewayTail }) => {
+/** Asks a node child what its GC and event loop did over the run just measured. */
+function askStalls(child: ChildProcess, name: string, durationSec: number): Promise<NodeStalls> {
+  return new Promise<NodeStalls>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the ${name} did not answer tail:read within 10 s`)), 10_000);
+    child.once('message', (message: { tail?: ProcessTail }) => {
       clearTimeout(timer);
-      if (message.tail) resolve(message.tail);
-      else reject(new Error('the gateway answered tail:read with something else'));
+      const tail = message.tail;
+      if (!tail) return reject(new Error(`the ${name} answered tail:read with something else`));
+      const pausedMs = [...tail.scavengesMs, ...tail.oldGenerationMs].reduce((sum, ms) => sum + ms, 0);
+      resolve({
+        gc: { scavenges: pauseSummary(tail.scavengesMs), oldGeneration: pauseSummary(tail.oldGenerationMs), shareOfRun: pausedMs / (durationSec * 1000) },
+        loop: { p99Ms: tail.loopP99Ms, maxMs: tail.loopMaxMs },
+      });
     });
-    watch.gateway.send('tail:read');
+    child.send('tail:read');
   });
+}
+
+/** Asks the gateway, the upstream and redis-server what happened over the run just measured. */
+async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<TailNotes, 'runQueueUs'>> {
+  const gateway = await askStalls(watch.gateway, 'gateway', durationSec);
+  const upstream = await askStalls(watch.upstream, 'upstream', durationSec);
   const latency = String(await watch.redis.sendCommand(['INFO', 'latencystats']));
   const evalsha = /latency_percentiles_usec_evalsha:p50=([\d.]+),p99=([\d.]+)/.exec(latency);
   const persistence = String(await watch.redis.sendCommand(['INFO', 'persistence']));
-  const pausedMs = [...gateway.scavengesMs, ...gateway.oldGenerationMs].reduce((sum, ms) => sum + ms, 0);
   return {
     ...(evalsha ? { redisScript: { p50Ms: Number(evalsha[1]) / 1000, p99Ms: Number(evalsha[2]) / 1000 } } : {}),
     aof: /aof_enabled:1/.test(persistence),
-    gc: { scavenges: pauseSummary(gateway.scavengesMs), oldGeneration: pauseSummary(gateway.oldGenerationMs), shareOfRun: pausedMs / (durationSec * 1000) },
-    loop: { p99Ms: gateway.loopP99Ms, maxMs: gateway.loopMaxMs },
+    gateway,
+    upstream,
   };
+}
+
+/** One node process's stalls, as a line of the notes. */
+function stallsLine(name: string, stalls: NodeStalls): string {
+  const { scavenges, oldGeneration, shareOfRun } = stalls.gc;
+  return `  the ${name}: GC ${scavenges.count} scavenges (p50 ${scavenges.p50Ms.toFixed(2)} ms, max ${scavenges.maxMs.toFixed(2)} ms) and ${oldGeneration.count} old-generation pauses (max ${oldGeneration.maxMs.toFixed(2)} ms), ${(shareOfRun * 100).toFixed(1)} % of the run; event loop late by p99 ${stalls.loop.p99Ms.toFixed(2)} ms, max ${stalls.loop.maxMs.toFixed(2)} ms`;
 }
 
 /** The park rows' notes: each suspect of the tail, as measured over the row's run. */
@@ -533,8 +560,8 @@ function tailNotes(result: Result): string[] {
   return [
     `Where the tail of ${result.scenario} (p99 ${result.p99Ms.toFixed(2)} ms) comes from, over its run:`,
     `  Redis: ${tail.redisScript ? `each script took p50 ${tail.redisScript.p50Ms.toFixed(2)} ms, p99 ${tail.redisScript.p99Ms.toFixed(2)} ms inside redis-server` : 'no latencystats (Redis before 7)'}; AOF ${tail.aof ? 'on (see appendfsync)' : 'off: no fsync on the path'}`,
-    `  the gateway's GC: ${tail.gc.scavenges.count} scavenges (p50 ${tail.gc.scavenges.p50Ms.toFixed(2)} ms, max ${tail.gc.scavenges.maxMs.toFixed(2)} ms) and ${tail.gc.oldGeneration.count} old-generation pauses (p50 ${tail.gc.oldGeneration.p50Ms.toFixed(2)} ms, max ${tail.gc.oldGeneration.maxMs.toFixed(2)} ms), ${(tail.gc.shareOfRun * 100).toFixed(1)} % of the run`,
-    `  the gateway's event loop: delay p99 ${tail.loop.p99Ms.toFixed(2)} ms, max ${tail.loop.maxMs.toFixed(2)} ms`,
+    stallsLine('gateway (a park passes its event loop three times)', tail.gateway),
+    stallsLine('upstream (once, for the snapshot read)', tail.upstream),
     `  waiting for a core, per park: the gateway's main thread ${tail.runQueueUs.gateway} µs, redis-server's ${tail.runQueueUs.redis} µs, the upstream's ${tail.runQueueUs.upstream} µs on the run queue (runnable, no core free; a park wakes them six times)${busy !== undefined ? `, with ${busy.toFixed(2)} of ${CORES} cores busy` : ''}`,
   ];
 }
@@ -726,7 +753,7 @@ async function orchestrate(): Promise<void> {
         // Each row reads the CPU time of its server (absent for the upstream's own rows), redis-server and the upstream.
         const watch = { ...(scenario.server !== 'upstream' ? { server: pids.get(scenario.server)! } : {}), redis: redis.pid!, upstream: upstream.process.pid! };
         // The one-worker gateway's park rows also say where their tail comes from.
-        const tailWatch = scenario.kind === 'park' && scenario.server === 'gateway' ? { gateway: processes.get('gateway')!, redis: redisInfo, pids: { gateway: pids.get('gateway')!, redis: redis.pid!, upstream: upstream.process.pid! } } : undefined;
+        const tailWatch = scenario.kind === 'park' && scenario.server === 'gateway' ? { gateway: processes.get('gateway')!, upstream: upstream.process, redis: redisInfo, pids: { gateway: pids.get('gateway')!, redis: redis.pid!, upstream: upstream.process.pid! } } : undefined;
         list.push(await measure(load, scenario, round === 1, watch, tailWatch));
         all.set(scenario.name, list);
       }
