@@ -82,7 +82,7 @@ export interface GatewayConfig {
     bundlePollIntervalMs: number;
     bundleMaxBytes: number;
     watch: boolean;
-    /** Decisions remembered per loaded policy, keyed by the exact input; 0 turns the memo off. */
+    /** Unprotected decisions remembered per loaded policy, keyed by the exact input; 0 turns the memo off. */
     decisionCacheSize: number;
   };
   identity: IdentityConfig;

@@ -237,7 +237,12 @@ export async function createPolicyEngine(options: PolicyEngineOptions): Promise<
         throw new PolicyUnavailableError(`maa/decision failed: ${errorText(error)}`, { cause: error });
       }
       const decision = deepFreeze(readDecision(resultSet));
-      if (memoSize > 0 && json.length <= MAX_MEMO_INPUT_CHARS) {
+      // Only unprotected decisions are kept. A protected one parks its call, and a park's input
+      // (its new body) is almost never seen again: keeping it only churned the heap (every park's
+      // entry survived the young generation, and old-generation pauses followed as the oldest
+      // were dropped; docs/operations.md). Its repeat (a retry, a resend with the approval code)
+      // pays one evaluation beside a park's or a complete's work.
+      if (!decision.protected && memoSize > 0 && json.length <= MAX_MEMO_INPUT_CHARS) {
         // Bounded, oldest first out: a flood of distinct inputs costs memory once, not forever.
         if (s.decisions.size >= memoSize) s.decisions.delete(s.decisions.keys().next().value!);
         s.decisions.set(json, decision);
