@@ -91,7 +91,13 @@ async function main(): Promise<void> {
   const intuneInput: DecisionInput = { call: { ...intuneCall.call, body: { displayName: 'Windows: BitLocker and Defender' } }, caller: input.caller };
   if (!engine.decide(intuneInput).protected) throw new Error('the /deviceManagement call is not protected');
   const deviceManagement = timeDecisions(engine, intuneInput);
-  const remembered = timeDecisions(remembering);
+  // Only unprotected decisions are remembered (a park's input is almost never seen twice): the
+  // memo's hit is timed on a call no profile type protects.
+  const syncCall = normalizeCall({ method: 'POST', url: '/deviceManagement/managedDevices/42/syncDevice', headers: {} }, { caseInsensitive: true });
+  if (!syncCall.ok) throw new Error(syncCall.reason);
+  const unprotectedInput: DecisionInput = { call: syncCall.call, caller: input.caller };
+  if (remembering.decide(unprotectedInput).protected) throw new Error('the syncDevice call is protected: the memo row needs an unprotected call');
+  const remembered = timeDecisions(remembering, unprotectedInput);
   await remembering.close();
 
   // The whole decision of the gateway, explain and this benchmark (policy/decide-call.ts) on the
@@ -175,7 +181,7 @@ async function main(): Promise<void> {
     ['', 'decisions/s', 'p50 µs', 'p99 µs'],
     ['in-process Wasm', Math.round(inProcess.perSec).toLocaleString('en'), f(inProcess.p50), f(inProcess.p99)],
     ['in-process Wasm, /beta/deviceManagement/…', Math.round(deviceManagement.perSec).toLocaleString('en'), f(deviceManagement.p50), f(deviceManagement.p99)],
-    ['in-process, remembered decision', Math.round(remembered.perSec).toLocaleString('en'), f(remembered.p50), f(remembered.p99)],
+    ['in-process, remembered (unprotected call)', Math.round(remembered.perSec).toLocaleString('en'), f(remembered.p50), f(remembered.p99)],
     ['decideCall: normalise, parse, Wasm', Math.round(wholeCall.perSec).toLocaleString('en'), f(wholeCall.p50), f(wholeCall.p99)],
     ['opa run --server (HTTP keep-alive)', Math.round(sidecar.perSec).toLocaleString('en'), f(sidecar.p50), f(sidecar.p99)],
   ];
