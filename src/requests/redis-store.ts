@@ -135,9 +135,9 @@ class RedisRequestStore implements RequestStore {
    * that its change reached the replicas. Every transition a caller is told about waits: a lost
    * park would lose a 202'd request, a lost claim could let a second complete replay the call,
    * a lost outcome would turn a done replay back into an approved one. A refused transition
-   * changed nothing, so it does not wait.
+   * changed nothing, so it does not wait; it becomes a TransitionError. Returns the script's
+   * answer after its code.
    */
-  /** Runs a transition's script (and waits for its replicas); a refusal becomes a TransitionError. Returns its answer's payload. */
   private async runTransition(name: ScriptName, id: string, keys: string[], args: Array<string | Buffer>): Promise<unknown> {
     const script = this.connection.scripts[name];
     const reply = await this.connection.within(async (deadline) => {
@@ -204,7 +204,7 @@ class RedisRequestStore implements RequestStore {
     ]);
     // The script answers only the history line it wrote: every other field it stored is an argument
     // above, so the request is read from those rather than sent back (a park's largest reply).
-    // test/requests/store.redis.test.ts holds this to what get() reads.
+    // test/requests/transitions.redis.test.ts holds this to what get() reads.
     return decodeRequest({
       id,
       status: 'needsApproval',
