@@ -2,7 +2,10 @@
  * `npm run bench:gateway`: what the safeguard costs traffic that does not need it.
  *
  * In one run, against loopback, with `wrk` (Debian package) and the same load for each:
- *   upstream      a tiny node http server answering a small JSON body (the ceiling);
+ *   upstream      nginx (Debian package), one process, answering a small JSON body (the ceiling).
+ *                 It stands for the management API, which has machines of its own: nginx is the
+ *                 cheapest stand-in this machine has (about 5 µs of CPU a request, against 15-25
+ *                 for a node http server), so the 2 cores measure the gateway more than the stand-in;
  *   bare hpm      http-proxy-middleware on node's own http server with a keep-alive agent;
  *   gateway       the Countersign gateway with the real policy and a real redis-server,
  *                 for unprotected GETs and for unprotected POSTs (a path no profile type
@@ -28,23 +31,25 @@
  * does not reach its target (on 2 cores, wrk and the upstream take a share no worker can have).
  * Under the table, each one-worker park row says where its tail comes from, measured over its
  * run: redis-server's own time per script (INFO latencystats) and whether AOF is on, the
- * gateway's and the upstream's GC pauses and event-loop delays (asked of those node children over
- * IPC), and how long each process waited for a core per park (/proc/<pid>/schedstat) with how
- * many of the cores were busy.
+ * gateway's GC pauses and event-loop delay (asked of that node child over IPC), and how long
+ * each process waited for a core per park (/proc/<pid>/schedstat) with how many of the cores
+ * were busy.
  * Each server is its own child process, so none shares an event loop with another.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
  *
  * Knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_THREADS (2),
  * BENCH_CONNECTIONS (50), BENCH_ROUNDS (3: the scenarios run interleaved, round after round, and
  * each scenario's median round is shown, which tames a busy machine's noise),
- * BENCH_ONLY (a regular expression on scenario names, e.g. `GET`), WRK_BIN (wrk), BENCH_PROFILE (a
- * folder: the gateway and bare hpm children run with `node --cpu-prof` and write their .cpuprofile
- * files to <folder>/gateway and <folder>/hpm on exit). `--json` prints the results as JSON after the table.
+ * BENCH_ONLY (a regular expression on scenario names, e.g. `GET`), WRK_BIN (wrk), NGINX_BIN
+ * (nginx; /usr/sbin/nginx when it is there), BENCH_PROFILE (a folder: the gateway and bare hpm
+ * children run with `node --cpu-prof` and write their .cpuprofile files to <folder>/gateway and
+ * <folder>/hpm on exit). `--json` prints the results as JSON after the table.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -103,23 +108,76 @@ interface TlsFiles {
   keyFile: string;
 }
 
-async function runUpstream(): Promise<void> {
-  const body = Buffer.from(UPSTREAM_BODY);
-  let list = Buffer.alloc(0);
-  const server = http.createServer((req, res) => {
-    // Drain the request body before answering, as a real API would read it.
-    req.resume();
-    req.on('end', () => {
-      const answer = req.url === LIST_PATH ? list : body;
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': answer.length });
-      res.end(answer);
+/** The upstream as it runs: its URL, the pid whose CPU time is the upstream's, and how to stop it. */
+interface Upstream {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts nginx as the upstream: one process (`master_process off`, so its pid is the one that
+ * serves), every path answered with the small JSON body from memory, the list path with the list
+ * page (links at itself) from a file. Everything it writes stays in `dir`.
+ */
+async function startUpstream(dir: string, nginx: string): Promise<Upstream> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const root = join(dir, 'nginx');
+  mkdirSync(root);
+  writeFileSync(join(root, 'list.json'), listPage(url));
+  const temp = (name: string) => `${name}_temp_path ${join(root, name)};`;
+  writeFileSync(
+    join(root, 'nginx.conf'),
+    `worker_processes 1;
+master_process off;
+daemon off;
+pid ${join(root, 'nginx.pid')};
+error_log ${join(root, 'error.log')} warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 100000000;
+  keepalive_timeout 300s;
+  etag off;
+  default_type application/json;
+  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join('\n  ')}
+  server {
+    listen 127.0.0.1:${port};
+    location = ${LIST_PATH.split('?')[0]} { alias ${join(root, 'list.json')}; }
+    location / { return 200 '${UPSTREAM_BODY}'; }
+  }
+}
+`,
+  );
+  const child = spawn(nginx, ['-p', root, '-e', join(root, 'error.log'), '-c', join(root, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  for (let tries = 0; ; tries++) {
+    if (child.exitCode !== null) throw new Error(`nginx (the upstream) exited at start: ${stderr.trim() || readFileSync(join(root, 'error.log'), 'utf8').trim()}`);
+    if ((await fetchText(`${url}${GET_PATH}`).catch(() => '')) === UPSTREAM_BODY) return { url, pid: child.pid!, stop };
+    if (tries === 100) {
+      await stop();
+      throw new Error(`nginx (the upstream) did not answer on ${url} within 10 s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** A loopback port nothing listens on now (nginx binds it a moment later). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
     });
-  });
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => {
-    list = Buffer.from(listPage(addressUrl(server)));
-    answerTailQueries();
-    ready(addressUrl(server));
   });
 }
 
@@ -175,7 +233,7 @@ async function runGateway(options: { upstream: string; redis: string; tokens: st
   }
 }
 
-/** What a node child (the gateway, the upstream) tells the orchestrator about one measured run (see measure). */
+/** What the one-worker gateway tells the orchestrator about one measured run (see measure). */
 interface ProcessTail {
   /** Young-generation scavenges, and the old generation's pauses (mark-compact, its incremental steps, weak callbacks). */
   scavengesMs: number[];
@@ -299,9 +357,8 @@ interface TailNotes {
   redisScript?: { p50Ms: number; p99Ms: number };
   /** Whether redis-server appends to an AOF (a fsync policy of `always` would put a disk write on every park). */
   aof: boolean;
-  /** The gateway's and the upstream's own stalls: both are node processes a park passes through. */
+  /** The gateway's own stalls: a park passes its event loop three times (nginx, the upstream, has no GC). */
   gateway: NodeStalls;
-  upstream: NodeStalls;
   /** Microseconds per park each main thread spent runnable but waiting for a core (/proc/<pid>/schedstat). */
   runQueueUs: { gateway: number; redis: number; upstream: number };
 }
@@ -324,10 +381,9 @@ function pauseSummary(pauses: number[]): PauseSummary {
   return { count: sorted.length, p50Ms: sorted[Math.floor(sorted.length / 2)] ?? 0, maxMs: sorted[sorted.length - 1] ?? 0 };
 }
 
-/** How measure() reads a park row's tail: the gateway and upstream children (IPC) and redis-server. */
+/** How measure() reads a park row's tail: the gateway child (IPC), redis-server, and the processes' schedstat. */
 interface TailWatch {
   gateway: ChildProcess;
-  upstream: ChildProcess;
   redis: { sendCommand(args: string[]): Promise<unknown> };
   pids: { gateway: number; redis: number; upstream: number };
 }
@@ -431,6 +487,8 @@ interface Scenario {
 
 interface Load {
   wrk: string;
+  /** nginx, the upstream. */
+  nginx: string;
   threads: number;
   connections: number;
   durationSec: number;
@@ -490,7 +548,6 @@ async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: 
   if (tailWatch) {
     await tailWatch.redis.sendCommand(['CONFIG', 'RESETSTAT']);
     tailWatch.gateway.send('tail:start');
-    tailWatch.upstream.send('tail:start');
   }
   const waitedBefore = tailWatch ? runQueueReading(tailWatch.pids) : undefined;
   const before = watch ? cpuReading(watch) : undefined;
@@ -531,10 +588,9 @@ function askStalls(child: ChildProcess, name: string, durationSec: number): Prom
   });
 }
 
-/** Asks the gateway, the upstream and redis-server what happened over the run just measured. */
+/** Asks the gateway and redis-server what happened over the run just measured. */
 async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<TailNotes, 'runQueueUs'>> {
   const gateway = await askStalls(watch.gateway, 'gateway', durationSec);
-  const upstream = await askStalls(watch.upstream, 'upstream', durationSec);
   const latency = String(await watch.redis.sendCommand(['INFO', 'latencystats']));
   const evalsha = /latency_percentiles_usec_evalsha:p50=([\d.]+),p99=([\d.]+)/.exec(latency);
   const persistence = String(await watch.redis.sendCommand(['INFO', 'persistence']));
@@ -542,7 +598,6 @@ async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<Tai
     ...(evalsha ? { redisScript: { p50Ms: Number(evalsha[1]) / 1000, p99Ms: Number(evalsha[2]) / 1000 } } : {}),
     aof: /aof_enabled:1/.test(persistence),
     gateway,
-    upstream,
   };
 }
 
@@ -561,8 +616,7 @@ function tailNotes(result: Result): string[] {
     `Where the tail of ${result.scenario} (p99 ${result.p99Ms.toFixed(2)} ms) comes from, over its run:`,
     `  Redis: ${tail.redisScript ? `each script took p50 ${tail.redisScript.p50Ms.toFixed(2)} ms, p99 ${tail.redisScript.p99Ms.toFixed(2)} ms inside redis-server` : 'no latencystats (Redis before 7)'}; AOF ${tail.aof ? 'on (see appendfsync)' : 'off: no fsync on the path'}`,
     stallsLine('gateway (a park passes its event loop three times)', tail.gateway),
-    stallsLine('upstream (once, for the snapshot read)', tail.upstream),
-    `  waiting for a core, per park: the gateway's main thread ${tail.runQueueUs.gateway} µs, redis-server's ${tail.runQueueUs.redis} µs, the upstream's ${tail.runQueueUs.upstream} µs on the run queue (runnable, no core free; a park wakes them six times)${busy !== undefined ? `, with ${busy.toFixed(2)} of ${CORES} cores busy` : ''}`,
+    `  waiting for a core, per park: the gateway's main thread ${tail.runQueueUs.gateway} µs, redis-server's ${tail.runQueueUs.redis} µs, the upstream's (nginx, once per park for the snapshot read) ${tail.runQueueUs.upstream} µs on the run queue (runnable, no core free; a park wakes them six times)${busy !== undefined ? `, with ${busy.toFixed(2)} of ${CORES} cores busy` : ''}`,
   ];
 }
 
@@ -635,6 +689,8 @@ function numberEnv(name: string, fallback: number): number {
 async function orchestrate(): Promise<void> {
   const load: Load = {
     wrk: process.env.WRK_BIN ?? 'wrk',
+    // Debian installs it in /usr/sbin, which is not on every user's PATH.
+    nginx: process.env.NGINX_BIN ?? (existsSync('/usr/sbin/nginx') ? '/usr/sbin/nginx' : 'nginx'),
     threads: numberEnv('BENCH_THREADS', 2),
     connections: numberEnv('BENCH_CONNECTIONS', 50),
     durationSec: numberEnv('BENCH_DURATION', 10),
@@ -645,6 +701,11 @@ async function orchestrate(): Promise<void> {
   const rounds = Math.max(1, Math.floor(numberEnv('BENCH_ROUNDS', 3)));
   if (spawnSync(load.wrk, ['-v']).error) {
     process.stderr.write('bench: wrk is missing; install it with `sudo apt-get install wrk` (or set WRK_BIN)\n');
+    process.exitCode = 1;
+    return;
+  }
+  if (spawnSync(load.nginx, ['-v']).error) {
+    process.stderr.write('bench: nginx (the upstream) is missing; install it with `sudo apt-get install nginx` (or set NGINX_BIN)\n');
     process.exitCode = 1;
     return;
   }
@@ -666,8 +727,10 @@ async function orchestrate(): Promise<void> {
   const { createClient } = await import('redis');
   const redisInfo = createClient({ url: redis.url });
   await redisInfo.connect();
+  let stopUpstream = async () => undefined as void;
   const cleanup = async () => {
     await stopChildren();
+    await stopUpstream();
     await redisInfo.close();
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -708,7 +771,8 @@ async function orchestrate(): Promise<void> {
     const urls = new Map<Server, string>();
     const pids = new Map<Server, number>();
     const processes = new Map<Server, ChildProcess>();
-    const upstream = await startChild('upstream', ['upstream']);
+    const upstream = await startUpstream(dir, load.nginx);
+    stopUpstream = upstream.stop;
     urls.set('upstream', upstream.url);
     const gatewayOptions = (extra: Record<string, unknown> = {}) => JSON.stringify({ upstream: upstream.url, redis: redis.url, tokens, deployment: randomDeployment(), ...extra });
     const starts: Record<Exclude<Server, 'upstream'>, () => Promise<Child>> = {
@@ -751,9 +815,9 @@ async function orchestrate(): Promise<void> {
       for (const scenario of scenarios) {
         const list = all.get(scenario.name) ?? [];
         // Each row reads the CPU time of its server (absent for the upstream's own rows), redis-server and the upstream.
-        const watch = { ...(scenario.server !== 'upstream' ? { server: pids.get(scenario.server)! } : {}), redis: redis.pid!, upstream: upstream.process.pid! };
+        const watch = { ...(scenario.server !== 'upstream' ? { server: pids.get(scenario.server)! } : {}), redis: redis.pid!, upstream: upstream.pid };
         // The one-worker gateway's park rows also say where their tail comes from.
-        const tailWatch = scenario.kind === 'park' && scenario.server === 'gateway' ? { gateway: processes.get('gateway')!, upstream: upstream.process, redis: redisInfo, pids: { gateway: pids.get('gateway')!, redis: redis.pid!, upstream: upstream.process.pid! } } : undefined;
+        const tailWatch = scenario.kind === 'park' && scenario.server === 'gateway' ? { gateway: processes.get('gateway')!, redis: redisInfo, pids: { gateway: pids.get('gateway')!, redis: redis.pid!, upstream: upstream.pid } } : undefined;
         list.push(await measure(load, scenario, round === 1, watch, tailWatch));
         all.set(scenario.name, list);
       }
@@ -823,7 +887,7 @@ if (roleAt === -1) {
 } else {
   const [role, arg, tlsArg] = process.argv.slice(roleAt + 1);
   const run =
-    role === 'upstream' ? runUpstream() : role === 'hpm' ? runBareHpm(arg!, tlsArg ? (JSON.parse(tlsArg) as TlsFiles) : undefined) : role === 'gateway' ? runGateway(JSON.parse(arg!)) : Promise.reject(new Error(`unknown role ${role}`));
+    role === 'hpm' ? runBareHpm(arg!, tlsArg ? (JSON.parse(tlsArg) as TlsFiles) : undefined) : role === 'gateway' ? runGateway(JSON.parse(arg!)) : Promise.reject(new Error(`unknown role ${role}`));
   run.catch((error: unknown) => {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
