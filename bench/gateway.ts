@@ -49,12 +49,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import selfsigned from 'selfsigned';
+import { freePort } from '../src/demo/local-ports';
 
 const SELF = fileURLToPath(import.meta.url);
 const TOKEN = 'bench-token-0123456789';
@@ -167,18 +167,6 @@ http {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-}
-
-/** A loopback port nothing listens on now (nginx binds it a moment later). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function runBareHpm(target: string, tls?: TlsFiles): Promise<void> {
@@ -699,15 +687,12 @@ async function orchestrate(): Promise<void> {
     dir: '',
   };
   const rounds = Math.max(1, Math.floor(numberEnv('BENCH_ROUNDS', 3)));
-  if (spawnSync(load.wrk, ['-v']).error) {
-    process.stderr.write('bench: wrk is missing; install it with `sudo apt-get install wrk` (or set WRK_BIN)\n');
-    process.exitCode = 1;
-    return;
-  }
-  if (spawnSync(load.nginx, ['-v']).error) {
-    process.stderr.write('bench: nginx (the upstream) is missing; install it with `sudo apt-get install nginx` (or set NGINX_BIN)\n');
-    process.exitCode = 1;
-    return;
+  for (const [bin, what, pkg, knob] of [[load.wrk, 'wrk', 'wrk', 'WRK_BIN'], [load.nginx, 'nginx (the upstream)', 'nginx', 'NGINX_BIN']]) {
+    if (spawnSync(bin!, ['-v']).error) {
+      process.stderr.write(`bench: ${what} is missing; install it with \`sudo apt-get install ${pkg}\` (or set ${knob})\n`);
+      process.exitCode = 1;
+      return;
+    }
   }
 
   const dir = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
@@ -727,7 +712,8 @@ async function orchestrate(): Promise<void> {
   const { createClient } = await import('redis');
   const redisInfo = createClient({ url: redis.url });
   await redisInfo.connect();
-  let stopUpstream = async () => undefined as void;
+  // Set once the upstream runs: a signal or a failed start may clean up before it does.
+  let stopUpstream = async (): Promise<void> => undefined;
   const cleanup = async () => {
     await stopChildren();
     await stopUpstream();
