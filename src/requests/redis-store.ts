@@ -26,6 +26,7 @@ import type { Caller } from '../policy/types';
 import type {
   ApprovalRequest,
   AuditEvent,
+  HistoryEntry,
   ListPage,
   ListQuery,
   NewRequest,
@@ -203,23 +204,24 @@ class RedisRequestStore implements RequestStore {
       Buffer.from(eventContent, 'hex'),
     ]);
     // The script answers only the history line it wrote: every other field it stored is an argument
-    // above, so the request is read from those rather than sent back (a park's largest reply).
-    // test/requests/transitions.redis.test.ts holds this to what get() reads.
-    return decodeRequest({
+    // above, so the request is built from those rather than sent back (a park's largest reply) or
+    // parsed again from the JSON just written. checkNewRequest took only JSON values, so these are
+    // what get() will read; test/requests/transitions.redis.test.ts holds the two together.
+    return {
       id,
       status: 'needsApproval',
       createdAt: t.iso,
       updatedAt: t.iso,
-      requestor: stored.requestor,
+      requestor: { userId: requestor.userId, groups: requestor.groups },
       justification: stored.justification,
-      call: stored.call,
-      decision: stored.decision,
-      approvals: '',
-      history: String(history),
+      call: request.call,
+      decision,
+      approvals: [],
+      history: [JSON.parse(String(history)) as HistoryEntry],
       requestSha256: pinned,
       ...(request.approvalCodeSha256 ? { approvalCodeSha256: request.approvalCodeSha256 } : {}),
-      ...(snapshotRecord ? { snapshot: snapshotRecord } : {}),
-    })!;
+      ...(request.snapshot ? { snapshot: request.snapshot.record } : {}),
+    };
   }
 
   async get(id: string): Promise<ApprovalRequest | null> {
