@@ -106,8 +106,9 @@ export function createGateway(deps: GatewayDeps): Gateway {
   });
   // Reads the upstream secret or key now (a bad one stops the start); tokens are fetched when first needed.
   const upstreamAuth = createUpstreamAuth({ config: config.upstream.auth, logger, tokenRequests: metrics.upstreamTokenRequests });
-  // The object's reads (at park, and again at complete) go to the upstream over the same agent.
-  const readSnapshot = createSnapshotReader(config, agent);
+  // The object's reads (at park, and again at complete) go to the upstream over connections of their own.
+  const snapshots = createSnapshotReader(config);
+  const readSnapshot = snapshots.read;
   const replays = trackReplays(createReplay({ config, store, agent, metrics, logger, upstreamAuth, readSnapshot }));
   const replay = replays.replay;
   // Under main.ts's lease one process of the deployment runs it; even without one, the claim decides which sends each due replay.
@@ -227,7 +228,10 @@ export function createGateway(deps: GatewayDeps): Gateway {
       await Promise.resolve(scheduler.stop()).catch((error: unknown) => logger.warn({ err: errorSummary(error) }, 'scheduler did not stop cleanly'));
       // Live streams never end by themselves: end them, and their clients reconnect to another gateway.
       events.closeAll();
-      return drain(server, replays, graceMs, logger).finally(() => agent.destroy());
+      return drain(server, replays, graceMs, logger).finally(() => {
+        agent.destroy();
+        return snapshots.close();
+      });
     },
     reloadTls: () => (tls ? tls.reload() : { result: 'disabled' }),
   };

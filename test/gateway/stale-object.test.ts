@@ -280,6 +280,36 @@ describe('against an upstream without ETags', () => {
     assert.match((await h.store.get(id))?.snapshot?.error ?? '', /within 200 ms/);
   });
 
+  test('an object larger than requests.snapshotLimitBytes is recorded as tooLarge with its ETag; the call parks', async () => {
+    await h.close();
+    h = await startHarness(files.suite, { requests: { snapshotLimitBytes: 1024 } });
+    h.upstream.respondToSnapshot = (_call, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', etag: '"big-1"' });
+      res.end(JSON.stringify({ id: '42', notes: 'x'.repeat(4096) }));
+    };
+    const id = await park('patch', APP, { displayName: 'Mine' });
+    const snapshot = (await h.store.get(id))?.snapshot;
+    assert.equal(snapshot?.state, 'tooLarge');
+    assert.equal(snapshot?.etag, '"big-1"');
+    assert.match(snapshot?.error ?? '', /larger than 1024 bytes/);
+  });
+
+  test('an upstream that drops the read, before or during its answer, gives a failed snapshot; the call parks all the same', async () => {
+    h.upstream.respondToSnapshot = (_call, res) => {
+      res.socket?.destroy();
+    };
+    const unreached = await park('patch', APP, { displayName: 'Mine' });
+    assert.match((await h.store.get(unreached))?.snapshot?.error ?? '', /could not be reached \(\w+\)/);
+
+    h.upstream.respondToSnapshot = (_call, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"id":"42",');
+      setTimeout(() => res.socket?.destroy(), 20);
+    };
+    const broken = await park('patch', SCRIPT, { displayName: 'Mine' });
+    assert.match((await h.store.get(broken))?.snapshot?.error ?? '', /answer to the read broke off/);
+  });
+
   test('a re-read that fails at complete sends nothing and leaves the request approved; the retry completes', async () => {
     serve();
     const id = await park('patch', APP, { displayName: 'Mine' });
