@@ -84,6 +84,23 @@ export function parseHostPort(text: string): { host: string; port: number } {
 }
 
 /**
+ * A StoreClient's runScript over node-redis's per-options proxies: the proxy of a signal is made
+ * once and kept while calls bring that signal (the store calls of one deadline window share it,
+ * src/requests/deadline.ts), not made again for every script.
+ */
+function perSignal(withSignal: (signal: AbortSignal) => Record<keyof Scripts, (keys: string[], args: RedisArgument[]) => Promise<unknown>>): StoreClient['runScript'] {
+  let signalOfLast: AbortSignal | undefined;
+  let last: ReturnType<typeof withSignal> | undefined;
+  return (name, keys, args, signal) => {
+    if (signal !== signalOfLast || !last) {
+      last = withSignal(signal);
+      signalOfLast = signal;
+    }
+    return last[name](keys, args);
+  };
+}
+
+/**
  * The client of one topology.
  * @example createStoreClient({ mode: 'cluster', nodes: ['10.0.0.1:6379'] }, loadScripts(), 'maa:{prod}:')
  */
@@ -97,7 +114,7 @@ export function createStoreClient(topology: RedisTopology, scripts: Scripts, rou
         },
         connect: () => client.connect(),
         sendCommand: (args, options) => client.sendCommand(args, options),
-        runScript: (name, keys, args, signal) => client.withAbortSignal(signal)[name](keys, args),
+        runScript: perSignal((signal) => client.withAbortSignal(signal)),
         primaryIdentity: () => topology.url,
         close: () => client.close(),
         destroy: () => client.destroy(),
@@ -120,7 +137,7 @@ export function createStoreClient(topology: RedisTopology, scripts: Scripts, rou
         connect: () => cluster.connect(),
         // Every key of the deployment is in the tag's slot: route by it, to that slot's primary.
         sendCommand: (args, options) => cluster.sendCommand(routingKey, false, args, options),
-        runScript: (name, keys, args, signal) => cluster.withCommandOptions({ abortSignal: signal })[name](keys, args),
+        runScript: perSignal((signal) => cluster.withCommandOptions({ abortSignal: signal })),
         primaryIdentity: () => {
           const master = cluster.getSlotMaster(clusterSlotOf(routingKey));
           return master ? `${master.host}:${master.port}` : '';
@@ -151,7 +168,7 @@ export function createStoreClient(topology: RedisTopology, scripts: Scripts, rou
         },
         connect: () => sentinel.connect(),
         sendCommand: (args, options) => sentinel.sendCommand(false, args, options),
-        runScript: (name, keys, args, signal) => sentinel.withCommandOptions({ abortSignal: signal })[name](keys, args),
+        runScript: perSignal((signal) => sentinel.withCommandOptions({ abortSignal: signal })),
         primaryIdentity: () => {
           const master = sentinel.getMasterNode();
           return master ? `${master.host}:${master.port}` : '';
