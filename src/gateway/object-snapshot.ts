@@ -78,7 +78,7 @@ export function createSnapshotReader(config: GatewayConfig): SnapshotReaderHandl
 
   const read: SnapshotReader = (path, authorization) =>
     new Promise<SnapshotRead>((resolve) => {
-      const one = new OneRead(path, limit, resolve);
+      const one = new SnapshotReadHandler(path, limit, resolve);
       // Canonical paths start with one '/'; anything else is not a path on the upstream's origin.
       if (!path.startsWith('/') || path.startsWith('//')) return one.failed('the object\'s path is not an absolute path');
       const headers: Record<string, string> = { accept: 'application/json', 'accept-encoding': 'identity', 'x-maa-read': 'snapshot' };
@@ -97,7 +97,7 @@ export function createSnapshotReader(config: GatewayConfig): SnapshotReaderHandl
  * One read as undici's dispatch handler: its answer's status, ETag and bytes, its deadline, and the
  * one record it settles with. An object rather than closures: one allocation per read.
  */
-class OneRead implements Dispatcher.DispatchHandlers {
+class SnapshotReadHandler implements Dispatcher.DispatchHandlers {
   readonly at = new Date().toISOString();
   timer: NodeJS.Timeout | undefined;
   private abort: ((error?: Error) => void) | undefined;
