@@ -167,6 +167,7 @@ class SnapshotReadHandler implements Dispatcher.DispatchHandlers {
   }
 
   onComplete(): void {
+    if (this.settled) return; // a status we do not read: its body was dropped
     const { at, path, etag, status } = this;
     const bytes = Buffer.concat(this.chunks);
     this.done({ record: { state: 'captured', at, path, ...(etag ? { etag } : {}), sha256: hash('sha256', bytes, 'hex'), bytes: bytes.length }, bytes, status });

@@ -205,8 +205,9 @@ class RedisRequestStore implements RequestStore {
     ]);
     // The script answers only the history line it wrote: every other field it stored is an argument
     // above, so the request is built from those rather than sent back (a park's largest reply) or
-    // parsed again from the JSON just written. checkNewRequest took only JSON values, so these are
-    // what get() will read; test/requests/transitions.redis.test.ts holds the two together.
+    // parsed again from the JSON just written. They are the objects create was given, which the
+    // park builds from JSON values (the policy's answer, strings and numbers), so they are what
+    // get() will read; test/requests/transitions.redis.test.ts holds the two together.
     return {
       id,
       status: 'needsApproval',
