@@ -85,7 +85,7 @@ export function createSnapshotReader(config: GatewayConfig): SnapshotReaderHandl
       if (authorization !== undefined) headers.authorization = authorization;
       one.timer = setTimeout(() => one.timedOut(timeoutMs), timeoutMs);
       try {
-        pool.dispatch({ origin: target.origin, path: `${basePath}${path}`, method: 'GET', headers }, one);
+        pool.dispatch({ path: `${basePath}${path}`, method: 'GET', headers }, one);
       } catch (error) {
         one.onError(error as Error);
       }
