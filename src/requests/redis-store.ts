@@ -7,7 +7,7 @@
 import { randomBytes, randomUUID, createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { readAudit } from './audit-stream';
-import { CHAIN_VERSION, contentHash, requestSha256 } from './audit-chain';
+import { ChainGuess, CHAIN_VERSION, contentHash, requestSha256 } from './audit-chain';
 import { exportAudit, readChainState, trimAudit, verifyStoredChain, type AuditChainState, type AuditVerification } from './audit-chain-store';
 import { buildEvidence, type EvidenceFile } from './evidence';
 import { AuditFeed, type AuditListener, type AuditWatch, type BlockingClient } from './audit-feed';
@@ -105,6 +105,7 @@ function retentionMs(value: number | undefined, fallback: number, name: string):
 class RedisRequestStore implements RequestStore {
   private readonly retention: { openMs: number; approvedMs: number; endedMs: number; auditMs: number };
   private feed?: AuditFeed;
+  private readonly chainGuess = new ChainGuess();
 
   constructor(
     private readonly connection: RedisConnection,
@@ -139,7 +140,7 @@ class RedisRequestStore implements RequestStore {
    * changed nothing, so it does not wait; it becomes a TransitionError. Returns the script's
    * answer after its code.
    */
-  private async runTransition(name: ScriptName, id: string, keys: string[], args: Array<string | Buffer>): Promise<unknown> {
+  private async runTransition(name: ScriptName, id: string, keys: string[], args: Array<string | Buffer>): Promise<unknown[]> {
     const script = this.connection.scripts[name];
     const reply = await this.connection.within(async (deadline) => {
       const primary = this.connection.primaryIdentity();
@@ -149,12 +150,13 @@ class RedisRequestStore implements RequestStore {
     });
     const code = Number(reply[0]);
     if (code < 0) throw scriptError(script.name, code, id, String(reply[1] ?? ''));
-    return reply[1];
+    return (reply as unknown[]).slice(1);
   }
 
   /** A transition whose script answers the request hash as it left it (HGETALL). */
   private async transition(name: ScriptName, id: string, keys: string[], args: Array<string | Buffer>): Promise<ApprovalRequest> {
-    const request = decodeRequest(pairsToRecord(await this.runTransition(name, id, keys, args)));
+    const [pairs] = await this.runTransition(name, id, keys, args);
+    const request = decodeRequest(pairsToRecord(pairs));
     if (!request) throw new Error(`${this.connection.scripts[name].name}: returned no request`);
     return request;
   }
@@ -184,7 +186,9 @@ class RedisRequestStore implements RequestStore {
     // SHA-256 takes ~2 µs; Lua's took ~110 µs of Redis's one thread): the script only links it.
     const eventContent = contentHash({ at: t.iso, requestId: id, actor: requestor.userId, action: 'create', from: null, to: 'needsApproval', requestSha256: pinned, chainVersion: CHAIN_VERSION });
     const snapshotRecord = request.snapshot ? JSON.stringify(request.snapshot.record) : '';
-    const history = await this.runTransition('create', id, [k.request(id), k.body(id), k.locks, k.audit, k.prefix], [
+    // Its link too, when the chain's head is known (ChainGuess): the script checks the guess.
+    const link = this.chainGuess.next(eventContent);
+    const created = this.runTransition('create', id, [k.request(id), k.body(id), k.locks, k.audit, k.prefix], [
       id,
       String(t.ms),
       t.iso,
@@ -202,7 +206,14 @@ class RedisRequestStore implements RequestStore {
       snapshotRecord,
       request.snapshot?.bytes ?? '',
       Buffer.from(eventContent, 'hex'),
+      link?.prev ?? '',
+      link?.raw ?? '',
     ]);
+    const [history, head] = await created.catch((error: unknown) => {
+      this.chainGuess.settled(link, undefined);
+      throw error;
+    });
+    this.chainGuess.settled(link, String(head));
     // The script answers only the history line it wrote: every other field it stored is an argument
     // above, so the request is built from those rather than sent back (a park's largest reply) or
     // parsed again from the JSON just written. They are the objects create was given, which the

@@ -12,6 +12,7 @@ import { contentHash, GENESIS_HASH, linkHash, type ChainedEvent } from '../../sr
 import { requestKeys } from '../../src/requests/keys';
 import { loadScript } from '../../src/requests/scripts';
 import type { RequestStore } from '../../src/requests/types';
+import { createRequestStore } from '../../src/requests/redis-store';
 import { freshStore, newRequest } from './fixtures';
 
 let redis: TestRedis;
@@ -260,6 +261,11 @@ test('a create whose contentHash is not 32 bytes is refused before anything is w
     for (const content of ['not-a-hash', 'x'.repeat(33), 'ab'.repeat(32)]) {
       await assert.rejects(raw.sendCommand(['EVAL', script.source, '5', k.request('bad-create'), k.body('bad-create'), k.locks, k.audit, k.prefix, ...args, content]), /contentHash must be 32 bytes/);
     }
+    // A guessed link needs a 64-character head, a 32-byte link, and the contentHash it links.
+    const content = 'c'.repeat(32);
+    for (const [head, link, withContent] of [[GENESIS_HASH, 'x'.repeat(31), content], ['0'.repeat(63), 'x'.repeat(32), content], [GENESIS_HASH, 'x'.repeat(32), '']]) {
+      await assert.rejects(raw.sendCommand(['EVAL', script.source, '5', k.request('bad-create'), k.body('bad-create'), k.locks, k.audit, k.prefix, ...args, withContent!, head!, link!]), /ARGV\[18\.\.19\]/);
+    }
     assert.equal(await raw.exists([k.request('bad-create'), k.body('bad-create'), k.audit, k.locks]), 0);
   } finally {
     await store.close();
@@ -282,5 +288,53 @@ test("the sweep trims events older than the audit retention, leaving the chain v
     assert.deepEqual((await store.verifyAudit()).ok, true);
   } finally {
     await store.close();
+  }
+});
+
+test("a create's guessed link is written only when the chain's head is the one it was guessed for", async () => {
+  const store = await freshStore(redis);
+  try {
+    const k = requestKeys(store.deployment);
+    const script = loadScript('create-5');
+    await store.create(newRequest());
+    const head = (await store.auditChain()).head!.hash;
+    /** A create as the gateway sends it, with a guess of the head and the link it brings for that guess. */
+    const create = async (id: string, guessedHead: string, link: (content: string) => Buffer) => {
+      const at = '2026-01-01T00:00:00.000Z';
+      const content = contentHash({ at, requestId: id, actor: 'alice', action: 'create', from: null, to: 'needsApproval', chainVersion: 2 });
+      const args = [id, '1767225600000', at, 'alice', '{}', 'x', '{}', '{}', `apps:/${id}`, '1', '["app-approvers"]', 'body', '', '', '', '', Buffer.from(content, 'hex'), guessedHead, link(content)];
+      const reply = (await raw.sendCommand(['EVAL', script.source, '5', k.request(id), k.body(id), k.locks, k.audit, k.prefix, ...args])) as [number, string, string];
+      return { content, head: reply[2] };
+    };
+    // A guess for another head (another writer came first) is ignored, whatever link it brings: the script links the event itself.
+    const stale = await create('stale-guess', GENESIS_HASH, () => Buffer.alloc(32, 7));
+    assert.equal(stale.head, linkHash(head, stale.content));
+    // A guess for the head as it is: the link it brings is the event's hash.
+    const right = await create('right-guess', stale.head, (content) => Buffer.from(linkHash(stale.head, content), 'hex'));
+    assert.equal(right.head, linkHash(stale.head, right.content));
+    const chain = await store.auditChain();
+    assert.equal(chain.head!.hash, right.head);
+    assert.deepEqual(await store.verifyAudit(), { ok: true, events: 3, legacy: 0, from: null, head: chain.head });
+  } finally {
+    await store.close();
+  }
+});
+
+test('two gateways parking at once on one deployment, with approvals between, leave one chain that verifies', async () => {
+  const deployment = (await freshStore(redis).then(async (s) => { await s.close(); return s.deployment; }));
+  const [one, two] = await Promise.all([createRequestStore({ url: redis.url, deployment }), createRequestStore({ url: redis.url, deployment })]);
+  try {
+    for (let round = 0; round < 5; round++) {
+      const created = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).create(newRequest())));
+      await Promise.all([
+        ...created.slice(0, 5).map((r) => two.approve(r.id, { userId: 'bob', groups: ['app-approvers'] }, 'ok')),
+        ...Array.from({ length: 10 }, () => one.create(newRequest())),
+      ]);
+    }
+    const verified = await one.verifyAudit();
+    assert.equal(verified.ok, true, JSON.stringify(verified));
+    assert.equal(verified.events, 5 * (20 + 5 + 10));
+  } finally {
+    await Promise.all([one.close(), two.close()]);
   }
 });

@@ -30,11 +30,15 @@
     ARGV[17] contentHash of this create's audit event as its 32 bytes (binary-safe), computed by
              the gateway from ARGV[1..4] and ARGV[14] (src/requests/audit-chain.ts contentHash,
              chainVersion 2), or '' to compute it here
+    ARGV[18] the chain head the gateway expects (hex SHA-256), or '' for no guess
+    ARGV[19] the link the gateway computed for that head, SHA-256(ARGV[18] .. ARGV[17]) as its 32
+             bytes, or '': used only when the head is ARGV[18] (includes/audit-chain.lua)
 
   Output:
-    {1, history}          created; history is the request's history field (its one line, written
+    {1, history, head}    created; history is the request's history field (its one line, written
                           by includes/record-transition.lua): every other field is an argument,
-                          so the gateway reads the request from those (no HGETALL sent back)
+                          so the gateway reads the request from those (no HGETALL sent back);
+                          head is the chain's new head (this event's hash), for the next guess
     {-3, openRequestId}   OBJECT_LOCKED: the object has an open request
     {-10, ''}             a request with this id exists
 
@@ -42,7 +46,8 @@
 
   Audit event: action create, from none, to needsApproval, actor the requestor; it carries
   requestSha256, so the audit chain pins what was parked (includes/audit-chain.lua). Its
-  contentHash comes hashed (ARGV[17]): only the link is hashed here.
+  contentHash comes hashed (ARGV[17]), and its link too when the gateway guessed the head right
+  (ARGV[18..19]); otherwise the link is hashed here.
 ]]
 --- @include "keys"
 --- @include "reindex"
@@ -54,6 +59,13 @@ local prefix = KEYS[5]
 -- Checked before any write: an error later would leave this script's earlier writes in place.
 if ARGV[17] ~= nil and ARGV[17] ~= '' and #ARGV[17] ~= 32 then
   return redis.error_reply('ERR create: ARGV[17] contentHash must be 32 bytes')
+end
+local predicted = nil
+if ARGV[18] ~= nil and ARGV[18] ~= '' then
+  if #ARGV[18] ~= 64 or #ARGV[19] ~= 32 or #ARGV[17] ~= 32 then
+    return redis.error_reply('ERR create: ARGV[18..19] need a 64-character head, a 32-byte link and ARGV[17]')
+  end
+  predicted = { prev = ARGV[18], raw = ARGV[19] }
 end
 
 if redis.call('EXISTS', KEYS[1]) == 1 then return { -10, '' } end
@@ -95,6 +107,6 @@ redis.call('HSET', KEYS[3], ARGV[9], id)
 
 reindex(prefix, id, ARGV[4], cjson.decode(ARGV[11]), false, 'needsApproval', nowMs, nowMs)
 scheduleExpiry(prefix, id, ARGV[8], 'needsApproval', nowMs)
-recordTransition(KEYS[1], KEYS[4], id, nowMs, nowIso, ARGV[4], 'create', false, 'needsApproval', nil, false, ARGV[17])
+local _, head = recordTransition(KEYS[1], KEYS[4], id, nowMs, nowIso, ARGV[4], 'create', false, 'needsApproval', nil, false, ARGV[17], predicted)
 
-return { 1, redis.call('HGET', KEYS[1], 'history') }
+return { 1, redis.call('HGET', KEYS[1], 'history'), head }

@@ -9,12 +9,13 @@
   (maa:{d}:audit -> maa:{d}:outbox): derived, not passed, so every script that records a
   transition writes its notification without a new KEYS entry, and it is in the same cluster slot
   (same hash tag; see includes/keys.lua on derived keys).
-  `contentRaw` (optional): the event's contentHash as 32 bytes, when the caller computed it (audit-chain.lua).
-  Returns the stream id.
+  `contentRaw` (optional): the event's contentHash as 32 bytes, when the caller computed it, and
+  `predicted` (optional) the link it computed for the head it expects (both: audit-chain.lua).
+  Returns the stream id and the event's hash (the chain's new head).
 ]]
 --- @include "enqueue-notification"
 --- @include "audit-chain"
-local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor, action, from, to, notesSha256, resend, contentRaw)
+local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor, action, from, to, notesSha256, resend, contentRaw, predicted)
   local entry = { at = nowIso, actor = actor, action = action, to = to }
   if from then entry['from'] = from else entry['from'] = cjson.null end
   if notesSha256 and notesSha256 ~= '' then entry['notesSha256'] = notesSha256 end
@@ -31,8 +32,8 @@ local function recordTransition(requestKey, streamKey, id, nowMs, nowIso, actor,
   if resend then
     table.insert(fields, 'resend'); table.insert(fields, '1')
   end
-  local added = appendToAuditChain(requestKey, streamKey, nowMs, fields, contentRaw)
+  local added, hash = appendToAuditChain(requestKey, streamKey, nowMs, fields, contentRaw, predicted)
   local outboxKey = string.gsub(streamKey, 'audit$', 'outbox')
   enqueueNotification(outboxKey, id, action, actor, from, to, nowIso, added)
-  return added
+  return added, hash
 end
