@@ -213,7 +213,7 @@ class RedisRequestStore implements RequestStore {
       this.chainGuess.settled(link, undefined);
       throw error;
     });
-    this.chainGuess.settled(link, String(head));
+    this.chainGuess.settled(link, typeof head === 'string' ? head : undefined);
     // The script answers only the history line it wrote: every other field it stored is an argument
     // above, so the request is built from those rather than sent back (a park's largest reply) or
     // parsed again from the JSON just written. They are the objects create was given, which the

@@ -62,7 +62,7 @@ if ARGV[17] ~= nil and ARGV[17] ~= '' and #ARGV[17] ~= 32 then
 end
 local predicted = nil
 if ARGV[18] ~= nil and ARGV[18] ~= '' then
-  if #ARGV[18] ~= 64 or #ARGV[19] ~= 32 or #ARGV[17] ~= 32 then
+  if ARGV[19] == nil or #ARGV[18] ~= 64 or #ARGV[19] ~= 32 or #ARGV[17] ~= 32 then
     return redis.error_reply('ERR create: ARGV[18..19] need a 64-character head, a 32-byte link and ARGV[17]')
   end
   predicted = { prev = ARGV[18], raw = ARGV[19] }

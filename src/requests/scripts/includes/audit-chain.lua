@@ -22,8 +22,8 @@
   error).
 
   `predicted` (optional, with contentRaw): { prev = hex, raw = 32 bytes }, the link the caller
-  computed for the head it expects, `SHA-256(prev .. contentRaw)` (the link is two blocks of Lua
-  SHA-256, ~60-110 µs of Redis's one thread, a third of a create). It is used only when the head
+  computed for the head it expects, `SHA-256(prev .. contentRaw)` (the link, Lua's SHA-256 of 64
+  bytes, took 60 to 110 µs of Redis's one thread, a third of a create). It is used only when the head
   is `prev`; otherwise another writer came first and the link is computed here, so the chain
   never depends on the guess. The caller supplies it on the terms it supplies contentRaw: the
   gateway is the chain's writer, and a wrong link shows as a broken link to every verifier.
