@@ -87,7 +87,12 @@ export function contentHash(event: HashedContent): string {
 
 /** The hash of an event from its predecessor's hash and its own contentHash. */
 export function linkHash(prevHash: string, content: string): string {
-  return sha256(Buffer.concat([Buffer.from(prevHash, 'hex'), Buffer.from(content, 'hex')]));
+  return linkBytes(prevHash, content).toString('hex');
+}
+
+/** linkHash as its 32 bytes, the form a create script takes it in. */
+function linkBytes(prevHash: string, content: string): Buffer {
+  return hash('sha256', Buffer.concat([Buffer.from(prevHash, 'hex'), Buffer.from(content, 'hex')]), 'buffer');
 }
 
 /** A create's guessed link: the head it was guessed for, and SHA-256(head, contentHash) as bytes. */
@@ -121,7 +126,7 @@ export class ChainGuess {
     this.inFlight++;
     if (this.head === undefined) return undefined;
     const prev = this.head;
-    const raw = hash('sha256', Buffer.concat([Buffer.from(prev, 'hex'), Buffer.from(content, 'hex')]), 'buffer');
+    const raw = linkBytes(prev, content);
     this.head = raw.toString('hex');
     return { prev, raw, hash: this.head };
   }

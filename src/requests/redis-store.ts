@@ -183,7 +183,7 @@ class RedisRequestStore implements RequestStore {
     };
     const pinned = requestSha256(stored);
     // The create event's every field is known here, so its contentHash is computed here (node's
-    // SHA-256 takes ~2 µs; Lua's took ~110 µs of Redis's one thread): the script only links it.
+    // SHA-256 takes ~2 µs; Lua's took ~110 µs of Redis's one thread): the script at most links it.
     const eventContent = contentHash({ at: t.iso, requestId: id, actor: requestor.userId, action: 'create', from: null, to: 'needsApproval', requestSha256: pinned, chainVersion: CHAIN_VERSION });
     const snapshotRecord = request.snapshot ? JSON.stringify(request.snapshot.record) : '';
     // Its link too, when the chain's head is known (ChainGuess): the script checks the guess.

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChainGuess, GENESIS_HASH, linkHash } from '../../src/requests/audit-chain';
+import { ChainGuess, GENESIS_HASH, linkHash, type GuessedLink } from '../../src/requests/audit-chain';
 
 const content = (n: number) => n.toString(16).padStart(64, '0');
 
@@ -27,12 +27,16 @@ test('no guess before a reply names the head; then each create sent guesses on t
   assert.equal(guess.next(content(4))!.prev, b.hash);
 });
 
-test('a miss stops guessing until no create is in flight; the last reply then names the head', () => {
+/** A store that knows the head (content(100)) and has sent two creates on guesses: a, then b. */
+function twoGuessesInFlight(): { guess: ChainGuess; a: GuessedLink; b: GuessedLink } {
   const guess = new ChainGuess();
   guess.next(content(1));
   guess.settled(undefined, content(100));
-  const a = guess.next(content(2))!;
-  const b = guess.next(content(3))!;
+  return { guess, a: guess.next(content(2))!, b: guess.next(content(3))! };
+}
+
+test('a miss stops guessing until no create is in flight; the last reply then names the head', () => {
+  const { guess, a, b } = twoGuessesInFlight();
   // Another writer came first: a's event links to its event, not to the guessed head.
   guess.settled(a, content(101));
   assert.equal(guess.next(content(4)), undefined, 'b is still in flight on a wrong guess');
@@ -42,11 +46,7 @@ test('a miss stops guessing until no create is in flight; the last reply then na
 });
 
 test('a create that failed (a lock, a timeout) stops guessing until the store is quiet', () => {
-  const guess = new ChainGuess();
-  guess.next(content(1));
-  guess.settled(undefined, content(100));
-  const a = guess.next(content(2))!;
-  const b = guess.next(content(3))!;
+  const { guess, a, b } = twoGuessesInFlight();
   guess.settled(a, undefined);
   assert.equal(guess.next(content(4)), undefined);
   guess.settled(b, content(101));
