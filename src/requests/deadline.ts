@@ -22,7 +22,9 @@ export const WINDOW_MS = 10;
 /**
  * The expiry that the calls of one window share. It fires once, at `ms` after the window closed
  * to new calls, and only aborts (and builds an error) when a call of it is still running; the
- * timer is cleared as soon as the last call of a closed window ends, so an idle gateway runs none.
+ * timer is cleared as soon as the last call of a closed window ends or, when its calls all ended
+ * before it closed, as the next window opens. The timer holds the expiry and, through it, every
+ * reply its calls raced: left running, it kept a busy gateway's parks in memory for seconds.
  */
 class Expiry {
   readonly controller = new AbortController();
@@ -59,6 +61,11 @@ class Expiry {
     this.controller.abort();
   }
 
+  /** Replaced by the next window: with no call running, nothing can need the timer. */
+  retireIfIdle(): void {
+    if (this.running === 0) clearTimeout(this.timer);
+  }
+
   /** One call of this window ended; the last one of a closed window takes the timer with it. */
   release(): void {
     this.running--;
@@ -76,6 +83,7 @@ function windowFor(ms: number): Expiry {
   const now = performance.now();
   let window = windows.get(ms);
   if (!window || now >= window.closesAt) {
+    window?.retireIfIdle();
     window = new Expiry(ms, now + WINDOW_MS);
     windows.set(ms, window);
   }
