@@ -34,7 +34,8 @@
  * gateway's GC pauses and event-loop delay (asked of that node child over IPC), and how long
  * each process waited for a core per park (/proc/<pid>/schedstat) with how many of the cores
  * were busy.
- * Each server is its own child process, so none shares an event loop with another.
+ * Each server is its own child process, so none shares an event loop with another, and the
+ * servers a row does not measure are paused (SIGSTOP) while it runs, so none takes the cores from it.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
  *
  * Knobs: BENCH_DURATION (s, default 10), BENCH_WARMUP (s, default 3), BENCH_THREADS (2),
@@ -310,6 +311,9 @@ function startChild(name: string, args: string[]): Promise<Child> {
 }
 
 async function stopChildren(): Promise<void> {
+  // A paused server (and its workers) could not act on SIGTERM.
+  for (const pid of paused) signal(pid, 'SIGCONT');
+  paused.clear();
   await Promise.all(
     children.splice(0).map(
       ({ process: child }) =>
@@ -410,25 +414,62 @@ interface CpuWatch {
 const CORES = availableParallelism();
 const CLOCK_TICKS_PER_SEC = Number(spawnSync('getconf', ['CLK_TCK']).stdout?.toString().trim()) || 100;
 
-/** CPU seconds a process and its descendants (node:cluster workers) have used, from /proc. */
-function processTreeCpuSec(pid: number): number {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return 0; // gone (a worker replaced): its time is lost to this reading, as it would be to top
-  }
-  // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 12th, stime the 13th.
-  const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-  let sec = (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
+/** A process and its descendants (a node:cluster primary and its workers), from /proc. */
+function processTree(pid: number): number[] {
   let children = '';
   try {
     children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8');
   } catch {
-    // no children file (older kernels): the process alone
+    // no children file (older kernels), or gone: the process alone
   }
-  for (const child of children.split(' ').filter(Boolean)) sec += processTreeCpuSec(Number(child));
+  return [pid, ...children.split(' ').filter(Boolean).flatMap((child) => processTree(Number(child)))];
+}
+
+/** CPU seconds a process and its descendants have used, from /proc. */
+function processTreeCpuSec(pid: number): number {
+  let sec = 0;
+  for (const member of processTree(pid)) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${member}/stat`, 'utf8');
+    } catch {
+      continue; // gone (a worker replaced): its time is lost to this reading, as it would be to top
+    }
+    // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 12th, stime the 13th.
+    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+    sec += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
+  }
   return sec;
+}
+
+/** The servers paused while another is measured (with their workers): resumed before they are stopped. */
+const paused = new Set<number>();
+
+/**
+ * Pauses (SIGSTOP) `servers`, the ones a row does not measure, with their workers, until the returned
+ * function resumes them. An idle gateway is not idle on 2 cores: each process wakes about a hundred
+ * times a second (prom-client's event-loop monitor, at its default 10 ms), and its sweeper and
+ * notification dispatcher poll Redis. Beside an idle `workers: auto` gateway, the one-worker park
+ * p99 at 4 connections read 6.2 to 20 ms where it read 5.0 to 6.8 alone (alternating runs).
+ */
+function pauseServers(servers: number[]): () => void {
+  const pids = servers.flatMap(processTree);
+  for (const pid of pids) signal(pid, 'SIGSTOP');
+  for (const pid of pids) paused.add(pid);
+  return () => {
+    for (const pid of pids) {
+      signal(pid, 'SIGCONT');
+      paused.delete(pid);
+    }
+  };
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // gone already
+  }
 }
 
 /** CPU seconds the whole machine has been busy (every core, not idle or waiting on I/O), from /proc/stat. */
@@ -804,7 +845,16 @@ async function orchestrate(): Promise<void> {
         const watch = { ...(scenario.server !== 'upstream' ? { server: pids.get(scenario.server)! } : {}), redis: redis.pid!, upstream: upstream.pid };
         // The one-worker gateway's park rows also say where their tail comes from.
         const tailWatch = scenario.kind === 'park' && scenario.server === 'gateway' ? { gateway: processes.get('gateway')!, redis: redisInfo, pids: { gateway: pids.get('gateway')!, redis: redis.pid!, upstream: upstream.pid } } : undefined;
-        list.push(await measure(load, scenario, round === 1, watch, tailWatch));
+        // Each park row starts from an empty Redis: the rows before it leave up to 300,000 open
+        // requests (about 1.5 GB) behind, far more than a deployment holds, and on these virtual
+        // machines a Redis that size stalls now and then for milliseconds (docs/operations.md).
+        if (scenario.kind === 'park') await redisInfo.sendCommand(['FLUSHALL']);
+        const resume = pauseServers([...pids].filter(([server]) => server !== scenario.server).map(([, pid]) => pid));
+        try {
+          list.push(await measure(load, scenario, round === 1, watch, tailWatch));
+        } finally {
+          resume();
+        }
         all.set(scenario.name, list);
       }
     }
