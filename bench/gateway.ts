@@ -845,9 +845,10 @@ async function orchestrate(): Promise<void> {
         const watch = { ...(scenario.server !== 'upstream' ? { server: pids.get(scenario.server)! } : {}), redis: redis.pid!, upstream: upstream.pid };
         // The one-worker gateway's park rows also say where their tail comes from.
         const tailWatch = scenario.kind === 'park' && scenario.server === 'gateway' ? { gateway: processes.get('gateway')!, redis: redisInfo, pids: { gateway: pids.get('gateway')!, redis: redis.pid!, upstream: upstream.pid } } : undefined;
-        // Each park row starts from an empty Redis: the rows before it leave up to 300,000 open
-        // requests (about 1.5 GB) behind, far more than a deployment holds, and on these virtual
-        // machines a Redis that size stalls now and then for milliseconds (docs/operations.md).
+        // Each park row starts from an empty Redis: the rows before it leave up to 240,000 open
+        // requests (over a GB) behind, far more than a deployment holds, and on these virtual
+        // machines a Redis that size stalls the machine now and then for milliseconds
+        // (docs/operations.md). The gateways recreate their outbox group, as after a restart.
         if (scenario.kind === 'park') await redisInfo.sendCommand(['FLUSHALL']);
         const resume = pauseServers([...pids].filter(([server]) => server !== scenario.server).map(([, pid]) => pid));
         try {
