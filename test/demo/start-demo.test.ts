@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DEMO_ROOT, DemoError, demoCertificate, startDemo } from '../../src/demo/start-demo';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'countersign-start-demo-'));
@@ -114,8 +115,14 @@ test('each run starts clean: no earlier run\'s requests in the append-only file,
     assert.equal((await fetch(`${second.gatewayUrl}/readyz`)).status, 200);
     // The same object can be changed again: the first run's open request is gone with its run.
     const secondId = await park(second.gatewayUrl);
-    const text = aofText();
-    assert.ok(text.includes(secondId));
+    // With appendfsync everysec, Redis postpones its AOF write (up to 2 s) while an fsync is still
+    // running: on a busy disk the reply can come before the file has the request.
+    let text = aofText();
+    for (let waited = 0; !text.includes(secondId) && waited < 5000; waited += 100) {
+      await sleep(100);
+      text = aofText();
+    }
+    assert.ok(text.includes(secondId), 'the second run wrote its request');
     assert.ok(!text.includes(firstId), 'the append-only file does not carry the earlier run');
   } finally {
     await second.stop();
