@@ -654,8 +654,18 @@ function median(results: Result[]): Result {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
-function table(results: Result[], load: Load, rounds: number): string {
+/**
+ * The table, and each target's verdict on the medians. With several rounds each verdict line also
+ * shows its figure round by round: rows of one round ran minutes apart at most, and this kind of
+ * machine changes speed between minutes, so the spread says how far to trust the median.
+ */
+function table(results: Result[], load: Load, rounds: number, byRound: Map<string, Result[]>): string {
   const by = new Map(results.map((r) => [r.scenario, r]));
+  const perRound = (figure: (round: number) => number | undefined, digits: number): string => {
+    if (rounds < 2) return '';
+    const figures = Array.from({ length: rounds }, (_, round) => figure(round)).filter((x): x is number => x !== undefined);
+    return `; rounds ${figures.map((x) => x.toFixed(digits)).join(', ')}`;
+  };
   const lines = [
     `wrk -t${load.threads} -c${load.connections} -d${load.durationSec}s (after ${load.warmupSec}s warm-up), median of ${rounds} interleaved round(s), loopback, node ${process.version}`,
     '',
@@ -676,8 +686,13 @@ function table(results: Result[], load: Load, rounds: number): string {
     const y = by.get(b);
     if (!x || !y) return;
     const value = x.requestsPerSec / y.requestsPerSec;
-    const verdict = target === undefined ? '' : value >= target ? `  (target >= ${target}: met)` : `  (target >= ${target}: NOT met)`;
-    lines.push(`${a} / ${b}: ${value.toFixed(2)}x${verdict}`);
+    const verdict = target === undefined ? '' : value >= target ? `  (target >= ${target}: met` : `  (target >= ${target}: NOT met`;
+    const rounds = perRound((round) => {
+      const [xr, yr] = [byRound.get(a)?.[round], byRound.get(b)?.[round]];
+      return xr && yr ? xr.requestsPerSec / yr.requestsPerSec : undefined;
+    }, 2);
+    // Rounded down, so a figure printed at the target is one that met it.
+    lines.push(`${a} / ${b}: ${(Math.floor(value * 100) / 100).toFixed(2)}x${verdict ? `${verdict}${rounds})` : ''}`);
   };
   ratio('gateway GET', 'bare hpm GET', 0.85);
   ratio('gateway POST', 'bare hpm POST', 0.85);
@@ -685,10 +700,10 @@ function table(results: Result[], load: Load, rounds: number): string {
   ratio('gateway GET (workers: auto)', 'gateway GET', 1.4);
   ratio('gateway POST (workers: auto)', 'gateway POST', 1.4);
   const park4 = by.get('gateway park (4 conn.)');
-  if (park4) lines.push(`gateway park (4 conn.) p99: ${park4.p99Ms.toFixed(2)} ms  (target <= 5 ms: ${park4.p99Ms <= 5 ? 'met' : 'NOT met'})`);
+  if (park4) lines.push(`gateway park (4 conn.) p99: ${park4.p99Ms.toFixed(2)} ms  (target <= 5 ms: ${park4.p99Ms <= 5 ? 'met' : 'NOT met'}${perRound((round) => byRound.get(park4.scenario)?.[round]?.p99Ms, 2)})`);
   for (const name of ['gateway park (32 conn.)', 'gateway park (32 conn., workers: auto)']) {
     const park32 = by.get(name);
-    if (park32) lines.push(`${name}: ${park32.requestsPerSec.toFixed(0)} parks/s  (target >= 3000: ${park32.requestsPerSec >= 3000 ? 'met' : 'NOT met'})`);
+    if (park32) lines.push(`${name}: ${Math.floor(park32.requestsPerSec)} parks/s  (target >= 3000: ${park32.requestsPerSec >= 3000 ? 'met' : 'NOT met'}${perRound((round) => byRound.get(name)?.[round]?.requestsPerSec, 0)})`);
   }
   for (const floor of ['1', '4']) {
     const park = by.get(`gateway park (${floor} conn.)`);
@@ -860,7 +875,7 @@ async function orchestrate(): Promise<void> {
       }
     }
     const results = scenarios.map(({ name }) => median(all.get(name)!));
-    process.stdout.write(`\n${table(results, load, rounds)}\n`);
+    process.stdout.write(`\n${table(results, load, rounds, all)}\n`);
     if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify({ load: { ...load, postScript: undefined }, rounds, results }, null, 2)}\n`);
   } finally {
     process.off('SIGINT', onSignal);
