@@ -24,7 +24,8 @@ export const WINDOW_MS = 10;
  * to new calls, and only aborts (and builds an error) when a call of it is still running; the
  * timer is cleared as soon as the last call of a closed window ends or, when its calls all ended
  * before it closed, as the next window opens. The timer holds the expiry and, through it, every
- * reply its calls raced: left running, it kept a busy gateway's parks in memory for seconds.
+ * reply its calls raced: left running, it kept those replies for the whole deadline (2 s for the
+ * store), long enough to be promoted out of the young generation.
  */
 class Expiry {
   readonly controller = new AbortController();
