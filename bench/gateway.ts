@@ -686,13 +686,13 @@ function table(results: Result[], load: Load, rounds: number, byRound: Map<strin
     const y = by.get(b);
     if (!x || !y) return;
     const value = x.requestsPerSec / y.requestsPerSec;
-    const verdict = target === undefined ? '' : value >= target ? `  (target >= ${target}: met` : `  (target >= ${target}: NOT met`;
     const rounds = perRound((round) => {
       const [xr, yr] = [byRound.get(a)?.[round], byRound.get(b)?.[round]];
       return xr && yr ? xr.requestsPerSec / yr.requestsPerSec : undefined;
     }, 2);
+    const verdict = target === undefined ? '' : `  (target >= ${target}: ${value >= target ? 'met' : 'NOT met'}${rounds})`;
     // Rounded down, so a figure printed at the target is one that met it.
-    lines.push(`${a} / ${b}: ${(Math.floor(value * 100) / 100).toFixed(2)}x${verdict ? `${verdict}${rounds})` : ''}`);
+    lines.push(`${a} / ${b}: ${(Math.floor(value * 100) / 100).toFixed(2)}x${verdict}`);
   };
   ratio('gateway GET', 'bare hpm GET', 0.85);
   ratio('gateway POST', 'bare hpm POST', 0.85);
@@ -700,7 +700,8 @@ function table(results: Result[], load: Load, rounds: number, byRound: Map<strin
   ratio('gateway GET (workers: auto)', 'gateway GET', 1.4);
   ratio('gateway POST (workers: auto)', 'gateway POST', 1.4);
   const park4 = by.get('gateway park (4 conn.)');
-  if (park4) lines.push(`gateway park (4 conn.) p99: ${park4.p99Ms.toFixed(2)} ms  (target <= 5 ms: ${park4.p99Ms <= 5 ? 'met' : 'NOT met'}${perRound((round) => byRound.get(park4.scenario)?.[round]?.p99Ms, 2)})`);
+  // Rounded up (a ceiling target), so a p99 printed at 5.00 ms is one that met it.
+  if (park4) lines.push(`gateway park (4 conn.) p99: ${(Math.ceil(park4.p99Ms * 100) / 100).toFixed(2)} ms  (target <= 5 ms: ${park4.p99Ms <= 5 ? 'met' : 'NOT met'}${perRound((round) => byRound.get(park4.scenario)?.[round]?.p99Ms, 2)})`);
   for (const name of ['gateway park (32 conn.)', 'gateway park (32 conn., workers: auto)']) {
     const park32 = by.get(name);
     if (park32) lines.push(`${name}: ${Math.floor(park32.requestsPerSec)} parks/s  (target >= 3000: ${park32.requestsPerSec >= 3000 ? 'met' : 'NOT met'}${perRound((round) => byRound.get(name)?.[round]?.requestsPerSec, 0)})`);
