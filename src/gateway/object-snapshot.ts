@@ -72,7 +72,9 @@ export interface SnapshotReaderHandle {
 export function createSnapshotReader(config: GatewayConfig): SnapshotReaderHandle {
   const target = new URL(config.upstream.url);
   const basePath = target.pathname.replace(/\/+$/, '');
-  const pool = new Pool(target.origin);
+  // No timers of undici's own: each read is bounded by its one timer (snapshotTimeoutMs), and
+  // undici's headers and body timeouts are timers that outlive the read by up to a second.
+  const pool = new Pool(target.origin, { headersTimeout: 0, bodyTimeout: 0 });
   const limit = config.requests.snapshotLimitBytes;
   const timeoutMs = config.requests.snapshotTimeoutMs;
 

@@ -280,6 +280,22 @@ describe('against an upstream without ETags', () => {
     assert.match((await h.store.get(id))?.snapshot?.error ?? '', /within 200 ms/);
   });
 
+  test('a snapshot answer whose body stalls after its headers is cut at requests.snapshotTimeoutMs; the call still parks', async () => {
+    await h.close();
+    h = await startHarness(files.suite, { requests: { snapshotTimeoutMs: 200 } });
+    h.upstream.respondToSnapshot = (_call, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"id":"42",');
+      // The rest never comes, and the connection stays open.
+    };
+    const started = Date.now();
+    const id = await park('patch', APP, { displayName: 'Mine' });
+    assert.ok(Date.now() - started < 2_000, 'the park waited for the stalled body past its timeout');
+    const snapshot = (await h.store.get(id))?.snapshot;
+    assert.equal(snapshot?.state, 'failed');
+    assert.match(snapshot?.error ?? '', /within 200 ms/);
+  });
+
   test('an object larger than requests.snapshotLimitBytes is recorded as tooLarge with its ETag; the call parks', async () => {
     await h.close();
     h = await startHarness(files.suite, { requests: { snapshotLimitBytes: 1024 } });
