@@ -200,10 +200,8 @@ export function requestResource(
 ): RequestResource {
   // The approval code's hash is the store's, for the resend check; no viewer needs it.
   const { approvalCodeSha256: _codeHash, ...shown } = request;
-  const resource: RequestResource = {
-    ...shown,
-    allowedActions: allowedActions(policy, request, actor),
-  };
+  // Object.assign, not `{ ...shown, … }`: see docs/operations.md ("an object spread").
+  const resource: RequestResource = Object.assign({}, shown, { allowedActions: allowedActions(policy, request, actor) });
   const progress = stageProgress(request);
   if (progress) {
     resource.stage = progress.current;

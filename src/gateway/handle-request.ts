@@ -47,7 +47,7 @@ import { normalizeCall, normalizeParkedCall, isMutation, OVERRIDE_HEADERS } from
 import type { Caller, PolicyEngine, ProtectedDecision } from '../policy/types';
 import { authorizeView } from '../requests/authorize-view';
 import { mayStart } from '../requests/statuses';
-import type { ParkedCall, RequestStore } from '../requests/types';
+import type { ParkedCall, RequestDecision, RequestStore } from '../requests/types';
 import { gatewayRouteMatcher } from './gateway-routes';
 import { justificationOf } from './justification';
 import { errorSummary } from './logger';
@@ -400,7 +400,7 @@ async function park(m: Mutation, caller: Caller, justification: string, decision
       justification,
       call: parked,
       body,
-      decision: { ...requestDecision(decision), ...(policyRevision ? { policyRevision } : {}) },
+      decision: requestDecision(decision, policyRevision),
       approvalCodeSha256: code.sha256,
       snapshot: snapshot.bytes ? { record: snapshot.record, bytes: snapshot.bytes } : { record: snapshot.record },
     });
@@ -520,9 +520,14 @@ function parkedCall(req: IncomingMessage, normalized: NormalizedCall, body: Buff
   };
 }
 
-function requestDecision(decision: ProtectedDecision) {
-  // The change-control keys (stages, veto, reasons, expiry) are stored with the request at park,
-  // so its scripts enforce the policy it was parked under, whatever a reload changes later.
+/**
+ * What the request stores of its decision. The change-control keys (stages, veto, reasons, expiry)
+ * are stored with the request at park, so its scripts enforce the policy it was parked under,
+ * whatever a reload changes later.
+ */
+function requestDecision(decision: ProtectedDecision, policyRevision: string | undefined): RequestDecision {
   const { protected: _protected, ...kept } = decision;
+  // Set on the copy, not spread into a new literal: see docs/operations.md ("an object spread").
+  if (policyRevision) (kept as RequestDecision).policyRevision = policyRevision;
   return kept;
 }

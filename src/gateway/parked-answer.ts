@@ -118,7 +118,8 @@ export function answerParked(res: ServerResponse, config: GatewayConfig, request
           `This change needs ${decision.requiredApprovals === 1 ? 'an approval' : `${decision.requiredApprovals} approvals`} ${whoApproves(decision, groups)} (approval request ${request.id}). ` +
           'Once it is approved, send the identical request again with the header X-MAA-Approval-Code.',
         // `request-id` and `date` as Graph names them, so SDKs fill GraphError.requestId and .date.
-        innerError: { ...summary, 'request-id': request.id, date: new Date().toISOString() },
+        // Object.assign, not `{ ...summary, … }`: see docs/operations.md ("an object spread").
+        innerError: Object.assign({}, summary, { 'request-id': request.id, date: new Date().toISOString() }),
       },
     });
   } else {

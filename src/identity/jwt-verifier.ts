@@ -146,7 +146,8 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier {
       if (known) verified.delete(digest);
       let payload: JWTPayload;
       // One clock for jose's checks, ours and the memory of verified tokens.
-      const checks = { ...options, currentDate: new Date(now) };
+      // Object.assign, not `{ ...options, currentDate }`: see docs/operations.md ("an object spread").
+      const checks = Object.assign({}, options, { currentDate: new Date(now) });
       try {
         // The overloads differ only by key type; each branch narrows it for the compiler.
         payload = typeof key === 'function' ? (await jwtVerify(token, key, checks)).payload : (await jwtVerify(token, key, checks)).payload;

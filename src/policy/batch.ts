@@ -124,7 +124,8 @@ export function decideBatch(engine: PolicyEngine, input: BatchInput): BatchVerdi
       if (!isMutation(call.method)) continue;
       // A body that is not JSON (a string) is unreadable to a `when.bodyFields` condition, which then holds.
       const readable = isPlainObject(body) || Array.isArray(body);
-      const decision = engine.decide({ call: readable ? { ...call, body } : body === undefined ? call : { ...call, unreadableBody: true }, caller: input.caller });
+      // Object.assign, not `{ ...call, body }`: see docs/operations.md ("an object spread").
+      const decision = engine.decide({ call: readable ? Object.assign({}, call, { body }) : body === undefined ? call : Object.assign({}, call, { unreadableBody: true as const }), caller: input.caller });
       if (decision.protected) {
         protectedIds.push(id);
         what.push(`"${id}" (${decision.operation} of ${decision.profileType})`);

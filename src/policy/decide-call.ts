@@ -62,14 +62,15 @@ export function decideDecoded(
     let input: CallInput = call;
     if (!batch && body.length > 0 && isJsonContentType(headers['content-type'])) {
       try {
-        input = { ...call, body: JSON.parse(body.toString('utf8')) as unknown };
+        // Object.assign, not `{ ...call, body }`: see docs/operations.md ("an object spread").
+        input = Object.assign({}, call, { body: JSON.parse(body.toString('utf8')) as unknown });
       } catch {
         // Not JSON after all: decided without a body (the route alone may protect it).
       }
     }
     // A body the policy cannot read might still set fields upstream: a `when.bodyFields` condition
     // then holds (docs/policy.md "Conditions"), so an unreadable body never slips past it.
-    if (!batch && body.length > 0 && input.body === undefined) input = { ...call, unreadableBody: true };
+    if (!batch && body.length > 0 && input.body === undefined) input = Object.assign({}, call, { unreadableBody: true as const });
     const decision = engine.decide({ call: input, caller });
     if (decision.protected) return { kind: 'park', call, target, decision };
 

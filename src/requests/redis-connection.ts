@@ -133,7 +133,7 @@ export class RedisConnection {
    * (callers outside the store's methods) the command gets one of its own.
    */
   async send<T>(args: RedisArgument[], options: { buffers?: boolean; deadline?: Deadline } = {}): Promise<T> {
-    if (!options.deadline) return this.within((deadline) => this.send<T>(args, { ...options, deadline }));
+    if (!options.deadline) return this.within((deadline) => this.send<T>(args, { buffers: options.buffers, deadline }));
     const deadline = options.deadline;
     if (!this.client.isReady) throw new StoreUnavailableError('redis is not connected');
     const reply = this.client.sendCommand(args, {
