@@ -135,7 +135,8 @@ export function startNotificationDispatcher(options: DispatcherOptions): Notific
     await Promise.all(
       due.map(async (channel) => {
         const name = channel.config.name;
-        const p: EventProgress[string] = { ...(progress[name] ?? { attempts: 0 }) };
+        // A copy to fill in (Object.assign, not a spread: docs/operations.md, "an object spread").
+        const p: EventProgress[string] = Object.assign({ attempts: 0 }, progress[name]);
         try {
           await channel.deliver(message, recipients, delivery.timeoutMs);
           p.attempts += 1;
