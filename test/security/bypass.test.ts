@@ -156,6 +156,10 @@ for (const [name, body] of [
   row('bodies', `create POST mobileApps whose displayName is ${name}`, req('POST', APP, body), 'guarded');
 }
 row('bodies', 'create POST mobileApps whose displayName is a format string (%s %v %d)', req('POST', APP, '{"displayName":"%s %v %d"}'), 'parked');
+// JSON.parse makes an own `__proto__` key, which an assignment (Object.assign) into the policy's
+// input would turn into a prototype: the body must reach the policy as the value it parsed to.
+row('bodies', 'PATCH whose body has an own __proto__ key before the change', req('PATCH', `${APP}/42`, '{"__proto__":{"displayName":"harmless"},"displayName":"pwned"}'), 'parked');
+row('bodies', 'create POST mobileApps whose body is only an own __proto__ key', req('POST', APP, '{"__proto__":{"displayName":"x"}}'), 'guarded');
 row('OData forms', "assign through a key form mobileApps('42')/assign", req('POST', `${APP}('42')/assign`, '{"mobileAppAssignments":[]}'), 'parked');
 row('OData forms', 'namespace-qualified action microsoft.graph.assign', req('POST', `${SCRIPTS}/7/microsoft.graph.assign`, '{}'), 'parked');
 row('OData forms', 'PUT $value of an app icon', req('PUT', `${APP}/42/largeIcon/$value`, 'AAAA', { headers: [['Content-Type', 'image/png']] }), 'parked');
@@ -239,6 +243,7 @@ for (const [name, body, expect] of [
 ] as [string, string, Expect][]) {
   row('batches', name, req('POST', '/$batch', body), expect);
 }
+row('batches', 'protected sub-request whose body has an own __proto__ key', req('POST', '/$batch', `{"requests":[{"id":"1","method":"PATCH","url":"${APP}/42","headers":{"Content-Type":"application/json"},"body":{"__proto__":{"x":1},"displayName":"pwned"}}]}`), 'refused');
 row('batches', 'text/plain content type', rawRequest('POST', '/$batch', { headers: [['Content-Type', 'text/plain']], body: batchOf(PROTECTED_SUB) }), 'refused');
 row('batches', 'no content type', rawRequest('POST', '/$batch', { body: batchOf(PROTECTED_SUB) }), 'refused');
 row('batches', 'multipart/mixed content type with JSON inside', rawRequest('POST', '/$batch', { headers: [['Content-Type', 'multipart/mixed; boundary=b']], body: batchOf(PROTECTED_SUB) }), 'refused');
