@@ -33,7 +33,8 @@
  * run: redis-server's own time per script (INFO latencystats) and whether AOF is on, the
  * gateway's GC pauses and event-loop delay (asked of that node child over IPC), and how long
  * each process waited for a core per park (/proc/<pid>/schedstat) with how many of the cores
- * were busy.
+ * were busy, and which other threads of the machine ran meanwhile, for how long a run (a kernel
+ * thread that does not yield holds its vCPU, and a park queued there waits for it).
  * Each server is its own child process, so none shares an event loop with another, and the
  * servers a row does not measure are paused (SIGSTOP) while it runs, so none takes the cores from it.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
@@ -49,7 +50,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -353,6 +354,15 @@ interface TailNotes {
   gateway: NodeStalls;
   /** Microseconds per park each main thread spent runnable but waiting for a core (/proc/<pid>/schedstat). */
   runQueueUs: { gateway: number; redis: number; upstream: number };
+  /** The threads besides the row's servers and wrk that ran most over the run, by CPU time. */
+  others: ThreadTime[];
+}
+
+/** A thread's CPU time over a run, and how many times it was given a core (/proc/<pid>/task/<tid>/schedstat). */
+interface ThreadTime {
+  name: string;
+  runNs: number;
+  runs: number;
 }
 
 /** A node process's GC pauses and its event loop's delay over a run. */
@@ -391,6 +401,56 @@ function runQueueWaitNs(pid: number): number {
 
 function runQueueReading(pids: TailWatch['pids']): TailWatch['pids'] {
   return { gateway: runQueueWaitNs(pids.gateway), redis: runQueueWaitNs(pids.redis), upstream: runQueueWaitNs(pids.upstream) };
+}
+
+/**
+ * Every thread's CPU time and runs so far, kernel threads included, except those of `skip` (the
+ * row's servers, this process) and wrk's: what else the machine gave its cores to. On this kind of
+ * machine that found kdamond, the kernel's DAMON memory monitor, holding a vCPU for 3.5 to 5 ms
+ * twice a second (docs/operations.md).
+ */
+function threadReading(skip: Set<number>): Map<number, ThreadTime> {
+  const threads = new Map<number, ThreadTime>();
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((name) => /^\d+$/.test(name) && !skip.has(Number(name)));
+  } catch {
+    return threads; // no /proc: no figure
+  }
+  for (const pid of pids) {
+    let tids: string[];
+    let processName: string;
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+      processName = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue; // gone
+    }
+    if (processName === 'wrk') continue;
+    for (const tid of tids) {
+      try {
+        const threadName = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+        // A thread is named with its process when they differ: `tokio-rt-worker (process_api)`.
+        const name = threadName === processName ? threadName : `${threadName} (${processName})`;
+        const [runNs, , runs] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+        threads.set(Number(tid), { name, runNs: runNs ?? 0, runs: runs ?? 0 });
+      } catch {
+        // gone, or a kernel without schedstat
+      }
+    }
+  }
+  return threads;
+}
+
+/** The threads that ran most between two readings, by CPU time (at least 1 ms each). */
+function topThreads(before: Map<number, ThreadTime>, after: Map<number, ThreadTime>, count: number): ThreadTime[] {
+  const ran: ThreadTime[] = [];
+  for (const [tid, now] of after) {
+    const then = before.get(tid) ?? { runNs: 0, runs: 0 };
+    const runNs = now.runNs - then.runNs;
+    if (runNs >= 1e6) ran.push({ name: now.name, runNs, runs: now.runs - then.runs });
+  }
+  return ran.sort((a, b) => b.runNs - a.runNs).slice(0, count);
 }
 
 /**
@@ -579,13 +639,16 @@ async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: 
     tailWatch.gateway.send('tail:start');
   }
   const waitedBefore = tailWatch ? runQueueReading(tailWatch.pids) : undefined;
+  const skip = tailWatch ? new Set([process.pid, ...processTree(tailWatch.pids.gateway), tailWatch.pids.redis, tailWatch.pids.upstream]) : undefined;
+  const threadsBefore = skip ? threadReading(skip) : undefined;
   const before = watch ? cpuReading(watch) : undefined;
   const result: Result = { scenario: name, ...parseWrk(await wrk(load, url, kind, load.durationSec, connections)) };
-  if (tailWatch && waitedBefore) {
+  if (tailWatch && waitedBefore && skip && threadsBefore) {
     const waited = runQueueReading(tailWatch.pids);
+    const others = topThreads(threadsBefore, threadReading(skip), 3);
     const parks = result.requestsPerSec * load.durationSec;
     const perPark = (key: keyof TailWatch['pids']) => Math.round((waited[key] - waitedBefore[key]) / 1000 / parks);
-    result.tail = { ...(await readTail(tailWatch, load.durationSec)), runQueueUs: { gateway: perPark('gateway'), redis: perPark('redis'), upstream: perPark('upstream') } };
+    result.tail = { ...(await readTail(tailWatch, load.durationSec)), runQueueUs: { gateway: perPark('gateway'), redis: perPark('redis'), upstream: perPark('upstream') }, others };
   }
   if (before && watch) {
     const after = cpuReading(watch);
@@ -618,7 +681,7 @@ function askStalls(child: ChildProcess, name: string, durationSec: number): Prom
 }
 
 /** Asks the gateway and redis-server what happened over the run just measured. */
-async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<TailNotes, 'runQueueUs'>> {
+async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<TailNotes, 'runQueueUs' | 'others'>> {
   const gateway = await askStalls(watch.gateway, 'gateway', durationSec);
   const latency = String(await watch.redis.sendCommand(['INFO', 'latencystats']));
   const evalsha = /latency_percentiles_usec_evalsha:p50=([\d.]+),p99=([\d.]+)/.exec(latency);
@@ -646,6 +709,7 @@ function tailNotes(result: Result): string[] {
     `  Redis: ${tail.redisScript ? `each script took p50 ${tail.redisScript.p50Ms.toFixed(2)} ms, p99 ${tail.redisScript.p99Ms.toFixed(2)} ms inside redis-server` : 'no latencystats (Redis before 7)'}; AOF ${tail.aof ? 'on (see appendfsync)' : 'off: no fsync on the path'}`,
     stallsLine('gateway (a park passes its event loop three times)', tail.gateway),
     `  waiting for a core, per park: the gateway's main thread ${tail.runQueueUs.gateway} µs, redis-server's ${tail.runQueueUs.redis} µs, the upstream's (nginx, once per park for the snapshot read) ${tail.runQueueUs.upstream} µs on the run queue (runnable, no core free; a park wakes them six times)${busy !== undefined ? `, with ${busy.toFixed(2)} of ${CORES} cores busy` : ''}`,
+    `  the machine's other threads (besides wrk): ${tail.others.length === 0 ? 'none ran for 1 ms or more' : tail.others.map((t) => `${t.name} ${(t.runNs / 1e6).toFixed(1)} ms in ${t.runs} runs (${(t.runNs / 1e6 / Math.max(1, t.runs)).toFixed(2)} ms a run)`).join(', ')}; a run that does not yield holds its vCPU, and a park queued there waits for it`,
   ];
 }
 
