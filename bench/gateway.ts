@@ -390,13 +390,23 @@ interface TailWatch {
   pids: { gateway: number; redis: number; upstream: number };
 }
 
-/** Nanoseconds a thread has waited on a run queue (runnable, no core free), from /proc/<pid>/schedstat. */
-function runQueueWaitNs(pid: number): number {
+/**
+ * A thread's schedstat (`/proc/<pid>/schedstat`, or `/proc/<pid>/task/<tid>/schedstat`): nanoseconds
+ * on a core, nanoseconds runnable but waiting for one (no core free), and how many times it was
+ * given one. Undefined when the thread is gone or the kernel keeps no schedstat.
+ */
+function schedstat(path: string): { runNs: number; waitNs: number; runs: number } | undefined {
   try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[1]) || 0;
+    const [runNs, waitNs, runs] = readFileSync(path, 'utf8').split(' ').map(Number);
+    return { runNs: runNs || 0, waitNs: waitNs || 0, runs: runs || 0 };
   } catch {
-    return 0; // no schedstat (a kernel without it): the figure reads 0
+    return undefined;
   }
+}
+
+/** Nanoseconds a process's main thread has waited on a run queue; 0 without schedstat. */
+function runQueueWaitNs(pid: number): number {
+  return schedstat(`/proc/${pid}/schedstat`)?.waitNs ?? 0;
 }
 
 function runQueueReading(pids: TailWatch['pids']): TailWatch['pids'] {
@@ -428,15 +438,17 @@ function threadReading(skip: Set<number>): Map<number, ThreadTime> {
     }
     if (processName === 'wrk') continue;
     for (const tid of tids) {
+      const stat = schedstat(`/proc/${pid}/task/${tid}/schedstat`);
+      let threadName: string;
       try {
-        const threadName = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-        // A thread is named with its process when they differ: `tokio-rt-worker (process_api)`.
-        const name = threadName === processName ? threadName : `${threadName} (${processName})`;
-        const [runNs, , runs] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
-        threads.set(Number(tid), { name, runNs: runNs ?? 0, runs: runs ?? 0 });
+        threadName = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
       } catch {
-        // gone, or a kernel without schedstat
+        continue; // gone
       }
+      if (!stat) continue;
+      // A thread is named with its process when they differ: `tokio-rt-worker (process_api)`.
+      const name = threadName === processName ? threadName : `${threadName} (${processName})`;
+      threads.set(Number(tid), { name, runNs: stat.runNs, runs: stat.runs });
     }
   }
   return threads;
