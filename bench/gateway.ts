@@ -356,6 +356,8 @@ interface TailNotes {
   runQueueUs: { gateway: number; redis: number; upstream: number };
   /** The threads besides the row's servers and wrk that ran most over the run, by CPU time. */
   others: ThreadTime[];
+  /** The gateway's minor page faults over the run (/proc/<pid>/stat): a steady gateway takes few. */
+  gatewayMinorFaults: number;
 }
 
 /** A thread's CPU time over a run, and how many times it was given a core (/proc/<pid>/task/<tid>/schedstat). */
@@ -497,19 +499,29 @@ function processTree(pid: number): number[] {
   return [pid, ...children.split(' ').filter(Boolean).flatMap((child) => processTree(Number(child)))];
 }
 
+/** A process's fields of /proc/<pid>/stat after its command name (which may hold spaces, hence the last ')'). */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
+  } catch {
+    return undefined; // gone
+  }
+}
+
+/** Minor page faults a process has taken (the 10th field of /proc/<pid>/stat); 0 when gone. */
+function minorFaults(pid: number): number {
+  return Number(statFields(pid)?.[7] ?? 0);
+}
+
 /** CPU seconds a process and its descendants have used, from /proc. */
 function processTreeCpuSec(pid: number): number {
   let sec = 0;
   for (const member of processTree(pid)) {
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${member}/stat`, 'utf8');
-    } catch {
-      continue; // gone (a worker replaced): its time is lost to this reading, as it would be to top
-    }
-    // Fields after the command name (which may hold spaces, hence the last ')'): utime is the 12th, stime the 13th.
-    const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
-    sec += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
+    // A worker gone (replaced) takes its time with it, as it would from top.
+    const fields = statFields(member);
+    // utime is the 14th field of stat, stime the 15th.
+    if (fields) sec += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SEC;
   }
   return sec;
 }
@@ -642,15 +654,20 @@ function wrk(load: Load, url: string, kind: Kind, durationSec: number, connectio
   });
 }
 
-async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: CpuWatch, tailWatch?: TailWatch): Promise<Result> {
+async function measure(load: Load, scenario: Scenario, watch?: CpuWatch, tailWatch?: TailWatch): Promise<Result> {
   const { name, url, kind, connections } = scenario;
-  // Warm-up: JIT, keep-alive sockets to the upstream, the policy's first evaluations.
-  if (warmUp && load.warmupSec > 0) await wrk(load, url, kind, load.warmupSec, connections);
+  // Warm-up, before every measured run of every round: JIT, keep-alive sockets to the upstream, the
+  // policy's first evaluations, and the server's memory. A server paused for the rows before
+  // (pauseServers), or idle, for 30 s or more comes back to some 10,000 minor page faults over its
+  // first seconds of load on these machines (about 10 µs each), whatever V8's memory reducer does:
+  // measured without a warm-up, that run's p99 read 20 to 100 ms (docs/operations.md).
+  if (load.warmupSec > 0) await wrk(load, url, kind, load.warmupSec, connections);
   if (tailWatch) {
     await tailWatch.redis.sendCommand(['CONFIG', 'RESETSTAT']);
     tailWatch.gateway.send('tail:start');
   }
   const waitedBefore = tailWatch ? runQueueReading(tailWatch.pids) : undefined;
+  const faultsBefore = tailWatch ? minorFaults(tailWatch.pids.gateway) : 0;
   const skip = tailWatch ? new Set([process.pid, ...processTree(tailWatch.pids.gateway), tailWatch.pids.redis, tailWatch.pids.upstream]) : undefined;
   const threadsBefore = skip ? threadReading(skip) : undefined;
   const before = watch ? cpuReading(watch) : undefined;
@@ -660,7 +677,7 @@ async function measure(load: Load, scenario: Scenario, warmUp: boolean, watch?: 
     const others = topThreads(threadsBefore, threadReading(skip), 3);
     const parks = result.requestsPerSec * load.durationSec;
     const perPark = (key: keyof TailWatch['pids']) => Math.round((waited[key] - waitedBefore[key]) / 1000 / parks);
-    result.tail = { ...(await readTail(tailWatch, load.durationSec)), runQueueUs: { gateway: perPark('gateway'), redis: perPark('redis'), upstream: perPark('upstream') }, others };
+    result.tail = { ...(await readTail(tailWatch, load.durationSec)), runQueueUs: { gateway: perPark('gateway'), redis: perPark('redis'), upstream: perPark('upstream') }, others, gatewayMinorFaults: minorFaults(tailWatch.pids.gateway) - faultsBefore };
   }
   if (before && watch) {
     const after = cpuReading(watch);
@@ -693,7 +710,7 @@ function askStalls(child: ChildProcess, name: string, durationSec: number): Prom
 }
 
 /** Asks the gateway and redis-server what happened over the run just measured. */
-async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<TailNotes, 'runQueueUs' | 'others'>> {
+async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<TailNotes, 'runQueueUs' | 'others' | 'gatewayMinorFaults'>> {
   const gateway = await askStalls(watch.gateway, 'gateway', durationSec);
   const latency = String(await watch.redis.sendCommand(['INFO', 'latencystats']));
   const evalsha = /latency_percentiles_usec_evalsha:p50=([\d.]+),p99=([\d.]+)/.exec(latency);
@@ -719,7 +736,7 @@ function tailNotes(result: Result): string[] {
   return [
     `Where the tail of ${result.scenario} (p99 ${result.p99Ms.toFixed(2)} ms) comes from, over its run:`,
     `  Redis: ${tail.redisScript ? `each script took p50 ${tail.redisScript.p50Ms.toFixed(2)} ms, p99 ${tail.redisScript.p99Ms.toFixed(2)} ms inside redis-server` : 'no latencystats (Redis before 7)'}; AOF ${tail.aof ? 'on (see appendfsync)' : 'off: no fsync on the path'}`,
-    stallsLine('gateway (a park passes its event loop three times)', tail.gateway),
+    `${stallsLine('gateway (a park passes its event loop three times)', tail.gateway)}; ${tail.gatewayMinorFaults} minor page faults (about 10 µs each on these machines)`,
     `  waiting for a core, per park: the gateway's main thread ${tail.runQueueUs.gateway} µs, redis-server's ${tail.runQueueUs.redis} µs, the upstream's (nginx, once per park for the snapshot read) ${tail.runQueueUs.upstream} µs on the run queue (runnable, no core free; a park wakes them six times)${busy !== undefined ? `, with ${busy.toFixed(2)} of ${CORES} cores busy` : ''}`,
     `  the machine's other threads (besides wrk): ${tail.others.length === 0 ? 'none ran for 1 ms or more' : tail.others.map((t) => `${t.name} ${(t.runNs / 1e6).toFixed(1)} ms in ${t.runs} runs (${(t.runNs / 1e6 / Math.max(1, t.runs)).toFixed(2)} ms a run)`).join(', ')}; a run that does not yield holds its vCPU, and a park queued there waits for it`,
   ];
@@ -944,7 +961,7 @@ async function orchestrate(): Promise<void> {
         if (scenario.kind === 'park') await redisInfo.sendCommand(['FLUSHALL']);
         const resume = pauseServers([...pids].filter(([server]) => server !== scenario.server).map(([, pid]) => pid));
         try {
-          list.push(await measure(load, scenario, round === 1, watch, tailWatch));
+          list.push(await measure(load, scenario, watch, tailWatch));
         } finally {
           resume();
         }
