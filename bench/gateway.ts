@@ -659,7 +659,7 @@ async function measure(load: Load, scenario: Scenario, watch?: CpuWatch, tailWat
   // Warm-up, before every measured run of every round: JIT, keep-alive sockets to the upstream, the
   // policy's first evaluations, and the server's memory. A server paused for the rows before
   // (pauseServers), or idle, for 30 s or more comes back to some 10,000 minor page faults over its
-  // first seconds of load on these machines (about 10 µs each), whatever V8's memory reducer does:
+  // first seconds of load on these machines (about 10 µs each; V8 maps its heap pages afresh):
   // measured without a warm-up, that run's p99 read 20 to 100 ms (docs/operations.md).
   if (load.warmupSec > 0) await wrk(load, url, kind, load.warmupSec, connections);
   if (tailWatch) {
