@@ -33,8 +33,9 @@
  * run: redis-server's own time per script (INFO latencystats) and whether AOF is on, the
  * gateway's GC pauses and event-loop delay (asked of that node child over IPC), and how long
  * each process waited for a core per park (/proc/<pid>/schedstat) with how many of the cores
- * were busy, and which other threads of the machine ran meanwhile, for how long a run (a kernel
- * thread that does not yield holds its vCPU, and a park queued there waits for it).
+ * were busy, the gateway's minor page faults, and which other threads of the machine ran
+ * meanwhile, for how long a run (a kernel thread that does not yield holds its vCPU, and a park
+ * queued there waits for it).
  * Each server is its own child process, so none shares an event loop with another, and the
  * servers a row does not measure are paused (SIGSTOP) while it runs, so none takes the cores from it.
  * It prints req/s, p50 and p99 per scenario and the ratios gateway / bare hpm (target >= 0.85).
@@ -411,8 +412,32 @@ function runQueueWaitNs(pid: number): number {
   return schedstat(`/proc/${pid}/schedstat`)?.waitNs ?? 0;
 }
 
-function runQueueReading(pids: TailWatch['pids']): TailWatch['pids'] {
-  return { gateway: runQueueWaitNs(pids.gateway), redis: runQueueWaitNs(pids.redis), upstream: runQueueWaitNs(pids.upstream) };
+/** What a park row's notes read from /proc, before its run and after. */
+interface ProcReading {
+  /** Nanoseconds each main thread has waited on a run queue. */
+  waitedNs: TailWatch['pids'];
+  gatewayMinorFaults: number;
+  /** Every thread but the row's servers', this process's and wrk's. */
+  threads: Map<number, ThreadTime>;
+}
+
+function procReading(watch: TailWatch): ProcReading {
+  const { pids } = watch;
+  return {
+    waitedNs: { gateway: runQueueWaitNs(pids.gateway), redis: runQueueWaitNs(pids.redis), upstream: runQueueWaitNs(pids.upstream) },
+    gatewayMinorFaults: minorFaults(pids.gateway),
+    threads: threadReading(new Set([process.pid, ...processTree(pids.gateway), pids.redis, pids.upstream])),
+  };
+}
+
+/** A park row's /proc figures over its run of `parks` parks. */
+function procFigures(before: ProcReading, after: ProcReading, parks: number): Pick<TailNotes, 'runQueueUs' | 'others' | 'gatewayMinorFaults'> {
+  const perPark = (key: keyof TailWatch['pids']) => Math.round((after.waitedNs[key] - before.waitedNs[key]) / 1000 / parks);
+  return {
+    runQueueUs: { gateway: perPark('gateway'), redis: perPark('redis'), upstream: perPark('upstream') },
+    others: topThreads(before.threads, after.threads, 3),
+    gatewayMinorFaults: after.gatewayMinorFaults - before.gatewayMinorFaults,
+  };
 }
 
 /**
@@ -666,18 +691,12 @@ async function measure(load: Load, scenario: Scenario, watch?: CpuWatch, tailWat
     await tailWatch.redis.sendCommand(['CONFIG', 'RESETSTAT']);
     tailWatch.gateway.send('tail:start');
   }
-  const waitedBefore = tailWatch ? runQueueReading(tailWatch.pids) : undefined;
-  const faultsBefore = tailWatch ? minorFaults(tailWatch.pids.gateway) : 0;
-  const skip = tailWatch ? new Set([process.pid, ...processTree(tailWatch.pids.gateway), tailWatch.pids.redis, tailWatch.pids.upstream]) : undefined;
-  const threadsBefore = skip ? threadReading(skip) : undefined;
+  const procBefore = tailWatch ? procReading(tailWatch) : undefined;
   const before = watch ? cpuReading(watch) : undefined;
   const result: Result = { scenario: name, ...parseWrk(await wrk(load, url, kind, load.durationSec, connections)) };
-  if (tailWatch && waitedBefore && skip && threadsBefore) {
-    const waited = runQueueReading(tailWatch.pids);
-    const others = topThreads(threadsBefore, threadReading(skip), 3);
-    const parks = result.requestsPerSec * load.durationSec;
-    const perPark = (key: keyof TailWatch['pids']) => Math.round((waited[key] - waitedBefore[key]) / 1000 / parks);
-    result.tail = { ...(await readTail(tailWatch, load.durationSec)), runQueueUs: { gateway: perPark('gateway'), redis: perPark('redis'), upstream: perPark('upstream') }, others, gatewayMinorFaults: minorFaults(tailWatch.pids.gateway) - faultsBefore };
+  if (tailWatch && procBefore) {
+    const proc = procFigures(procBefore, procReading(tailWatch), result.requestsPerSec * load.durationSec);
+    result.tail = Object.assign(await readTail(tailWatch, load.durationSec), proc);
   }
   if (before && watch) {
     const after = cpuReading(watch);
@@ -710,7 +729,7 @@ function askStalls(child: ChildProcess, name: string, durationSec: number): Prom
 }
 
 /** Asks the gateway and redis-server what happened over the run just measured. */
-async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<TailNotes, 'runQueueUs' | 'others' | 'gatewayMinorFaults'>> {
+async function readTail(watch: TailWatch, durationSec: number): Promise<Omit<TailNotes, keyof ReturnType<typeof procFigures>>> {
   const gateway = await askStalls(watch.gateway, 'gateway', durationSec);
   const latency = String(await watch.redis.sendCommand(['INFO', 'latencystats']));
   const evalsha = /latency_percentiles_usec_evalsha:p50=([\d.]+),p99=([\d.]+)/.exec(latency);
